@@ -1,0 +1,92 @@
+/**
+ * @module adapters/node: serve a provider with node:http (through @hono/node-server), under an
+ * optional prefix, with graceful shutdown.
+ */
+import { getRequestListener } from '@hono/node-server';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { withPrefix } from './prefix.ts';
+
+export interface FetchProvider {
+  fetch(request: Request, ...rest: any[]): Response | Promise<Response>;
+}
+
+export interface NodeListenerOptions {
+  /** Serve under this path, e.g. `/echo`. */
+  prefix?: string;
+}
+
+export interface ServeOptions extends NodeListenerOptions {
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Default `127.0.0.1`. */
+  hostname?: string;
+  /** Stop gracefully on SIGTERM and SIGINT. Default true. */
+  handleSignals?: boolean;
+}
+
+export interface RunningServer {
+  readonly server: Server;
+  /** The base URL, e.g. `http://127.0.0.1:8080/echo`. */
+  readonly url: string;
+  readonly port: number;
+  /** Stop accepting connections, let requests in flight finish, then close. */
+  close(): Promise<void>;
+}
+
+/**
+ * A `(req, res)` listener for `http.createServer` (or any host that speaks node:http).
+ *
+ * @example
+ * ```ts
+ * http.createServer(nodeListener(provider, { prefix: '/echo' })).listen(8080)
+ * ```
+ */
+export function nodeListener(provider: FetchProvider, options: NodeListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  // overrideGlobalObjects: false — we live inside someone else's process and leave its globals alone.
+  return getRequestListener(withPrefix(provider.fetch.bind(provider), options.prefix), { overrideGlobalObjects: false });
+}
+
+/**
+ * Listen on a port. Resolves once the server accepts connections.
+ *
+ * @example
+ * ```ts
+ * const { url } = await serve(provider, { port: 8080, prefix: '/echo' })
+ * ```
+ */
+export async function serve(provider: FetchProvider, options: ServeOptions = {}): Promise<RunningServer> {
+  const port = options.port ?? 8080;
+  const hostname = options.hostname ?? '127.0.0.1';
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError('port: must be an integer from 0 to 65535');
+  const server = createServer(nodeListener(provider, options));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  const prefix = options.prefix ? `/${options.prefix.replace(/^\/+|\/+$/g, '')}` : '';
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()));
+      server.closeIdleConnections();
+    }).finally(() => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    });
+    return closing;
+  };
+  const onSignal = (): void => {
+    void close();
+  };
+  if (options.handleSignals ?? true) {
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { server, url: `http://${host}:${actualPort}${prefix}`, port: actualPort, close };
+}

@@ -1,0 +1,59 @@
+/**
+ * @module cache: the small bounded TTL cache behind token caches, and the token hash that
+ * keys it. Instances only: nothing here is shared between providers unless passed in.
+ */
+
+/** A cache several instances may share; an implementation backed by a shared store fits too. */
+export interface TtlCache<V> {
+  get(key: string): V | undefined | Promise<V | undefined>;
+  set(key: string, value: V, ttlMs: number): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+}
+
+export interface MemoryCacheOptions {
+  /** At most this many entries; the least recently used goes first. Default 10,000. */
+  max?: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  clock?: () => number;
+}
+
+/** An in-memory LRU cache with per-entry TTL. */
+export function memoryCache<V>(options: MemoryCacheOptions = {}): TtlCache<V> {
+  const max = options.max ?? 10_000;
+  if (!Number.isInteger(max) || max < 1) throw new TypeError('max: expected a positive integer');
+  const clock = options.clock ?? Date.now;
+  const entries = new Map<string, { value: V; expires: number }>();
+  return {
+    get(key) {
+      const entry = entries.get(key);
+      if (entry === undefined) return undefined;
+      if (entry.expires <= clock()) {
+        entries.delete(key);
+        return undefined;
+      }
+      // Re-insert to mark it most recently used (Map keeps insertion order).
+      entries.delete(key);
+      entries.set(key, entry);
+      return entry.value;
+    },
+    set(key, value, ttlMs) {
+      if (ttlMs <= 0) return;
+      entries.delete(key);
+      entries.set(key, { value, expires: clock() + ttlMs });
+      if (entries.size > max) entries.delete(entries.keys().next().value as string);
+    },
+    delete(key) {
+      entries.delete(key);
+    },
+  };
+}
+
+const encoder = new TextEncoder();
+
+/** Hex SHA-256 of a token (Web Crypto, so every runtime has it): what token caches key on. */
+export async function tokenHash(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(token)));
+  let hex = '';
+  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}

@@ -1,0 +1,48 @@
+/** @module provider: `createActionProvider()`, a whole Action Provider as one Web-standard handler. */
+import type { Hono } from 'hono';
+import type { InputOption } from './input.ts';
+import { createOperations, type ActionsApi } from './operations.ts';
+import { resolveOptions, type ProviderDescription, type ProviderOptions } from './options.ts';
+import { createApp } from './routes.ts';
+import type { ActionStore } from './store/types.ts';
+
+export interface ActionProvider {
+  /** The Web handler: `export default provider` works wherever a runtime accepts `{ fetch }`. */
+  fetch(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response>;
+  /** The Hono app, for Hono hosts (`host.mount('/prefix', provider.fetch)` works too). */
+  readonly app: Hono;
+  /** The resolved introspection document. */
+  readonly description: ProviderDescription;
+  /** Read and update actions from outside a request (background jobs, webhooks). */
+  readonly actions: ActionsApi;
+  readonly store: ActionStore;
+}
+
+/**
+ * Build an Action Provider.
+ *
+ * @example
+ * ```ts
+ * import * as v from 'valibot'
+ * import { createActionProvider, jwtAuth } from 'globus-action-provider'
+ *
+ * export default createActionProvider({
+ *   description: { title: 'Echo', globus_auth_scope: 'https://auth.globus.org/scopes/.../action_all', admin_contact: 'me@example.org', synchronous: true },
+ *   input: v.object({ input_string: v.string() }),
+ *   auth: jwtAuth({ jwks: 'https://issuer.example/jwks.json' }),
+ *   run: ({ request }) => ({ status: 'SUCCEEDED', details: { you_said: request.body.input_string } }),
+ * })
+ * ```
+ */
+export function createActionProvider<const I extends InputOption = InputOption>(options: ProviderOptions<I>): ActionProvider {
+  const config = resolveOptions(options as unknown as ProviderOptions);
+  const operations = createOperations(config);
+  const app = createApp(operations, config.logger);
+  return {
+    fetch: (request, env, executionContext) => app.fetch(request, env, executionContext as never),
+    app,
+    description: config.description,
+    actions: operations.actions,
+    store: config.store,
+  };
+}

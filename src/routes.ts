@@ -1,0 +1,77 @@
+/**
+ * @module routes: the Hono app: both route families of the Action Provider Interface (legacy
+ * `/run`, `/{id}/status` and `/actions`), JSON 404/405 answers and CORS preflights.
+ */
+import { Hono, type Context } from 'hono';
+import { ActionError, CORS_HEADERS, INTERNAL_ERROR, isActionError, jsonResponse } from './errors.ts';
+import { logSafe, type Logger } from './logger.ts';
+import type { Operation, Operations } from './operations.ts';
+
+type Method = 'GET' | 'POST' | 'DELETE';
+
+/** Every path, with the operation behind each method. Registration order matters: `/actions/...` before `/:id/...`. */
+function routeTable(ops: Operations): [string, Partial<Record<Method, Operation>>][] {
+  return [
+    ['/', { GET: ops.introspect }],
+    ['/run', { POST: ops.run }],
+    ['/actions', { GET: ops.enumerate, POST: ops.run }],
+    ['/actions/:id', { GET: ops.status, DELETE: ops.release }],
+    ['/actions/:id/cancel', { POST: ops.cancel }],
+    ['/actions/:id/release', { POST: ops.release }],
+    ['/actions/:id/resume', { POST: ops.resume }],
+    ['/actions/:id/log', { GET: ops.log }],
+    ['/:id/status', { GET: ops.status }],
+    ['/:id/cancel', { POST: ops.cancel }],
+    ['/:id/release', { POST: ops.release }],
+    ['/:id/resume', { POST: ops.resume }],
+    ['/:id/log', { GET: ops.log }],
+  ];
+}
+
+/** The methods a path answers, as `Allow` lists them (HEAD wherever GET is). */
+function allowList(methods: Method[]): string {
+  return [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+}
+
+export function createApp(ops: Operations, logger: Logger): Hono {
+  const app = new Hono({ strict: false });
+
+  for (const [path, handlers] of routeTable(ops)) {
+    const methods = Object.keys(handlers) as Method[];
+    for (const method of methods) {
+      const operation = handlers[method] as Operation;
+      app.on(method, path, (c: Context) => operation(c.req.raw, c.req.param('id') ?? ''));
+    }
+    // The introspection document answers GET, OPTIONS as the Python toolkit does; other paths list theirs.
+    const preflightMethods = path === '/' ? 'GET, OPTIONS' : allowList(methods);
+    app.options(
+      path,
+      () =>
+        new Response(null, {
+          status: 204,
+          headers: {
+            ...CORS_HEADERS,
+            'access-control-allow-methods': preflightMethods,
+            'access-control-allow-headers': 'Authorization, Content-Type',
+            'access-control-max-age': '86400',
+            allow: allowList(methods),
+          },
+        }),
+    );
+    const allow = allowList(methods);
+    app.all(path, (c: Context) => {
+      throw new ActionError('MethodNotAllowed', `${c.req.method} is not allowed here; use ${allow}`, { headers: { allow } });
+    });
+  }
+
+  app.notFound(() => new ActionError('ActionNotFound', 'No such route').getResponse());
+  app.onError((error) => {
+    if (isActionError(error)) {
+      if (error.status >= 500) logger.warn('request failed', { code: error.code, error: logSafe(error) });
+      return error.getResponse();
+    }
+    logger.error('unhandled error', { error: logSafe(error) });
+    return jsonResponse(INTERNAL_ERROR, 500);
+  });
+  return app;
+}

@@ -1,0 +1,113 @@
+/** @module schemas: valibot schemas of the documents on the wire and of what callbacks return. */
+import * as v from 'valibot';
+import { ISO8601_DURATION, secondsToDuration } from './duration.ts';
+
+/** The spec's PrincipalURN pattern. */
+export const PRINCIPAL_URN =
+  /^urn:globus:(auth:identity|groups:id):([a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12})$/;
+/** The spec's AllowedClients pattern. */
+export const ALLOWED_CLIENT = /^(public|globus|creator|.$)$/;
+/** RFC 3339 date-time (what `format: date-time` means), offset required. */
+export const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})$/;
+
+export const ACTION_STATUSES = ['SUCCEEDED', 'FAILED', 'ACTIVE', 'INACTIVE'] as const;
+export type ActionStatusValue = (typeof ACTION_STATUSES)[number];
+
+export type JsonObject = { [key: string]: unknown };
+
+export function isPlainObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A JSON object (not an array, not null). */
+export const JsonObjectSchema = v.custom<JsonObject>(isPlainObject, 'Invalid type: Expected object');
+
+export const PrincipalUrnSchema = v.pipe(
+  v.string(),
+  v.regex(PRINCIPAL_URN, 'Invalid principal: Expected urn:globus:auth:identity:<uuid> or urn:globus:groups:id:<uuid>'),
+);
+
+const principalList = v.optional(
+  v.nullable(v.pipe(v.array(PrincipalUrnSchema), v.transform((list) => [...new Set(list)]))),
+);
+
+/**
+ * The ActionRequest envelope. Unknown top-level keys (e.g. `tags` from globus-automate-client)
+ * are dropped; `null` counts as absent; a numeric `request_id` becomes a string; integer
+ * seconds in `release_after` become an ISO 8601 duration.
+ */
+export const ActionRequestSchema = v.object({
+  request_id: v.pipe(
+    v.union([v.string(), v.number()], 'Invalid type: Expected string'),
+    v.transform(String),
+    v.minLength(1, 'Invalid length: Expected a non-empty string'),
+  ),
+  body: JsonObjectSchema,
+  label: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64)))),
+  monitor_by: principalList,
+  manage_by: principalList,
+  allowed_clients: v.optional(
+    v.nullable(v.array(v.pipe(v.string(), v.regex(ALLOWED_CLIENT, 'Invalid client: Expected public, globus or creator')))),
+  ),
+  deadline: v.optional(v.nullable(v.pipe(v.string(), v.regex(DATE_TIME, 'Invalid format: Expected an ISO 8601 date-time with offset')))),
+  release_after: v.optional(
+    v.nullable(
+      v.union(
+        [
+          v.pipe(v.string(), v.regex(ISO8601_DURATION)),
+          v.pipe(v.number(), v.integer(), v.minValue(0), v.transform(secondsToDuration)),
+        ],
+        'Invalid type: Expected an ISO 8601 duration or integer seconds',
+      ),
+    ),
+  ),
+});
+
+export type ActionRequestEnvelope = v.InferOutput<typeof ActionRequestSchema>;
+
+/** What `run`, `status`, `cancel` and `resume` callbacks return. */
+export const ActionUpdateSchema = v.object({
+  status: v.picklist(ACTION_STATUSES),
+  details: v.optional(JsonObjectSchema),
+  display_status: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64)))),
+  state: v.optional(v.nullable(JsonObjectSchema)),
+});
+
+/** What `log` callbacks return. */
+export const LogPageSchema = v.object({
+  entries: v.array(JsonObjectSchema),
+  has_next_page: v.optional(v.boolean()),
+  marker: v.optional(v.nullable(v.string())),
+});
+
+/** A JSON path for a valibot issue: `$.monitor_by[0]`, `$['odd key']`. */
+export function issuePath(issue: v.BaseIssue<unknown>): string {
+  let path = '$';
+  for (const item of issue.path ?? []) path += pathSegment(item.key);
+  return path;
+}
+
+export function pathSegment(key: unknown): string {
+  if (typeof key === 'number') return `[${key}]`;
+  const text = String(key);
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(text) ? `.${text}` : `[${JSON.stringify(text)}]`;
+}
+
+const VALIDATION_CATEGORY: Record<string, string> = { regex: 'pattern', check: 'value', custom: 'value' };
+
+/**
+ * One `Field '<path>' (category: '<kind>'): <message>` line per issue, joined by `; `.
+ * With `scrub`, valibot's "but received <value>" tail is cut so user data is never echoed.
+ */
+export function formatIssues(issues: readonly v.BaseIssue<unknown>[], scrub: boolean): string {
+  return issues
+    .map((issue) => {
+      const last = issue.path?.at(-1);
+      const missing = issue.kind === 'schema' && issue.input === undefined && last !== undefined && last.value === undefined;
+      const category = missing ? 'required' : issue.kind === 'schema' ? 'type' : (VALIDATION_CATEGORY[issue.type] ?? issue.type);
+      let message = missing ? 'field required' : issue.message;
+      if (scrub && !missing) message = message.replace(/ but received [\s\S]*$/, '');
+      return `Field '${issuePath(issue)}' (category: '${category}'): ${message}`;
+    })
+    .join('; ');
+}

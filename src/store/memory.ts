@@ -1,0 +1,92 @@
+/** @module store/memory: `memoryStore()`, the default ActionStore; fast, and lost on restart. */
+import type { ActionPage, ActionQuery, ActionRecord, ActionStore, CreateResult } from './types.ts';
+
+/** Marks the stores that lose their actions on restart, so the provider can warn once. */
+export const VOLATILE = Symbol.for('globus-action-provider.volatile');
+
+/**
+ * An in-process store. Every operation completes synchronously inside the returned promise,
+ * which makes create-if-absent and the version check atomic in a single-threaded runtime.
+ *
+ * @example
+ * ```ts
+ * createActionProvider({ ..., store: memoryStore() })
+ * ```
+ */
+export function memoryStore(): ActionStore & { readonly size: number; readonly [VOLATILE]: true } {
+  const actions = new Map<string, ActionRecord>();
+  const byRequest = new Map<string, string>(); // `${creator_id} ${request_id}` → action_id
+  const requestKey = (record: ActionRecord): string => `${record.creator_id} ${record.request_id}`;
+
+  return {
+    [VOLATILE]: true,
+    get size() {
+      return actions.size;
+    },
+    async create(record): Promise<CreateResult> {
+      const key = requestKey(record);
+      const existingId = byRequest.get(key);
+      const existing = existingId === undefined ? undefined : actions.get(existingId);
+      if (existing !== undefined) return { created: false, record: existing };
+      if (actions.has(record.action_id)) throw new Error(`duplicate action_id ${record.action_id}`);
+      actions.set(record.action_id, record);
+      byRequest.set(key, record.action_id);
+      return { created: true, record };
+    },
+    async get(actionId) {
+      return actions.get(actionId);
+    },
+    async update(record) {
+      const current = actions.get(record.action_id);
+      if (current === undefined || current.version !== record.version - 1) return undefined;
+      actions.set(record.action_id, record);
+      return record;
+    },
+    async delete(actionId) {
+      const current = actions.get(actionId);
+      if (current === undefined) return false;
+      actions.delete(actionId);
+      byRequest.delete(requestKey(current));
+      return true;
+    },
+    async list(query: ActionQuery): Promise<ActionPage> {
+      const statuses = new Set(query.statuses);
+      const creators = new Set(query.creator_id);
+      const monitors = new Set(query.monitor_by);
+      const managers = new Set(query.manage_by);
+      const matches: ActionRecord[] = [];
+      for (const record of actions.values()) {
+        if (!statuses.has(record.status)) continue;
+        if (record.expires_at !== null && record.expires_at <= query.now) continue;
+        if (query.cursor !== undefined && orderKey(record) <= query.cursor) continue;
+        if (
+          creators.has(record.creator_id) ||
+          record.monitor_by.some((p) => monitors.has(p)) ||
+          record.manage_by.some((p) => managers.has(p))
+        ) {
+          matches.push(record);
+        }
+      }
+      matches.sort((a, b) => (orderKey(a) < orderKey(b) ? -1 : 1));
+      const page = matches.slice(0, query.limit);
+      const last = page.at(-1);
+      return matches.length > query.limit && last !== undefined ? { actions: page, cursor: orderKey(last) } : { actions: page };
+    },
+    async deleteExpired(now) {
+      let count = 0;
+      for (const record of actions.values()) {
+        if (record.expires_at !== null && record.expires_at <= now) {
+          actions.delete(record.action_id);
+          byRequest.delete(requestKey(record));
+          count++;
+        }
+      }
+      return count;
+    },
+  };
+}
+
+/** Oldest first; the action id breaks ties. */
+function orderKey(record: ActionRecord): string {
+  return `${record.start_time} ${record.action_id}`;
+}
