@@ -1,0 +1,64 @@
+/**
+ * @module test/example: README's first quick-start line, as a newcomer runs it: the example
+ * starts in dev mode and the curl command it prints works when pasted into a shell.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill('SIGTERM');
+});
+
+/** Start examples/node.ts (as `npm start` does) and wait for the printed curl command. */
+async function startExample(env: Record<string, string>): Promise<{ output: string; curl: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const curl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no curl line in time; output so far:\n${output}`)), 15_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const line = output.split('\n').find((l) => l.trim().startsWith('curl '));
+      if (line) {
+        clearTimeout(timer);
+        resolve(line.trim());
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`example exited with ${code}:\n${output}`)));
+  });
+  return { output, curl, child };
+}
+
+describe('examples/node.ts (npm start)', () => {
+  it('says it is in dev mode and prints a curl command that runs the echo action', async () => {
+    const { output, curl } = await startExample({ PORT: '0' });
+    expect(output).toMatch(/DEV MODE/);
+    const first = await run('bash', ['-c', `${curl} -w '\\n%{http_code}'`]);
+    const [body, status] = first.stdout.trim().split('\n');
+    expect(status).toBe('202');
+    const action = JSON.parse(body ?? '');
+    expect(action).toMatchObject({ status: 'SUCCEEDED', details: { you_said: 'hello' } });
+    // Pasting it again is an idempotent rerun: the same action, 200.
+    const again = await run('bash', ['-c', `${curl} -w '\\n%{http_code}'`]);
+    const [body2, status2] = again.stdout.trim().split('\n');
+    expect(status2).toBe('200');
+    expect(JSON.parse(body2 ?? '').action_id).toBe(action.action_id);
+  });
+
+  it('honours PROVIDER_PREFIX and stops cleanly on SIGTERM', async () => {
+    const { curl, child } = await startExample({ PORT: '0', PROVIDER_PREFIX: '/tools/echo' });
+    expect(curl).toMatch(/\/tools\/echo\/run /);
+    const url = /(http:\/\/\S+)\/run/.exec(curl)?.[1] ?? '';
+    const introspection = await fetch(url);
+    expect(introspection.status).toBe(200);
+    expect((await introspection.json()).title).toBe('Echo');
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+});

@@ -1,0 +1,73 @@
+/** @module test/options: bad options fail at creation with a TypeError naming the field. */
+import * as v from 'valibot';
+import { describe, expect, it } from 'vitest';
+import { createActionProvider, jwtAuth, memoryStore, silentLogger, type Logger, type ProviderOptions } from '../src/index.ts';
+import { publicKey, SCOPE } from './helpers.ts';
+
+const base = (): ProviderOptions => ({
+  description: { title: 'T', globus_auth_scope: SCOPE, admin_contact: 'a@example.org' },
+  auth: jwtAuth({ key: publicKey }),
+  logger: silentLogger,
+  run: () => ({ status: 'ACTIVE' }),
+});
+
+const create = (patch: Record<string, unknown>) => () => createActionProvider({ ...base(), ...patch } as ProviderOptions);
+const withDescription = (patch: Record<string, unknown>) => create({ description: { ...base().description, ...patch } });
+
+describe('createActionProvider options', () => {
+  it.each([
+    ['description.title', withDescription({ title: '' })],
+    ['description.title', withDescription({ title: 'x'.repeat(129) })],
+    ['description.globus_auth_scope', withDescription({ globus_auth_scope: undefined })],
+    ['description.admin_contact', withDescription({ admin_contact: 42 })],
+    ['description.synchronous', withDescription({ synchronous: 'yes' })],
+    ['description.visible_to.0', withDescription({ visible_to: ['everyone'] })],
+    ['description.runnable_by.1', withDescription({ runnable_by: ['all_authenticated_users', 'urn:globus:auth:identity:nope'] })],
+    ['description.maximum_deadline', withDescription({ maximum_deadline: '30 days' })],
+    ['description.additional_scopes.0', withDescription({ additional_scopes: [''] })],
+    ['description', create({ description: undefined })],
+    ['run', create({ run: undefined })],
+    ['status', create({ status: 'not a function' })],
+    ['log', create({ log: {} })],
+    ['auth', create({ auth: undefined })],
+    ['auth', create({ auth: {} })],
+    ['store', create({ store: { get() {} } })],
+    ['bodyLimit', create({ bodyLimit: 0 })],
+    ['bodyLimit', create({ bodyLimit: 1.5 })],
+    ['scrubValidationErrors', create({ scrubValidationErrors: 'no' })],
+    ['logger', create({ logger: { info() {} } })],
+    ['clock', create({ clock: 5 })],
+    ['input', create({ input: '{not json' })],
+    ['input', create({ input: 42 })],
+    ['input', create({ input: ['type', 'object'] })],
+  ])('%s', (field, make) => {
+    expect(make).toThrow(TypeError);
+    expect(make).toThrow(new RegExp(`^${field.replaceAll('.', '\\.')}`));
+  });
+
+  it('accepts a valibot schema, a JSON Schema object and a JSON Schema string', () => {
+    const schemas = [v.object({ a: v.string() }), { type: 'object', properties: { a: { type: 'string' } } }, '{"type":"object"}'];
+    for (const input of schemas) expect(createActionProvider({ ...base(), input }).description.input_schema).toMatchObject({ type: 'object' });
+  });
+
+  it('warns once, at creation, that the default memory store loses actions on restart', () => {
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (message) => void warnings.push(message) };
+    createActionProvider({ ...base(), logger });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/lost on restart/);
+  });
+
+  it('rejects a jwtAuth without keys, or with both kinds', () => {
+    expect(() => jwtAuth({})).toThrow(/exactly one of jwks or key/);
+    expect(() => jwtAuth({ key: publicKey, jwks: { keys: [] } })).toThrow(TypeError);
+    expect(() => jwtAuth({ jwks: 'not a url' })).toThrow(/jwks/);
+  });
+
+  it('resolves the description once; log_supported follows the log callback', () => {
+    const without = createActionProvider({ ...base(), store: memoryStore() });
+    const withLog = createActionProvider({ ...base(), log: () => ({ entries: [] }) });
+    expect(without.description.log_supported).toBe(false);
+    expect(withLog.description.log_supported).toBe(true);
+  });
+});

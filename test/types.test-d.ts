@@ -1,0 +1,94 @@
+/**
+ * @module test/types: compile-time tests of the public API, checked by `tsc --noEmit` (part of
+ * `npm test`). Each `@ts-expect-error` must be an error, or tsc fails.
+ */
+import * as v from 'valibot';
+import { expectTypeOf } from 'vitest';
+import { createActionProvider, jwtAuth, type ActionUpdate, type Caller, type ActionView, type JsonObject } from '../src/index.ts';
+
+const auth = jwtAuth({ jwks: { keys: [] } });
+const description = { title: 't', globus_auth_scope: 's', admin_contact: 'a' };
+
+// The body type is inferred from a valibot schema (its output, after transforms).
+createActionProvider({
+  description,
+  auth,
+  input: v.object({ input_string: v.string(), count: v.optional(v.pipe(v.string(), v.transform(Number))) }),
+  run: ({ request, caller, signal, actionId }) => {
+    expectTypeOf(request.body).toEqualTypeOf<{ input_string: string; count?: number }>();
+    expectTypeOf(request.request_id).toEqualTypeOf<string>();
+    expectTypeOf(caller).toEqualTypeOf<Caller>();
+    expectTypeOf(signal).toEqualTypeOf<AbortSignal>();
+    expectTypeOf(actionId).toEqualTypeOf<string>();
+    return { status: 'SUCCEEDED', details: { you_said: request.body.input_string } };
+  },
+});
+
+// A JSON Schema input gives a JSON object body.
+createActionProvider({
+  description,
+  auth,
+  input: { type: 'object', properties: { x: { type: 'string' } } },
+  run: async ({ request }) => {
+    expectTypeOf(request.body).toEqualTypeOf<JsonObject>();
+    return { status: 'ACTIVE' };
+  },
+});
+
+// Callbacks on existing actions get the loaded action and return an update.
+createActionProvider({
+  description,
+  auth,
+  run: () => ({ status: 'ACTIVE' }),
+  status: ({ action }) => {
+    expectTypeOf(action).toEqualTypeOf<ActionView>();
+    return { status: action.status, details: action.details };
+  },
+  cancel: async () => ({ status: 'FAILED', details: { code: 'Canceled', description: 'by user' } }),
+  log: ({ limit, marker }) => ({ entries: [{ limit, marker }], has_next_page: false }),
+});
+
+expectTypeOf<ActionUpdate['status']>().toEqualTypeOf<'SUCCEEDED' | 'FAILED' | 'ACTIVE' | 'INACTIVE'>();
+
+createActionProvider({
+  description,
+  auth,
+  input: v.object({ input_string: v.string() }),
+  // @ts-expect-error the body has no `nope` field
+  run: ({ request }) => ({ status: 'SUCCEEDED', details: { x: request.body.nope } }),
+});
+
+createActionProvider({
+  description,
+  auth,
+  // @ts-expect-error a status outside the four allowed
+  run: () => ({ status: 'DONE' }),
+});
+
+createActionProvider({
+  description,
+  auth,
+  // @ts-expect-error callbacks take one context object, not positional arguments
+  run: (request: string, caller: Caller) => ({ status: 'ACTIVE', details: { request, caller } }),
+});
+
+createActionProvider({
+  description,
+  auth,
+  run: () => ({ status: 'ACTIVE' }),
+  // @ts-expect-error callbacks return plain data, not a (status, code) tuple
+  cancel: () => [{ status: 'FAILED' }, 200],
+});
+
+// @ts-expect-error `run` is required
+createActionProvider({ description, auth });
+
+// @ts-expect-error `auth` is required
+createActionProvider({ description, run: () => ({ status: 'ACTIVE' }) });
+
+createActionProvider({
+  // @ts-expect-error `title` is required in the description
+  description: { globus_auth_scope: 's', admin_contact: 'a' },
+  auth,
+  run: () => ({ status: 'ACTIVE' }),
+});
