@@ -57,3 +57,18 @@ export async function tokenHash(token: string): Promise<string> {
   for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
   return hex;
 }
+
+/**
+ * Concurrent calls with the same key share one promise while it is pending: 200 requests
+ * carrying one new token cause one introspection.
+ */
+export function singleFlight<V>(): (key: string, load: () => Promise<V>) => Promise<V> {
+  const pending = new Map<string, Promise<V>>();
+  return (key, load) => {
+    const existing = pending.get(key);
+    if (existing !== undefined) return existing;
+    const promise = load().finally(() => pending.delete(key));
+    pending.set(key, promise);
+    return promise;
+  };
+}

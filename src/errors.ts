@@ -41,7 +41,7 @@ export interface ActionErrorOptions {
  * ```
  */
 export class ActionError extends Error {
-  override readonly name = 'ActionError';
+  override readonly name: string = 'ActionError';
   readonly code: ErrorCode;
   readonly status: ErrorStatus;
   readonly description: string;

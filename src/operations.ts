@@ -5,6 +5,7 @@
 import * as v from 'valibot';
 import { applyUpdate, formatTime, isCompleted, toStatus, toView, type ActionStatus, type ActionUpdate, type ActionView } from './actions.ts';
 import { bearerToken } from './auth/bearer.ts';
+import { isConsentRequired } from './auth/consent.ts';
 import type { Caller } from './auth/types.ts';
 import { canManage, canMonitor, isAllowed, PUBLIC } from './authorization.ts';
 import { readJson } from './body.ts';
@@ -113,6 +114,27 @@ export function createOperations(config: ProviderConfig): Operations {
   }
 
   /**
+   * Call a callback that returns an update. A ConsentRequiredError from `run`, `status` or
+   * `resume` makes the action INACTIVE with the details Globus clients recognise.
+   */
+  async function callForUpdate(name: 'run' | 'status' | 'cancel' | 'resume', invoke: () => unknown): Promise<ActionUpdate> {
+    try {
+      return checkUpdate(await invoke(), name);
+    } catch (error) {
+      if (name === 'cancel' || !isConsentRequired(error)) throw error;
+      return {
+        status: 'INACTIVE',
+        display_status: 'Consent required',
+        details: {
+          code: 'ConsentRequired',
+          description: `The user must consent to ${error.scopes.join(' ')} before this action can continue`,
+          required_scope: error.requiredScope(description.globus_auth_scope),
+        },
+      };
+    }
+  }
+
+  /**
    * Apply `compute(record)` with the version check, re-reading and recomputing when another
    * writer got there first. `compute` returning undefined leaves the action as it is.
    */
@@ -154,7 +176,7 @@ export function createOperations(config: ProviderConfig): Operations {
       const result = await mutate(record, async (current) => {
         if (isCompleted(current.status)) return undefined;
         if (callback === undefined) return fallback?.(current);
-        return checkUpdate(await callback({ action: toView(current), caller, signal: request.signal }), name);
+        return callForUpdate(name, () => callback({ action: toView(current), caller, signal: request.signal }));
       });
       return ok(result);
     };
@@ -194,16 +216,16 @@ export function createOperations(config: ProviderConfig): Operations {
   async function startAction(record: ActionRecord, caller: Caller, signal: AbortSignal): Promise<ActionRecord> {
     let update: ActionUpdate;
     try {
-      update = checkUpdate(
-        await callbacks.run({ request: record.request, actionId: record.action_id, caller, signal }),
-        'run',
+      update = await callForUpdate('run', () =>
+        callbacks.run({ request: record.request, actionId: record.action_id, caller, signal }),
       );
     } catch (error) {
       // Not acknowledged, so not kept: free the request_id for a retry.
       await store.delete(record.action_id);
       throw error;
     }
-    const stored = await store.update(applyUpdate(record, update, clock()));
+    // 'Starting' is the toolkit's placeholder while run executes; run's answer replaces it.
+    const stored = await store.update(applyUpdate(record, { ...update, display_status: update.display_status ?? update.status }, clock()));
     if (stored !== undefined) return stored;
     // The action was updated while run was executing (provider.actions.update from a
     // background job): that write is newer than run's answer, so it stands.

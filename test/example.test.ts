@@ -6,6 +6,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { actionClient, fakeGlobus } from '../src/testing/index.ts';
 
 const run = promisify(execFile);
 const children: ChildProcess[] = [];
@@ -14,7 +15,7 @@ afterAll(() => {
 });
 
 /** Start examples/node.ts (as `npm start` does) and wait for the printed curl command. */
-async function startExample(env: Record<string, string>): Promise<{ output: string; curl: string; child: ChildProcess }> {
+async function startExample(env: Record<string, string>, ready = (line: string) => line.trim().startsWith('curl ')): Promise<{ output: string; curl: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
@@ -23,7 +24,7 @@ async function startExample(env: Record<string, string>): Promise<{ output: stri
     const timer = setTimeout(() => reject(new Error(`no curl line in time; output so far:\n${output}`)), 15_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const line = output.split('\n').find((l) => l.trim().startsWith('curl '));
+      const line = output.split('\n').find(ready);
       if (line) {
         clearTimeout(timer);
         resolve(line.trim());
@@ -60,5 +61,35 @@ describe('examples/node.ts (npm start)', () => {
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
+  });
+
+  it('authenticates with Globus Auth when GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET are set', async () => {
+    const scope = 'https://auth.globus.org/scopes/7a5e3d1c-0000-4000-8000-000000000001/echo';
+    const globus = fakeGlobus();
+    const fake = await globus.listen();
+    try {
+      const { output } = await startExample(
+        {
+          PORT: '0',
+          PROVIDER_SCOPE: scope,
+          GLOBUS_CLIENT_ID: globus.client.id,
+          GLOBUS_CLIENT_SECRET: globus.client.secret,
+          GLOBUS_SDK_SERVICE_URL_AUTH: `${fake.url}/`,
+          GLOBUS_SDK_SERVICE_URL_GROUPS: `${fake.url}/`,
+        },
+        (line) => line.includes('listening on'),
+      );
+      expect(output).not.toMatch(/DEV MODE/);
+      const url = /listening on (http:\/\/\S+?)\/? /.exec(output)?.[1] ?? '';
+      const token = globus.issueToken({ user: crypto.randomUUID(), scopes: [scope] });
+      const client = actionClient(url, { token });
+      const run = await client.run({ body: { input_string: 'via Globus' } });
+      expect(run.status).toBe(202);
+      expect(run.body.details).toEqual({ you_said: 'via Globus' });
+      expect(globus.calls.introspect).toBe(1);
+      expect((await client.withToken('not-a-globus-token').status(run.body.action_id)).status).toBe(401);
+    } finally {
+      await fake.close();
+    }
   });
 });
