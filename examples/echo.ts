@@ -25,5 +25,8 @@ export function echoProvider(options: EchoOptions) {
     ...(options.store ? { store: options.store } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     run: ({ request }) => ({ status: 'SUCCEEDED', details: { you_said: request.body.input_string } }),
+    log: ({ action }) => ({
+      entries: [{ time: action.completion_time ?? action.start_time, message: `Echoed ${JSON.stringify(action.details['you_said'])}` }],
+    }),
   });
 }

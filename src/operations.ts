@@ -33,7 +33,10 @@ const ROLES: readonly EnumerateRole[] = ['creator_id', 'monitor_by', 'manage_by'
 
 const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer' };
 
-export type Operation = (request: Request, actionId: string) => Promise<Response>;
+/** Runs work that may outlive the response (a Worker's `ctx.waitUntil`, or a logged background promise). */
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
+export type Operation = (request: Request, actionId: string, waitUntil: WaitUntil) => Promise<Response>;
 
 export interface Operations {
   introspect: Operation;
@@ -166,7 +169,7 @@ export function createOperations(config: ProviderConfig): Operations {
   ): Operation {
     const callback = callbacks[name];
     const needsManage = name !== 'status';
-    return async (request, actionId) => {
+    return async (request, actionId, waitUntil) => {
       const caller = await authenticate(request);
       const record = needsManage ? await loadManageable(actionId, caller) : await loadVisible(actionId, caller);
       if (callback === undefined && fallback === undefined) {
@@ -176,7 +179,7 @@ export function createOperations(config: ProviderConfig): Operations {
       const result = await mutate(record, async (current) => {
         if (isCompleted(current.status)) return undefined;
         if (callback === undefined) return fallback?.(current);
-        return callForUpdate(name, () => callback({ action: toView(current), caller, signal: request.signal }));
+        return callForUpdate(name, () => callback({ action: toView(current), caller, signal: request.signal, waitUntil }));
       });
       return ok(result);
     };
@@ -213,11 +216,11 @@ export function createOperations(config: ProviderConfig): Operations {
     };
   }
 
-  async function startAction(record: ActionRecord, caller: Caller, signal: AbortSignal): Promise<ActionRecord> {
+  async function startAction(record: ActionRecord, caller: Caller, signal: AbortSignal, waitUntil: WaitUntil): Promise<ActionRecord> {
     let update: ActionUpdate;
     try {
       update = await callForUpdate('run', () =>
-        callbacks.run({ request: record.request, actionId: record.action_id, caller, signal }),
+        callbacks.run({ request: record.request, actionId: record.action_id, caller, signal, waitUntil }),
       );
     } catch (error) {
       // Not acknowledged, so not kept: free the request_id for a retry.
@@ -234,7 +237,7 @@ export function createOperations(config: ProviderConfig): Operations {
     return latest;
   }
 
-  const run: Operation = async (request) => {
+  const run: Operation = async (request, _actionId, waitUntil) => {
     const caller = await authenticate(request);
     if (!(await isAllowed(description.runnable_by, caller))) {
       throw new ActionError('ForbiddenRequest', 'Not allowed to run this provider');
@@ -262,7 +265,7 @@ export function createOperations(config: ProviderConfig): Operations {
     for (let attempt = 0; ; attempt++) {
       const created = await store.create(record);
       if (created.created) {
-        const pending = startAction(record, caller, request.signal);
+        const pending = startAction(record, caller, request.signal, waitUntil);
         inflight.set(record.action_id, pending);
         try {
           return ok(await pending, 202);
@@ -291,18 +294,18 @@ export function createOperations(config: ProviderConfig): Operations {
     return jsonResponse(config.descriptionJson, 200);
   };
 
-  const release: Operation = async (request, actionId) => {
+  const release: Operation = async (request, actionId, waitUntil) => {
     const caller = await authenticate(request);
     const record = await loadManageable(actionId, caller);
     if (!isCompleted(record.status)) {
       throw new ActionError('ActionConflict', `Action ${actionId} is ${record.status}; only a completed action can be released`);
     }
-    await callbacks.release?.({ action: toView(record), caller, signal: request.signal });
+    await callbacks.release?.({ action: toView(record), caller, signal: request.signal, waitUntil });
     await store.delete(actionId);
     return ok(record);
   };
 
-  const log: Operation = async (request, actionId) => {
+  const log: Operation = async (request, actionId, waitUntil) => {
     const caller = await authenticate(request);
     const record = await loadVisible(actionId, caller);
     const callback = callbacks.log;
@@ -314,7 +317,7 @@ export function createOperations(config: ProviderConfig): Operations {
       throw new ActionError('RequestValidationError', `Field 'limit' (category: 'value'): must be an integer from 1 to ${MAX_LOG_LIMIT}`);
     }
     const marker = params.get('marker') ?? params.get('pagination_token');
-    const page = v.safeParse(LogPageSchema, await callback({ action: toView(record), caller, signal: request.signal, limit, marker }));
+    const page = v.safeParse(LogPageSchema, await callback({ action: toView(record), caller, signal: request.signal, waitUntil, limit, marker }));
     if (!page.success) throw new Error(`The log callback returned an invalid page: ${formatIssues(page.issues, true)}`);
     return jsonResponse(
       { entries: page.output.entries, has_next_page: page.output.has_next_page ?? false, limit, marker: page.output.marker ?? null },
@@ -335,14 +338,14 @@ export function createOperations(config: ProviderConfig): Operations {
     return [...new Set(values)] as T[];
   }
 
-  const enumerate: Operation = async (request) => {
+  const enumerate: Operation = async (request, _actionId, waitUntil) => {
     const caller = await authenticate(request);
     if (!(await isAllowed(description.runnable_by, caller))) throw new ActionError('ForbiddenRequest', 'Not allowed to list actions');
     const params = new URL(request.url).searchParams;
     const statuses = parseList<ActionStatusValue>(params.get('status'), ACTION_STATUSES, 'ACTIVE', 'status', (s) => s.toUpperCase());
     const roles = parseList<EnumerateRole>(params.get('roles'), ROLES, 'creator_id', 'roles', (s) => s.toLowerCase());
     if (callbacks.enumerate !== undefined) {
-      const listed = await callbacks.enumerate({ caller, statuses, roles, signal: request.signal });
+      const listed = await callbacks.enumerate({ caller, statuses, roles, signal: request.signal, waitUntil });
       return jsonResponse(listed, 200);
     }
     const principals = roles.some((r) => r !== 'creator_id') ? [...caller.identities, ...(await caller.groups())] : [];

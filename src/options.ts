@@ -73,6 +73,11 @@ export interface RunContext<TBody> {
   caller: Caller;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+  /**
+   * Keep work going after the response (on Workers, `ctx.waitUntil`; elsewhere the promise
+   * simply runs, and a rejection is logged).
+   */
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 export interface ActionContext {
@@ -80,6 +85,8 @@ export interface ActionContext {
   action: ActionView;
   caller: Caller;
   signal: AbortSignal;
+  /** As in RunContext. */
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 export interface LogContext extends ActionContext {
@@ -94,6 +101,7 @@ export interface EnumerateContext {
   statuses: ActionStatusValue[];
   roles: EnumerateRole[];
   signal: AbortSignal;
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 export interface LogPage {

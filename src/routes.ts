@@ -5,7 +5,7 @@
 import { Hono, type Context } from 'hono';
 import { ActionError, CORS_HEADERS, INTERNAL_ERROR, isActionError, jsonResponse } from './errors.ts';
 import { logSafe, type Logger } from './logger.ts';
-import type { Operation, Operations } from './operations.ts';
+import type { Operation, Operations, WaitUntil } from './operations.ts';
 
 type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -35,12 +35,28 @@ function allowList(methods: Method[]): string {
 
 export function createApp(ops: Operations, logger: Logger): Hono {
   const app = new Hono({ strict: false });
+  const background: WaitUntil = (promise) => {
+    promise.catch((error: unknown) => logger.error('background work failed', { error: logSafe(error) }));
+  };
+  /** The runtime's waitUntil when it has one (Workers), else `background`. */
+  const waitUntilOf = (c: Context): WaitUntil => {
+    let ctx: { waitUntil?: (promise: Promise<unknown>) => void } | undefined;
+    try {
+      ctx = c.executionCtx;
+    } catch {
+      return background; // Hono throws when the runtime passed no ExecutionContext
+    }
+    const native = ctx?.waitUntil?.bind(ctx);
+    return native === undefined ? background : (promise) => native(promise.catch((error: unknown) => {
+      logger.error('background work failed', { error: logSafe(error) });
+    }));
+  };
 
   for (const [path, handlers] of routeTable(ops)) {
     const methods = Object.keys(handlers) as Method[];
     for (const method of methods) {
       const operation = handlers[method] as Operation;
-      app.on(method, path, (c: Context) => operation(c.req.raw, c.req.param('id') ?? ''));
+      app.on(method, path, (c: Context) => operation(c.req.raw, c.req.param('id') ?? '', waitUntilOf(c)));
     }
     // The introspection document answers GET, OPTIONS as the Python toolkit does; other paths list theirs.
     const preflightMethods = path === '/' ? 'GET, OPTIONS' : allowList(methods);

@@ -43,7 +43,8 @@ export const ActionRequestSchema = v.object({
     v.minLength(1, 'Invalid length: Expected a non-empty string'),
   ),
   body: JsonObjectSchema,
-  label: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64)))),
+  // 64 characters as JSON Schema's maxLength (and Python's len) count them: code points, not UTF-16 units.
+  label: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxCodePoints(64, 'Invalid length: Expected <=64 characters')))),
   monitor_by: principalList,
   manage_by: principalList,
   allowed_clients: v.optional(
@@ -97,7 +98,7 @@ const VALIDATION_CATEGORY: Record<string, string> = { regex: 'pattern', check: '
 
 /**
  * One `Field '<path>' (category: '<kind>'): <message>` line per issue, joined by `; `.
- * With `scrub`, valibot's "but received <value>" tail is cut so user data is never echoed.
+ * With `scrub`, valibot's "received <value>" tail is cut so user data is never echoed.
  */
 export function formatIssues(issues: readonly v.BaseIssue<unknown>[], scrub: boolean): string {
   return issues
@@ -106,7 +107,8 @@ export function formatIssues(issues: readonly v.BaseIssue<unknown>[], scrub: boo
       const missing = issue.kind === 'schema' && issue.input === undefined && last !== undefined && last.value === undefined;
       const category = missing ? 'required' : issue.kind === 'schema' ? 'type' : (VALIDATION_CATEGORY[issue.type] ?? issue.type);
       let message = missing ? 'field required' : issue.message;
-      if (scrub && !missing) message = message.replace(/ but received [\s\S]*$/, '');
+      // valibot's default message ends "... but received <value>", or ": Received <value>" for checks with no expectation (email, url).
+      if (scrub && !missing) message = message.replace(/(?: but r|: R)eceived [\s\S]*$/, '');
       return `Field '${issuePath(issue)}' (category: '${category}'): ${message}`;
     })
     .join('; ');

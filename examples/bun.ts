@@ -1,0 +1,9 @@
+/** @module examples/bun: the echo provider on Bun (`bun examples/bun.ts`). */
+import { serve } from '../adapters/bun.ts';
+import { authFromEnv, banner } from './auth.ts';
+import { echoProvider } from './echo.ts';
+
+const mode = await authFromEnv(process.env);
+const provider = echoProvider({ auth: mode.auth, scope: mode.scope });
+const { url } = serve(provider, { port: Number(process.env['PORT'] ?? 8080), prefix: process.env['PROVIDER_PREFIX'] ?? '' });
+console.log(banner(url, mode));
