@@ -6,7 +6,8 @@
  * `req.rawBody` or re-serialised from `req.body`; an untouched body is streamed. Express is
  * imported as types only, so it is no runtime dependency.
  */
-import type { NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express';
+import { ActionError } from '../src/errors.ts';
 import { nodeListener, type FetchProvider } from './node.ts';
 
 /** The bytes a host body parser already read, or undefined when the stream is untouched. */
@@ -21,19 +22,40 @@ function consumedBody(req: ExpressRequest & { rawBody?: unknown; _body?: unknown
   return Buffer.from(JSON.stringify(body));
 }
 
+/** body-parser's error types that mean "the client sent a bad body", and our answer to each. */
+const PARSER_ERRORS: Record<string, () => ActionError> = {
+  'entity.parse.failed': () => new ActionError('BadActionRequest', 'Invalid JSON'),
+  'entity.too.large': () => new ActionError('PayloadTooLarge', 'Request body exceeds the host\'s body parser limit'),
+  'entity.verify.failed': () => new ActionError('BadActionRequest', 'Invalid request body'),
+  'encoding.unsupported': () => new ActionError('BadActionRequest', 'Unsupported content encoding'),
+  'charset.unsupported': () => new ActionError('BadActionRequest', 'Unsupported charset'),
+};
+
 /**
+ * The provider as Express middleware: a request handler, plus an error handler that answers a
+ * host body parser's rejection of a body under this mount (invalid JSON, too large) with the
+ * provider's JSON error instead of an HTML page. Any other error goes on to the host's handlers.
+ *
  * @example
  * ```ts
  * app.use(express.json())
  * app.use('/echo', expressMiddleware(provider))
  * ```
  */
-export function expressMiddleware(provider: FetchProvider): RequestHandler {
+export function expressMiddleware(provider: FetchProvider): [RequestHandler, ErrorRequestHandler] {
   // Express has already stripped the mount path from req.url, so no prefix is needed here.
   const listener = nodeListener(provider);
-  return (req: ExpressRequest, res: ExpressResponse, next: NextFunction) => {
+  const handle: RequestHandler = (req: ExpressRequest, res: ExpressResponse, next: NextFunction) => {
     const body = consumedBody(req);
     if (body !== undefined) Object.defineProperty(req, 'rawBody', { value: body, configurable: true, writable: true });
     listener(req, res).catch(next);
   };
+  const handleParserError: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+    const type = typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined;
+    const answer = typeof type === 'string' ? PARSER_ERRORS[type] : undefined;
+    if (answer === undefined || res.headersSent) return next(error);
+    const actionError = answer();
+    res.status(actionError.status).set({ ...actionError.getResponseHeaders() }).json(actionError.toJSON());
+  };
+  return [handle, handleParserError];
 }

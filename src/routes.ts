@@ -56,7 +56,9 @@ export function createApp(ops: Operations, logger: Logger): Hono {
     const methods = Object.keys(handlers) as Method[];
     for (const method of methods) {
       const operation = handlers[method] as Operation;
-      app.on(method, path, (c: Context) => operation(c.req.raw, c.req.param('id') ?? '', waitUntilOf(c)));
+      // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
+      // with a stack trace) on runtimes without one, too costly for every request.
+      app.on(method, path, (c: Context) => operation(c.req.raw, c.req.param('id') ?? '', (promise) => waitUntilOf(c)(promise)));
     }
     // The introspection document answers GET, OPTIONS as the Python toolkit does; other paths list theirs.
     const preflightMethods = path === '/' ? 'GET, OPTIONS' : allowList(methods);

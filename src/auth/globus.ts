@@ -81,6 +81,7 @@ export interface GlobusAuthOptions {
   clock?: () => number;
 }
 
+const MAX_TIMEOUT = 2_147_483_647;
 const INTROSPECTION_TTL = 30_000;
 const GROUPS_TTL = 5 * 60_000;
 /** The Python toolkit keeps dependent tokens 47 h; never past a token's own expiry (less a minute). */
@@ -130,14 +131,18 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
   if (typeof options.clientId !== 'string' || options.clientId === '') throw new TypeError('globusAuth: clientId is required');
   if (typeof options.clientSecret !== 'string' || options.clientSecret === '') throw new TypeError('globusAuth: clientSecret is required');
   const environment = options.environment ?? 'production';
-  const hosts = GLOBUS_ENVIRONMENTS[environment];
+  // Object.hasOwn: 'toString' or '__proto__' are not environments.
+  const hosts = Object.hasOwn(GLOBUS_ENVIRONMENTS, environment) ? GLOBUS_ENVIRONMENTS[environment] : undefined;
   if (hosts === undefined) {
     throw new TypeError(`globusAuth: environment must be one of ${Object.keys(GLOBUS_ENVIRONMENTS).join(', ')}`);
   }
   const authUrl = baseUrl(options.authUrl ?? hosts.auth, 'authUrl');
   const groupsUrl = baseUrl(options.groupsUrl ?? hosts.groups, 'groupsUrl');
   const timeout = options.timeout ?? 10_000;
-  if (!(timeout > 0)) throw new TypeError('globusAuth: timeout must be a positive number of ms');
+  // Timers hold at most 2^31-1 ms (Node fires a longer AbortSignal.timeout after 1 ms); a string would concatenate.
+  if (typeof timeout !== 'number' || !(timeout > 0) || timeout > MAX_TIMEOUT) {
+    throw new TypeError(`globusAuth: timeout must be a positive number of ms, at most ${MAX_TIMEOUT}`);
+  }
   const groupsFailure = options.groupsFailure ?? 'error';
   if (groupsFailure !== 'error' && groupsFailure !== 'empty') throw new TypeError("globusAuth: groupsFailure must be 'error' or 'empty'");
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
@@ -159,7 +164,8 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       try {
-        const response = await doFetch(url, { ...init, signal: AbortSignal.timeout(remaining) });
+        // AbortSignal.timeout takes whole milliseconds only (Node throws a RangeError otherwise).
+        const response = await doFetch(url, { ...init, signal: AbortSignal.timeout(Math.ceil(remaining)) });
         if (response.status >= 500) {
           lastError = new Error(`${what}: HTTP ${response.status}`);
           await response.body?.cancel().catch(() => {});

@@ -107,6 +107,9 @@ interface TokenRecord {
 }
 
 const FAKE_BASE = 'https://globus.fake';
+
+/** A dropped connection; thrown through the injected fetch as a real fetch rejects with a TypeError. */
+class ConnectionReset extends TypeError {}
 const randomToken = () => {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
@@ -178,7 +181,7 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
         incoming.socket.destroy();
         return new Response(null, { status: 500 });
       }
-      throw new TypeError('fetch failed: connection reset by fake Globus');
+      throw new ConnectionReset('fetch failed: connection reset by fake Globus');
     }
     if (failure.status === undefined && failure.body === undefined) return undefined;
     return new Response(failure.body ?? JSON.stringify({ error: 'injected_failure' }), {
@@ -188,6 +191,11 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
   }
 
   const app = new Hono();
+  // Hono turns a thrown error into a 500 answer; a reset must instead reject the injected fetch.
+  app.onError((error, c) => {
+    if (error instanceof ConnectionReset) throw error;
+    return c.json({ error: 'server_error', error_description: error.message }, 500);
+  });
 
   app.post('/v2/oauth2/token/introspect', async (c) => {
     const injected = await intercept('introspect', c);

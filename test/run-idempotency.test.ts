@@ -1,0 +1,150 @@
+/** Run (`POST /run`, `POST /actions`): request_id idempotency, sequential and concurrent. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ActionUpdate } from '../src/index.ts';
+import { rid, testProvider, tokens, TRANSPORTS, urn, USERS } from './helpers.ts';
+import { countingStore, expectAction, expectError, opener, releasePath, ROUTES, within } from './run-support.ts';
+
+let t: Awaited<ReturnType<typeof tokens>>;
+beforeAll(async () => {
+  t = await tokens();
+});
+
+/** A run callback that counts its calls. */
+function counted(result: ActionUpdate = { status: 'ACTIVE', details: { n: 1 } }) {
+  const counter = {
+    calls: 0,
+    run: () => {
+      counter.calls++;
+      return result;
+    },
+  };
+  return counter;
+}
+
+describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
+  const open = opener(transport);
+
+  describe.each(ROUTES)('POST %s', (route) => {
+    it('answers a repeat of the same request by the same caller with 200 and the same action, without running again', async () => {
+      const counter = counted();
+      const { call } = await open(testProvider({ run: counter.run }));
+      const request = { request_id: rid(), body: { a: 1, b: [1, 2] }, label: 'once' };
+      const first = await call('POST', route, { token: t.creator, body: request });
+      expectAction(first, 202);
+      const second = await call('POST', route, { token: t.creator, body: request });
+      expectAction(second, 200);
+      expect(second.json).toEqual(first.json);
+      expect(counter.calls).toBe(1);
+    });
+
+    it('treats key order, an ignored field and a numeric request_id as the same request', async () => {
+      const counter = counted();
+      const { call } = await open(testProvider({ run: counter.run }));
+      const first = await call('POST', route, { token: t.creator, body: { request_id: 1, body: { a: 1, b: 2 }, label: 'l' } });
+      expectAction(first, 202);
+      const again = await call('POST', route, { token: t.creator, raw: '{"label":"l","body":{"b":2,"a":1},"request_id":"1","tags":["x"]}' });
+      expectAction(again, 200);
+      expect(again.json.action_id).toBe(first.json.action_id);
+      expect(counter.calls).toBe(1);
+    });
+
+    it('answers the same request_id with a different request by 409 ActionConflict', async () => {
+      const counter = counted();
+      const { call } = await open(testProvider({ run: counter.run }));
+      const requestId = rid();
+      expectAction(await call('POST', route, { token: t.creator, body: { request_id: requestId, body: { a: 1 } } }), 202);
+      expectError(await call('POST', route, { token: t.creator, body: { request_id: requestId, body: { a: 2 } } }), 409, 'ActionConflict');
+      expectError(
+        await call('POST', route, { token: t.creator, body: { request_id: requestId, body: { a: 1 }, label: 'new label' } }),
+        409,
+        'ActionConflict',
+      );
+      expect(counter.calls).toBe(1);
+    });
+
+    it('starts a new action when another caller reuses a request_id', async () => {
+      const counter = counted();
+      const { call } = await open(testProvider({ run: counter.run }));
+      const request = { request_id: rid(), body: { a: 1 } };
+      const mine = await call('POST', route, { token: t.creator, body: request });
+      expectAction(mine, 202);
+      const theirs = await call('POST', route, { token: t.stranger, body: request });
+      expectAction(theirs, 202);
+      expect(theirs.json.action_id).not.toBe(mine.json.action_id);
+      expect(theirs.json.creator_id).toBe(urn(USERS.stranger));
+      // A different body from the other caller is no conflict either.
+      expectAction(await call('POST', route, { token: t.monitor, body: { ...request, body: { other: true } } }), 202);
+      expect(counter.calls).toBe(3);
+    });
+
+    it('starts a new action for a request_id whose action was released', async () => {
+      const counter = counted({ status: 'SUCCEEDED', details: { done: true } });
+      const { call } = await open(testProvider({ run: counter.run }));
+      const request = { request_id: rid(), body: { a: 1 } };
+      const first = await call('POST', route, { token: t.creator, body: request });
+      expectAction(first, 202);
+      expect(first.json.status).toBe('SUCCEEDED');
+      const released = await call('POST', releasePath(route, first.json.action_id), { token: t.creator });
+      expect(released.status, released.text).toBe(200);
+      const again = await call('POST', route, { token: t.creator, body: request });
+      expectAction(again, 202);
+      expect(again.json.action_id).not.toBe(first.json.action_id);
+      expect(counter.calls).toBe(2);
+    });
+
+    it('answers 50 concurrent identical requests with exactly one 202, the rest 200 with the same action, and runs once', async () => {
+      const n = 50;
+      const { store, allArrived } = countingStore(n);
+      let calls = 0;
+      const { call } = await open(
+        testProvider({
+          store,
+          run: async () => {
+            calls++;
+            // Hold run until every duplicate has reached the store, so all of them overlap it.
+            await within(allArrived, 10_000, 'not every request reached the store');
+            return { status: 'ACTIVE', details: { slow: true } };
+          },
+        }),
+      );
+      const request = { request_id: rid(), body: { same: true } };
+      const replies = await Promise.all(Array.from({ length: n }, () => call('POST', route, { token: t.creator, body: request })));
+      const statuses = replies.map((reply) => reply.status);
+      expect(statuses.filter((s) => s === 202)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(n - 1);
+      const created = replies.find((reply) => reply.status === 202);
+      for (const reply of replies) {
+        expectAction(reply, reply.status as 200 | 202);
+        // Every duplicate waited for run's answer rather than returning the half-started action.
+        expect(reply.json).toEqual(created?.json);
+      }
+      expect(created?.json.details).toEqual({ slow: true });
+      expect(calls).toBe(1);
+    });
+
+    it('answers concurrent different requests with one request_id by one 202 and 409 for the others', async () => {
+      const n = 10;
+      const { store, allArrived } = countingStore(n);
+      let calls = 0;
+      const { call } = await open(
+        testProvider({
+          store,
+          run: async ({ request }) => {
+            calls++;
+            await within(allArrived, 10_000, 'not every request reached the store');
+            return { status: 'ACTIVE', details: { body: request.body } };
+          },
+        }),
+      );
+      const requestId = rid();
+      const replies = await Promise.all(
+        Array.from({ length: n }, (_, i) => call('POST', route, { token: t.creator, body: { request_id: requestId, body: { i } } })),
+      );
+      const created = replies.filter((reply) => reply.status === 202);
+      expect(created).toHaveLength(1);
+      expectAction(created[0]!, 202);
+      for (const reply of replies) if (reply.status !== 202) expectError(reply, 409, 'ActionConflict');
+      expect(calls).toBe(1);
+    });
+  });
+});
