@@ -25,6 +25,8 @@ export interface ServeOptions extends NodeListenerOptions {
   hostname?: string;
   /** Stop gracefully on SIGTERM and SIGINT. Default true. */
   handleSignals?: boolean;
+  /** On close, requests still running after this many ms are cut off. Default 10,000. */
+  shutdownGrace?: number;
 }
 
 export interface RunningServer {
@@ -102,6 +104,14 @@ export async function serve(provider: FetchProvider, options: ServeOptions = {})
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve, reject) => {
       server.close((error) => (error ? reject(error) : resolve()));
+      // Connections go idle as their last response is written (or open and never send a
+      // request): close those as they appear; after the grace period, close everything.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      const hard = setTimeout(() => server.closeAllConnections(), options.shutdownGrace ?? 10_000);
+      server.once('close', () => {
+        clearInterval(sweep);
+        clearTimeout(hard);
+      });
       server.closeIdleConnections();
     }).finally(() => {
       process.off('SIGTERM', onSignal);

@@ -227,8 +227,7 @@ export function createOperations(config: ProviderConfig): Operations {
       await store.delete(record.action_id);
       throw error;
     }
-    // 'Starting' is the toolkit's placeholder while run executes; run's answer replaces it.
-    const stored = await store.update(applyUpdate(record, { ...update, display_status: update.display_status ?? update.status }, clock()));
+    const stored = await store.update(applyUpdate(record, update, clock()));
     if (stored !== undefined) return stored;
     // The action was updated while run was executing (provider.actions.update from a
     // background job): that write is newer than run's answer, so it stands.
@@ -256,7 +255,7 @@ export function createOperations(config: ProviderConfig): Operations {
       start_time: formatTime(now),
       completion_time: null,
       release_after: stored.release_after ?? DEFAULT_RELEASE_AFTER,
-      display_status: 'Starting',
+      display_status: 'ACTIVE',
       details: {},
       state: null,
       expires_at: null,
@@ -301,7 +300,8 @@ export function createOperations(config: ProviderConfig): Operations {
       throw new ActionError('ActionConflict', `Action ${actionId} is ${record.status}; only a completed action can be released`);
     }
     await callbacks.release?.({ action: toView(record), caller, signal: request.signal, waitUntil });
-    await store.delete(actionId);
+    // A concurrent release got there first: answer as for any id that is gone.
+    if (!(await store.delete(actionId))) throw notFound(actionId);
     return ok(record);
   };
 
@@ -327,8 +327,9 @@ export function createOperations(config: ProviderConfig): Operations {
 
   function parseList<T extends string>(raw: string | null, allowed: readonly T[], fallback: T, name: string, normalise: (s: string) => string): T[] {
     if (raw === null || raw.trim() === '') return [fallback];
-    const values = raw.split(',').map((s) => normalise(s.trim()));
-    const bad = values.filter((s) => !(allowed as readonly string[]).includes(s));
+    const given = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const values = given.map(normalise);
+    const bad = given.filter((_s, i) => !(allowed as readonly string[]).includes(values[i] as string));
     if (bad.length > 0) {
       throw new ActionError(
         'RequestValidationError',

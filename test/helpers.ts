@@ -67,11 +67,11 @@ type Options = Partial<ProviderOptions> & Pick<ProviderOptions, 'run'>;
 /** A provider with the test authenticator and a silent logger; anything may be overridden. */
 export function testProvider(options: Partial<Options> = {}): ActionProvider {
   return createActionProvider({
-    description: { title: 'Test provider', globus_auth_scope: SCOPE, admin_contact: 'admin@example.org', ...options.description },
     auth: testAuth(),
     logger: silentLogger,
     run: ({ request }) => ({ status: 'ACTIVE', details: { got: request.body } }),
     ...options,
+    description: { title: 'Test provider', globus_auth_scope: SCOPE, admin_contact: 'admin@example.org', ...options.description },
   } as ProviderOptions);
 }
 

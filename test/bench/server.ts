@@ -8,7 +8,7 @@
  *   store and a silent logger, served with the library's own adapter (adapters/node.ts).
  *
  * It talks to the parent over the IPC channel: `ready` (port, and a token for the provider),
- * then answers `rss` (after a forced GC; needs --expose-gc) and `fill` (create actions
+ * then answers `rss` (after a forced GC; needs --expose-gc), `cpu` (process CPU time) and `fill` (create actions
  * in-process through `provider.fetch`), and exits on `exit`.
  */
 import { serve as honoServe } from '@hono/node-server';
@@ -19,10 +19,11 @@ import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
 import { silentLogger, type ActionProvider } from '../../src/index.ts';
 
-export type ToChild = { type: 'rss' } | { type: 'fill'; count: number } | { type: 'exit' };
+export type ToChild = { type: 'rss' } | { type: 'cpu' } | { type: 'fill'; count: number } | { type: 'exit' };
 export type FromChild =
   | { type: 'ready'; port: number; token?: string }
   | { type: 'rss'; rss: number; heapUsed: number }
+  | { type: 'cpu'; micros: number }
   | { type: 'filled'; count: number; ms: number; failed: number };
 
 const send = (message: FromChild) => process.send?.(message);
@@ -76,9 +77,17 @@ if (mode === 'hono') {
 } else if (mode === 'provider') {
   const dev = await devAuth();
   provider = echoProvider({ auth: dev.auth, logger: silentLogger });
-  const server = await serve(provider, { port: 0, handleSignals: false });
+  // BENCH_ADAPTER=hono-serve: @hono/node-server's serve(), which replaces the global Request and
+  // Response with its lightweight ones (adapters/node.ts deliberately leaves globals alone).
+  const port =
+    process.env['BENCH_ADAPTER'] === 'hono-serve'
+      ? await new Promise<number>((resolve) => {
+          const p = provider as ActionProvider;
+          honoServe({ fetch: (request) => p.fetch(request), port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(info.port));
+        })
+      : (await serve(provider, { port: 0, handleSignals: false })).port;
   token = await dev.mint(crypto.randomUUID(), ECHO_SCOPE);
-  send({ type: 'ready', port: server.port, token });
+  send({ type: 'ready', port, token });
 } else {
   throw new Error(`usage: server.ts hono|provider (got ${String(mode)})`);
 }
@@ -92,6 +101,11 @@ process.on('message', (message: ToChild) => {
       forcedGc();
       const { rss, heapUsed } = process.memoryUsage();
       send({ type: 'rss', rss, heapUsed });
+      break;
+    }
+    case 'cpu': {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', micros: user + system });
       break;
     }
     case 'fill': {
