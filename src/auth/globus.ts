@@ -160,7 +160,7 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
   async function call(url: string, init: RequestInit, what: string): Promise<{ status: number; body: unknown }> {
     const deadline = Date.now() + timeout;
     let lastError: unknown;
-    for (let attempt = 0; attempt < 1; attempt++) {
+    for (let attempt = 0; attempt < 2; attempt++) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       try {
