@@ -294,6 +294,10 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
     } catch (error) {
       throw unavailable('Globus Groups', error);
     }
+    if (reply.status === 401) {
+      // Groups refused the cached dependent token (revoked, say): fetch a fresh one next time.
+      await dependents.delete(key);
+    }
     if (reply.status !== 200 || !Array.isArray(reply.body)) {
       throw unavailable('Globus Groups', new Error(`my_groups: unexpected HTTP ${reply.status} answer`));
     }

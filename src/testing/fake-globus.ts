@@ -162,6 +162,14 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
     return clients.find((client) => client.id === id && client.secret === secret);
   };
 
+  /** Linked identities share one set, whichever of them the token belongs to (as in Globus). */
+  const identitySet = (id: string): string[] => {
+    for (const user of users.values()) {
+      if (user.linked?.length && (user.id === id || user.linked.includes(id))) return [user.id, ...user.linked];
+    }
+    return [id];
+  };
+
   const live = (token: string | undefined): TokenRecord | undefined => {
     const record = token === undefined ? undefined : tokens.get(token);
     return record !== undefined && record.active && record.expiresAt > clock() ? record : undefined;
@@ -224,7 +232,7 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
       iat: now,
       nbf: now,
       dependent_tokens_cache_id: token.slice(0, 12),
-      ...(includeIdentitySet ? { identity_set: [user.id, ...(user.linked ?? [])] } : {}),
+      ...(includeIdentitySet ? { identity_set: identitySet(user.id) } : {}),
     });
   });
 
