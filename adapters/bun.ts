@@ -2,6 +2,7 @@
  * @module adapters/bun: serve a provider with `Bun.serve`, under an optional prefix, with
  * graceful shutdown. (Bun also runs `export default provider` directly: it is `{ fetch }`.)
  */
+import { sweeperFor } from '../src/store/sweeper.ts';
 import { normalisePrefix, withPrefix } from './prefix.ts';
 
 /** The part of Bun's API this adapter uses (so the package needs no Bun types). */
@@ -22,6 +23,8 @@ export interface BunServeOptions {
   prefix?: string;
   /** Stop gracefully on SIGTERM and SIGINT. Default true. */
   handleSignals?: boolean;
+  /** Delete expired actions every this many ms while serving; 0 turns it off. Default 60,000. */
+  sweepInterval?: number;
 }
 
 export interface BunRunningServer {
@@ -38,11 +41,12 @@ export interface BunRunningServer {
  * const { url } = serve(provider, { port: 8080, prefix: '/echo' })
  * ```
  */
-export function serve(provider: { fetch(request: Request, ...rest: any[]): Response | Promise<Response> }, options: BunServeOptions = {}): BunRunningServer {
+export function serve(provider: { fetch(request: Request, ...rest: any[]): Response | Promise<Response>; sweep?(): Promise<number> }, options: BunServeOptions = {}): BunRunningServer {
   const handler = withPrefix((request: Request) => provider.fetch(request), options.prefix);
   const server = Bun.serve({ port: options.port ?? 8080, hostname: options.hostname ?? '127.0.0.1', fetch: (request) => handler(request) });
+  const sweeper = sweeperFor(provider, options.sweepInterval);
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= server.stop(false));
+  const close = () => (closing ??= Promise.all([sweeper?.stop(), server.stop(false)]).then(() => {}));
   if (options.handleSignals ?? true) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void close());
   }

@@ -1,7 +1,8 @@
 /**
  * @module adapters/cloudflare-workers: a Worker from a provider, or from an `(env) => provider`
- * factory so secrets can arrive as bindings. The provider is built once per isolate; the
- * Worker's `ctx.waitUntil` reaches callbacks as `waitUntil`.
+ * factory so secrets and D1 arrive as bindings. The provider is built once per isolate; the
+ * Worker's `ctx.waitUntil` reaches callbacks as `waitUntil`; a Cron Trigger runs the expiry
+ * sweep through the `scheduled` handler.
  */
 import { withPrefix } from './prefix.ts';
 
@@ -13,6 +14,7 @@ export interface WorkerExecutionContext {
 
 export interface WorkerProvider {
   fetch(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response>;
+  sweep?(): Promise<number>;
 }
 
 export interface WorkerOptions {
@@ -22,31 +24,49 @@ export interface WorkerOptions {
 
 export interface ProviderWorker<Env> {
   fetch(request: Request, env: Env, ctx: WorkerExecutionContext): Promise<Response>;
+  /** Deletes expired actions; add a Cron Trigger (e.g. every hour) in wrangler.toml to run it. */
+  scheduled(controller: unknown, env: Env, ctx: WorkerExecutionContext): Promise<void>;
+}
+
+interface Built<Env> {
+  provider: WorkerProvider;
+  handle: (request: Request, env: Env, ctx: WorkerExecutionContext) => Response | Promise<Response>;
 }
 
 /**
  * @example
  * ```ts
- * export default worker((env: Env) => echoProvider({ auth: globusAuth({ clientId: env.GLOBUS_CLIENT_ID, clientSecret: env.GLOBUS_CLIENT_SECRET }) }))
+ * export default worker(async (env: Env) => echoProvider({
+ *   auth: globusAuth({ clientId: env.GLOBUS_CLIENT_ID, clientSecret: env.GLOBUS_CLIENT_SECRET }),
+ *   store: await d1Store(env.DB),
+ * }))
  * ```
  */
 export function worker<Env = Record<string, unknown>>(
   source: WorkerProvider | ((env: Env) => WorkerProvider | Promise<WorkerProvider>),
   options: WorkerOptions = {},
 ): ProviderWorker<Env> {
-  let built: Promise<(request: Request, env: Env, ctx: WorkerExecutionContext) => Response | Promise<Response>> | undefined;
-  const build = (env: Env) =>
-    Promise.resolve(typeof source === 'function' ? source(env) : source).then((provider) => {
-      if (typeof provider?.fetch !== 'function') throw new TypeError('worker: the factory must return a provider');
-      return withPrefix((request: Request, e: Env, ctx: WorkerExecutionContext) => provider.fetch(request, e, ctx), options.prefix);
-    });
-  return {
-    async fetch(request, env, ctx) {
-      built ??= build(env).catch((error: unknown) => {
-        built = undefined; // a failed build (a missing secret, say) is retried by the next request
+  let built: Promise<Built<Env>> | undefined;
+  const build = (env: Env): Promise<Built<Env>> => {
+    built ??= Promise.resolve(typeof source === 'function' ? source(env) : source)
+      .then((provider) => {
+        if (typeof provider?.fetch !== 'function') throw new TypeError('worker: the factory must return a provider');
+        const handle = withPrefix((request: Request, e: Env, ctx: WorkerExecutionContext) => provider.fetch(request, e, ctx), options.prefix);
+        return { provider, handle };
+      })
+      .catch((error: unknown) => {
+        built = undefined; // a failed build (a missing secret, say) is retried by the next event
         throw error;
       });
-      return (await built)(request, env, ctx);
+    return built;
+  };
+  return {
+    async fetch(request, env, ctx) {
+      return (await build(env)).handle(request, env, ctx);
+    },
+    async scheduled(_controller, env, ctx) {
+      const { provider } = await build(env);
+      if (provider.sweep) ctx.waitUntil(provider.sweep());
     },
   };
 }

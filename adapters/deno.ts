@@ -2,6 +2,7 @@
  * @module adapters/deno: serve a provider with `Deno.serve`, under an optional prefix, with
  * graceful shutdown. (`deno serve` also runs `export default provider` directly.)
  */
+import { sweeperFor } from '../src/store/sweeper.ts';
 import { normalisePrefix, withPrefix } from './prefix.ts';
 
 /** The part of Deno's API this adapter uses (so the package needs no Deno types). */
@@ -27,6 +28,8 @@ export interface DenoServeOptions {
   prefix?: string;
   /** Stop gracefully on SIGTERM and SIGINT. Default true. */
   handleSignals?: boolean;
+  /** Delete expired actions every this many ms while serving; 0 turns it off. Default 60,000. */
+  sweepInterval?: number;
 }
 
 export interface DenoRunningServer {
@@ -43,14 +46,15 @@ export interface DenoRunningServer {
  * const { url } = serve(provider, { port: 8080, prefix: '/echo' })
  * ```
  */
-export function serve(provider: { fetch(request: Request, ...rest: any[]): Response | Promise<Response> }, options: DenoServeOptions = {}): DenoRunningServer {
+export function serve(provider: { fetch(request: Request, ...rest: any[]): Response | Promise<Response>; sweep?(): Promise<number> }, options: DenoServeOptions = {}): DenoRunningServer {
   const handler = withPrefix((request: Request) => provider.fetch(request), options.prefix);
   const server = Deno.serve({ port: options.port ?? 8080, hostname: options.hostname ?? '127.0.0.1', onListen: () => {} }, handler);
   let closing: Promise<void> | undefined;
   const signals = ['SIGTERM', 'SIGINT'] as const;
   const onSignal = () => void close();
+  const sweeper = sweeperFor(provider, options.sweepInterval);
   const close = () =>
-    (closing ??= server.shutdown().finally(() => {
+    (closing ??= Promise.all([sweeper?.stop(), server.shutdown()]).then(() => {}).finally(() => {
       if (options.handleSignals ?? true) for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
     }));
   if (options.handleSignals ?? true) for (const signal of signals) Deno.addSignalListener(signal, onSignal);

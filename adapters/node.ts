@@ -7,10 +7,13 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jsonResponseText } from '../src/errors.ts';
+import { sweeperFor } from '../src/store/sweeper.ts';
 import { withPrefix } from './prefix.ts';
 
 export interface FetchProvider {
   fetch(request: Request, ...rest: any[]): Response | Promise<Response>;
+  /** Present on providers: deletes expired actions (the server runs it on an interval). */
+  sweep?(): Promise<number>;
 }
 
 export interface NodeListenerOptions {
@@ -27,6 +30,8 @@ export interface ServeOptions extends NodeListenerOptions {
   handleSignals?: boolean;
   /** On close, requests still running after this many ms are cut off. Default 10,000. */
   shutdownGrace?: number;
+  /** Delete expired actions every this many ms while serving; 0 turns it off. Default 60,000. */
+  sweepInterval?: number;
 }
 
 export interface RunningServer {
@@ -100,9 +105,11 @@ export async function serve(provider: FetchProvider, options: ServeOptions = {})
   const actualPort = (server.address() as AddressInfo).port;
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;
   const prefix = options.prefix ? `/${options.prefix.replace(/^\/+|\/+$/g, '')}` : '';
+  const sweeper = sweeperFor(provider, options.sweepInterval);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve, reject) => {
+      void sweeper?.stop();
       server.close((error) => (error ? reject(error) : resolve()));
       // Connections go idle as their last response is written (or open and never send a
       // request): close those as they appear; after the grace period, close everything.

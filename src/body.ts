@@ -2,7 +2,8 @@
  * @module body: reads a JSON request body under a size limit.
  *
  * Hand-written instead of hono/body-limit: that middleware buffers and then rebuilds the
- * Request; here the bytes are read once, decoded once, and reading stops at the limit.
+ * Request; here the bytes are read once, decoded once, and reading stops at the limit (a body
+ * without a Content-Length is streamed and cut off there).
  */
 import { ActionError } from './errors.ts';
 
@@ -13,7 +14,14 @@ export async function readJson(request: Request, limit: number): Promise<unknown
   const length = request.headers.get('content-length');
   if (length !== null && Number(length) > limit) throw tooLarge(limit);
   let text = '';
-  if (request.body !== null) {
+  if (length !== null && /^\d+$/.test(length)) {
+    // A declared length within the limit: HTTP framing holds the body to it, so read it whole
+    // (much cheaper than a stream on some servers: @hono/node-server reads the socket directly).
+    // Re-checked, for an in-process Request whose header does not match its body.
+    const bytes = await request.arrayBuffer();
+    if (bytes.byteLength > limit) throw tooLarge(limit);
+    text = decoder.decode(bytes);
+  } else if (request.body !== null) {
     const chunks: Uint8Array[] = [];
     let size = 0;
     const reader = request.body.getReader();

@@ -33,6 +33,8 @@ export {
 export { ConsentRequiredError, isConsentRequired } from './auth/consent.ts';
 export { jwtAuth, type JwtAuthOptions, type JwtClaimNames, type VerifiedToken } from './auth/jwt.ts';
 export { memoryStore } from './store/memory.ts';
+export { sqlStore, type SqlDialect, type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions } from './store/sql.ts';
+export { startSweeper, type Sweeper, type SweeperOptions } from './store/sweeper.ts';
 export type { ActionPage, ActionQuery, ActionRecord, ActionStore, CreateResult, StoredRequest } from './store/types.ts';
 export { memoryCache, singleFlight, tokenHash, type MemoryCacheOptions, type TtlCache } from './cache.ts';
 export { consoleLogger, silentLogger, type Logger, type LogFields } from './logger.ts';

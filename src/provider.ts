@@ -16,6 +16,8 @@ export interface ActionProvider {
   /** Read and update actions from outside a request (background jobs, webhooks). */
   readonly actions: ActionsApi;
   readonly store: ActionStore;
+  /** Delete expired actions now (what the sweeper and a Worker's scheduled handler call). Resolves to how many. */
+  sweep(): Promise<number>;
 }
 
 /**
@@ -44,5 +46,6 @@ export function createActionProvider<const I extends InputOption = InputOption>(
     description: config.description,
     actions: operations.actions,
     store: config.store,
+    sweep: () => config.store.deleteExpired(config.clock()),
   };
 }

@@ -1,0 +1,129 @@
+/**
+ * @module store/sqlite: the embedded durable store: actions in a SQLite file, no server to run.
+ * It takes an open database from better-sqlite3 (Node), `bun:sqlite` (Bun) or `node:sqlite`
+ * (Deno, Node >= 22.5): their synchronous `prepare().run/all` APIs are alike, so one driver
+ * serves all three. `openSqliteStore(path)` picks the engine for the runtime it runs on.
+ *
+ * Why SQLite rather than PGlite (PostgreSQL in WASM), which could share the PostgreSQL
+ * store's SQL: measured here (test/bench/stores.ts), SQLite serves status and run several
+ * times faster and opens in milliseconds instead of seconds, and its SQL is the one Cloudflare
+ * D1 speaks, so the embedded and Workers stores share theirs. See README, "Choosing a store".
+ */
+import { sqlStore, type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions } from './sql.ts';
+import type { ActionStore } from './types.ts';
+
+/** A prepared statement of any of the three engines. */
+interface SyncStatement {
+  run(...params: unknown[]): { changes: number | bigint };
+  all(...params: unknown[]): unknown[];
+}
+
+/** An open database of better-sqlite3, bun:sqlite or node:sqlite. */
+export interface SyncSqliteDatabase {
+  prepare(sql: string): SyncStatement;
+  exec(sql: string): unknown;
+  close(): unknown;
+}
+
+export interface SqliteStoreOptions extends SqlStoreOptions {
+  /**
+   * `full` (default) syncs every commit to disk, so an acknowledged action survives a power cut;
+   * `normal` syncs at WAL checkpoints (survives a process crash, about twice as fast to write).
+   */
+  synchronous?: 'full' | 'normal';
+  /** Close the database with the store. Default true. */
+  closeDatabase?: boolean;
+}
+
+/** A computed specifier, so bundlers (e.g. for Workers) leave runtime-specific modules alone. */
+const moduleName = (name: string): string => name;
+
+const RETURNS_ROWS = /^\s*(SELECT|WITH)\b|\bRETURNING\b/i;
+
+/** A SqlDriver over a synchronous SQLite database. */
+export function syncSqliteDriver(db: SyncSqliteDatabase, closeDatabase = true): SqlDriver {
+  const prepared = new Map<string, SyncStatement>();
+  const statement = (sql: string) => {
+    let found = prepared.get(sql);
+    if (found === undefined) {
+      found = db.prepare(sql);
+      prepared.set(sql, found);
+    }
+    return found;
+  };
+  const runOne = ({ sql, params }: SqlStatement): SqlResult => {
+    const prepared = statement(sql);
+    if (RETURNS_ROWS.test(sql)) return { changes: 0, rows: prepared.all(...params) as Record<string, unknown>[] };
+    return { changes: Number(prepared.run(...params).changes), rows: [] };
+  };
+  return {
+    dialect: 'sqlite',
+    async execute(s) {
+      return runOne(s);
+    },
+    async batch(statements) {
+      // Synchronous from BEGIN to COMMIT: nothing else runs on this thread in between.
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const results = statements.map(runOne);
+        db.exec('COMMIT');
+        return results;
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
+    },
+    async close() {
+      if (closeDatabase) db.close();
+    },
+  };
+}
+
+/**
+ * A durable store in an open SQLite database.
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3'
+ * const store = await sqliteStore(new Database('actions.db'))
+ * ```
+ */
+export async function sqliteStore(db: SyncSqliteDatabase, options: SqliteStoreOptions = {}): Promise<ActionStore> {
+  if (typeof db?.prepare !== 'function' || typeof db.exec !== 'function') {
+    throw new TypeError('sqliteStore: expected an open better-sqlite3, bun:sqlite or node:sqlite database');
+  }
+  const synchronous = options.synchronous ?? 'full';
+  if (synchronous !== 'full' && synchronous !== 'normal') throw new TypeError("sqliteStore: synchronous must be 'full' or 'normal'");
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec(`PRAGMA synchronous = ${synchronous.toUpperCase()}`);
+  db.exec('PRAGMA busy_timeout = 5000');
+  const store = sqlStore(syncSqliteDriver(db, options.closeDatabase ?? true), options);
+  await store.migrate();
+  return store;
+}
+
+/**
+ * Open (or create) `path` with the runtime's SQLite: `bun:sqlite` on Bun, `node:sqlite` on
+ * Deno, better-sqlite3 on Node (install it: `npm install better-sqlite3`).
+ */
+export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<ActionStore> {
+  if (typeof path !== 'string' || path === '') throw new TypeError('openSqliteStore: path must be a file path');
+  const runtime = globalThis as { Bun?: unknown; Deno?: unknown };
+  let db: SyncSqliteDatabase;
+  if (runtime.Bun !== undefined) {
+    const { Database } = (await import(moduleName('bun:sqlite'))) as { Database: new (path: string) => SyncSqliteDatabase };
+    db = new Database(path);
+  } else if (runtime.Deno !== undefined) {
+    const { DatabaseSync } = (await import(moduleName('node:sqlite'))) as { DatabaseSync: new (path: string) => SyncSqliteDatabase };
+    db = new DatabaseSync(path);
+  } else {
+    let Database: new (path: string) => SyncSqliteDatabase;
+    try {
+      Database = ((await import(moduleName('better-sqlite3'))) as { default: typeof Database }).default;
+    } catch (cause) {
+      throw new Error('openSqliteStore: install better-sqlite3 (npm install better-sqlite3) to use SQLite on Node', { cause });
+    }
+    db = new Database(path);
+  }
+  return sqliteStore(db, options);
+}

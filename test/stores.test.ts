@@ -1,0 +1,86 @@
+/**
+ * @module test/stores: the store contract against every store: memory, embedded SQLite
+ * (better-sqlite3), PostgreSQL (a real server) and Cloudflare D1 (inside workerd, through
+ * miniflare); plus what is particular to each.
+ */
+import Database from 'better-sqlite3';
+import { Miniflare } from 'miniflare';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { memoryStore } from '../src/index.ts';
+import { d1Store, type D1Like } from '../src/store/d1.ts';
+import { postgresStore } from '../src/store/postgres.ts';
+import { openSqliteStore, sqliteStore } from '../src/store/sqlite.ts';
+import { record, storeContract } from './store-contract.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'gap-stores-'));
+const cleanup: (() => Promise<unknown> | unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
+afterAll(async () => {
+  for (const step of cleanup.reverse()) await step();
+});
+
+const prefix = () => `t${crypto.randomUUID().slice(0, 8)}_`;
+
+storeContract('memoryStore', async () => memoryStore());
+storeContract('sqliteStore (better-sqlite3)', async () => sqliteStore(new Database(join(dir, `${crypto.randomUUID()}.db`))));
+storeContract('postgresStore', async () => postgresStore({ url: inject('databaseUrl'), tablePrefix: prefix(), max: 4 }));
+
+let miniflare: Miniflare | undefined;
+async function d1(): Promise<D1Like> {
+  if (miniflare === undefined) {
+    miniflare = new Miniflare({ modules: true, script: 'export default { fetch() { return new Response() } }', d1Databases: ['DB'], compatibilityDate: '2026-04-01' });
+    cleanup.push(() => miniflare?.dispose());
+  }
+  return (await miniflare.getD1Database('DB')) as unknown as D1Like;
+}
+storeContract('d1Store (D1 in workerd via miniflare)', async () => d1Store(await d1(), { tablePrefix: prefix() }));
+
+describe('sqliteStore', () => {
+  it('keeps actions across close and reopen of the file', async () => {
+    const path = join(dir, 'reopen.db');
+    const first = await openSqliteStore(path);
+    const r = record();
+    await first.create(r);
+    await first.close?.();
+    const second = await openSqliteStore(path);
+    expect(await second.get(r.action_id)).toEqual(r);
+    await second.close?.();
+  });
+  it('rejects what is not a database, and a bad synchronous mode', async () => {
+    await expect(sqliteStore({} as never)).rejects.toThrow(TypeError);
+    await expect(sqliteStore(new Database(':memory:'), { synchronous: 'off' as never })).rejects.toThrow(/synchronous/);
+  });
+});
+
+describe('postgresStore', () => {
+  it('records its schema version and migrates once, even when instances race', async () => {
+    const tablePrefix = prefix();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => postgresStore({ url: inject('databaseUrl'), tablePrefix, max: 2 })));
+    const sql = postgres(inject('databaseUrl'), { max: 1 });
+    const versions = await sql.unsafe(`SELECT version FROM ${tablePrefix}schema_migrations`);
+    expect(versions.map((v) => v['version'])).toEqual([1]);
+    const indexes = await sql.unsafe(`SELECT indexname FROM pg_indexes WHERE tablename = '${tablePrefix}actions' ORDER BY indexname`);
+    expect(indexes.map((i) => i['indexname'])).toEqual(
+      expect.arrayContaining([`${tablePrefix}actions_creator`, `${tablePrefix}actions_expiry`, `${tablePrefix}actions_order`, `${tablePrefix}actions_request`]),
+    );
+    const column = await sql.unsafe(`SELECT data_type FROM information_schema.columns WHERE table_name = '${tablePrefix}actions' AND column_name = 'record'`);
+    expect(column[0]?.['data_type']).toBe('jsonb');
+    await sql.end();
+    await Promise.all(stores.map((s) => s.close?.()));
+  });
+  it('takes an existing client and leaves it open', async () => {
+    const sql = postgres(inject('databaseUrl'), { max: 2 });
+    const store = await postgresStore({ sql: sql as never, tablePrefix: prefix() });
+    const r = record();
+    await store.create(r);
+    await store.close?.();
+    expect((await sql`SELECT 1 AS one`)[0]?.['one']).toBe(1);
+    await sql.end();
+  });
+  it('needs exactly one of url and sql', async () => {
+    await expect(postgresStore({})).rejects.toThrow(TypeError);
+  });
+});
