@@ -4,7 +4,8 @@
  * - GLOBUS_CLIENT_ID + GLOBUS_CLIENT_SECRET: Globus Auth (honouring GLOBUS_SDK_ENVIRONMENT and
  *   GLOBUS_SDK_SERVICE_URL_AUTH / _GROUPS);
  * - JWT_JWKS (a JSON Web Key Set, with optional JWT_ISSUER): JWTs from your own issuer;
- * - neither: DEV MODE, a key generated at start and a token printed for you.
+ * - neither: DEV MODE, a key made on first start (kept in DATA_DIR, default `.data`) and a
+ *   token printed for you.
  */
 import type { JSONWebKeySet } from 'jose';
 import { globusAuth, globusAuthOptionsFromEnv, jwtAuth, type Authenticator } from '../src/index.ts';
@@ -26,8 +27,9 @@ export async function authFromEnv(env: Record<string, unknown>): Promise<Example
     const issuer = typeof env['JWT_ISSUER'] === 'string' ? { issuer: env['JWT_ISSUER'] } : {};
     return { auth: jwtAuth({ jwks: JSON.parse(env['JWT_JWKS']) as JSONWebKeySet, ...issuer }), scope };
   }
-  const dev = await devAuth();
-  return { auth: dev.auth, scope, devToken: await dev.mint(crypto.randomUUID(), scope) };
+  const dir = typeof env['DATA_DIR'] === 'string' && env['DATA_DIR'] !== '' ? env['DATA_DIR'] : '.data';
+  const dev = await devAuth(dir);
+  return { auth: dev.auth, scope, devToken: await dev.mint(dev.identity, scope) };
 }
 
 /** What an entry prints once it listens. */

@@ -1,22 +1,50 @@
 /**
- * @module examples/dev-auth: DEV MODE ONLY. A signing key generated at start, a jwtAuth that
- * trusts it, and a token for a made-up identity, so the example runs without Globus.
+ * @module examples/dev-auth: DEV MODE ONLY. A signing key made on first start (and kept in the
+ * data directory, so tokens and actions outlive a restart), a jwtAuth that trusts it, and
+ * tokens for a made-up identity, so the example runs without Globus.
  */
-import { generateKeyPair, SignJWT } from 'jose';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { jwtAuth, type Authenticator } from '../src/index.ts';
 
 export const DEV_ISSUER = 'urn:globus-action-provider:dev';
 
 export interface DevAuth {
   auth: Authenticator;
-  /** Mint a token for `identity` (a UUID) holding `scope`, valid for an hour. */
+  /** The made-up identity (a UUID) the dev tokens are for; the same across restarts. */
+  identity: string;
+  /** Mint a token for `identity` holding `scope`, valid for an hour. */
   mint(identity: string, scope: string): Promise<string>;
 }
 
-export async function devAuth(): Promise<DevAuth> {
-  const { publicKey, privateKey } = await generateKeyPair('ES256');
+interface DevState {
+  privateJwk: JWK;
+  publicJwk: JWK;
+  identity: string;
+}
+
+/** Load the dev key from `dir` (or make and save one there). */
+export async function devAuth(dir?: string): Promise<DevAuth> {
+  const file = dir === undefined ? undefined : join(dir, 'dev-key.json');
+  let state: DevState | undefined;
+  try {
+    if (file) state = JSON.parse(readFileSync(file, 'utf8')) as DevState;
+  } catch {
+    state = undefined;
+  }
+  if (state === undefined) {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    state = { privateJwk: await exportJWK(pair.privateKey), publicJwk: await exportJWK(pair.publicKey), identity: crypto.randomUUID() };
+    if (dir && file) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
+    }
+  }
+  const privateKey = await importJWK(state.privateJwk, 'ES256');
   return {
-    auth: jwtAuth({ key: publicKey, issuer: DEV_ISSUER, algorithms: ['ES256'] }),
+    auth: jwtAuth({ jwks: { keys: [{ ...state.publicJwk, alg: 'ES256' }] }, issuer: DEV_ISSUER, algorithms: ['ES256'] }),
+    identity: state.identity,
     mint: (identity, scope) =>
       new SignJWT({ scope })
         .setProtectedHeader({ alg: 'ES256' })

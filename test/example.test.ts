@@ -4,6 +4,9 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { actionClient, fakeGlobus } from '../src/testing/index.ts';
@@ -16,7 +19,7 @@ afterAll(() => {
 
 /** Start examples/node.ts (as `npm start` does) and wait for the printed curl command. */
 async function startExample(env: Record<string, string>, ready = (line: string) => line.trim().startsWith('curl ')): Promise<{ output: string; curl: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { env: { ...process.env, DATA_DIR: mkdtempSync(join(tmpdir(), 'gap-example-')), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -91,5 +94,22 @@ describe('examples/node.ts (npm start)', () => {
     } finally {
       await fake.close();
     }
+  });
+
+  it('keeps its actions across a restart (embedded SQLite in DATA_DIR)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gap-example-'));
+    const first = await startExample({ PORT: '0', DATA_DIR: dataDir });
+    const ran = await run('bash', ['-c', `${first.curl} -w '\\n%{http_code}'`]);
+    const action = JSON.parse(ran.stdout.trim().split('\n')[0] ?? '');
+    first.child.kill('SIGTERM');
+    await once(first.child, 'exit');
+    // The dev key and identity live in DATA_DIR too: after a restart the same token still
+    // works, and the action is still there.
+    const second = await startExample({ PORT: '0', DATA_DIR: dataDir });
+    const token = /Bearer ([^']+)'/.exec(first.curl)?.[1] ?? '';
+    const url = /(http:\/\/\S+)\/run/.exec(second.curl)?.[1] ?? '';
+    const status = await fetch(`${url}/${action.action_id}/status`, { headers: { authorization: `Bearer ${token}` } });
+    expect(status.status).toBe(200);
+    expect(await status.json()).toEqual(action);
   });
 });

@@ -5,7 +5,7 @@
 import express from 'express';
 import { Hono } from 'hono';
 import { getRequestListener } from '@hono/node-server';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { expressMiddleware } from '../adapters/express.ts';
 import { echoProvider } from '../examples/echo.ts';
 import { conformanceSuite } from './conformance/suite.ts';
@@ -25,8 +25,10 @@ const expressHost = (parsers: express.RequestHandler[]): Start => async () => {
 const HOSTS: [string, Start][] = [
   ['Node (examples/node.ts)', () => spawnHost(process.execPath, ['--import', 'tsx', 'examples/node.ts'])],
   ['Bun (examples/bun.ts)', () => spawnHost(BIN('bun'), ['examples/bun.ts'])],
-  ['Deno (examples/deno.ts)', () => spawnHost(BIN('deno'), ['run', '--allow-net', '--allow-env', '--allow-read', 'examples/deno.ts'])],
+  ['Deno (examples/deno.ts)', () => spawnHost(BIN('deno'), ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-write', 'examples/deno.ts'])],
   ['workerd (examples/worker.ts, bindings)', async () => startWorker('examples/worker.ts', await exampleEnv())],
+  ['workerd with D1 (examples/worker.ts)', async () => startWorker('examples/worker.ts', await exampleEnv(), ['DB'])],
+  ['Node with PostgreSQL (examples/node.ts, DATABASE_URL)', () => spawnHost(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { DATABASE_URL: inject('databaseUrl') })],
   ['Express 5, no body parser', expressHost([])],
   ['Express 5 after express.json()', expressHost([express.json()])],
   ['Express 5 after json, urlencoded and text parsers', expressHost([express.json({ type: '*/*' }), express.urlencoded({ extended: true }), express.text()])],

@@ -5,6 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK } from 'jose';
 import { ISSUER, publicKey, SCOPE } from '../helpers.ts';
@@ -26,7 +29,9 @@ export async function exampleEnv(): Promise<Record<string, string>> {
 /** Spawn a command and wait for the example's "listening on <url>/" line. */
 export async function spawnHost(command: string, args: string[], env: Record<string, string> = {}): Promise<Host & { child: ChildProcess; startedIn: number }> {
   const started = performance.now();
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...(await exampleEnv()), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Each host keeps its actions in its own embedded database unless told otherwise.
+  const dataDir = mkdtempSync(join(tmpdir(), 'gap-host-'));
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...(await exampleEnv()), DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start in time:\n${output}`)), 60_000);
@@ -75,7 +80,7 @@ export async function listenNode(listener: Parameters<typeof import('node:http')
 }
 
 /** The Worker example bundled with esbuild, as `wrangler deploy` would, served by workerd through miniflare. */
-export async function startWorker(script: string, bindings: Record<string, string>): Promise<Host> {
+export async function startWorker(script: string, bindings: Record<string, string>, d1Databases: string[] = []): Promise<Host> {
   const { build } = await import('esbuild');
   const bundle = await build({
     entryPoints: [`${ROOT}${script}`],
@@ -92,6 +97,7 @@ export async function startWorker(script: string, bindings: Record<string, strin
     script: bundle.outputFiles[0]?.text ?? '',
     compatibilityDate: '2026-04-01',
     bindings,
+    d1Databases,
     port: 0,
     host: '127.0.0.1',
   });
