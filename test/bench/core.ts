@@ -290,12 +290,12 @@ const lines = [
   `Node ${process.version}, ${cpus()[0]?.model.trim() ?? 'unknown CPU'} × ${cpus().length}, ${process.platform}/${process.arch}; load average ${loadBefore} before, ${load1()} after`,
   `Command: \`${command}\` (provider served by ${ADAPTER_LABEL}; ${CONNECTIONS} connections; median of ${ROUNDS} × ${DURATION} s after ${WARMUP} s warm-up; servers in child processes, autocannon in the parent)`,
   '',
-  '| Scenario | Body (B) | Bare Hono (req/s) | Provider (req/s) | Ratio | Target | Met | Server CPU µs/req (bare → provider) |',
+  '| Scenario | Body (B) | Bare Hono (req/s) | Provider (req/s) | Ratio | Target | Met | Server CPU µs/req, bare → provider (ratio) |',
   '| --- | ---: | ---: | ---: | ---: | ---: | :---: | ---: |',
   ...results.map(
     (r) =>
       `| ${r.label} | ${r.size} | ${fmt(r.bareRps)} | ${fmt(r.providerRps)} | ${r.ratio.toFixed(2)} | ≥ ${r.target} | ${r.met ? 'yes' : 'NO'} | ` +
-      `${r.bareCpu.toFixed(0)} → ${r.providerCpu.toFixed(0)} |`,
+      `${r.bareCpu.toFixed(0)} → ${r.providerCpu.toFixed(0)} (${(r.bareCpu / r.providerCpu).toFixed(2)}) |`,
   ),
   '',
   '| Process memory (RSS after forced GC) | RSS |',
@@ -307,6 +307,7 @@ const lines = [
   '',
   `Bare Hono: \`new Hono().get(path, c => c.json(body))\` served by @hono/node-server's serve(); body = the provider's own response, same bytes.`,
   `POST /run: a unique request_id per request (${fmt(runsCreated)} actions created during the run scenarios).`,
+  'Server CPU: user + system time of the server process per request; its ratio is the throughput ratio on an otherwise idle core.',
   '',
   ...results.map((r) => `Target ${r.label}: ratio ${r.ratio.toFixed(2)} ${r.met ? '>=' : '<'} ${r.target}: ${r.met ? 'met' : 'MISSED'}`),
   `Total time: ${((performance.now() - started) / 1000).toFixed(0)} s`,
