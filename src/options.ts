@@ -10,7 +10,7 @@ import { compileInput, type CompiledInput, type InputOption } from './input.ts';
 import { consoleLogger, type Logger } from './logger.ts';
 import { PRINCIPAL_URN, type ActionStatusValue, type JsonObject } from './schemas.ts';
 import { memoryStore, VOLATILE } from './store/memory.ts';
-import type { ActionStore } from './store/types.ts';
+import type { ActionStore, StoredRequest } from './store/types.ts';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -55,16 +55,7 @@ export interface ProviderDescription {
 }
 
 /** The validated ActionRequest a `run` callback receives, with `body` typed by the input schema. */
-export interface ActionRequest<TBody> {
-  request_id: string;
-  body: TBody;
-  label: string | null;
-  monitor_by: string[] | null;
-  manage_by: string[] | null;
-  allowed_clients: string[] | null;
-  deadline: string | null;
-  release_after: string | null;
-}
+export type ActionRequest<TBody> = StoredRequest<TBody>;
 
 export interface RunContext<TBody> {
   request: ActionRequest<TBody>;

@@ -8,26 +8,18 @@ import { Hono } from 'hono';
 import { getRequestListener } from '@hono/node-server';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer as createNetServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expressMiddleware } from '../adapters/express.ts';
 import { serve } from '../adapters/node.ts';
 import { normalisePrefix, withPrefix } from '../adapters/prefix.ts';
 import { BIN, exampleEnv, listenNode, ROOT, startWorker, type Host } from './conformance/hosts.ts';
 import { caller, mint, rid, SCOPE, testProvider, USERS } from './helpers.ts';
+import { freePort } from './services/ports.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const stop of cleanup.splice(0)) await stop();
 });
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function waitForHttp(url: string, timeoutMs = 30_000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;

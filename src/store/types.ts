@@ -1,10 +1,11 @@
 /** @module store/types: the ActionStore interface every storage backend implements. */
+import type { ActionStatus } from '../actions.ts';
 import type { ActionStatusValue, JsonObject } from '../schemas.ts';
 
 /** The original request, as validated (kept for idempotency checks and for `resume`). */
-export interface StoredRequest {
+export interface StoredRequest<TBody = JsonObject> {
   request_id: string;
-  body: JsonObject;
+  body: TBody;
   label: string | null;
   monitor_by: string[] | null;
   manage_by: string[] | null;
@@ -17,20 +18,9 @@ export interface StoredRequest {
  * One action as stored. Records are immutable values: a change is a new record with
  * `version + 1`, written with `update()`.
  */
-export interface ActionRecord {
-  action_id: string;
-  creator_id: string;
+export interface ActionRecord extends ActionStatus {
   request_id: string;
   request: StoredRequest;
-  status: ActionStatusValue;
-  label: string | null;
-  monitor_by: string[];
-  manage_by: string[];
-  start_time: string;
-  completion_time: string | null;
-  release_after: string;
-  display_status: string;
-  details: JsonObject;
   /** Private to the provider (e.g. a job id to poll); stored, never sent to clients. */
   state: JsonObject | null;
   /** When a completed action is due for deletion (ms since the epoch), else null. */
