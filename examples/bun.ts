@@ -1,6 +1,7 @@
 /** @module examples/bun: the echo provider on Bun (`bun examples/bun.ts`). */
 import { serve } from '../adapters/bun.ts';
-import { authFromEnv, banner } from './auth.ts';
+import { banner } from './auth.ts';
+import { authFromEnv } from './dev-auth.ts';
 import { echoProvider } from './echo.ts';
 import { storeFromEnv } from './store.ts';
 

@@ -1,6 +1,7 @@
 /** @module examples/deno: the echo provider on Deno (`deno run --allow-net --allow-env --allow-read --allow-write examples/deno.ts`). */
 import { serve } from '../adapters/deno.ts';
-import { authFromEnv, banner } from './auth.ts';
+import { banner } from './auth.ts';
+import { authFromEnv } from './dev-auth.ts';
 import { echoProvider } from './echo.ts';
 import { storeFromEnv } from './store.ts';
 

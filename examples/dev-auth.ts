@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { jwtAuth, type Authenticator } from '../src/index.ts';
+import { configuredAuth, scopeFromEnv, type ExampleAuth } from './auth.ts';
 
 export const DEV_ISSUER = 'urn:globus-action-provider:dev';
 
@@ -54,4 +55,13 @@ export async function devAuth(dir?: string): Promise<DevAuth> {
         .setExpirationTime('1h')
         .sign(privateKey),
   };
+}
+
+/** The configured authenticator (examples/auth.ts), or DEV MODE when there is none. */
+export async function authFromEnv(env: Record<string, unknown>): Promise<ExampleAuth> {
+  const configured = configuredAuth(env);
+  if (configured) return configured;
+  const scope = scopeFromEnv(env);
+  const dev = await devAuth(typeof env['DATA_DIR'] === 'string' && env['DATA_DIR'] !== '' ? env['DATA_DIR'] : '.data');
+  return { auth: dev.auth, scope, devToken: await dev.mint(dev.identity, scope) };
 }

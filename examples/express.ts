@@ -1,7 +1,8 @@
 /** @module examples/express: the echo provider mounted at /echo inside an existing Express app. */
 import express from 'express';
 import { expressMiddleware } from '../adapters/express.ts';
-import { authFromEnv, banner } from './auth.ts';
+import { banner } from './auth.ts';
+import { authFromEnv } from './dev-auth.ts';
 import { echoProvider } from './echo.ts';
 
 const mode = await authFromEnv(process.env);

@@ -1,7 +1,8 @@
 /** @module examples/hono: the echo provider mounted at /echo inside an existing Hono app, on Node. */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { authFromEnv, banner } from './auth.ts';
+import { banner } from './auth.ts';
+import { authFromEnv } from './dev-auth.ts';
 import { echoProvider } from './echo.ts';
 
 const mode = await authFromEnv(process.env);
