@@ -91,25 +91,10 @@ export const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-expose-headers': '*',
 };
 
-/** The body text of each Response jsonResponse made (weakly held: it goes with its Response). */
-const JSON_TEXT = new WeakMap<Response, string>();
-
 /** A JSON response with the CORS headers; `body` may be pre-serialised. */
 export function jsonResponse(body: unknown, status: number, headers?: Readonly<Record<string, string>>): Response {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const response = new Response(text, {
+  return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
     status,
     headers: { 'content-type': 'application/json', ...CORS_HEADERS, ...headers },
   });
-  JSON_TEXT.set(response, text);
-  return response;
-}
-
-/**
- * The body of a Response jsonResponse made, as text, while its stream is unread; undefined for
- * any other Response. Lets a server adapter (adapters/node.ts) write it without reading the stream.
- */
-export function jsonResponseText(response: Response): string | undefined {
-  const text = JSON_TEXT.get(response);
-  return text === undefined || response.bodyUsed || response.body?.locked === true ? undefined : text;
 }

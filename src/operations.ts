@@ -179,7 +179,7 @@ export function createOperations(config: ProviderConfig): Operations {
       const result = await mutate(record, async (current) => {
         if (isCompleted(current.status)) return undefined;
         if (callback === undefined) return fallback?.(current);
-        return callForUpdate(name, () => callback({ action: toView(current), caller, signal: request.signal, waitUntil }));
+        return callForUpdate(name, () => callback({ action: toView(current), caller, get signal() { return request.signal; }, waitUntil }));
       });
       return ok(result);
     };
@@ -216,11 +216,13 @@ export function createOperations(config: ProviderConfig): Operations {
     };
   }
 
-  async function startAction(record: ActionRecord, caller: Caller, signal: AbortSignal, waitUntil: WaitUntil): Promise<ActionRecord> {
+  // Contexts read `request.signal` only when a callback asks: on Node, making the signal costs
+  // an AbortController per request.
+  async function startAction(record: ActionRecord, caller: Caller, request: Request, waitUntil: WaitUntil): Promise<ActionRecord> {
     let update: ActionUpdate;
     try {
       update = await callForUpdate('run', () =>
-        callbacks.run({ request: record.request, actionId: record.action_id, caller, signal, waitUntil }),
+        callbacks.run({ request: record.request, actionId: record.action_id, caller, get signal() { return request.signal; }, waitUntil }),
       );
     } catch (error) {
       // Not acknowledged, so not kept: free the request_id for a retry.
@@ -264,7 +266,7 @@ export function createOperations(config: ProviderConfig): Operations {
     for (let attempt = 0; ; attempt++) {
       const created = await store.create(record);
       if (created.created) {
-        const pending = startAction(record, caller, request.signal, waitUntil);
+        const pending = startAction(record, caller, request, waitUntil);
         inflight.set(record.action_id, pending);
         try {
           return ok(await pending, 202);
@@ -299,7 +301,7 @@ export function createOperations(config: ProviderConfig): Operations {
     if (!isCompleted(record.status)) {
       throw new ActionError('ActionConflict', `Action ${actionId} is ${record.status}; only a completed action can be released`);
     }
-    await callbacks.release?.({ action: toView(record), caller, signal: request.signal, waitUntil });
+    await callbacks.release?.({ action: toView(record), caller, get signal() { return request.signal; }, waitUntil });
     // A concurrent release got there first: answer as for any id that is gone.
     if (!(await store.delete(actionId))) throw notFound(actionId);
     return ok(record);
@@ -317,7 +319,7 @@ export function createOperations(config: ProviderConfig): Operations {
       throw new ActionError('RequestValidationError', `Field 'limit' (category: 'value'): must be an integer from 1 to ${MAX_LOG_LIMIT}`);
     }
     const marker = params.get('marker') ?? params.get('pagination_token');
-    const page = v.safeParse(LogPageSchema, await callback({ action: toView(record), caller, signal: request.signal, waitUntil, limit, marker }));
+    const page = v.safeParse(LogPageSchema, await callback({ action: toView(record), caller, get signal() { return request.signal; }, waitUntil, limit, marker }));
     if (!page.success) throw new Error(`The log callback returned an invalid page: ${formatIssues(page.issues, true)}`);
     return jsonResponse(
       { entries: page.output.entries, has_next_page: page.output.has_next_page ?? false, limit, marker: page.output.marker ?? null },
@@ -346,7 +348,7 @@ export function createOperations(config: ProviderConfig): Operations {
     const statuses = parseList<ActionStatusValue>(params.get('status'), ACTION_STATUSES, 'ACTIVE', 'status', (s) => s.toUpperCase());
     const roles = parseList<EnumerateRole>(params.get('roles'), ROLES, 'creator_id', 'roles', (s) => s.toLowerCase());
     if (callbacks.enumerate !== undefined) {
-      const listed = await callbacks.enumerate({ caller, statuses, roles, signal: request.signal, waitUntil });
+      const listed = await callbacks.enumerate({ caller, statuses, roles, get signal() { return request.signal; }, waitUntil });
       return jsonResponse(listed, 200);
     }
     const principals = roles.some((r) => r !== 'creator_id') ? [...caller.identities, ...(await caller.groups())] : [];

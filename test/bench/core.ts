@@ -3,7 +3,7 @@
  *
  *   npm run bench                      (= npx tsx test/bench/core.ts)
  *   npx tsx test/bench/core.ts --duration 5 --rounds 3 --warmup 2 --connections 10 --actions 100000
- *   npx tsx test/bench/core.ts --profile   (also writes a CPU profile of the provider process to .bench-prof/)
+ *   npx tsx test/bench/core.ts --profile   (also writes a CPU profile of the provider process to $TMPDIR/globus-action-provider-bench-prof/)
  *   npx tsx test/bench/core.ts --adapter hono-serve   (serve the provider with @hono/node-server's serve(), globals replaced)
  *
  * This process is only the load generator (autocannon). Each server runs in its own child
@@ -24,7 +24,7 @@ import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,7 +32,7 @@ import type { FromChild, ToChild } from './server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVER = join(ROOT, 'test/bench/server.ts');
-const PROFILE_DIR = join(ROOT, '.bench-prof');
+const PROFILE_DIR = join(tmpdir(), 'globus-action-provider-bench-prof');
 
 const { values: args } = parseArgs({
   options: {
