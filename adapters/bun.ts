@@ -3,7 +3,7 @@
  * graceful shutdown. (Bun also runs `export default provider` directly: it is `{ fetch }`.)
  */
 import { sweeperFor } from '../src/store/sweeper.ts';
-import { normalisePrefix, withPrefix } from './prefix.ts';
+import { normalisePrefix, withPrefix, type FetchProvider } from './prefix.ts';
 
 /** The part of Bun's API this adapter uses (so the package needs no Bun types). */
 interface BunServer {
@@ -41,14 +41,15 @@ export interface BunRunningServer {
  * const { url } = serve(provider, { port: 8080, prefix: '/echo' })
  * ```
  */
-export function serve(provider: { fetch(request: Request, ...rest: any[]): Response | Promise<Response>; sweep?(): Promise<number> }, options: BunServeOptions = {}): BunRunningServer {
+export function serve(provider: FetchProvider, options: BunServeOptions = {}): BunRunningServer {
   const handler = withPrefix((request: Request) => provider.fetch(request), options.prefix);
   const server = Bun.serve({ port: options.port ?? 8080, hostname: options.hostname ?? '127.0.0.1', fetch: (request) => handler(request) });
   const sweeper = sweeperFor(provider, options.sweepInterval);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= Promise.all([sweeper?.stop(), server.stop(false)]).then(() => {}));
   if (options.handleSignals ?? true) {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void close());
+    // After a signal, close the store too once requests in flight are done.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void close().then(() => provider.close?.()));
   }
   const host = server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname;
   return { server, port: server.port, url: `http://${host}:${server.port}${normalisePrefix(options.prefix)}`, close };

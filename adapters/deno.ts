@@ -3,7 +3,7 @@
  * graceful shutdown. (`deno serve` also runs `export default provider` directly.)
  */
 import { sweeperFor } from '../src/store/sweeper.ts';
-import { normalisePrefix, withPrefix } from './prefix.ts';
+import { normalisePrefix, withPrefix, type FetchProvider } from './prefix.ts';
 
 /** The part of Deno's API this adapter uses (so the package needs no Deno types). */
 interface DenoServer {
@@ -46,12 +46,13 @@ export interface DenoRunningServer {
  * const { url } = serve(provider, { port: 8080, prefix: '/echo' })
  * ```
  */
-export function serve(provider: { fetch(request: Request, ...rest: any[]): Response | Promise<Response>; sweep?(): Promise<number> }, options: DenoServeOptions = {}): DenoRunningServer {
+export function serve(provider: FetchProvider, options: DenoServeOptions = {}): DenoRunningServer {
   const handler = withPrefix((request: Request) => provider.fetch(request), options.prefix);
   const server = Deno.serve({ port: options.port ?? 8080, hostname: options.hostname ?? '127.0.0.1', onListen: () => {} }, handler);
   let closing: Promise<void> | undefined;
   const signals = ['SIGTERM', 'SIGINT'] as const;
-  const onSignal = () => void close();
+  // After a signal, close the store too once requests in flight are done.
+  const onSignal = () => void close().then(() => provider.close?.());
   const sweeper = sweeperFor(provider, options.sweepInterval);
   const close = () =>
     (closing ??= Promise.all([sweeper?.stop(), server.shutdown()]).then(() => {}).finally(() => {

@@ -6,13 +6,10 @@ import { getRequestListener } from '@hono/node-server';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sweeperFor } from '../src/store/sweeper.ts';
-import { withPrefix } from './prefix.ts';
+import { withPrefix, type FetchProvider } from './prefix.ts';
 
-export interface FetchProvider {
-  fetch(request: Request, ...rest: any[]): Response | Promise<Response>;
-  /** Present on providers: deletes expired actions (the server runs it on an interval). */
-  sweep?(): Promise<number>;
-}
+export type { FetchProvider } from './prefix.ts';
+
 
 export interface NodeListenerOptions {
   /** Serve under this path, e.g. `/echo`. */
@@ -106,8 +103,10 @@ export async function serve(provider: FetchProvider, options: ServeOptions = {})
     });
     return closing;
   };
+  // On a signal the process is going away: once requests in flight are done, close the store
+  // too (an open database pool would otherwise keep the process alive).
   const onSignal = (): void => {
-    void close();
+    void close().then(() => provider.close?.());
   };
   if (options.handleSignals ?? true) {
     process.once('SIGTERM', onSignal);

@@ -4,7 +4,14 @@
  */
 import { ActionError } from '../src/errors.ts';
 
-export type FetchHandler = (request: Request, ...rest: never[]) => Response | Promise<Response>;
+/** What the adapters serve: a provider, or anything with `fetch`. */
+export interface FetchProvider {
+  fetch(request: Request, ...rest: any[]): Response | Promise<Response>;
+  /** Present on providers: deletes expired actions (the servers run it on an interval). */
+  sweep?(): Promise<number>;
+  /** Present on providers: closes the store (after a signal-driven shutdown). */
+  close?(): Promise<void>;
+}
 
 /** `'api/echo/'` → `'/api/echo'`; `''` and `'/'` → `''` (no prefix). */
 export function normalisePrefix(prefix: string | undefined): string {

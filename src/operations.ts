@@ -26,6 +26,8 @@ import type { ActionQuery, ActionRecord, StoredRequest } from './store/types.ts'
 
 const DEFAULT_RELEASE_AFTER = 'P30D';
 const MAX_UPDATE_ATTEMPTS = 5;
+const MAX_RUN_ATTEMPTS = 5;
+const PENDING_POLL_MS = 25;
 const ENUMERATE_PAGE = 1000;
 const DEFAULT_LOG_LIMIT = 10;
 const MAX_LOG_LIMIT = 1000;
@@ -263,7 +265,7 @@ export function createOperations(config: ProviderConfig): Operations {
       expires_at: null,
       version: 1,
     };
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; attempt < MAX_RUN_ATTEMPTS; attempt++) {
       const created = await store.create(record);
       if (created.created) {
         const pending = startAction(record, caller, request, waitUntil);
@@ -284,9 +286,34 @@ export function createOperations(config: ProviderConfig): Operations {
       }
       const running = inflight.get(existing.action_id);
       if (running !== undefined) return ok(await running);
-      return ok((await load(existing.action_id)) ?? existing);
+      const settled = await settledRun(existing);
+      if (settled === undefined) continue; // that run failed or was abandoned: this request runs it
+      return ok(settled);
     }
+    throw new ActionError('ActionConflict', `request_id ${stored.request_id} is being run concurrently; retry`);
   };
+
+  /**
+   * Wait for a run another instance is still executing (its placeholder is version 1) to
+   * store its answer, so a duplicate is never told something that was not acknowledged.
+   * Undefined when the run failed (its placeholder was deleted) or was abandoned: a placeholder
+   * older than `runTimeout` belongs to an instance that died mid-run, and is deleted to free
+   * its request_id.
+   */
+  async function settledRun(record: ActionRecord): Promise<ActionRecord | undefined> {
+    const waitUntilMs = Date.now() + config.runTimeout;
+    let current: ActionRecord | undefined = record;
+    while (current !== undefined && current.version === 1) {
+      const abandoned = clock() - Date.parse(current.start_time) >= config.runTimeout || Date.now() >= waitUntilMs;
+      if (abandoned) {
+        await store.delete(current.action_id);
+        return undefined;
+      }
+      await new Promise((resolve) => setTimeout(resolve, PENDING_POLL_MS));
+      current = await load(current.action_id);
+    }
+    return current;
+  }
 
   const introspect: Operation = async (request) => {
     if (publicDescription) return jsonResponse(config.descriptionJson, 200);

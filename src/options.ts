@@ -128,6 +128,12 @@ export interface ProviderOptions<I extends InputOption = InputOption> {
   enumerate?: (context: EnumerateContext) => Awaitable<ActionStatus[]>;
   /** Largest request body accepted, in bytes. Default 10 MiB. */
   bodyLimit?: number;
+  /**
+   * How long a `run` callback may take, in ms. A duplicate request (on another instance) waits
+   * up to this long for the first run's answer; an unanswered run older than this is taken as
+   * abandoned (its instance died) and run again. Default 60,000.
+   */
+  runTimeout?: number;
   /** Keep user data out of validation errors. Default true. */
   scrubValidationErrors?: boolean;
   logger?: Logger;
@@ -155,6 +161,7 @@ export interface ProviderConfig {
     enumerate: ProviderOptions['enumerate'];
   };
   bodyLimit: number;
+  runTimeout: number;
   scrub: boolean;
   logger: Logger;
   clock: () => number;
@@ -204,6 +211,8 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
   }
   const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024;
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1) throw new TypeError('bodyLimit: must be a positive integer');
+  const runTimeout = options.runTimeout ?? 60_000;
+  if (!Number.isSafeInteger(runTimeout) || runTimeout < 1) throw new TypeError('runTimeout: must be a positive integer of ms');
   if (options.scrubValidationErrors !== undefined && typeof options.scrubValidationErrors !== 'boolean') {
     throw new TypeError('scrubValidationErrors: must be a boolean');
   }
@@ -257,6 +266,7 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
       enumerate: options.enumerate,
     },
     bodyLimit,
+    runTimeout,
     scrub: options.scrubValidationErrors ?? true,
     logger,
     clock: options.clock ?? Date.now,

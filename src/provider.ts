@@ -18,6 +18,8 @@ export interface ActionProvider {
   readonly store: ActionStore;
   /** Delete expired actions now (what the sweeper and a Worker's scheduled handler call). Resolves to how many. */
   sweep(): Promise<number>;
+  /** Release the store's connections or files (the serve() helpers call it on SIGTERM/SIGINT). */
+  close(): Promise<void>;
 }
 
 /**
@@ -47,5 +49,8 @@ export function createActionProvider<const I extends InputOption = InputOption>(
     actions: operations.actions,
     store: config.store,
     sweep: () => config.store.deleteExpired(config.clock()),
+    close: async () => {
+      await config.store.close?.();
+    },
   };
 }

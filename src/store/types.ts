@@ -25,7 +25,7 @@ export interface ActionRecord extends ActionStatus {
   state: JsonObject | null;
   /** When a completed action is due for deletion (ms since the epoch), else null. */
   expires_at: number | null;
-  /** Starts at 1; every successful update adds one. */
+  /** 1 while `run` is still executing (the placeholder); every successful update adds one. */
   version: number;
 }
 

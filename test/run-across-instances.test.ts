@@ -1,0 +1,124 @@
+/**
+ * @module test/run-across-instances: idempotent run when several provider instances share a
+ * store: a duplicate on another instance waits for the first run's acknowledged answer (never
+ * the placeholder); a failed first run lets the duplicate run it; a placeholder left by an
+ * instance that died mid-run is taken over after `runTimeout`; and a provider on PostgreSQL
+ * exits cleanly on SIGTERM.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, inject, it } from 'vitest';
+import { memoryStore, type ActionRecord } from '../src/index.ts';
+import { exampleEnv, ROOT } from './conformance/hosts.ts';
+import { caller, mint, rid, testProvider, USERS } from './helpers.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('idempotent run across instances sharing a store', () => {
+  it('a duplicate on another instance waits for the first run and answers its result', async () => {
+    const store = memoryStore();
+    let runs = 0;
+    const slow = testProvider({
+      store,
+      run: async ({ request }) => {
+        runs++;
+        await sleep(200);
+        return { status: 'SUCCEEDED', details: { done: request.body } };
+      },
+    });
+    const other = testProvider({ store, run: () => ({ status: 'FAILED' }) });
+    const token = await mint(USERS.creator);
+    const request = { request_id: rid(), body: { n: 1 } };
+    const first = caller(slow)('POST', '/run', { token, body: request });
+    await sleep(50);
+    const duplicate = await caller(other)('POST', '/run', { token, body: request });
+    const original = await first;
+    expect(original.status).toBe(202);
+    expect(duplicate.status).toBe(200);
+    expect(duplicate.json).toEqual(original.json);
+    expect(duplicate.json).toMatchObject({ status: 'SUCCEEDED', details: { done: { n: 1 } } });
+    expect(runs).toBe(1);
+  });
+
+  it('when the first run fails, the waiting duplicate runs it itself', async () => {
+    const store = memoryStore();
+    const failing = testProvider({
+      store,
+      run: async () => {
+        await sleep(150);
+        throw new Error('first instance failed');
+      },
+    });
+    const healthy = testProvider({ store, run: () => ({ status: 'SUCCEEDED', details: { by: 'second' } }) });
+    const token = await mint(USERS.creator);
+    const request = { request_id: rid(), body: {} };
+    const first = caller(failing)('POST', '/run', { token, body: request });
+    await sleep(30);
+    const duplicate = await caller(healthy)('POST', '/run', { token, body: request });
+    expect((await first).status).toBe(500);
+    expect(duplicate.status).toBe(202);
+    expect(duplicate.json.details).toEqual({ by: 'second' });
+  });
+
+  it('takes over a placeholder abandoned by an instance that died mid-run, after runTimeout', async () => {
+    const store = memoryStore();
+    let now = Date.UTC(2026, 5, 1);
+    const clock = () => now;
+    const provider = testProvider({ store, clock, runTimeout: 1_000, run: () => ({ status: 'SUCCEEDED', details: { rerun: true } }) });
+    const token = await mint(USERS.creator);
+    const requestId = rid();
+    // What a crashed instance leaves behind: the placeholder (version 1) of a run never answered.
+    const abandoned: ActionRecord = {
+      action_id: 'abandoned',
+      creator_id: `urn:globus:auth:identity:${USERS.creator}`,
+      request_id: requestId,
+      request: { request_id: requestId, body: {}, label: null, monitor_by: null, manage_by: null, allowed_clients: null, deadline: null, release_after: null },
+      status: 'ACTIVE',
+      label: null,
+      monitor_by: [],
+      manage_by: [],
+      start_time: new Date(now).toISOString().replace('Z', '+00:00'),
+      completion_time: null,
+      release_after: 'P30D',
+      display_status: 'ACTIVE',
+      details: {},
+      state: null,
+      expires_at: null,
+      version: 1,
+    };
+    await store.create(abandoned);
+    now += 1_000;
+    const retry = await caller(provider)('POST', '/run', { token, body: { request_id: requestId, body: {} } });
+    expect(retry.status).toBe(202);
+    expect(retry.json.action_id).not.toBe('abandoned');
+    expect(retry.json.details).toEqual({ rerun: true });
+    expect(await store.get('abandoned')).toBeUndefined();
+  });
+
+  it('rejects a bad runTimeout at creation', () => {
+    expect(() => testProvider({ runTimeout: 0 })).toThrow(/^runTimeout/);
+  });
+});
+
+describe('a provider on PostgreSQL', () => {
+  it('exits by itself on SIGTERM: the serve() helper closes the store after the server', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, ...(await exampleEnv()), DATABASE_URL: inject('databaseUrl') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('listening on')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    });
+    const started = Date.now();
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
