@@ -52,8 +52,12 @@ export function createApp(ops: Operations, logger: Logger): Hono {
     }));
   };
 
+  /** Each path's pattern and `Allow` list, for telling 405 from 404 once no route matched. */
+  const known: { pattern: RegExp; allow: string }[] = [];
+
   for (const [path, handlers] of routeTable(ops)) {
     const methods = Object.keys(handlers) as Method[];
+    known.push({ pattern: new RegExp(`^${path.replaceAll(':id', '[^/]+')}/?$`), allow: allowList(methods) });
     for (const method of methods) {
       const operation = handlers[method] as Operation;
       // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
@@ -76,13 +80,15 @@ export function createApp(ops: Operations, logger: Logger): Hono {
           },
         }),
     );
-    const allow = allowList(methods);
-    app.all(path, (c: Context) => {
-      throw new ActionError('MethodNotAllowed', `${c.req.method} is not allowed here; use ${allow}`, { headers: { allow } });
-    });
   }
 
-  app.notFound(() => new ActionError('ActionNotFound', 'No such route').getResponse());
+  // A wrong method is told apart here rather than by an `app.all` per path: that way each
+  // request matches exactly one handler, which Hono runs without its middleware machinery.
+  app.notFound((c: Context) => {
+    const allow = known.find(({ pattern }) => pattern.test(c.req.path))?.allow;
+    if (allow === undefined) return new ActionError('ActionNotFound', 'No such route').getResponse();
+    return new ActionError('MethodNotAllowed', `${c.req.method} is not allowed here; use ${allow}`, { headers: { allow } }).getResponse();
+  });
   app.onError((error) => {
     if (isActionError(error)) {
       if (error.status >= 500) logger.warn('request failed', { code: error.code, error: logSafe(error) });

@@ -7,6 +7,8 @@ export interface CallerInit {
   identities?: readonly string[];
   scopes?: readonly string[];
   token: string;
+  /** The caller's group URNs when already known (e.g. from a JWT claim). */
+  knownGroups?: readonly string[];
   /** Loads the caller's group URNs; called at most once, and only when a decision needs groups. */
   groups?: () => Promise<readonly string[]>;
   tokenFor?: (scope: string) => Promise<string>;
@@ -25,28 +27,54 @@ export function groupUrn(id: string): string {
   return id.startsWith('urn:') ? id : GROUP_PREFIX + id;
 }
 
-/** Make a Caller. The token is a non-enumerable property, so serialising the caller omits it. */
+const noTokens = (scope: string): Promise<string> =>
+  Promise.reject(new ActionError('NotImplemented', `This authenticator cannot obtain tokens for ${scope}`));
+
+/**
+ * The token lives in a private field behind a prototype getter, so `JSON.stringify`, spreading
+ * and `util.inspect` of a caller leave it out. (A class, not a closure per request: this is on
+ * every authenticated request's path.)
+ */
+class AuthenticatedCaller implements Caller {
+  readonly identity: string;
+  readonly identities: readonly string[];
+  readonly scopes: readonly string[];
+  readonly #token: string;
+  readonly #loadGroups: (() => Promise<readonly string[]>) | undefined;
+  readonly #tokenFor: (scope: string) => Promise<string>;
+  #groups: Promise<readonly string[]> | undefined;
+
+  constructor(init: CallerInit) {
+    this.identity = init.identity;
+    const linked = init.identities;
+    this.identities = linked === undefined || linked.length === 0 ? [init.identity] : [...new Set([init.identity, ...linked])];
+    this.scopes = init.scopes ?? [];
+    this.#token = init.token;
+    this.#loadGroups = init.groups;
+    this.#tokenFor = init.tokenFor ?? noTokens;
+    if (init.knownGroups !== undefined) this.#groups = Promise.resolve(init.knownGroups);
+  }
+
+  get token(): string {
+    return this.#token;
+  }
+
+  groups(): Promise<readonly string[]> {
+    if (this.#groups !== undefined) return this.#groups;
+    const load = this.#loadGroups;
+    if (load === undefined) return (this.#groups = Promise.resolve([]));
+    return (this.#groups = load().catch((error: unknown) => {
+      this.#groups = undefined; // a failure is not memoised: the next decision may try again
+      throw error;
+    }));
+  }
+
+  tokenFor(scope: string): Promise<string> {
+    return this.#tokenFor(scope);
+  }
+}
+
+/** Make a Caller. Serialising it omits the token. */
 export function createCaller(init: CallerInit): Caller {
-  const identities = [...new Set([init.identity, ...(init.identities ?? [])])];
-  const loadGroups = init.groups;
-  let groups: Promise<readonly string[]> | undefined;
-  const caller = {
-    identity: init.identity,
-    identities,
-    scopes: [...(init.scopes ?? [])],
-    groups(): Promise<readonly string[]> {
-      if (loadGroups === undefined) return Promise.resolve([]);
-      groups ??= loadGroups().catch((error: unknown) => {
-        groups = undefined; // a failure is not memoised: the next decision may try again
-        throw error;
-      });
-      return groups;
-    },
-    tokenFor:
-      init.tokenFor ??
-      ((scope: string): Promise<string> =>
-        Promise.reject(new ActionError('NotImplemented', `This authenticator cannot obtain tokens for ${scope}`))),
-  };
-  Object.defineProperty(caller, 'token', { value: init.token, enumerable: false });
-  return caller as unknown as Caller;
+  return new AuthenticatedCaller(init);
 }

@@ -126,8 +126,7 @@ export function jwtAuth(options: JwtAuthOptions): Authenticator {
         await cache.set(key, verified, result.ttl);
       }
       if (verified === null) throw new ActionError('UnauthorizedRequest', 'Invalid or expired bearer token');
-      const groups = verified.groups;
-      return createCaller({ ...verified, token, groups: () => Promise.resolve(groups) });
+      return createCaller({ identity: verified.identity, identities: verified.identities, scopes: verified.scopes, token, knownGroups: verified.groups });
     },
   };
 }

@@ -168,26 +168,28 @@ export function sqlStore(driver: SqlDriver, options: SqlStoreOptions = {}): Acti
         params.push(...values);
         return values.map(() => '?').join(', ');
       };
-      const roles: string[] = [];
-      if (query.creator_id?.length) roles.push(`a.creator_id IN (${marks(query.creator_id)})`);
+      const creators = query.creator_id?.length ? marks(query.creator_id) : undefined;
+      const sources = creators === undefined ? [] : [`SELECT action_id FROM ${actions} WHERE creator_id IN (${creators})`];
       for (const [role, list] of [['monitor', query.monitor_by], ['manage', query.manage_by]] as const) {
-        if (list?.length) {
-          roles.push(
-            `EXISTS (SELECT 1 FROM ${principals} r WHERE r.action_id = a.action_id AND r.role = '${role}' AND r.principal IN (${marks(list)}))`,
-          );
-        }
+        if (list?.length) sources.push(`SELECT action_id FROM ${principals} WHERE role = '${role}' AND principal IN (${marks(list)})`);
       }
-      if (roles.length === 0 || query.statuses.length === 0) return { actions: [] };
-      let where = `(${roles.join(' OR ')}) AND a.status IN (${marks(query.statuses)}) AND (a.expires_at IS NULL OR a.expires_at > ?)`;
+      if (sources.length === 0 || query.statuses.length === 0) return { actions: [] };
+      // The creator alone: a's own column, so the (creator_id, status, start_time) index serves.
+      // Several roles: one IN over the matching ids, which both planners run as a join from those
+      // ids; an OR of EXISTS cannot be, and scanned every action (about 1 s at 1,000,000 rows).
+      const who = sources.length === 1 && creators !== undefined ? `a.creator_id IN (${creators})` : `a.action_id IN (${sources.join(' UNION ALL ')})`;
+      let where = `${who} AND a.status IN (${marks(query.statuses)}) AND (a.expires_at IS NULL OR a.expires_at > ?)`;
       params.push(query.now);
       if (query.cursor !== undefined) {
         const [time = '', id = ''] = query.cursor.split(' ');
         where += ' AND (a.start_time > ? OR (a.start_time = ? AND a.action_id > ?))';
         params.push(time, time, id);
       }
-      params.push(query.limit + 1);
+      if (!Number.isSafeInteger(query.limit) || query.limit < 0) throw new TypeError('list: limit must be a non-negative integer');
+      // The limit is written into the SQL, not bound: with `LIMIT $n` PostgreSQL's generic plan
+      // (chosen after five runs of a prepared statement) walks every action in start_time order.
       const { rows } = await driver.execute({
-        sql: `SELECT a.record FROM ${actions} a WHERE ${where} ORDER BY a.start_time, a.action_id LIMIT ?`,
+        sql: `SELECT a.record FROM ${actions} a WHERE ${where} ORDER BY a.start_time, a.action_id LIMIT ${query.limit + 1}`,
         params,
       });
       const found = rows.slice(0, query.limit).map((row) => toRecord(row['record']));

@@ -7,7 +7,7 @@
  *   npx tsx test/bench/core.ts --adapter hono-serve   (serve the provider with @hono/node-server's serve(), globals replaced)
  *
  * This process is only the load generator (autocannon). Each server runs in its own child
- * process (test/bench/server.ts, through `node --import tsx`): a bare Hono app serving, with
+ * process (test/bench/server.ts, bundled by esbuild and run by plain `node`): a bare Hono app serving, with
  * @hono/node-server, the very JSON bodies the provider answers (one route per distinct body
  * size), and the echo provider (dev JWT authenticator, memory store, silent logger) served by
  * adapters/node.ts. Both stay up, and only one is under load at a time; the scenarios are
@@ -21,6 +21,7 @@
  * token, jwtAuth cache, validation, run callback, memory store; only the socket is skipped).
  */
 import autocannon from 'autocannon';
+import { build } from 'esbuild';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
@@ -64,13 +65,25 @@ interface Child {
   stop(): Promise<void>;
 }
 
+/**
+ * The server child runs as plain JavaScript bundled by esbuild (dependencies left in
+ * node_modules), as a user's compiled provider would: under tsx, esbuild's keepNames wraps every
+ * closure in a `__name()` call, a cost production code does not pay.
+ */
+async function bundledServer(): Promise<string> {
+  const outfile = join(ROOT, 'node_modules/.cache/globus-action-provider-bench/server.mjs');
+  await build({ entryPoints: [SERVER], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
+  return outfile;
+}
+const SERVER_JS = await bundledServer();
+
 async function startChild(mode: 'hono' | 'provider', env: Record<string, string> = {}, profile = false): Promise<Child> {
-  const execArgv = ['--expose-gc', '--import', 'tsx'];
+  const execArgv = ['--expose-gc'];
   if (profile) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
   }
-  const child = fork(SERVER, [mode], { cwd: ROOT, execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(SERVER_JS, [mode], { cwd: ROOT, execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T extends FromChild['type']>(type: T) =>
     new Promise<Extract<FromChild, { type: T }>>((resolvePromise, reject) => {
       const onMessage = (message: FromChild) => {
