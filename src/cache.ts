@@ -52,6 +52,8 @@ const encoder = new TextEncoder();
 
 interface SyncHash {
   createHash(algorithm: 'sha256'): { update(data: string, encoding: 'utf8'): { digest(encoding: 'hex'): string } };
+  /** One-shot hashing (Node >= 20.12, Bun, Deno): about twice as fast as a Hash object. */
+  hash?(algorithm: 'sha256', data: string, encoding: 'hex'): string;
 }
 /**
  * node:crypto where the runtime offers it (Node >= 20.16, Bun, Deno): the same SHA-256, computed
@@ -61,9 +63,16 @@ const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) 
   'node:crypto',
 ) as SyncHash | undefined;
 
+/** Hex SHA-256 of a token, computed synchronously where the runtime can (node:crypto), else undefined. */
+export function tokenHashSync(token: string): string | undefined {
+  if (nodeCrypto === undefined) return undefined;
+  return nodeCrypto.hash !== undefined ? nodeCrypto.hash('sha256', token, 'hex') : nodeCrypto.createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
 /** Hex SHA-256 of a token (node:crypto if present, else Web Crypto, so every runtime has it): what token caches key on. */
 export async function tokenHash(token: string): Promise<string> {
-  if (nodeCrypto !== undefined) return nodeCrypto.createHash('sha256').update(token, 'utf8').digest('hex');
+  const sync = tokenHashSync(token);
+  if (sync !== undefined) return sync;
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(token)));
   let hex = '';
   for (const byte of digest) hex += byte.toString(16).padStart(2, '0');

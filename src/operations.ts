@@ -75,7 +75,9 @@ export function createOperations(config: ProviderConfig): Operations {
     }
     let caller: Caller;
     try {
-      caller = await config.auth.authenticate({ token, request });
+      // An authenticator answering from its cache may return the Caller itself: no promise to await.
+      const answer = config.auth.authenticate({ token, request });
+      caller = answer instanceof Promise ? await answer : answer;
     } catch (error) {
       if (error instanceof ActionError && error.code === 'UnauthorizedRequest') {
         throw new ActionError(error.code, error.description, { headers: UNAUTHORIZED_HEADERS });

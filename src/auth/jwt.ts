@@ -15,10 +15,10 @@ import {
   type JWTVerifyGetKey,
   type KeyObject,
 } from 'jose';
-import { memoryCache, tokenHash, type TtlCache } from '../cache.ts';
+import { memoryCache, tokenHash, tokenHashSync, type TtlCache } from '../cache.ts';
 import { ActionError } from '../errors.ts';
 import { createCaller, groupUrn, identityUrn } from './caller.ts';
-import type { Authenticator } from './types.ts';
+import type { Authenticator, Caller } from './types.ts';
 
 export interface JwtClaimNames {
   /** The effective identity (a Globus identity id or URN). Default `sub`. */
@@ -117,18 +117,29 @@ export function jwtAuth(options: JwtAuthOptions): Authenticator {
   }
 
   return {
-    async authenticate({ token }) {
-      const key = await tokenHash(token);
-      let verified = await cache.get(key);
-      if (verified === undefined) {
-        const result = await verify(token);
-        verified = result.verified;
-        await cache.set(key, verified, result.ttl);
-      }
-      if (verified === null) throw new ActionError('UnauthorizedRequest', 'Invalid or expired bearer token');
-      return createCaller({ identity: verified.identity, identities: verified.identities, scopes: verified.scopes, token, knownGroups: verified.groups });
+    authenticate({ token }) {
+      // The common case, a token already verified, is answered without a promise where the
+      // runtime hashes synchronously and the cache answers synchronously.
+      const key = tokenHashSync(token);
+      const cached = key === undefined ? undefined : cache.get(key);
+      if (cached !== undefined && !(cached instanceof Promise)) return toCaller(cached, token);
+      return (async () => {
+        const hashed = key ?? (await tokenHash(token));
+        let verified = await cache.get(hashed);
+        if (verified === undefined) {
+          const result = await verify(token);
+          verified = result.verified;
+          await cache.set(hashed, verified, result.ttl);
+        }
+        return toCaller(verified, token);
+      })();
     },
   };
+}
+
+function toCaller(verified: VerifiedToken | null, token: string): Caller {
+  if (verified === null) throw new ActionError('UnauthorizedRequest', 'Invalid or expired bearer token');
+  return createCaller({ identity: verified.identity, identities: verified.identities, scopes: verified.scopes, token, knownGroups: verified.groups });
 }
 
 function resolveKeys(options: JwtAuthOptions): JWTVerifyGetKey | CryptoKey | KeyObject | Uint8Array {

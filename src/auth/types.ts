@@ -28,5 +28,6 @@ export interface AuthenticateInput {
  * and authorizes; the authenticator only says who the caller is.
  */
 export interface Authenticator {
-  authenticate(input: AuthenticateInput): Promise<Caller>;
+  /** May answer synchronously (e.g. from a cache) or with a promise. */
+  authenticate(input: AuthenticateInput): Caller | Promise<Caller>;
 }

@@ -1,0 +1,53 @@
+/** @module test/jwt-auth: jwtAuth's cache: keyed by the token's SHA-256, answered without a promise once warm, negative answers too. */
+import { describe, expect, it } from 'vitest';
+import { jwtAuth, tokenHash, type TtlCache, type VerifiedToken } from '../src/index.ts';
+import { ISSUER, mint, publicKey, SCOPE, USERS } from './helpers.ts';
+
+function recordingCache(): TtlCache<VerifiedToken | null> & { keys: string[]; values: unknown[] } {
+  const map = new Map<string, VerifiedToken | null>();
+  const keys: string[] = [];
+  const values: unknown[] = [];
+  return {
+    keys,
+    values,
+    get: (key) => map.get(key),
+    set(key, value) {
+      keys.push(key);
+      values.push(value);
+      map.set(key, value);
+    },
+    delete: (key) => void map.delete(key),
+  };
+}
+
+describe('jwtAuth', () => {
+  it('caches by the SHA-256 of the token, never the token, and answers a warm token synchronously', async () => {
+    const cache = recordingCache();
+    const auth = jwtAuth({ key: publicKey, issuer: ISSUER, cache });
+    const token = await mint(USERS.creator, { identitySet: [USERS.creator, USERS.creatorLinked] });
+    const request = new Request('http://x/');
+    const first = auth.authenticate({ token, request });
+    expect(first).toBeInstanceOf(Promise);
+    const caller = await first;
+    expect(caller.identities).toEqual([`urn:globus:auth:identity:${USERS.creator}`, `urn:globus:auth:identity:${USERS.creatorLinked}`]);
+    expect(caller.scopes).toEqual([SCOPE]);
+    expect(cache.keys).toEqual([await tokenHash(token)]);
+    expect(cache.keys[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(cache.values)).not.toContain(token);
+    const second = auth.authenticate({ token, request });
+    expect(second).not.toBeInstanceOf(Promise);
+    expect((second as Awaited<typeof first>).identity).toBe(caller.identity);
+    expect(cache.keys).toHaveLength(1);
+  });
+
+  it('caches a rejected token too, and rejects it again without verifying', async () => {
+    const cache = recordingCache();
+    const auth = jwtAuth({ key: publicKey, issuer: 'someone-else', cache });
+    const token = await mint(USERS.creator);
+    const request = new Request('http://x/');
+    await expect(auth.authenticate({ token, request })).rejects.toMatchObject({ code: 'UnauthorizedRequest' });
+    expect(cache.values).toEqual([null]);
+    expect(() => auth.authenticate({ token, request })).toThrow(expect.objectContaining({ code: 'UnauthorizedRequest' }));
+    expect(cache.keys).toHaveLength(1);
+  });
+});
