@@ -101,13 +101,16 @@ export function createOperations(config: ProviderConfig): Operations {
   /** The record if the caller may monitor it; otherwise exactly the answer for an unknown id. */
   async function loadVisible(actionId: string, caller: Caller): Promise<ActionRecord> {
     const record = await load(actionId);
-    if (record === undefined || !(await canMonitor(record, caller))) throw notFound(actionId);
+    if (record === undefined) throw notFound(actionId);
+    const visible = canMonitor(record, caller);
+    if (!(visible === true || (visible !== false && (await visible)))) throw notFound(actionId);
     return record;
   }
 
   async function loadManageable(actionId: string, caller: Caller): Promise<ActionRecord> {
     const record = await loadVisible(actionId, caller);
-    if (!(await canManage(record, caller))) {
+    const manages = canManage(record, caller);
+    if (!(manages === true || (manages !== false && (await manages)))) {
       throw new ActionError('ForbiddenRequest', `Not allowed to manage action ${actionId}`);
     }
     return record;
