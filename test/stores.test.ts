@@ -71,6 +71,20 @@ describe('postgresStore', () => {
     await sql.end();
     await Promise.all(stores.map((s) => s.close?.()));
   });
+  it('stores each action as a JSONB object whose details can be queried', async () => {
+    const tablePrefix = prefix();
+    const store = await postgresStore({ url: inject('databaseUrl'), tablePrefix, max: 2 });
+    const r = record({ details: { text: 'naïve ☃', n: 3 } });
+    await store.create(r);
+    await store.update({ ...r, status: 'SUCCEEDED', details: { text: 'done', n: 4 }, version: 2 });
+    const sql = postgres(inject('databaseUrl'), { max: 1 });
+    const rows = await sql.unsafe(`SELECT jsonb_typeof(record) AS kind, record->'details'->>'text' AS text, (record->'details'->>'n')::int AS n FROM ${tablePrefix}actions`);
+    expect(rows.map((row) => ({ ...row }))).toEqual([{ kind: 'object', text: 'done', n: 4 }]);
+    expect((await store.get(r.action_id))?.details).toEqual({ text: 'done', n: 4 });
+    await sql.end();
+    await store.close?.();
+  });
+
   it('takes an existing client and leaves it open', async () => {
     const sql = postgres(inject('databaseUrl'), { max: 2 });
     const store = await postgresStore({ sql: sql as never, tablePrefix: prefix() });

@@ -85,7 +85,9 @@ export function sqlStore(driver: SqlDriver, options: SqlStoreOptions = {}): Acti
   if (!/^[a-z_][a-z0-9_]*$/i.test(p)) throw new TypeError('tablePrefix: letters, digits and underscores only');
   const actions = `${p}actions`;
   const principals = `${p}principals`;
-  const jsonParam = driver.dialect === 'postgres' ? '?::jsonb' : '?';
+  // PostgreSQL: the record travels as text and is parsed into JSONB by the cast (bound as jsonb,
+  // the client would encode the already-encoded text again and store a JSON string).
+  const jsonParam = driver.dialect === 'postgres' ? '?::text::jsonb' : '?';
   const insertPrincipal =
     `INSERT INTO ${principals} (principal, role, action_id) SELECT ?, ?, ? ` +
     `WHERE EXISTS (SELECT 1 FROM ${actions} WHERE action_id = ?) ON CONFLICT DO NOTHING`;
