@@ -8,12 +8,12 @@
  * `process.env` (absent on Cloudflare Workers), none of which fits a library that must run
  * unchanged on Node, Bun, Deno and Workers. The three calls here are plain form POSTs and GETs.
  */
-import { memoryCache, singleFlight, tokenHash, type TtlCache } from '../cache.ts';
+import { memoryCache, singleFlight, tokenHash, tokenHashSync, type TtlCache } from '../cache.ts';
 import { ActionError } from '../errors.ts';
 import { isPlainObject } from '../schemas.ts';
 import { createCaller, groupUrn, identityUrn } from './caller.ts';
 import { ConsentRequiredError } from './consent.ts';
-import type { Authenticator } from './types.ts';
+import type { Authenticator, Caller } from './types.ts';
 
 /** Where Globus services live, per environment (as the official SDKs map them). */
 export const GLOBUS_ENVIRONMENTS = {
@@ -320,25 +320,36 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
   }
 
   return {
-    async authenticate({ token }) {
-      const key = await tokenHash(token);
-      let info = await introspections.get(key);
-      if (info === undefined) {
-        info = await introspectOnce(key, async () => {
-          const result = await introspect(token);
-          await introspections.set(key, result, INTROSPECTION_TTL);
-          return result;
-        });
-      }
-      if (!info.active || info.sub === undefined) throw new ActionError('UnauthorizedRequest', 'The token is not active');
-      return createCaller({
-        identity: identityUrn(info.sub),
-        identities: (info.identity_set ?? []).map(identityUrn),
-        scopes: (info.scope ?? '').split(' ').filter(Boolean),
-        token,
-        groups: () => groups(token, key),
-        tokenFor: (scope) => tokenFor(token, key, scope),
-      });
+    authenticate({ token }) {
+      // A token introspected in the last 30 s is answered without a promise where the runtime
+      // hashes synchronously and the cache answers synchronously.
+      const syncKey = tokenHashSync(token);
+      const cached = syncKey === undefined ? undefined : introspections.get(syncKey);
+      if (cached !== undefined && !(cached instanceof Promise)) return callerFrom(cached, token, syncKey as string);
+      return (async () => {
+        const key = syncKey ?? (await tokenHash(token));
+        let info = await introspections.get(key);
+        if (info === undefined) {
+          info = await introspectOnce(key, async () => {
+            const result = await introspect(token);
+            await introspections.set(key, result, INTROSPECTION_TTL);
+            return result;
+          });
+        }
+        return callerFrom(info, token, key);
+      })();
     },
   };
+
+  function callerFrom(info: Introspection, token: string, key: string): Caller {
+    if (!info.active || info.sub === undefined) throw new ActionError('UnauthorizedRequest', 'The token is not active');
+    return createCaller({
+      identity: identityUrn(info.sub),
+      identities: (info.identity_set ?? []).map(identityUrn),
+      scopes: (info.scope ?? '').split(' ').filter(Boolean),
+      token,
+      groups: () => groups(token, key),
+      tokenFor: (scope) => tokenFor(token, key, scope),
+    });
+  }
 }
