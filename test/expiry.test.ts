@@ -16,7 +16,7 @@ import { serve } from '../adapters/node.ts';
 import { memoryStore, type ActionStore } from '../src/index.ts';
 import { postgresStore } from '../src/store/postgres.ts';
 import { sqliteStore } from '../src/store/sqlite.ts';
-import { BIN, exampleEnv, ROOT, spawnHost } from './conformance/hosts.ts';
+import { BIN, bundleWorker, exampleEnv, ROOT, spawnHost } from './conformance/hosts.ts';
 import { caller, mint, rid, testAuth, testProvider, USERS, type Call } from './helpers.ts';
 import { sleep, stopProcess, uniqueName, waitFor } from './process-support.ts';
 
@@ -223,19 +223,10 @@ describe.each(RUNTIMES)('sweepInterval on %s', (_name, command, args) => {
 
 describe('the Worker scheduled handler', () => {
   it('deletes expired D1 actions when the Cron Trigger fires, and never an ACTIVE one', async () => {
-    const { build } = await import('esbuild');
-    const bundle = await build({
-      entryPoints: [`${ROOT}test/fixtures/sweeping-worker.ts`],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      conditions: ['workerd', 'worker', 'browser'],
-      write: false,
-    });
     const { Miniflare } = await import('miniflare');
     const mf = new Miniflare({
       modules: true,
-      script: bundle.outputFiles[0]?.text ?? '',
+      script: new TextDecoder().decode(await bundleWorker('test/fixtures/sweeping-worker.ts')),
       compatibilityDate: '2026-04-01',
       bindings: await exampleEnv(),
       d1Databases: ['DB'],

@@ -15,7 +15,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { BIN, exampleEnv, ROOT, spawnHost, startWorker } from '../conformance/hosts.ts';
+import { BIN, bundleWorker, exampleEnv, ROOT, spawnHost, startWorker } from '../conformance/hosts.ts';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -30,16 +30,7 @@ async function bundled(entry: string): Promise<string> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 async function bundleSize(): Promise<{ raw: number; gzip: number }> {
-  const result = await build({
-    entryPoints: [`${ROOT}examples/worker.ts`],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['workerd', 'worker', 'browser'],
-    minify: true,
-    write: false,
-  });
-  const bytes = result.outputFiles[0]?.contents ?? new Uint8Array();
+  const bytes = await bundleWorker('examples/worker.ts');
   return { raw: bytes.byteLength, gzip: gzipSync(bytes, { level: 9 }).byteLength };
 }
 

@@ -82,8 +82,8 @@ export async function listenNode(listener: Parameters<typeof import('node:http')
   };
 }
 
-/** The Worker example bundled with esbuild, as `wrangler deploy` would, served by workerd through miniflare. */
-export async function startWorker(script: string, bindings: Record<string, string>, d1Databases: string[] = []): Promise<Host> {
+/** A Worker script (a path from the repository root) bundled with esbuild, as `wrangler deploy` would. */
+export async function bundleWorker(script: string): Promise<Uint8Array> {
   const { build } = await import('esbuild');
   const bundle = await build({
     entryPoints: [`${ROOT}${script}`],
@@ -94,10 +94,15 @@ export async function startWorker(script: string, bindings: Record<string, strin
     minify: true,
     write: false,
   });
+  return bundle.outputFiles[0]?.contents ?? new Uint8Array();
+}
+
+/** A Worker script, bundled, served by workerd through miniflare. */
+export async function startWorker(script: string, bindings: Record<string, string>, d1Databases: string[] = []): Promise<Host> {
   const { Miniflare } = await import('miniflare');
   const mf = new Miniflare({
     modules: true,
-    script: bundle.outputFiles[0]?.text ?? '',
+    script: new TextDecoder().decode(await bundleWorker(script)),
     compatibilityDate: '2026-04-01',
     bindings,
     d1Databases,
