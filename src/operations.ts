@@ -167,7 +167,20 @@ export function createOperations(config: ProviderConfig): Operations {
     }
   }
 
-  const ok = (record: ActionRecord, status = 200) => jsonResponse(toStatus(record), status);
+  /**
+   * The status document of a record, serialised once per record: records are immutable (a
+   * change is a new record), and a store that hands back the same object (memory) then answers
+   * repeated status calls without rebuilding it. Weakly held, so it goes with the record.
+   */
+  const statusText = new WeakMap<ActionRecord, string>();
+  const ok = (record: ActionRecord, status = 200) => {
+    let text = statusText.get(record);
+    if (text === undefined) {
+      text = JSON.stringify(toStatus(record));
+      statusText.set(record, text);
+    }
+    return jsonResponse(text, status);
+  };
 
   /** An operation on an existing action through an optional callback, skipped once the action is completed. */
   function callbackOperation(
