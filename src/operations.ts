@@ -167,19 +167,21 @@ export function createOperations(config: ProviderConfig): Operations {
     }
   }
 
+  const ok = (record: ActionRecord, status = 200) => jsonResponse(toStatus(record), status);
+
   /**
-   * The status document of a record, serialised once per record: records are immutable (a
-   * change is a new record), and a store that hands back the same object (memory) then answers
-   * repeated status calls without rebuilding it. Weakly held, so it goes with the record.
+   * A polled status document, serialised once per record: records are immutable (a change is a
+   * new record), so a store that hands back the same object (memory) answers repeated polls
+   * without rebuilding it. Weakly held, so it goes with the record; only polled records pay.
    */
-  const statusText = new WeakMap<ActionRecord, string>();
-  const ok = (record: ActionRecord, status = 200) => {
-    let text = statusText.get(record);
+  const polled = new WeakMap<ActionRecord, string>();
+  const okPolled = (record: ActionRecord) => {
+    let text = polled.get(record);
     if (text === undefined) {
       text = JSON.stringify(toStatus(record));
-      statusText.set(record, text);
+      polled.set(record, text);
     }
-    return jsonResponse(text, status);
+    return jsonResponse(text, 200);
   };
 
   /** An operation on an existing action through an optional callback, skipped once the action is completed. */
@@ -194,14 +196,14 @@ export function createOperations(config: ProviderConfig): Operations {
       const record = needsManage ? await loadManageable(actionId, caller) : await loadVisible(actionId, caller);
       if (callback === undefined && fallback === undefined) {
         if (name === 'resume') throw new ActionError('NotImplemented', 'This provider does not support resume');
-        return ok(record);
+        return name === 'status' ? okPolled(record) : ok(record);
       }
       const result = await mutate(record, async (current) => {
         if (isCompleted(current.status)) return undefined;
         if (callback === undefined) return fallback?.(current);
         return callForUpdate(name, () => callback({ action: toView(current), caller, get signal() { return request.signal; }, waitUntil }));
       });
-      return ok(result);
+      return name === 'status' ? okPolled(result) : ok(result);
     };
   }
 
