@@ -108,15 +108,20 @@ export function caller(target: string | ActionProvider): Call {
       typeof target === 'string'
         ? await fetch(target + path, init)
         : await target.fetch(new Request(`http://provider.test${path}`, init));
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: response.status, headers: response.headers, text, json };
+    return toReply(response);
   };
+}
+
+/** A Response as a Reply: status, headers, text and parsed JSON (undefined when empty or not JSON). */
+export async function toReply(response: Response): Promise<Reply> {
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
 }
 
 /** Start `provider` on a free port of 127.0.0.1. */

@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ActionContext, ActionUpdate, LogContext, LogPage, RunContext } from '../src/index.ts';
 import { rid, testAuth, testProvider, tokens, TRANSPORTS, urn, USERS } from './helpers.ts';
 import { connect, expectError, field, FORMS, start } from './operations-fixtures.ts';
+import { STATUS_KEYS as STANDARD_STATUS_KEYS } from './run-support.ts';
 
 const T = await tokens();
 const SECRET = 'state-secret-7f3a';
@@ -23,19 +24,7 @@ function expectNoState(text: string): void {
   expect(text).not.toContain('"state"');
 }
 
-const STATUS_KEYS = [
-  'action_id',
-  'status',
-  'creator_id',
-  'label',
-  'monitor_by',
-  'manage_by',
-  'start_time',
-  'completion_time',
-  'release_after',
-  'display_status',
-  'details',
-].sort();
+const STATUS_KEYS = [...STANDARD_STATUS_KEYS].sort();
 
 describe.each(TRANSPORTS)('operations ($name)', (transport) => {
   describe.each(FORMS.status)('status $name', (form) => {

@@ -8,9 +8,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, inject, it } from 'vitest';
-import { memoryStore, type ActionRecord } from '../src/index.ts';
+import { memoryStore } from '../src/index.ts';
 import { exampleEnv, ROOT } from './conformance/hosts.ts';
 import { caller, mint, rid, testProvider, USERS } from './helpers.ts';
+import { record } from './store-contract.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -68,24 +69,13 @@ describe('idempotent run across instances sharing a store', () => {
     const token = await mint(USERS.creator);
     const requestId = rid();
     // What a crashed instance leaves behind: the placeholder (version 1) of a run never answered.
-    const abandoned: ActionRecord = {
+    const abandoned = record({
       action_id: 'abandoned',
       creator_id: `urn:globus:auth:identity:${USERS.creator}`,
       request_id: requestId,
       request: { request_id: requestId, body: {}, label: null, monitor_by: null, manage_by: null, allowed_clients: null, deadline: null, release_after: null },
-      status: 'ACTIVE',
-      label: null,
-      monitor_by: [],
-      manage_by: [],
       start_time: new Date(now).toISOString().replace('Z', '+00:00'),
-      completion_time: null,
-      release_after: 'P30D',
-      display_status: 'ACTIVE',
-      details: {},
-      state: null,
-      expires_at: null,
-      version: 1,
-    };
+    });
     await store.create(abandoned);
     now += 1_000;
     const retry = await caller(provider)('POST', '/run', { token, body: { request_id: requestId, body: {} } });

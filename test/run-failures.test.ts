@@ -2,7 +2,7 @@
 import { request as httpRequest } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ActionError, type ActionUpdate } from '../src/index.ts';
-import { rid, testProvider, tokens, TRANSPORTS, type Reply } from './helpers.ts';
+import { rid, testProvider, tokens, toReply, TRANSPORTS, type Reply } from './helpers.ts';
 import { captureLogger, type Connection, expectAction, expectError, opener, ROUTES } from './run-support.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
@@ -20,16 +20,6 @@ function bodyOfSize(size: number): string {
   return head + 'x'.repeat(size - head.length - tail.length) + tail;
 }
 
-async function toReply(response: Response): Promise<Reply> {
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
 
 /** POST `text` with a Content-Length header (fetch adds it over HTTP; in process it is set by hand). */
 async function postSized(connection: Connection, route: string, text: string): Promise<Reply> {

@@ -26,22 +26,25 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
 /** A computed specifier, so bundlers leave the optional client alone. */
 const moduleName = (name: string): string => name;
 
-/** `?` placeholders as `$1, $2, ...` (the store's SQL never has `?` inside a string literal). */
-function numbered(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}
-
-export function postgresDriver(client: PostgresClient, closeClient: boolean): SqlDriver {
+/**
+ * `?` placeholders as `$1, $2, ...` (the store's SQL never has `?` inside a string literal),
+ * memoised per statement text.
+ */
+export function numberedPlaceholders(): (sql: string) => string {
   const cache = new Map<string, string>();
-  const text = (sql: string) => {
+  return (sql) => {
     let found = cache.get(sql);
     if (found === undefined) {
-      found = numbered(sql);
+      let n = 0;
+      found = sql.replace(/\?/g, () => `$${++n}`);
       cache.set(sql, found);
     }
     return found;
   };
+}
+
+export function postgresDriver(client: PostgresClient, closeClient: boolean): SqlDriver {
+  const text = numberedPlaceholders();
   const run = async (sql: PostgresClient, s: SqlStatement): Promise<SqlResult> => {
     const rows = await sql.unsafe(text(s.sql), s.params as unknown[], { prepare: true });
     return { changes: rows.count ?? 0, rows: [...rows] };

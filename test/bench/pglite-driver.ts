@@ -5,25 +5,12 @@
  * store's PostgreSQL SQL runs on it unchanged.
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { numberedPlaceholders } from '../../src/store/postgres.ts';
 import { sqlStore, type SqlDriver, type SqlResult, type SqlStatement } from '../../src/store/sql.ts';
 import type { ActionStore } from '../../src/store/types.ts';
 
-/** `?` placeholders as `$1, $2, ...`, as src/store/postgres.ts does. */
-function numbered(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}
-
 export function pgliteDriver(db: PGlite): SqlDriver {
-  const cache = new Map<string, string>();
-  const text = (sql: string) => {
-    let found = cache.get(sql);
-    if (found === undefined) {
-      found = numbered(sql);
-      cache.set(sql, found);
-    }
-    return found;
-  };
+  const text = numberedPlaceholders();
   const run = async (q: PGlite | Transaction, s: SqlStatement): Promise<SqlResult> => {
     const result = await q.query<Record<string, unknown>>(text(s.sql), s.params as unknown[]);
     return { changes: result.affectedRows ?? 0, rows: result.rows };
