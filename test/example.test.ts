@@ -4,7 +4,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,13 +13,21 @@ import { actionClient, fakeGlobus } from '../src/testing/index.ts';
 
 const run = promisify(execFile);
 const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) child.kill('SIGTERM');
+const dataDirs: string[] = [];
+/** A fresh DATA_DIR, removed after the file's tests. */
+const freshDataDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gap-example-'));
+  dataDirs.push(dir);
+  return dir;
+};
+afterAll(async () => {
+  await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? (child.kill('SIGTERM'), once(child, 'exit')) : undefined)));
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Start examples/node.ts (as `npm start` does) and wait for the printed curl command. */
 async function startExample(env: Record<string, string>, ready = (line: string) => line.trim().startsWith('curl ')): Promise<{ output: string; curl: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { env: { ...process.env, DATA_DIR: mkdtempSync(join(tmpdir(), 'gap-example-')), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { env: { ...process.env, DATA_DIR: freshDataDir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -97,7 +105,7 @@ describe('examples/node.ts (npm start)', () => {
   });
 
   it('keeps its actions across a restart (embedded SQLite in DATA_DIR)', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'gap-example-'));
+    const dataDir = freshDataDir();
     const first = await startExample({ PORT: '0', DATA_DIR: dataDir });
     const ran = await run('bash', ['-c', `${first.curl} -w '\\n%{http_code}'`]);
     const action = JSON.parse(ran.stdout.trim().split('\n')[0] ?? '');
