@@ -29,9 +29,11 @@ export async function exampleEnv(): Promise<Record<string, string>> {
 /** Spawn a command and wait for the example's "listening on <url>/" line. */
 export async function spawnHost(command: string, args: string[], env: Record<string, string> = {}): Promise<Host & { child: ChildProcess; startedIn: number }> {
   const started = performance.now();
-  // Each host keeps its actions in its own embedded database unless told otherwise.
-  const dataDir = mkdtempSync(join(tmpdir(), 'gap-host-'));
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...(await exampleEnv()), DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Each host keeps its actions in its own embedded database unless told otherwise; a directory
+  // made here goes when the process does.
+  const dataDir = env['DATA_DIR'] === undefined ? mkdtempSync(join(tmpdir(), 'gap-host-')) : undefined;
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...(await exampleEnv()), ...(dataDir ? { DATA_DIR: dataDir } : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (dataDir) child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start in time:\n${output}`)), 60_000);
@@ -62,7 +64,6 @@ export async function spawnHost(command: string, args: string[], env: Record<str
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
