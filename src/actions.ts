@@ -69,12 +69,12 @@ export function toView(record: ActionRecord): ActionView {
  * The record after `update`, as version + 1. A completed action keeps its status and
  * completion time: a later update may add details but never reopen it.
  */
-export function applyUpdate(record: ActionRecord, update: ActionUpdate, now: number): ActionRecord {
+export function applyUpdate(record: ActionRecord, update: ActionUpdate, now: number, format: (ms: number) => string = formatTime): ActionRecord {
   if (isCompleted(record.status) && update.status !== record.status) {
     throw new ActionError('ActionConflict', `Action ${record.action_id} is already ${record.status}`);
   }
   const completed = isCompleted(update.status);
-  const completionTime = record.completion_time ?? (completed ? formatTime(now) : null);
+  const completionTime = record.completion_time ?? (completed ? format(now) : null);
   const displayStatus =
     update.display_status ?? (update.status === record.status ? record.display_status : update.status);
   return {

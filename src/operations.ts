@@ -65,6 +65,16 @@ const PartialUpdateSchema = v.partial(ActionUpdateSchema);
 export function createOperations(config: ProviderConfig): Operations {
   const { store, callbacks, clock, description } = config;
   const publicDescription = description.visible_to.includes(PUBLIC);
+  /** The last timestamp formatted: requests within one millisecond share the text. */
+  let lastTime = Number.NaN;
+  let lastTimeText = '';
+  const timeText = (ms: number): string => {
+    if (ms !== lastTime) {
+      lastTime = ms;
+      lastTimeText = formatTime(ms);
+    }
+    return lastTimeText;
+  };
   /** Runs in progress in this instance, so a concurrent duplicate can wait for the real result. */
   const inflight = new Map<string, Promise<ActionRecord>>();
 
@@ -102,6 +112,7 @@ export function createOperations(config: ProviderConfig): Operations {
   async function loadVisible(actionId: string, caller: Caller): Promise<ActionRecord> {
     const record = await load(actionId);
     if (record === undefined) throw notFound(actionId);
+    // Decisions are booleans unless groups must be fetched: await only a pending one.
     const visible = canMonitor(record, caller);
     if (!(visible === true || (visible !== false && (await visible)))) throw notFound(actionId);
     return record;
@@ -156,7 +167,7 @@ export function createOperations(config: ProviderConfig): Operations {
     for (let attempt = 1; ; attempt++) {
       const update = await compute(current);
       if (update === undefined) return current;
-      const stored = await store.update(applyUpdate(current, update, clock()));
+      const stored = await store.update(applyUpdate(current, update, clock(), timeText));
       if (stored !== undefined) return stored;
       const latest = await load(current.action_id);
       if (latest === undefined) throw notFound(current.action_id);
@@ -251,7 +262,7 @@ export function createOperations(config: ProviderConfig): Operations {
       await store.delete(record.action_id);
       throw error;
     }
-    const stored = await store.update(applyUpdate(record, update, clock()));
+    const stored = await store.update(applyUpdate(record, update, clock(), timeText));
     if (stored !== undefined) return stored;
     // The action was updated while run was executing (provider.actions.update from a
     // background job): that write is newer than run's answer, so it stands.
@@ -262,7 +273,8 @@ export function createOperations(config: ProviderConfig): Operations {
 
   const run: Operation = async (request, _actionId, waitUntil) => {
     const caller = await authenticate(request);
-    if (!(await isAllowed(description.runnable_by, caller))) {
+    const runnable = isAllowed(description.runnable_by, caller);
+    if (!(runnable === true || (runnable !== false && (await runnable)))) {
       throw new ActionError('ForbiddenRequest', 'Not allowed to run this provider');
     }
     const now = clock();
@@ -276,7 +288,7 @@ export function createOperations(config: ProviderConfig): Operations {
       label: stored.label,
       monitor_by: stored.monitor_by ?? [caller.identity],
       manage_by: stored.manage_by ?? [caller.identity],
-      start_time: formatTime(now),
+      start_time: timeText(now),
       completion_time: null,
       release_after: stored.release_after ?? DEFAULT_RELEASE_AFTER,
       display_status: 'ACTIVE',
@@ -338,7 +350,8 @@ export function createOperations(config: ProviderConfig): Operations {
   const introspect: Operation = async (request) => {
     if (publicDescription) return jsonResponse(config.descriptionJson, 200);
     const caller = await authenticate(request);
-    if (!(await isAllowed(description.visible_to, caller))) throw new ActionError('ActionNotFound', 'No provider here');
+    const visible = isAllowed(description.visible_to, caller);
+    if (!(visible === true || (visible !== false && (await visible)))) throw new ActionError('ActionNotFound', 'No provider here');
     return jsonResponse(config.descriptionJson, 200);
   };
 
@@ -390,7 +403,8 @@ export function createOperations(config: ProviderConfig): Operations {
 
   const enumerate: Operation = async (request, _actionId, waitUntil) => {
     const caller = await authenticate(request);
-    if (!(await isAllowed(description.runnable_by, caller))) throw new ActionError('ForbiddenRequest', 'Not allowed to list actions');
+    const listable = isAllowed(description.runnable_by, caller);
+    if (!(listable === true || (listable !== false && (await listable)))) throw new ActionError('ForbiddenRequest', 'Not allowed to list actions');
     const params = new URL(request.url).searchParams;
     const statuses = parseList<ActionStatusValue>(params.get('status'), ACTION_STATUSES, 'ACTIVE', 'status', (s) => s.toUpperCase());
     const roles = parseList<EnumerateRole>(params.get('roles'), ROLES, 'creator_id', 'roles', (s) => s.toLowerCase());
