@@ -205,7 +205,8 @@ export function createOperations(config: ProviderConfig): Operations {
     return async (request, actionId, waitUntil) => {
       const caller = await authenticate(request);
       const record = needsManage ? await loadManageable(actionId, caller) : await loadVisible(actionId, caller);
-      if (callback === undefined && fallback === undefined) {
+      // HEAD asks what GET would answer without changing anything: no callback runs.
+      if ((callback === undefined && fallback === undefined) || (name === 'status' && request.method === 'HEAD')) {
         if (name === 'resume') throw new ActionError('NotImplemented', 'This provider does not support resume');
         return name === 'status' ? okPolled(record) : ok(record);
       }

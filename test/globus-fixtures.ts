@@ -73,7 +73,7 @@ export interface Harness {
   call: Call;
   client(token?: string): ActionClient;
   /** A fresh token from the fake for `user`, with the provider scope unless `scopes` is given. */
-  token(user: string, extra?: { scopes?: string[]; unconsented?: string[]; dependentScopes?: string[]; active?: boolean; expiresIn?: number }): string;
+  token(user: string, extra?: { scopes?: string[]; unconsented?: string[]; dependentScopes?: string[]; active?: boolean; expiresIn?: number; dependentExpiresIn?: number }): string;
 }
 
 /** A fake Globus and a globusAuth provider, both on real ports. */

@@ -262,7 +262,9 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
     return dependentOnce(key, async () => {
       const tokens = await fetchDependentTokens(token);
       const soonest = Math.min(...tokens.map((t) => t.expires_at), clock() + DEPENDENT_TTL + EXPIRY_MARGIN);
-      await dependents.set(key, tokens, Math.min(DEPENDENT_TTL, soonest - EXPIRY_MARGIN - clock()));
+      const ttl = Math.min(DEPENDENT_TTL, soonest - EXPIRY_MARGIN - clock());
+      // Tokens about to expire are used once and not kept.
+      if (ttl > 0) await dependents.set(key, tokens, ttl);
       return tokens;
     });
   }
@@ -286,6 +288,14 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
       groupsToken = await tokenFor(token, key, GROUPS_SCOPE);
     } catch (error) {
       if (error instanceof ActionError && error.code === 'UnauthorizedRequest') throw error;
+      if (error instanceof ConsentRequiredError) {
+        // Globus refuses the whole dependent grant while any dependent scope lacks consent.
+        throw new ActionError(
+          'ServiceUnavailable',
+          `Globus Groups cannot be read until the user consents to ${error.scopes.join(' ')}`,
+          { cause: error },
+        );
+      }
       throw unavailable('Globus Groups', error);
     }
     let reply;

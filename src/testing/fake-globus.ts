@@ -49,6 +49,8 @@ export interface IssueTokenOptions {
   unconsented?: string[];
   /** The client the token was issued to (`client_id`). */
   clientId?: string;
+  /** Lifetime of the dependent tokens the grant answers with, in seconds. Default 172,800 (48 h). */
+  dependentExpiresIn?: number;
 }
 
 export type FakeEndpoint = 'introspect' | 'token' | 'groups';
@@ -104,6 +106,7 @@ interface TokenRecord {
   dependentScopes: string[];
   unconsented: string[];
   clientId: string;
+  dependentExpiresIn: number;
 }
 
 const FAKE_BASE = 'https://globus.fake';
@@ -262,8 +265,8 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
     return c.json(
       [...byServer].map(([rs, scopes]) => {
         const accessToken = randomToken();
-        tokens.set(accessToken, { ...record, scopes, dependentScopes: [], unconsented: [], expiresAt: clock() + 172_800_000 });
-        return { access_token: accessToken, resource_server: rs, scope: scopes.join(' '), expires_in: 172_800, token_type: 'bearer' };
+        tokens.set(accessToken, { ...record, scopes, dependentScopes: [], unconsented: [], expiresAt: clock() + record.dependentExpiresIn * 1000 });
+        return { access_token: accessToken, resource_server: rs, scope: scopes.join(' '), expires_in: record.dependentExpiresIn, token_type: 'bearer' };
       }),
     );
   });
@@ -325,6 +328,7 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
         dependentScopes: o.dependentScopes ?? [GROUPS_SCOPE],
         unconsented: o.unconsented ?? [],
         clientId: o.clientId ?? 'flows-client-id',
+        dependentExpiresIn: o.dependentExpiresIn ?? 172_800,
       });
       return token;
     },
