@@ -45,27 +45,32 @@ const STORES: [string, () => Promise<ActionStore>][] = [
   ['postgresStore', () => postgresStore({ url: inject('databaseUrl'), tablePrefix: `${uniqueName('ex')}_`, max: 2 })],
 ];
 
+/** A provider on `store` whose clock the test moves: `at(ms)` sets it, `t0` is its start. */
+async function clocked(makeStore: () => Promise<ActionStore>) {
+  const store = await makeStore();
+  cleanups.push(() => store.close?.());
+  const t0 = Date.now();
+  let now = t0;
+  const clock = () => now;
+  const provider = testProvider({ run, clock, auth: testAuth(clock), store });
+  return { store, t0, provider, call: caller(provider), at: (ms: number) => void (now = ms) };
+}
+
 describe.each(STORES)('expiry with an injected clock: %s', (_name, makeStore) => {
   it('serves a completed action until release_after has passed, 404 from then on before any sweep; sweep() deletes it and counts', async () => {
-    const store = await makeStore();
-    cleanups.push(() => store.close?.());
-    const t0 = Date.now();
-    let now = t0;
-    const clock = () => now;
-    const provider = testProvider({ run, clock, auth: testAuth(clock), store });
-    const call = caller(provider);
+    const { store, t0, provider, call, at } = await clocked(makeStore);
     const token = await mint(USERS.creator);
 
     const soon = await start(call, token, 'SUCCEEDED', 'PT60S');
     const later = await start(call, token, 'SUCCEEDED', 'PT120S');
     expect((await call('GET', `/${soon}/status`, { token })).json.completion_time).toBe(formatTime(t0));
 
-    now = t0 + 59_000;
+    at(t0 + 59_000);
     expect((await call('GET', `/${soon}/status`, { token })).status).toBe(200);
     expect(await provider.sweep()).toBe(0);
     expect(await store.get(soon)).toBeDefined();
 
-    now = t0 + 60_000;
+    at(t0 + 60_000);
     for (const path of [`/${soon}/status`, `/actions/${soon}`]) {
       const reply = await call('GET', path, { token });
       expect(reply.status).toBe(404);
@@ -82,25 +87,19 @@ describe.each(STORES)('expiry with an injected clock: %s', (_name, makeStore) =>
     expect((await call('GET', `/${later}/status`, { token })).status).toBe(200);
     expect(await provider.sweep()).toBe(0);
 
-    now = t0 + 120_000;
+    at(t0 + 120_000);
     expect((await call('GET', `/${later}/status`, { token })).status).toBe(404);
     expect(await provider.sweep()).toBe(1);
     expect(await store.get(later)).toBeUndefined();
   });
 
   it('never expires an ACTIVE action; its release_after counts from completion', async () => {
-    const store = await makeStore();
-    cleanups.push(() => store.close?.());
-    const t0 = Date.now();
-    let now = t0;
-    const clock = () => now;
-    const provider = testProvider({ run, clock, auth: testAuth(clock), store });
-    const call = caller(provider);
+    const { store, t0, provider, call, at } = await clocked(makeStore);
     const token = await mint(USERS.creator, { expiresIn: '500d' });
 
     const active = await start(call, token, 'ACTIVE', 'PT60S');
     const done = await start(call, token, 'SUCCEEDED', 'PT60S');
-    now = t0 + 400 * DAY;
+    at(t0 + 400 * DAY);
     expect(await provider.sweep()).toBe(1); // `done` only
     expect(await store.get(done)).toBeUndefined();
     const reply = await call('GET', `/${active}/status`, { token });
@@ -109,10 +108,10 @@ describe.each(STORES)('expiry with an injected clock: %s', (_name, makeStore) =>
     expect(await store.get(active)).toMatchObject({ status: 'ACTIVE', expires_at: null });
 
     await provider.actions.update(active, { status: 'SUCCEEDED' });
-    now += 59_999;
+    at(t0 + 400 * DAY + 59_999);
     expect(await provider.sweep()).toBe(0);
     expect((await call('GET', `/${active}/status`, { token })).json).toMatchObject({ status: 'SUCCEEDED', completion_time: formatTime(t0 + 400 * DAY) });
-    now += 1;
+    at(t0 + 400 * DAY + 60_000);
     expect((await call('GET', `/${active}/status`, { token })).status).toBe(404);
     expect(await provider.sweep()).toBe(1);
     expect(await store.get(active)).toBeUndefined();
