@@ -3,7 +3,7 @@
  * graceful shutdown. (Bun also runs `export default provider` directly: it is `{ fetch }`.)
  */
 import { sweeperFor } from '../src/store/sweeper.ts';
-import { normalisePrefix, withPrefix, type FetchProvider } from './prefix.ts';
+import { type FetchProvider, normalisePrefix, withPrefix } from './prefix.ts';
 
 /** The part of Bun's API this adapter uses (so the package needs no Bun types). */
 interface BunServer {
@@ -12,7 +12,11 @@ interface BunServer {
   stop(closeActiveConnections?: boolean): Promise<void>;
 }
 declare const Bun: {
-  serve(options: { port: number; hostname: string; fetch: (request: Request, server: unknown) => Response | Promise<Response> }): BunServer;
+  serve(options: {
+    port: number;
+    hostname: string;
+    fetch: (request: Request, server: unknown) => Response | Promise<Response>;
+  }): BunServer;
 };
 
 export interface BunServeOptions {
@@ -43,13 +47,18 @@ export interface BunRunningServer {
  */
 export function serve(provider: FetchProvider, options: BunServeOptions = {}): BunRunningServer {
   const handler = withPrefix((request: Request) => provider.fetch(request), options.prefix);
-  const server = Bun.serve({ port: options.port ?? 8080, hostname: options.hostname ?? '127.0.0.1', fetch: (request) => handler(request) });
+  const server = Bun.serve({
+    port: options.port ?? 8080,
+    hostname: options.hostname ?? '127.0.0.1',
+    fetch: (request) => handler(request),
+  });
   const sweeper = sweeperFor(provider, options.sweepInterval);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= Promise.all([sweeper?.stop(), server.stop(false)]).then(() => {}));
   if (options.handleSignals ?? true) {
     // After a signal, close the store too once requests in flight are done.
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void close().then(() => provider.close?.()));
+    for (const signal of ['SIGTERM', 'SIGINT'] as const)
+      process.once(signal, () => void close().then(() => provider.close?.()));
   }
   const host = server.hostname.includes(':') ? `[${server.hostname}]` : server.hostname;
   return { server, port: server.port, url: `http://${host}:${server.port}${normalisePrefix(options.prefix)}`, close };

@@ -51,7 +51,10 @@ export function worker<Env = Record<string, unknown>>(
     built ??= Promise.resolve(typeof source === 'function' ? source(env) : source)
       .then((provider) => {
         if (typeof provider?.fetch !== 'function') throw new TypeError('worker: the factory must return a provider');
-        const handle = withPrefix((request: Request, e: Env, ctx: WorkerExecutionContext) => provider.fetch(request, e, ctx), options.prefix);
+        const handle = withPrefix(
+          (request: Request, e: Env, ctx: WorkerExecutionContext) => provider.fetch(request, e, ctx),
+          options.prefix,
+        );
         return { provider, handle };
       })
       .catch((error: unknown) => {

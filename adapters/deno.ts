@@ -3,7 +3,7 @@
  * graceful shutdown. (`deno serve` also runs `export default provider` directly.)
  */
 import { sweeperFor } from '../src/store/sweeper.ts';
-import { normalisePrefix, withPrefix, type FetchProvider } from './prefix.ts';
+import { type FetchProvider, normalisePrefix, withPrefix } from './prefix.ts';
 
 /** The part of Deno's API this adapter uses (so the package needs no Deno types). */
 interface DenoServer {
@@ -48,16 +48,21 @@ export interface DenoRunningServer {
  */
 export function serve(provider: FetchProvider, options: DenoServeOptions = {}): DenoRunningServer {
   const handler = withPrefix((request: Request) => provider.fetch(request), options.prefix);
-  const server = Deno.serve({ port: options.port ?? 8080, hostname: options.hostname ?? '127.0.0.1', onListen: () => {} }, handler);
+  const server = Deno.serve(
+    { port: options.port ?? 8080, hostname: options.hostname ?? '127.0.0.1', onListen: () => {} },
+    handler,
+  );
   let closing: Promise<void> | undefined;
   const signals = ['SIGTERM', 'SIGINT'] as const;
   // After a signal, close the store too once requests in flight are done.
   const onSignal = () => void close().then(() => provider.close?.());
   const sweeper = sweeperFor(provider, options.sweepInterval);
   const close = () =>
-    (closing ??= Promise.all([sweeper?.stop(), server.shutdown()]).then(() => {}).finally(() => {
-      if (options.handleSignals ?? true) for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-    }));
+    (closing ??= Promise.all([sweeper?.stop(), server.shutdown()])
+      .then(() => {})
+      .finally(() => {
+        if (options.handleSignals ?? true) for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+      }));
   if (options.handleSignals ?? true) for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   const { hostname, port } = server.addr;
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;

@@ -6,9 +6,15 @@
  * `req.rawBody` or re-serialised from `req.body`; an untouched body is streamed. Express is
  * imported as types only, so it is no runtime dependency.
  */
-import type { ErrorRequestHandler, NextFunction, Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express';
+import type {
+  ErrorRequestHandler,
+  Request as ExpressRequest,
+  Response as ExpressResponse,
+  NextFunction,
+  RequestHandler,
+} from 'express';
 import { ActionError } from '../src/errors.ts';
-import { nodeListener, type FetchProvider } from './node.ts';
+import { type FetchProvider, nodeListener } from './node.ts';
 
 /** The bytes a host body parser already read, or undefined when the stream is untouched. */
 function consumedBody(req: ExpressRequest & { rawBody?: unknown; _body?: unknown }): Buffer | undefined {
@@ -25,7 +31,7 @@ function consumedBody(req: ExpressRequest & { rawBody?: unknown; _body?: unknown
 /** body-parser's error types that mean "the client sent a bad body", and our answer to each. */
 const PARSER_ERRORS: Record<string, () => ActionError> = {
   'entity.parse.failed': () => new ActionError('BadActionRequest', 'Invalid JSON'),
-  'entity.too.large': () => new ActionError('PayloadTooLarge', 'Request body exceeds the host\'s body parser limit'),
+  'entity.too.large': () => new ActionError('PayloadTooLarge', "Request body exceeds the host's body parser limit"),
   'entity.verify.failed': () => new ActionError('BadActionRequest', 'Invalid request body'),
   'encoding.unsupported': () => new ActionError('BadActionRequest', 'Unsupported content encoding'),
   'charset.unsupported': () => new ActionError('BadActionRequest', 'Unsupported charset'),
@@ -55,7 +61,10 @@ export function expressMiddleware(provider: FetchProvider): [RequestHandler, Err
     const answer = typeof type === 'string' ? PARSER_ERRORS[type] : undefined;
     if (answer === undefined || res.headersSent) return next(error);
     const actionError = answer();
-    res.status(actionError.status).set({ ...actionError.getResponseHeaders() }).json(actionError.toJSON());
+    res
+      .status(actionError.status)
+      .set({ ...actionError.getResponseHeaders() })
+      .json(actionError.toJSON());
   };
   return [handle, handleParserError];
 }

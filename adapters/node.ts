@@ -2,14 +2,14 @@
  * @module adapters/node: serve a provider with node:http (through @hono/node-server), under an
  * optional prefix, with graceful shutdown.
  */
-import { getRequestListener } from '@hono/node-server';
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
 import { sweeperFor } from '../src/store/sweeper.ts';
-import { withPrefix, type FetchProvider } from './prefix.ts';
+import { type FetchProvider, withPrefix } from './prefix.ts';
 
 export type { FetchProvider } from './prefix.ts';
-
 
 export interface NodeListenerOptions {
   /** Serve under this path, e.g. `/echo`. */
@@ -52,9 +52,13 @@ export interface RunningServer {
  * http.createServer(nodeListener(provider, { prefix: '/echo' })).listen(8080)
  * ```
  */
-export function nodeListener(provider: FetchProvider, options: NodeListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function nodeListener(
+  provider: FetchProvider,
+  options: NodeListenerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   // Inside someone else's host, leave the process's global Request/Response alone by default.
-  return getRequestListener(withPrefix(provider.fetch.bind(provider), options.prefix), {
+  const fetch = (request: Request, env: unknown) => provider.fetch(request, env as never);
+  return getRequestListener(withPrefix(fetch, options.prefix), {
     overrideGlobalObjects: options.overrideGlobalObjects ?? false,
   });
 }
@@ -70,8 +74,11 @@ export function nodeListener(provider: FetchProvider, options: NodeListenerOptio
 export async function serve(provider: FetchProvider, options: ServeOptions = {}): Promise<RunningServer> {
   const port = options.port ?? 8080;
   const hostname = options.hostname ?? '127.0.0.1';
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError('port: must be an integer from 0 to 65535');
-  const server = createServer(nodeListener(provider, { ...options, overrideGlobalObjects: options.overrideGlobalObjects ?? true }));
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new TypeError('port: must be an integer from 0 to 65535');
+  const server = createServer(
+    nodeListener(provider, { ...options, overrideGlobalObjects: options.overrideGlobalObjects ?? true }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, hostname, () => {

@@ -6,7 +6,8 @@ import { ActionError } from '../src/errors.ts';
 
 /** What the adapters serve: a provider, or anything with `fetch`. */
 export interface FetchProvider {
-  fetch(request: Request, ...rest: any[]): Response | Promise<Response>;
+  // `never[]`: any handler taking extra arguments (a Worker's env and ctx) fits.
+  fetch(request: Request, ...rest: never[]): Response | Promise<Response>;
   /** Present on providers: deletes expired actions (the servers run it on an interval). */
   sweep?(): Promise<number>;
   /** Present on providers: closes the store (after a signal-driven shutdown). */
@@ -22,10 +23,13 @@ export function normalisePrefix(prefix: string | undefined): string {
 }
 
 /** A handler that strips `prefix` before calling `fetch`, and answers the JSON 404 outside it. */
-export function withPrefix<F extends (request: Request, ...rest: any[]) => Response | Promise<Response>>(fetch: F, prefix: string | undefined): F {
+export function withPrefix<F extends (request: Request, ...rest: never[]) => Response | Promise<Response>>(
+  fetch: F,
+  prefix: string | undefined,
+): F {
   const base = normalisePrefix(prefix);
   if (base === '') return fetch;
-  return ((request: Request, ...rest: unknown[]) => {
+  return ((request: Request, ...rest: never[]) => {
     const url = new URL(request.url);
     if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) {
       return new ActionError('ActionNotFound', 'No such route').getResponse();

@@ -8,7 +8,7 @@
  *   in DATA_DIR, default `.data`) and a token printed for you.
  */
 import type { JSONWebKeySet } from 'jose';
-import { globusAuth, globusAuthOptionsFromEnv, jwtAuth, type Authenticator } from '../src/index.ts';
+import { type Authenticator, globusAuth, globusAuthOptionsFromEnv, jwtAuth } from '../src/index.ts';
 import { ECHO_SCOPE } from './echo.ts';
 
 export interface ExampleAuth {

@@ -8,5 +8,8 @@ import { storeFromEnv } from './store.ts';
 const mode = await authFromEnv(process.env);
 const store = await storeFromEnv(process.env);
 const provider = echoProvider({ auth: mode.auth, scope: mode.scope, ...(store ? { store } : {}) });
-const { url } = serve(provider, { port: Number(process.env['PORT'] ?? 8080), prefix: process.env['PROVIDER_PREFIX'] ?? '' });
+const { url } = serve(provider, {
+  port: Number(process.env['PORT'] ?? 8080),
+  prefix: process.env['PROVIDER_PREFIX'] ?? '',
+});
 console.log(banner(url, mode));

@@ -5,9 +5,9 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
-import { jwtAuth, type Authenticator } from '../src/index.ts';
-import { configuredAuth, scopeFromEnv, type ExampleAuth } from './auth.ts';
+import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { type Authenticator, jwtAuth } from '../src/index.ts';
+import { configuredAuth, type ExampleAuth, scopeFromEnv } from './auth.ts';
 
 export const DEV_ISSUER = 'urn:globus-action-provider:dev';
 
@@ -36,7 +36,11 @@ export async function devAuth(dir?: string): Promise<DevAuth> {
   }
   if (state === undefined) {
     const pair = await generateKeyPair('ES256', { extractable: true });
-    state = { privateJwk: await exportJWK(pair.privateKey), publicJwk: await exportJWK(pair.publicKey), identity: crypto.randomUUID() };
+    state = {
+      privateJwk: await exportJWK(pair.privateKey),
+      publicJwk: await exportJWK(pair.publicKey),
+      identity: crypto.randomUUID(),
+    };
     if (dir && file) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
@@ -44,7 +48,11 @@ export async function devAuth(dir?: string): Promise<DevAuth> {
   }
   const privateKey = await importJWK(state.privateJwk, 'ES256');
   return {
-    auth: jwtAuth({ jwks: { keys: [{ ...state.publicJwk, alg: 'ES256' }] }, issuer: DEV_ISSUER, algorithms: ['ES256'] }),
+    auth: jwtAuth({
+      jwks: { keys: [{ ...state.publicJwk, alg: 'ES256' }] },
+      issuer: DEV_ISSUER,
+      algorithms: ['ES256'],
+    }),
     identity: state.identity,
     mint: (identity, scope) =>
       new SignJWT({ scope })

@@ -1,6 +1,6 @@
 /** @module examples/echo: a synchronous echo provider, the same on every runtime. */
 import * as v from 'valibot';
-import { createActionProvider, type ActionStore, type Authenticator, type Logger } from '../src/index.ts';
+import { type ActionStore, type Authenticator, createActionProvider, type Logger } from '../src/index.ts';
 
 export const ECHO_SCOPE = 'https://auth.globus.org/scopes/00000000-0000-4000-8000-000000000000/echo';
 
@@ -26,7 +26,12 @@ export function echoProvider(options: EchoOptions) {
     ...(options.logger ? { logger: options.logger } : {}),
     run: ({ request }) => ({ status: 'SUCCEEDED', details: { you_said: request.body.input_string } }),
     log: ({ action }) => ({
-      entries: [{ time: action.completion_time ?? action.start_time, message: `Echoed ${JSON.stringify(action.details['you_said'])}` }],
+      entries: [
+        {
+          time: action.completion_time ?? action.start_time,
+          message: `Echoed ${JSON.stringify(action.details['you_said'])}`,
+        },
+      ],
     }),
   });
 }

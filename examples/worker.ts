@@ -4,14 +4,17 @@
  * Build with esbuild or `wrangler deploy`; there is no dev mode on Workers.
  */
 import { worker } from '../adapters/cloudflare-workers.ts';
+import { type D1Like, d1Store } from '../src/store/d1.ts';
 import { configuredAuth } from './auth.ts';
-import { d1Store, type D1Like } from '../src/store/d1.ts';
 import { echoProvider } from './echo.ts';
 
-export default worker(async (env: Record<string, unknown>) => {
-  const mode = configuredAuth(env);
-  if (!mode) throw new Error('Set GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET (or JWT_JWKS) as Worker secrets');
-  // With a D1 binding named DB, actions are durable; without one they live in the isolate's memory.
-  const store = env['DB'] ? await d1Store(env['DB'] as D1Like) : undefined;
-  return echoProvider({ auth: mode.auth, scope: mode.scope, ...(store ? { store } : {}) });
-}, { prefix: '' });
+export default worker(
+  async (env: Record<string, unknown>) => {
+    const mode = configuredAuth(env);
+    if (!mode) throw new Error('Set GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET (or JWT_JWKS) as Worker secrets');
+    // With a D1 binding named DB, actions are durable; without one they live in the isolate's memory.
+    const store = env['DB'] ? await d1Store(env['DB'] as D1Like) : undefined;
+    return echoProvider({ auth: mode.auth, scope: mode.scope, ...(store ? { store } : {}) });
+  },
+  { prefix: '' },
+);

@@ -2,8 +2,9 @@
  * @module actions: the action lifecycle rules the toolkit owns: the wire ActionStatus, and how
  * a callback's update changes a stored action (completion time, display status, expiry).
  */
-import { ActionError } from './errors.ts';
+
 import { addDuration } from './duration.ts';
+import { ActionError } from './errors.ts';
 import type { ActionStatusValue, JsonObject } from './schemas.ts';
 import type { ActionRecord, StoredRequest } from './store/types.ts';
 
@@ -69,7 +70,12 @@ export function toView(record: ActionRecord): ActionView {
  * The record after `update`, as version + 1. A completed action keeps its status and
  * completion time: a later update may add details but never reopen it.
  */
-export function applyUpdate(record: ActionRecord, update: ActionUpdate, now: number, format: (ms: number) => string = formatTime): ActionRecord {
+export function applyUpdate(
+  record: ActionRecord,
+  update: ActionUpdate,
+  now: number,
+  format: (ms: number) => string = formatTime,
+): ActionRecord {
   if (isCompleted(record.status) && update.status !== record.status) {
     throw new ActionError('ActionConflict', `Action ${record.action_id} is already ${record.status}`);
   }

@@ -59,14 +59,16 @@ interface SyncHash {
  * node:crypto where the runtime offers it (Node >= 20.16, Bun, Deno): the same SHA-256, computed
  * synchronously. Web Crypto's digest is a thread-pool round trip in Node (~30 us per request).
  */
-const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(
-  'node:crypto',
-) as SyncHash | undefined;
+const nodeCrypto = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:crypto') as SyncHash | undefined;
 
 /** Hex SHA-256 of a token, computed synchronously where the runtime can (node:crypto), else undefined. */
 export function tokenHashSync(token: string): string | undefined {
   if (nodeCrypto === undefined) return undefined;
-  return nodeCrypto.hash !== undefined ? nodeCrypto.hash('sha256', token, 'hex') : nodeCrypto.createHash('sha256').update(token, 'utf8').digest('hex');
+  return nodeCrypto.hash !== undefined
+    ? nodeCrypto.hash('sha256', token, 'hex')
+    : nodeCrypto.createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 /** Hex SHA-256 of a token (node:crypto if present, else Web Crypto, so every runtime has it): what token caches key on. */

@@ -92,7 +92,10 @@ export const CORS_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** The headers of a JSON response without headers of its own (built once: this is every response's path). */
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json', ...CORS_HEADERS });
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json',
+  ...CORS_HEADERS,
+});
 
 /** A JSON response with the CORS headers; `body` may be pre-serialised. */
 export function jsonResponse(body: unknown, status: number, headers?: Readonly<Record<string, string>>): Response {

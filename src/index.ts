@@ -1,5 +1,27 @@
 /** @module globus-action-provider: the public API (re-exports only). */
-export { createActionProvider, type ActionProvider } from './provider.ts';
+
+export type { ActionStatus, ActionUpdate, ActionView } from './actions.ts';
+export { bearerToken } from './auth/bearer.ts';
+export { type CallerInit, createCaller, groupUrn, identityUrn } from './auth/caller.ts';
+export { ConsentRequiredError, isConsentRequired } from './auth/consent.ts';
+export {
+  type DependentToken,
+  GLOBUS_ENVIRONMENTS,
+  type GlobusAuthCaches,
+  type GlobusAuthOptions,
+  type GlobusEnvironment,
+  GROUPS_SCOPE,
+  globusAuth,
+  globusAuthOptionsFromEnv,
+  type Introspection,
+} from './auth/globus.ts';
+export { type JwtAuthOptions, type JwtClaimNames, jwtAuth, type VerifiedToken } from './auth/jwt.ts';
+export type { AuthenticateInput, Authenticator, Caller } from './auth/types.ts';
+export { type MemoryCacheOptions, memoryCache, singleFlight, type TtlCache, tokenHash } from './cache.ts';
+export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
+export type { InputOption, JsonSchemaInput } from './input.ts';
+export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.ts';
+export type { ActionsApi } from './operations.ts';
 export type {
   ActionContext,
   ActionRequest,
@@ -13,30 +35,16 @@ export type {
   ProviderOptions,
   RunContext,
 } from './options.ts';
-export type { ActionsApi } from './operations.ts';
-export type { ActionStatus, ActionUpdate, ActionView } from './actions.ts';
-export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
-export type { Authenticator, AuthenticateInput, Caller } from './auth/types.ts';
-export { createCaller, groupUrn, identityUrn, type CallerInit } from './auth/caller.ts';
-export { bearerToken } from './auth/bearer.ts';
-export {
-  globusAuth,
-  globusAuthOptionsFromEnv,
-  GLOBUS_ENVIRONMENTS,
-  GROUPS_SCOPE,
-  type DependentToken,
-  type GlobusAuthCaches,
-  type GlobusAuthOptions,
-  type GlobusEnvironment,
-  type Introspection,
-} from './auth/globus.ts';
-export { ConsentRequiredError, isConsentRequired } from './auth/consent.ts';
-export { jwtAuth, type JwtAuthOptions, type JwtClaimNames, type VerifiedToken } from './auth/jwt.ts';
-export { memoryStore } from './store/memory.ts';
-export { sqlStore, type SqlDialect, type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions } from './store/sql.ts';
-export { startSweeper, type Sweeper, type SweeperOptions } from './store/sweeper.ts';
-export type { ActionPage, ActionQuery, ActionRecord, ActionStore, CreateResult, StoredRequest } from './store/types.ts';
-export { memoryCache, singleFlight, tokenHash, type MemoryCacheOptions, type TtlCache } from './cache.ts';
-export { consoleLogger, silentLogger, type Logger, type LogFields } from './logger.ts';
+export { type ActionProvider, createActionProvider } from './provider.ts';
 export type { ActionStatusValue, JsonObject } from './schemas.ts';
-export type { InputOption, JsonSchemaInput } from './input.ts';
+export { memoryStore } from './store/memory.ts';
+export {
+  type SqlDialect,
+  type SqlDriver,
+  type SqlResult,
+  type SqlStatement,
+  type SqlStoreOptions,
+  sqlStore,
+} from './store/sql.ts';
+export { type Sweeper, type SweeperOptions, startSweeper } from './store/sweeper.ts';
+export type { ActionPage, ActionQuery, ActionRecord, ActionStore, CreateResult, StoredRequest } from './store/types.ts';

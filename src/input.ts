@@ -5,10 +5,10 @@
  * JSON Schema validation uses @cfworker/json-schema: it interprets schemas without
  * `eval`/`new Function`, which Cloudflare Workers forbid (ajv and schemasafe generate code).
  */
-import { Validator, type OutputUnit, type Schema } from '@cfworker/json-schema';
+import { type OutputUnit, type Schema, Validator } from '@cfworker/json-schema';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
-import { pathSegment, formatIssues, isPlainObject, type JsonObject } from './schemas.ts';
+import { formatIssues, isPlainObject, type JsonObject, pathSegment } from './schemas.ts';
 
 /** A JSON Schema document, as an object or as JSON text. */
 export type JsonSchemaInput = JsonObject | string;
@@ -30,7 +30,23 @@ export function isValibotSchema(value: unknown): value is v.GenericSchema {
 
 const SCRUBBED_JSON_SCHEMA_MESSAGE = 'Input failed schema validation';
 /** Keywords that only wrap the errors of their subschemas. */
-const APPLICATORS = new Set(['properties', 'patternProperties', 'additionalProperties', 'items', 'prefixItems', 'contains', 'allOf', 'dependentSchemas', 'unevaluatedProperties', 'unevaluatedItems', '$ref', '$dynamicRef', 'if', 'then', 'else']);
+const APPLICATORS = new Set([
+  'properties',
+  'patternProperties',
+  'additionalProperties',
+  'items',
+  'prefixItems',
+  'contains',
+  'allOf',
+  'dependentSchemas',
+  'unevaluatedProperties',
+  'unevaluatedItems',
+  '$ref',
+  '$dynamicRef',
+  'if',
+  'then',
+  'else',
+]);
 
 /**
  * Compile the `input` option. Throws a TypeError naming `input` when it is not usable, so a
@@ -62,13 +78,19 @@ function compileValibot(schema: v.GenericSchema): CompiledInput {
     jsonSchema,
     validate(body, scrub) {
       const result = v.safeParse(schema, body);
-      return result.success ? { ok: true, value: result.output } : { ok: false, message: formatIssues(result.issues, scrub) };
+      return result.success
+        ? { ok: true, value: result.output }
+        : { ok: false, message: formatIssues(result.issues, scrub) };
     },
   };
 }
 
 function compileJsonSchema(schema: JsonObject): CompiledInput {
-  const draft = String(schema['$schema'] ?? '').includes('draft-07') ? '7' : String(schema['$schema'] ?? '').includes('draft-04') ? '4' : '2020-12';
+  const draft = String(schema['$schema'] ?? '').includes('draft-07')
+    ? '7'
+    : String(schema['$schema'] ?? '').includes('draft-04')
+      ? '4'
+      : '2020-12';
   let validator: Validator;
   try {
     validator = new Validator(schema as Schema, draft, false);
@@ -90,7 +112,10 @@ function formatJsonSchemaErrors(errors: readonly OutputUnit[], scrub: boolean): 
   const lines: string[] = [];
   for (const error of errors) {
     if (APPLICATORS.has(error.keyword)) continue;
-    const segments = error.instanceLocation.replace(/^#\/?/, '').split('/').filter((s) => s !== '');
+    const segments = error.instanceLocation
+      .replace(/^#\/?/, '')
+      .split('/')
+      .filter((s) => s !== '');
     let path = '$';
     for (const raw of segments) {
       const segment = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');

@@ -18,7 +18,9 @@ export function logSafe(value: unknown, depth = 0): unknown {
     return {
       name: value.name,
       message: value.message,
-      ...(typeof (value as unknown as { code?: unknown }).code === 'string' ? { code: (value as unknown as { code: string }).code } : {}),
+      ...(typeof (value as unknown as { code?: unknown }).code === 'string'
+        ? { code: (value as unknown as { code: string }).code }
+        : {}),
       stack: value.stack,
       ...(value.cause === undefined || depth > 3 ? {} : { cause: logSafe(value.cause, depth + 1) }),
     };
@@ -26,7 +28,8 @@ export function logSafe(value: unknown, depth = 0): unknown {
   if (typeof value !== 'object' || value === null || depth > 5) return value;
   if (Array.isArray(value)) return value.map((item) => logSafe(item, depth + 1));
   const out: LogFields = {};
-  for (const [key, item] of Object.entries(value)) out[key] = SECRET.test(key) ? '[redacted]' : logSafe(item, depth + 1);
+  for (const [key, item] of Object.entries(value))
+    out[key] = SECRET.test(key) ? '[redacted]' : logSafe(item, depth + 1);
   return out;
 }
 
@@ -43,7 +46,12 @@ export function consoleLogger(level: 'debug' | 'info' | 'warn' | 'error' = 'info
   const min = order.indexOf(level);
   const write = (at: (typeof order)[number]) => (message: string, fields?: LogFields) => {
     if (order.indexOf(at) < min) return;
-    const line = JSON.stringify({ level: at, time: new Date().toISOString(), message, ...(logSafe(fields ?? {}) as LogFields) });
+    const line = JSON.stringify({
+      level: at,
+      time: new Date().toISOString(),
+      message,
+      ...(logSafe(fields ?? {}) as LogFields),
+    });
     if (at === 'error' || at === 'warn') console.error(line);
     else console.log(line);
   };

@@ -3,7 +3,16 @@
  * to a Response: authorization, validation, callbacks and the stored lifecycle.
  */
 import * as v from 'valibot';
-import { applyUpdate, formatTime, isCompleted, toStatus, toView, type ActionStatus, type ActionUpdate, type ActionView } from './actions.ts';
+import {
+  type ActionStatus,
+  type ActionUpdate,
+  type ActionView,
+  applyUpdate,
+  formatTime,
+  isCompleted,
+  toStatus,
+  toView,
+} from './actions.ts';
 import { bearerToken } from './auth/bearer.ts';
 import { isConsentRequired } from './auth/consent.ts';
 import type { Caller } from './auth/types.ts';
@@ -16,11 +25,11 @@ import type { EnumerateRole, ProviderConfig } from './options.ts';
 import {
   ACTION_STATUSES,
   ActionRequestSchema,
+  type ActionStatusValue,
   ActionUpdateSchema,
   formatIssues,
   isPlainObject,
   LogPageSchema,
-  type ActionStatusValue,
 } from './schemas.ts';
 import type { ActionQuery, ActionRecord, StoredRequest } from './store/types.ts';
 
@@ -81,7 +90,9 @@ export function createOperations(config: ProviderConfig): Operations {
   async function authenticate(request: Request): Promise<Caller> {
     const token = bearerToken(request.headers.get('authorization'));
     if (token === undefined) {
-      throw new ActionError('UnauthorizedRequest', 'Missing or malformed bearer token', { headers: UNAUTHORIZED_HEADERS });
+      throw new ActionError('UnauthorizedRequest', 'Missing or malformed bearer token', {
+        headers: UNAUTHORIZED_HEADERS,
+      });
     }
     let caller: Caller;
     try {
@@ -95,7 +106,9 @@ export function createOperations(config: ProviderConfig): Operations {
       throw error;
     }
     if (!caller.scopes.some((scope) => config.acceptedScopes.includes(scope))) {
-      throw new ActionError('UnauthorizedRequest', 'The token does not grant this provider\'s scope', { headers: UNAUTHORIZED_HEADERS });
+      throw new ActionError('UnauthorizedRequest', "The token does not grant this provider's scope", {
+        headers: UNAUTHORIZED_HEADERS,
+      });
     }
     return caller;
   }
@@ -138,7 +151,10 @@ export function createOperations(config: ProviderConfig): Operations {
    * Call a callback that returns an update. A ConsentRequiredError from `run`, `status` or
    * `resume` makes the action INACTIVE with the details Globus clients recognise.
    */
-  async function callForUpdate(name: 'run' | 'status' | 'cancel' | 'resume', invoke: () => unknown): Promise<ActionUpdate> {
+  async function callForUpdate(
+    name: 'run' | 'status' | 'cancel' | 'resume',
+    invoke: () => unknown,
+  ): Promise<ActionUpdate> {
     try {
       return checkUpdate(await invoke(), name);
     } catch (error) {
@@ -213,7 +229,16 @@ export function createOperations(config: ProviderConfig): Operations {
       const result = await mutate(record, async (current) => {
         if (isCompleted(current.status)) return undefined;
         if (callback === undefined) return fallback?.(current);
-        return callForUpdate(name, () => callback({ action: toView(current), caller, get signal() { return request.signal; }, waitUntil }));
+        return callForUpdate(name, () =>
+          callback({
+            action: toView(current),
+            caller,
+            get signal() {
+              return request.signal;
+            },
+            waitUntil,
+          }),
+        );
       });
       return name === 'status' ? okPolled(result) : ok(result);
     };
@@ -233,7 +258,10 @@ export function createOperations(config: ProviderConfig): Operations {
       if (Number.isNaN(at)) throw new ActionError('RequestValidationError', `${field}not a valid date-time`);
       if (at <= now) throw new ActionError('RequestValidationError', `${field}the deadline has already passed`);
       if (at > addDuration(now, description.maximum_deadline)) {
-        throw new ActionError('RequestValidationError', `${field}beyond this provider's maximum_deadline of ${description.maximum_deadline}`);
+        throw new ActionError(
+          'RequestValidationError',
+          `${field}beyond this provider's maximum_deadline of ${description.maximum_deadline}`,
+        );
       }
     }
     const body = config.input.validate(envelope.body, config.scrub);
@@ -252,11 +280,24 @@ export function createOperations(config: ProviderConfig): Operations {
 
   // Contexts read `request.signal` only when a callback asks: on Node, making the signal costs
   // an AbortController per request.
-  async function startAction(record: ActionRecord, caller: Caller, request: Request, waitUntil: WaitUntil): Promise<ActionRecord> {
+  async function startAction(
+    record: ActionRecord,
+    caller: Caller,
+    request: Request,
+    waitUntil: WaitUntil,
+  ): Promise<ActionRecord> {
     let update: ActionUpdate;
     try {
       update = await callForUpdate('run', () =>
-        callbacks.run({ request: record.request, actionId: record.action_id, caller, get signal() { return request.signal; }, waitUntil }),
+        callbacks.run({
+          request: record.request,
+          actionId: record.action_id,
+          caller,
+          get signal() {
+            return request.signal;
+          },
+          waitUntil,
+        }),
       );
     } catch (error) {
       // Not acknowledged, so not kept: free the request_id for a retry.
@@ -315,7 +356,10 @@ export function createOperations(config: ProviderConfig): Operations {
         continue;
       }
       if (canonicalJson(existing.request) !== canonicalJson(stored)) {
-        throw new ActionError('ActionConflict', `request_id ${stored.request_id} was already used for a different request`);
+        throw new ActionError(
+          'ActionConflict',
+          `request_id ${stored.request_id} was already used for a different request`,
+        );
       }
       const running = inflight.get(existing.action_id);
       if (running !== undefined) return ok(await running);
@@ -352,7 +396,8 @@ export function createOperations(config: ProviderConfig): Operations {
     if (publicDescription) return jsonResponse(config.descriptionJson, 200);
     const caller = await authenticate(request);
     const visible = isAllowed(description.visible_to, caller);
-    if (!(visible === true || (visible !== false && (await visible)))) throw new ActionError('ActionNotFound', 'No provider here');
+    if (!(visible === true || (visible !== false && (await visible))))
+      throw new ActionError('ActionNotFound', 'No provider here');
     return jsonResponse(config.descriptionJson, 200);
   };
 
@@ -360,9 +405,19 @@ export function createOperations(config: ProviderConfig): Operations {
     const caller = await authenticate(request);
     const record = await loadManageable(actionId, caller);
     if (!isCompleted(record.status)) {
-      throw new ActionError('ActionConflict', `Action ${actionId} is ${record.status}; only a completed action can be released`);
+      throw new ActionError(
+        'ActionConflict',
+        `Action ${actionId} is ${record.status}; only a completed action can be released`,
+      );
     }
-    await callbacks.release?.({ action: toView(record), caller, get signal() { return request.signal; }, waitUntil });
+    await callbacks.release?.({
+      action: toView(record),
+      caller,
+      get signal() {
+        return request.signal;
+      },
+      waitUntil,
+    });
     // A concurrent release got there first: answer as for any id that is gone.
     if (!(await store.delete(actionId))) throw notFound(actionId);
     return ok(record);
@@ -377,20 +432,49 @@ export function createOperations(config: ProviderConfig): Operations {
     const rawLimit = params.get('limit');
     const limit = rawLimit === null ? DEFAULT_LOG_LIMIT : Number(rawLimit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LOG_LIMIT) {
-      throw new ActionError('RequestValidationError', `Field 'limit' (category: 'value'): must be an integer from 1 to ${MAX_LOG_LIMIT}`);
+      throw new ActionError(
+        'RequestValidationError',
+        `Field 'limit' (category: 'value'): must be an integer from 1 to ${MAX_LOG_LIMIT}`,
+      );
     }
     const marker = params.get('marker') ?? params.get('pagination_token');
-    const page = v.safeParse(LogPageSchema, await callback({ action: toView(record), caller, get signal() { return request.signal; }, waitUntil, limit, marker }));
+    const page = v.safeParse(
+      LogPageSchema,
+      await callback({
+        action: toView(record),
+        caller,
+        get signal() {
+          return request.signal;
+        },
+        waitUntil,
+        limit,
+        marker,
+      }),
+    );
     if (!page.success) throw new Error(`The log callback returned an invalid page: ${formatIssues(page.issues, true)}`);
     return jsonResponse(
-      { entries: page.output.entries, has_next_page: page.output.has_next_page ?? false, limit, marker: page.output.marker ?? null },
+      {
+        entries: page.output.entries,
+        has_next_page: page.output.has_next_page ?? false,
+        limit,
+        marker: page.output.marker ?? null,
+      },
       200,
     );
   };
 
-  function parseList<T extends string>(raw: string | null, allowed: readonly T[], fallback: T, name: string, normalise: (s: string) => string): T[] {
+  function parseList<T extends string>(
+    raw: string | null,
+    allowed: readonly T[],
+    fallback: T,
+    name: string,
+    normalise: (s: string) => string,
+  ): T[] {
     if (raw === null || raw.trim() === '') return [fallback];
-    const given = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const given = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const values = given.map(normalise);
     const bad = given.filter((_s, i) => !(allowed as readonly string[]).includes(values[i] as string));
     if (bad.length > 0) {
@@ -405,12 +489,23 @@ export function createOperations(config: ProviderConfig): Operations {
   const enumerate: Operation = async (request, _actionId, waitUntil) => {
     const caller = await authenticate(request);
     const listable = isAllowed(description.runnable_by, caller);
-    if (!(listable === true || (listable !== false && (await listable)))) throw new ActionError('ForbiddenRequest', 'Not allowed to list actions');
+    if (!(listable === true || (listable !== false && (await listable))))
+      throw new ActionError('ForbiddenRequest', 'Not allowed to list actions');
     const params = new URL(request.url).searchParams;
-    const statuses = parseList<ActionStatusValue>(params.get('status'), ACTION_STATUSES, 'ACTIVE', 'status', (s) => s.toUpperCase());
+    const statuses = parseList<ActionStatusValue>(params.get('status'), ACTION_STATUSES, 'ACTIVE', 'status', (s) =>
+      s.toUpperCase(),
+    );
     const roles = parseList<EnumerateRole>(params.get('roles'), ROLES, 'creator_id', 'roles', (s) => s.toLowerCase());
     if (callbacks.enumerate !== undefined) {
-      const listed = await callbacks.enumerate({ caller, statuses, roles, get signal() { return request.signal; }, waitUntil });
+      const listed = await callbacks.enumerate({
+        caller,
+        statuses,
+        roles,
+        get signal() {
+          return request.signal;
+        },
+        waitUntil,
+      });
       return jsonResponse(listed, 200);
     }
     const principals = roles.some((r) => r !== 'creator_id') ? [...caller.identities, ...(await caller.groups())] : [];
@@ -442,7 +537,10 @@ export function createOperations(config: ProviderConfig): Operations {
       if (!parsed.success) throw new TypeError(`update: ${formatIssues(parsed.issues, false)}`);
       const record = await load(actionId);
       if (record === undefined) throw notFound(actionId);
-      const result = await mutate(record, async (current) => ({ ...parsed.output, status: parsed.output.status ?? current.status }));
+      const result = await mutate(record, async (current) => ({
+        ...parsed.output,
+        status: parsed.output.status ?? current.status,
+      }));
       return toStatus(result);
     },
   };

@@ -6,9 +6,9 @@ import * as v from 'valibot';
 import type { ActionStatus, ActionUpdate, ActionView } from './actions.ts';
 import type { Authenticator, Caller } from './auth/types.ts';
 import { isDuration } from './duration.ts';
-import { compileInput, type CompiledInput, type InputOption } from './input.ts';
+import { type CompiledInput, compileInput, type InputOption } from './input.ts';
 import { consoleLogger, type Logger } from './logger.ts';
-import { PRINCIPAL_URN, type ActionStatusValue, type JsonObject } from './schemas.ts';
+import { type ActionStatusValue, type JsonObject, PRINCIPAL_URN } from './schemas.ts';
 import { memoryStore, VOLATILE } from './store/memory.ts';
 import type { ActionStore, StoredRequest } from './store/types.ts';
 
@@ -194,7 +194,8 @@ const CALLBACKS = ['run', 'status', 'cancel', 'resume', 'release', 'log', 'enume
 
 /** Validate and resolve the options. Throws a TypeError naming the offending field. */
 export function resolveOptions(options: ProviderOptions): ProviderConfig {
-  if (typeof options !== 'object' || options === null) throw new TypeError('createActionProvider: options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('createActionProvider: options must be an object');
   const parsed = v.safeParse(DescriptionSchema, options.description);
   if (!parsed.success) {
     const issue = parsed.issues[0];
@@ -204,7 +205,8 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
   const d = parsed.output;
   if (typeof options.run !== 'function') throw new TypeError('run: a run callback is required');
   for (const name of CALLBACKS) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`${name}: must be a function`);
+    if (options[name] !== undefined && typeof options[name] !== 'function')
+      throw new TypeError(`${name}: must be a function`);
   }
   if (typeof options.auth?.authenticate !== 'function') {
     throw new TypeError('auth: an Authenticator is required (e.g. jwtAuth(...) or globusAuth(...))');
@@ -212,12 +214,14 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
   const bodyLimit = options.bodyLimit ?? 10 * 1024 * 1024;
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1) throw new TypeError('bodyLimit: must be a positive integer');
   const runTimeout = options.runTimeout ?? 60_000;
-  if (!Number.isSafeInteger(runTimeout) || runTimeout < 1) throw new TypeError('runTimeout: must be a positive integer of ms');
+  if (!Number.isSafeInteger(runTimeout) || runTimeout < 1)
+    throw new TypeError('runTimeout: must be a positive integer of ms');
   if (options.scrubValidationErrors !== undefined && typeof options.scrubValidationErrors !== 'boolean') {
     throw new TypeError('scrubValidationErrors: must be a boolean');
   }
   for (const name of ['clock', 'generateId'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`${name}: must be a function`);
+    if (options[name] !== undefined && typeof options[name] !== 'function')
+      throw new TypeError(`${name}: must be a function`);
   }
   const logger = options.logger ?? consoleLogger();
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {

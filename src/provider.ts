@@ -1,8 +1,8 @@
 /** @module provider: `createActionProvider()`, a whole Action Provider as one Web-standard handler. */
 import type { Hono } from 'hono';
 import type { InputOption } from './input.ts';
-import { createOperations, type ActionsApi } from './operations.ts';
-import { resolveOptions, type ProviderDescription, type ProviderOptions } from './options.ts';
+import { type ActionsApi, createOperations } from './operations.ts';
+import { type ProviderDescription, type ProviderOptions, resolveOptions } from './options.ts';
 import { createApp } from './routes.ts';
 import type { ActionStore } from './store/types.ts';
 
@@ -38,7 +38,9 @@ export interface ActionProvider {
  * })
  * ```
  */
-export function createActionProvider<const I extends InputOption = InputOption>(options: ProviderOptions<I>): ActionProvider {
+export function createActionProvider<const I extends InputOption = InputOption>(
+  options: ProviderOptions<I>,
+): ActionProvider {
   const config = resolveOptions(options as unknown as ProviderOptions);
   const operations = createOperations(config);
   const app = createApp(operations, config.logger);

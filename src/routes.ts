@@ -2,9 +2,9 @@
  * @module routes: the Hono app: both route families of the Action Provider Interface (legacy
  * `/run`, `/{id}/status` and `/actions`), JSON 404/405 answers and CORS preflights.
  */
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { ActionError, CORS_HEADERS, INTERNAL_ERROR, isActionError, jsonResponse } from './errors.ts';
-import { logSafe, type Logger } from './logger.ts';
+import { type Logger, logSafe } from './logger.ts';
 import type { Operation, Operations, WaitUntil } from './operations.ts';
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -47,9 +47,14 @@ export function createApp(ops: Operations, logger: Logger): Hono {
       return background; // Hono throws when the runtime passed no ExecutionContext
     }
     const native = ctx?.waitUntil?.bind(ctx);
-    return native === undefined ? background : (promise) => native(promise.catch((error: unknown) => {
-      logger.error('background work failed', { error: logSafe(error) });
-    }));
+    return native === undefined
+      ? background
+      : (promise) =>
+          native(
+            promise.catch((error: unknown) => {
+              logger.error('background work failed', { error: logSafe(error) });
+            }),
+          );
   };
 
   /** Each path's pattern and `Allow` list, for telling 405 from 404 once no route matched. */
@@ -62,7 +67,9 @@ export function createApp(ops: Operations, logger: Logger): Hono {
       const operation = handlers[method] as Operation;
       // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
       // with a stack trace) on runtimes without one, too costly for every request.
-      app.on(method, path, (c: Context) => operation(c.req.raw, c.req.param('id') ?? '', (promise) => waitUntilOf(c)(promise)));
+      app.on(method, path, (c: Context) =>
+        operation(c.req.raw, c.req.param('id') ?? '', (promise) => waitUntilOf(c)(promise)),
+      );
     }
     // The introspection document answers GET, OPTIONS as the Python toolkit does; other paths list theirs.
     const preflightMethods = path === '/' ? 'GET, OPTIONS' : allowList(methods);
@@ -87,7 +94,9 @@ export function createApp(ops: Operations, logger: Logger): Hono {
   app.notFound((c: Context) => {
     const allow = known.find(({ pattern }) => pattern.test(c.req.path))?.allow;
     if (allow === undefined) return new ActionError('ActionNotFound', 'No such route').getResponse();
-    return new ActionError('MethodNotAllowed', `${c.req.method} is not allowed here; use ${allow}`, { headers: { allow } }).getResponse();
+    return new ActionError('MethodNotAllowed', `${c.req.method} is not allowed here; use ${allow}`, {
+      headers: { allow },
+    }).getResponse();
   });
   app.onError((error) => {
     if (isActionError(error)) {

@@ -28,7 +28,12 @@ export const PrincipalUrnSchema = v.pipe(
 );
 
 const principalList = v.optional(
-  v.nullable(v.pipe(v.array(PrincipalUrnSchema), v.transform((list) => [...new Set(list)]))),
+  v.nullable(
+    v.pipe(
+      v.array(PrincipalUrnSchema),
+      v.transform((list) => [...new Set(list)]),
+    ),
+  ),
 );
 
 /**
@@ -44,13 +49,19 @@ export const ActionRequestSchema = v.object({
   ),
   body: JsonObjectSchema,
   // 64 characters as JSON Schema's maxLength (and Python's len) count them: code points, not UTF-16 units.
-  label: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxCodePoints(64, 'Invalid length: Expected <=64 characters')))),
+  label: v.optional(
+    v.nullable(v.pipe(v.string(), v.minLength(1), v.maxCodePoints(64, 'Invalid length: Expected <=64 characters'))),
+  ),
   monitor_by: principalList,
   manage_by: principalList,
   allowed_clients: v.optional(
-    v.nullable(v.array(v.pipe(v.string(), v.regex(ALLOWED_CLIENT, 'Invalid client: Expected public, globus or creator')))),
+    v.nullable(
+      v.array(v.pipe(v.string(), v.regex(ALLOWED_CLIENT, 'Invalid client: Expected public, globus or creator'))),
+    ),
   ),
-  deadline: v.optional(v.nullable(v.pipe(v.string(), v.regex(DATE_TIME, 'Invalid format: Expected an ISO 8601 date-time with offset')))),
+  deadline: v.optional(
+    v.nullable(v.pipe(v.string(), v.regex(DATE_TIME, 'Invalid format: Expected an ISO 8601 date-time with offset'))),
+  ),
   release_after: v.optional(
     v.nullable(
       v.union(
@@ -104,8 +115,13 @@ export function formatIssues(issues: readonly v.BaseIssue<unknown>[], scrub: boo
   return issues
     .map((issue) => {
       const last = issue.path?.at(-1);
-      const missing = issue.kind === 'schema' && issue.input === undefined && last !== undefined && last.value === undefined;
-      const category = missing ? 'required' : issue.kind === 'schema' ? 'type' : (VALIDATION_CATEGORY[issue.type] ?? issue.type);
+      const missing =
+        issue.kind === 'schema' && issue.input === undefined && last !== undefined && last.value === undefined;
+      const category = missing
+        ? 'required'
+        : issue.kind === 'schema'
+          ? 'type'
+          : (VALIDATION_CATEGORY[issue.type] ?? issue.type);
       let message = missing ? 'field required' : issue.message;
       // valibot's default message ends "... but received <value>", or ": Received <value>" for checks with no expectation (email, url).
       if (scrub && !missing) message = message.replace(/(?: but r|: R)eceived [\s\S]*$/, '');

@@ -1,7 +1,7 @@
 /** @module test/actions-api: `provider.actions.get` / `update`, for background jobs and webhooks. */
 import { describe, expect, it } from 'vitest';
 import { ActionError, type ActionUpdate } from '../src/index.ts';
-import { caller, rid, testAuth, testProvider, tokens, urn, USERS } from './helpers.ts';
+import { caller, rid, testAuth, testProvider, tokens, USERS, urn } from './helpers.ts';
 import { field, slowUpdateStore, start } from './operations-fixtures.ts';
 
 const T = await tokens();
@@ -37,7 +37,11 @@ describe('provider.actions', () => {
     const { provider, call } = setup({ clock, auth: testAuth(clock) });
     const action = await start(call, T.creator);
     now += 1234;
-    const updated = await provider.actions.update(action.action_id, { status: 'SUCCEEDED', details: { result: 7 }, state: { job: null } });
+    const updated = await provider.actions.update(action.action_id, {
+      status: 'SUCCEEDED',
+      details: { result: 7 },
+      state: { job: null },
+    });
     expect(updated).toEqual({
       ...action,
       status: 'SUCCEEDED',
@@ -54,7 +58,12 @@ describe('provider.actions', () => {
     const { provider, call } = setup();
     const action = await start(call, T.creator, {}, { status: 'INACTIVE' });
     const a = await provider.actions.update(action.action_id, { display_status: 'Waiting' });
-    expect(a).toMatchObject({ status: 'INACTIVE', display_status: 'Waiting', details: { step: 'run' }, completion_time: null });
+    expect(a).toMatchObject({
+      status: 'INACTIVE',
+      display_status: 'Waiting',
+      details: { step: 'run' },
+      completion_time: null,
+    });
     const b = await provider.actions.update(action.action_id, { details: { progress: 0.5 } });
     expect(b).toMatchObject({ status: 'INACTIVE', display_status: 'Waiting', details: { progress: 0.5 } });
     const c = await provider.actions.update(action.action_id, {});
@@ -91,7 +100,9 @@ describe('provider.actions', () => {
     const { provider, call } = setup();
     const action = await start(call, T.creator, {}, { status: 'SUCCEEDED' });
     expect((await call('DELETE', `/actions/${action.action_id}`, { token: T.creator })).status).toBe(200);
-    await expect(provider.actions.update(action.action_id, { details: {} })).rejects.toMatchObject({ code: 'ActionNotFound' });
+    await expect(provider.actions.update(action.action_id, { details: {} })).rejects.toMatchObject({
+      code: 'ActionNotFound',
+    });
   });
 
   it('a completed action cannot be reopened (ActionConflict), but may gain details', async () => {
@@ -104,7 +115,11 @@ describe('provider.actions', () => {
         expect(error).toMatchObject({ code: 'ActionConflict' });
       }
       const more = await provider.actions.update(action.action_id, { details: { note: 'archived' } });
-      expect(more).toMatchObject({ status: final, details: { note: 'archived' }, completion_time: action.completion_time });
+      expect(more).toMatchObject({
+        status: final,
+        details: { note: 'archived' },
+        completion_time: action.completion_time,
+      });
     }
   });
 
@@ -146,7 +161,8 @@ describe('provider.actions', () => {
       // The background job completes the action while the status callback is running.
       status: async ({ action }) => {
         polledStatuses.push(action.status);
-        if (polledStatuses.length === 1) await provider.actions.update(action.action_id, { status: 'SUCCEEDED', details: { result: 'done' } });
+        if (polledStatuses.length === 1)
+          await provider.actions.update(action.action_id, { status: 'SUCCEEDED', details: { result: 'done' } });
         return { status: 'ACTIVE', details: { stale: true } };
       },
     });
@@ -154,7 +170,10 @@ describe('provider.actions', () => {
     const polled = await call('GET', `/actions/${action.action_id}`, { token: T.creator });
     expect(polled.status).toBe(200);
     expect(polled.json).toMatchObject({ status: 'SUCCEEDED', details: { result: 'done' } });
-    expect(await provider.actions.get(action.action_id)).toMatchObject({ status: 'SUCCEEDED', details: { result: 'done' } });
+    expect(await provider.actions.get(action.action_id)).toMatchObject({
+      status: 'SUCCEEDED',
+      details: { result: 'done' },
+    });
     // the stale answer lost, and the callback was not asked again about a completed action
     expect(polledStatuses).toEqual(['ACTIVE']);
   });
@@ -166,6 +185,10 @@ describe('provider.actions', () => {
     await provider.actions.update(created.json.action_id, { status: 'SUCCEEDED' });
     const again = await call('POST', '/run', { token: T.creator, body: { request_id: requestId, body: {} } });
     expect(again.status).toBe(200);
-    expect(again.json).toMatchObject({ action_id: created.json.action_id, status: 'SUCCEEDED', creator_id: urn(USERS.creator) });
+    expect(again.json).toMatchObject({
+      action_id: created.json.action_id,
+      status: 'SUCCEEDED',
+      creator_id: urn(USERS.creator),
+    });
   });
 });

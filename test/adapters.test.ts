@@ -3,16 +3,17 @@
  * graceful shutdown, default exports on Bun and Deno, Workers' waitUntil and per-isolate build,
  * and an Express host's own routes, parsers and error handling left intact.
  */
-import express from 'express';
-import { Hono } from 'hono';
-import { getRequestListener } from '@hono/node-server';
+
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { getRequestListener } from '@hono/node-server';
+import express from 'express';
+import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expressMiddleware } from '../adapters/express.ts';
 import { serve } from '../adapters/node.ts';
 import { normalisePrefix, withPrefix } from '../adapters/prefix.ts';
-import { BIN, exampleEnv, listenNode, ROOT, startWorker, type Host } from './conformance/hosts.ts';
+import { BIN, exampleEnv, type Host, listenNode, ROOT, startWorker } from './conformance/hosts.ts';
 import { caller, mint, rid, SCOPE, testProvider, USERS } from './helpers.ts';
 import { freePort } from './services/ports.ts';
 
@@ -78,7 +79,13 @@ describe('Node adapter', () => {
 
   it('stops gracefully on SIGTERM with a request in flight', async () => {
     const env = await exampleEnv();
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `
       import { serve } from './adapters/node.ts';
       import { createActionProvider, jwtAuth, silentLogger } from './src/index.ts';
       const provider = createActionProvider({
@@ -88,11 +95,17 @@ describe('Node adapter', () => {
       });
       const { url } = await serve(provider, { port: 0 });
       console.log('listening on ' + url + '/');
-    `], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+      ],
+      { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     cleanup.push(async () => child.kill('SIGKILL'));
     const [line] = (await once(child.stdout!, 'data')) as [Buffer];
     const url = /listening on (\S+?)\/\s/.exec(line.toString())?.[1] ?? '';
-    const inFlight = caller(url)('POST', '/run', { token: await mint(USERS.creator), body: { request_id: rid(), body: {} } });
+    const inFlight = caller(url)('POST', '/run', {
+      token: await mint(USERS.creator),
+      body: { request_id: rid(), body: {} },
+    });
     await new Promise((resolve) => setTimeout(resolve, 150));
     child.kill('SIGTERM');
     const reply = await inFlight;
@@ -106,7 +119,11 @@ describe('Node adapter', () => {
 describe('export default provider', () => {
   it('is served as it is by Bun', async () => {
     const port = await freePort();
-    const child = spawn(BIN('bun'), ['test/fixtures/default-export.ts'], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+    const child = spawn(BIN('bun'), ['test/fixtures/default-export.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port) },
+      stdio: 'ignore',
+    });
     cleanup.push(async () => child.kill('SIGKILL'));
     const response = await waitForHttp(`http://127.0.0.1:${port}/`);
     expect(response.status).toBe(200);
@@ -114,10 +131,23 @@ describe('export default provider', () => {
   });
   it('is served as it is by `deno serve`', async () => {
     const port = await freePort();
-    const child = spawn(BIN('deno'), ['serve', '--allow-env', '--allow-read', '--host', '127.0.0.1', '--port', String(port), 'test/fixtures/default-export.ts'], {
-      cwd: ROOT,
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      BIN('deno'),
+      [
+        'serve',
+        '--allow-env',
+        '--allow-read',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        'test/fixtures/default-export.ts',
+      ],
+      {
+        cwd: ROOT,
+        stdio: 'ignore',
+      },
+    );
     cleanup.push(async () => child.kill('SIGKILL'));
     const response = await waitForHttp(`http://127.0.0.1:${port}/`);
     expect(response.status).toBe(200);
@@ -128,7 +158,10 @@ describe('export default provider', () => {
 describe('Cloudflare Workers adapter (workerd)', () => {
   it('builds the provider once per isolate from bindings, serves under its prefix, and runs waitUntil work after the response', async () => {
     const env = await exampleEnv();
-    const host: Host = await startWorker('test/fixtures/wait-until-worker.ts', { JWT_JWKS: env['JWT_JWKS'] ?? '', PROVIDER_SCOPE: SCOPE });
+    const host: Host = await startWorker('test/fixtures/wait-until-worker.ts', {
+      JWT_JWKS: env['JWT_JWKS'] ?? '',
+      PROVIDER_SCOPE: SCOPE,
+    });
     cleanup.push(() => host.stop());
     const call = caller(`${host.url}/ap`);
     const token = await mint(USERS.creator, { issuer: 'anyone' });
@@ -155,7 +188,7 @@ describe('Express adapter', () => {
     return caller(server.url);
   };
 
-  it('leaves the host\'s routes, parsers and error handling intact', async () => {
+  it("leaves the host's routes, parsers and error handling intact", async () => {
     const call = await host((app) => {
       app.use(express.json());
       app.post('/host/echo', (req, res) => void res.json({ host: req.body }));
@@ -168,22 +201,32 @@ describe('Express adapter', () => {
       });
     });
     expect((await call('POST', '/host/echo', { body: { a: 1 } })).json).toEqual({ host: { a: 1 } });
-    expect(await call('GET', '/host/boom').then((r) => [r.status, r.json])).toEqual([418, { handledBy: 'host', message: 'host failure' }]);
+    expect(await call('GET', '/host/boom').then((r) => [r.status, r.json])).toEqual([
+      418,
+      { handledBy: 'host', message: 'host failure' },
+    ]);
     const token = await mint(USERS.creator);
     const run = await call('POST', '/ap/actions', { token, body: { request_id: rid(), body: { x: 1 } } });
     expect(run.status).toBe(202);
     expect(run.json.details).toEqual({ got: { x: 1 } });
   });
 
-  it('answers a host parser\'s rejection under the mount with the provider\'s JSON errors', async () => {
+  it("answers a host parser's rejection under the mount with the provider's JSON errors", async () => {
     const call = await host((app) => {
       app.use(express.json({ type: '*/*', limit: 1000 }));
       app.use('/ap', expressMiddleware(testProvider()));
     });
     const token = await mint(USERS.creator);
-    const invalid = await call('POST', '/ap/run', { token, raw: '{oops', headers: { 'content-type': 'application/json' } });
+    const invalid = await call('POST', '/ap/run', {
+      token,
+      raw: '{oops',
+      headers: { 'content-type': 'application/json' },
+    });
     expect([invalid.status, invalid.json]).toEqual([400, { code: 'BadActionRequest', description: 'Invalid JSON' }]);
-    const large = await call('POST', '/ap/run', { token, body: { request_id: rid(), body: { pad: 'x'.repeat(5000) } } });
+    const large = await call('POST', '/ap/run', {
+      token,
+      body: { request_id: rid(), body: { pad: 'x'.repeat(5000) } },
+    });
     expect(large.status).toBe(413);
     expect(large.json.code).toBe('PayloadTooLarge');
   });
@@ -198,7 +241,10 @@ describe('Express adapter', () => {
       app.use('/ap', expressMiddleware(testProvider()));
     });
     const token = await mint(USERS.creator);
-    const streamed = await call('POST', '/ap/run', { token, body: { request_id: rid(), body: { big: 'y'.repeat(200_000) } } });
+    const streamed = await call('POST', '/ap/run', {
+      token,
+      body: { request_id: rid(), body: { big: 'y'.repeat(200_000) } },
+    });
     expect(streamed.status).toBe(202);
     const drained = await call('POST', '/drained/run', { token, body: { request_id: rid(), body: {} } });
     expect([drained.status, drained.json.code]).toEqual([400, 'BadActionRequest']);

@@ -2,7 +2,7 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActionProvider } from '../src/index.ts';
-import { ISSUER, mint, OTHER_SCOPE, SCOPE, testProvider, TRANSPORTS, USERS, type Call } from './helpers.ts';
+import { type Call, ISSUER, mint, OTHER_SCOPE, SCOPE, TRANSPORTS, testProvider, USERS } from './helpers.ts';
 import { connect, expectError, start } from './operations-fixtures.ts';
 
 /** A route of every kind that needs a token (the ids need not exist: authentication comes first). */
@@ -28,7 +28,7 @@ const BAD_TOKENS: Record<string, string> = {
     .setSubject(USERS.creator)
     .setExpirationTime('1h')
     .sign(otherKeys.privateKey),
-  'garbage': 'not-a-jwt',
+  garbage: 'not-a-jwt',
   'three garbage segments': 'abc.def.ghi',
   'without the provider scope': await mint(USERS.creator, { scope: OTHER_SCOPE }),
   'with an empty scope': await mint(USERS.creator, { scope: '' }),
@@ -88,12 +88,22 @@ describe.each(TRANSPORTS)('authentication ($name)', (transport) => {
 
   it('with additional_scopes, a token holding only one additional scope is accepted', async () => {
     const extra = 'https://auth.globus.org/scopes/22222222-2222-4222-8222-222222222222/extra';
-    const p = testProvider({ description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a', additional_scopes: [OTHER_SCOPE, extra] } });
+    const p = testProvider({
+      description: {
+        title: 't',
+        globus_auth_scope: SCOPE,
+        admin_contact: 'a',
+        additional_scopes: [OTHER_SCOPE, extra],
+      },
+    });
     const call = await connect(transport, p);
     const onlyExtra = await mint(USERS.creator, { scope: extra });
     const action = await start(call, onlyExtra);
     expect(action.creator_id).toBe(`urn:globus:auth:identity:${USERS.creator}`);
-    expect((await call('GET', `/actions/${action.action_id}`, { token: await mint(USERS.creator, { scope: OTHER_SCOPE }) })).status).toBe(200);
+    expect(
+      (await call('GET', `/actions/${action.action_id}`, { token: await mint(USERS.creator, { scope: OTHER_SCOPE }) }))
+        .status,
+    ).toBe(200);
     expect((await call('GET', '/actions', { token: valid })).status).toBe(200);
     expectUnauthorized(await call('GET', '/actions', { token: await mint(USERS.creator, { scope: 'openid' }) }));
     // additional scopes are not published

@@ -4,8 +4,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ActionProvider } from '../src/index.ts';
-import { caller, GROUP, groupUrn, mint, rid, SCOPE, testProvider, tokens, TRANSPORTS, urn, USERS, type Call } from './helpers.ts';
-import { connect, countingAuth, expectError, field, FORMS, start } from './operations-fixtures.ts';
+import {
+  type Call,
+  caller,
+  GROUP,
+  groupUrn,
+  mint,
+  rid,
+  SCOPE,
+  TRANSPORTS,
+  testProvider,
+  tokens,
+  USERS,
+  urn,
+} from './helpers.ts';
+import { connect, countingAuth, expectError, FORMS, field, start } from './operations-fixtures.ts';
 
 const T = await tokens();
 /** The creator's linked identity, holding the creator in its identity_set. */
@@ -36,12 +49,42 @@ const CASES: Case[] = [
     access: 'manage',
   },
   { who: "the creator's linked identity (identity_set)", token: LINKED_TO_CREATOR, envelope: {}, access: 'manage' },
-  { who: 'an identity in monitor_by', token: T.monitor, envelope: { monitor_by: [urn(USERS.monitor)] }, access: 'monitor' },
-  { who: 'a linked identity in monitor_by', token: LINKED_TO_MONITOR, envelope: { monitor_by: [urn(USERS.monitor)] }, access: 'monitor' },
-  { who: 'an identity in manage_by', token: T.manager, envelope: { manage_by: [urn(USERS.manager)] }, access: 'manage' },
-  { who: 'a linked identity in manage_by', token: LINKED_TO_MANAGER, envelope: { manage_by: [urn(USERS.manager)] }, access: 'manage' },
-  { who: 'a group member, group in monitor_by', token: T.member, envelope: { monitor_by: [groupUrn(GROUP)] }, access: 'monitor' },
-  { who: 'a group member, group in manage_by', token: T.member, envelope: { manage_by: [groupUrn(GROUP)] }, access: 'manage' },
+  {
+    who: 'an identity in monitor_by',
+    token: T.monitor,
+    envelope: { monitor_by: [urn(USERS.monitor)] },
+    access: 'monitor',
+  },
+  {
+    who: 'a linked identity in monitor_by',
+    token: LINKED_TO_MONITOR,
+    envelope: { monitor_by: [urn(USERS.monitor)] },
+    access: 'monitor',
+  },
+  {
+    who: 'an identity in manage_by',
+    token: T.manager,
+    envelope: { manage_by: [urn(USERS.manager)] },
+    access: 'manage',
+  },
+  {
+    who: 'a linked identity in manage_by',
+    token: LINKED_TO_MANAGER,
+    envelope: { manage_by: [urn(USERS.manager)] },
+    access: 'manage',
+  },
+  {
+    who: 'a group member, group in monitor_by',
+    token: T.member,
+    envelope: { monitor_by: [groupUrn(GROUP)] },
+    access: 'monitor',
+  },
+  {
+    who: 'a group member, group in manage_by',
+    token: T.member,
+    envelope: { manage_by: [groupUrn(GROUP)] },
+    access: 'manage',
+  },
   {
     who: 'a member of another group',
     token: MEMBER_OF_OTHER,
@@ -61,7 +104,10 @@ const CASES: Case[] = [
 /** Run returns ACTIVE, or SUCCEEDED when `body.complete` (release needs a completed action). */
 function matrixProvider(): ActionProvider {
   return testProvider({
-    run: ({ request }) => ({ status: field(request.body, 'complete') === true ? 'SUCCEEDED' : 'ACTIVE', details: { n: 1 } }),
+    run: ({ request }) => ({
+      status: field(request.body, 'complete') === true ? 'SUCCEEDED' : 'ACTIVE',
+      details: { n: 1 },
+    }),
     resume: () => ({ status: 'ACTIVE', display_status: 'Resumed' }),
     log: () => ({ entries: [{ msg: 'hello' }] }),
   });
@@ -108,7 +154,9 @@ describe.each(TRANSPORTS)('authorization ($name)', (transport) => {
           const unknown = await call(form.method, form.path(id), { token: T.creator });
           expect(unknown.status).toBe(404);
           expect(reply.text).toBe(unknown.text);
-          expect([...reply.headers].filter(([k]) => k !== 'date')).toEqual([...unknown.headers].filter(([k]) => k !== 'date'));
+          expect([...reply.headers].filter(([k]) => k !== 'date')).toEqual(
+            [...unknown.headers].filter(([k]) => k !== 'date'),
+          );
           return;
         }
         // A refused manage operation changed nothing.
@@ -190,7 +238,13 @@ describe('groups are fetched only when an allow-list names a group', () => {
     const auth = countingAuth({ [member]: [group] });
     const provider = testProvider({
       auth,
-      description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a', runnable_by: [monitor, group], visible_to: [group] },
+      description: {
+        title: 't',
+        globus_auth_scope: SCOPE,
+        admin_contact: 'a',
+        runnable_by: [monitor, group],
+        visible_to: [group],
+      },
     });
     const call = caller(provider);
     expect((await call('POST', '/run', { token: monitor, body: { request_id: rid(), body: {} } })).status).toBe(202);

@@ -5,9 +5,18 @@ import { createCaller } from '../src/index.ts';
 
 describe('createCaller', () => {
   it('keeps the token out of JSON, spreads and util.inspect, but readable as caller.token', () => {
-    const caller = createCaller({ identity: 'urn:globus:auth:identity:a', identities: ['urn:globus:auth:identity:b'], scopes: ['s'], token: 'SECRET-TOKEN' });
+    const caller = createCaller({
+      identity: 'urn:globus:auth:identity:a',
+      identities: ['urn:globus:auth:identity:b'],
+      scopes: ['s'],
+      token: 'SECRET-TOKEN',
+    });
     expect(caller.token).toBe('SECRET-TOKEN');
-    for (const text of [JSON.stringify(caller), JSON.stringify({ ...caller }), inspect(caller, { showHidden: true, depth: 9 })]) {
+    for (const text of [
+      JSON.stringify(caller),
+      JSON.stringify({ ...caller }),
+      inspect(caller, { showHidden: true, depth: 9 }),
+    ]) {
       expect(text).not.toContain('SECRET-TOKEN');
     }
     expect(caller.identities).toEqual(['urn:globus:auth:identity:a', 'urn:globus:auth:identity:b']);
@@ -31,6 +40,8 @@ describe('createCaller', () => {
   });
 
   it('answers tokenFor with NotImplemented when the authenticator has no dependent tokens', async () => {
-    await expect(createCaller({ identity: 'urn:x', token: 't' }).tokenFor('scope')).rejects.toMatchObject({ code: 'NotImplemented' });
+    await expect(createCaller({ identity: 'urn:x', token: 't' }).tokenFor('scope')).rejects.toMatchObject({
+      code: 'NotImplemented',
+    });
   });
 });

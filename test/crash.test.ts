@@ -10,8 +10,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { caller, mint, urn, USERS, type Reply } from './helpers.ts';
-import { freshDatabase, pool, spawnDurableProvider, spawnNodeExample, stopProcess, type ProviderProcess } from './process-support.ts';
+import { caller, mint, type Reply, USERS, urn } from './helpers.ts';
+import {
+  freshDatabase,
+  type ProviderProcess,
+  pool,
+  spawnDurableProvider,
+  spawnNodeExample,
+  stopProcess,
+} from './process-support.ts';
 
 const STEPS = 3; // test/fixtures/durable-provider.ts, PROVIDER_MODE=stepper: step 3 is SUCCEEDED
 const IN_FLIGHT = 40;
@@ -42,8 +49,14 @@ const postgresData = async (): Promise<Data> => {
   return { env: { DATABASE_URL: db.url }, cleanup: () => db.drop() };
 };
 
-const stepper = (env: Record<string, string>) => spawnDurableProvider({ ...env, PROVIDER_MODE: 'stepper', SLOW_RUN_MS: String(SLOW_RUN_MS) });
-const SCENARIOS: [string, Mode, () => Data | Promise<Data>, (env: Record<string, string>) => Promise<ProviderProcess>][] = [
+const stepper = (env: Record<string, string>) =>
+  spawnDurableProvider({ ...env, PROVIDER_MODE: 'stepper', SLOW_RUN_MS: String(SLOW_RUN_MS) });
+const SCENARIOS: [
+  string,
+  Mode,
+  () => Data | Promise<Data>,
+  (env: Record<string, string>) => Promise<ProviderProcess>,
+][] = [
   ['examples/node.ts (echo) on embedded SQLite', 'echo', sqliteData, spawnNodeExample],
   ['examples/node.ts (echo) on PostgreSQL', 'echo', postgresData, spawnNodeExample],
   ['a stepping provider on embedded SQLite', 'stepper', sqliteData, stepper],
@@ -70,7 +83,14 @@ interface LoadResult {
  */
 async function loadThenKill(host: ProviderProcess, token: string, mode: Mode): Promise<LoadResult> {
   const call = caller(host.url);
-  const result: LoadResult = { acked: new Map(), unanswered: new Map(), ackedRuns: 0, ackedStatusCalls: 0, failed: 0, unexpected: [] };
+  const result: LoadResult = {
+    acked: new Map(),
+    unanswered: new Map(),
+    ackedRuns: 0,
+    ackedStatusCalls: 0,
+    failed: 0,
+    unexpected: [],
+  };
   let killed = false;
   let n = 0;
   const slowInFlight = new Map<number, number>(); // run number → when sent
@@ -92,7 +112,8 @@ async function loadThenKill(host: ProviderProcess, token: string, mode: Mode): P
       const reply = await call('GET', `/${id}/status`, { token });
       if (reply.status !== 200) return result.unexpected.push(`status ${reply.status} ${reply.text}`);
       const previous = result.acked.get(id);
-      if (previous.details.step !== undefined && step(reply.json) < step(previous)) result.unexpected.push(`step went back: ${reply.text}`);
+      if (previous.details.step !== undefined && step(reply.json) < step(previous))
+        result.unexpected.push(`step went back: ${reply.text}`);
       result.acked.set(id, reply.json);
       result.ackedStatusCalls++;
     } catch {
@@ -108,7 +129,10 @@ async function loadThenKill(host: ProviderProcess, token: string, mode: Mode): P
       if (slow) slowInFlight.set(i, performance.now());
       try {
         const input = `said ${i}${slow ? ' slow' : ''}`;
-        const reply = await call('POST', '/run', { token, body: { request_id: `crash-${i}`, body: { input_string: input } } });
+        const reply = await call('POST', '/run', {
+          token,
+          body: { request_id: `crash-${i}`, body: { input_string: input } },
+        });
         if (reply.status === 202) {
           id = reply.json.action_id as string;
           result.acked.set(id, reply.json);
@@ -162,7 +186,10 @@ describe.each(SCENARIOS)('SIGKILL under load: %s', (_name, mode, makeData, spawn
       expect(doc, `acknowledged action ${id} lost`).toBeDefined();
       expect(doc.creator_id).toBe(urn(USERS.creator));
       if (mode === 'echo') {
-        expect(acked).toMatchObject({ status: 'SUCCEEDED', details: { you_said: expect.stringMatching(/^said \d+$/) } });
+        expect(acked).toMatchObject({
+          status: 'SUCCEEDED',
+          details: { you_said: expect.stringMatching(/^said \d+$/) },
+        });
         expect(doc).toEqual(acked);
         continue;
       }
@@ -192,12 +219,19 @@ describe.each(SCENARIOS)('SIGKILL under load: %s', (_name, mode, makeData, spawn
       } else {
         const before = stored.get(id);
         const expected = Math.min(STEPS, step(before) + 1);
-        expect(reply.json).toMatchObject({ action_id: id, status: expected >= STEPS ? 'SUCCEEDED' : 'ACTIVE', details: { said: acked.details.said, step: expected } });
+        expect(reply.json).toMatchObject({
+          action_id: id,
+          status: expected >= STEPS ? 'SUCCEEDED' : 'ACTIVE',
+          details: { said: acked.details.said, step: expected },
+        });
       }
     });
 
     // The restarted provider takes new work.
-    const fresh = await call('POST', '/run', { token, body: { request_id: 'after-restart', body: { input_string: 'again' } } });
+    const fresh = await call('POST', '/run', {
+      token,
+      body: { request_id: 'after-restart', body: { input_string: 'again' } },
+    });
     expect(fresh.status).toBe(202);
   }, 60_000);
 });

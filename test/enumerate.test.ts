@@ -1,14 +1,16 @@
 /** @module test/enumerate: `GET /actions`, filtered by status and role, and only what the caller may see. */
 import { describe, expect, it } from 'vitest';
 import type { ActionProvider } from '../src/index.ts';
-import { GROUP, groupUrn, mint, SCOPE, testProvider, tokens, TRANSPORTS, urn, USERS, type Call } from './helpers.ts';
+import { type Call, GROUP, groupUrn, mint, SCOPE, TRANSPORTS, testProvider, tokens, USERS, urn } from './helpers.ts';
 import { connect, expectError, field, start } from './operations-fixtures.ts';
 
 const T = await tokens();
 
 /** Run answers `body.status` (default ACTIVE). */
 const provider = (): ActionProvider =>
-  testProvider({ run: ({ request }) => ({ status: (field(request.body, 'status') as 'ACTIVE' | undefined) ?? 'ACTIVE' }) });
+  testProvider({
+    run: ({ request }) => ({ status: (field(request.body, 'status') as 'ACTIVE' | undefined) ?? 'ACTIVE' }),
+  });
 
 const ids = (reply: { json: { action_id: string }[] }) => reply.json.map((a) => a.action_id).sort();
 
@@ -53,7 +55,9 @@ describe.each(TRANSPORTS)('enumerate ($name)', (transport) => {
   it('status takes a comma list in any case', async () => {
     const call = await connect(transport, provider());
     const a = await populate(call);
-    expect(ids(await call('GET', '/actions?status=succeeded,FAILED', { token: T.creator }))).toEqual([a.succeeded, a.failed].sort());
+    expect(ids(await call('GET', '/actions?status=succeeded,FAILED', { token: T.creator }))).toEqual(
+      [a.succeeded, a.failed].sort(),
+    );
     expect(ids(await call('GET', '/actions?status=Inactive', { token: T.creator }))).toEqual([a.inactive]);
     expect(ids(await call('GET', '/actions?status=active,%20inactive,Succeeded,failed', { token: T.creator }))).toEqual(
       [a.active, a.inactive, a.succeeded, a.failed].sort(),
@@ -83,11 +87,13 @@ describe.each(TRANSPORTS)('enumerate ($name)', (transport) => {
   it('roles monitor_by and manage_by, via a group', async () => {
     const call = await connect(transport, provider());
     const a = await populate(call);
-    expect(ids(await call('GET', '/actions?roles=monitor_by&status=succeeded', { token: T.member }))).toEqual([a.groupMonitored]);
+    expect(ids(await call('GET', '/actions?roles=monitor_by&status=succeeded', { token: T.member }))).toEqual([
+      a.groupMonitored,
+    ]);
     expect(ids(await call('GET', '/actions?roles=manage_by', { token: T.member }))).toEqual([a.groupManaged]);
-    expect(ids(await call('GET', '/actions?roles=monitor_by,manage_by&status=active,succeeded', { token: T.member }))).toEqual(
-      [a.groupMonitored, a.groupManaged].sort(),
-    );
+    expect(
+      ids(await call('GET', '/actions?roles=monitor_by,manage_by&status=active,succeeded', { token: T.member })),
+    ).toEqual([a.groupMonitored, a.groupManaged].sort());
   });
 
   it('only actions the caller may see are returned', async () => {
@@ -96,7 +102,9 @@ describe.each(TRANSPORTS)('enumerate ($name)', (transport) => {
     const everything = '/actions?roles=creator_id,monitor_by,manage_by&status=active,inactive,succeeded,failed';
     const outsider = await mint(USERS.member, { groups: ['00000000-0000-4000-8000-000000000300'] });
     expect((await call('GET', everything, { token: outsider })).json).toEqual([]);
-    expect(ids(await call('GET', everything, { token: T.creator }))).toEqual([a.active, a.inactive, a.succeeded, a.failed].sort());
+    expect(ids(await call('GET', everything, { token: T.creator }))).toEqual(
+      [a.active, a.inactive, a.succeeded, a.failed].sort(),
+    );
     expect(ids(await call('GET', everything, { token: T.monitor }))).toEqual([a.monitored]);
     // every listed action is readable by the caller
     for (const token of [T.creator, T.monitor, T.manager, T.member, T.stranger]) {
@@ -129,7 +137,14 @@ describe.each(TRANSPORTS)('enumerate ($name)', (transport) => {
   });
 
   it('a caller not in runnable_by → 403 ForbiddenRequest', async () => {
-    const p = testProvider({ description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a', runnable_by: [urn(USERS.creator), groupUrn(GROUP)] } });
+    const p = testProvider({
+      description: {
+        title: 't',
+        globus_auth_scope: SCOPE,
+        admin_contact: 'a',
+        runnable_by: [urn(USERS.creator), groupUrn(GROUP)],
+      },
+    });
     const call = await connect(transport, p);
     expectError(await call('GET', '/actions', { token: T.stranger }), 403, 'ForbiddenRequest');
     expect((await call('GET', '/actions', { token: T.creator })).status).toBe(200);
@@ -146,7 +161,9 @@ describe.each(TRANSPORTS)('enumerate ($name)', (transport) => {
       },
     });
     const call = await connect(transport, p);
-    expect((await call('GET', '/actions?status=failed,Succeeded&roles=Monitor_by', { token: T.creator })).json).toEqual([]);
+    expect((await call('GET', '/actions?status=failed,Succeeded&roles=Monitor_by', { token: T.creator })).json).toEqual(
+      [],
+    );
     expect(seen).toEqual([{ identity: urn(USERS.creator), statuses: ['FAILED', 'SUCCEEDED'], roles: ['monitor_by'] }]);
   });
 });

@@ -2,7 +2,7 @@
  * @module test/example: README's first quick-start line, as a newcomer runs it: the example
  * starts in dev mode and the curl command it prints works when pasted into a shell.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,13 +21,25 @@ const freshDataDir = () => {
   return dir;
 };
 afterAll(async () => {
-  await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? (child.kill('SIGTERM'), once(child, 'exit')) : undefined)));
+  await Promise.all(
+    children.map((child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return undefined;
+      child.kill('SIGTERM');
+      return once(child, 'exit');
+    }),
+  );
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Start examples/node.ts (as `npm start` does) and wait for the printed curl command. */
-async function startExample(env: Record<string, string>, ready = (line: string) => line.trim().startsWith('curl ')): Promise<{ output: string; curl: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { env: { ...process.env, DATA_DIR: freshDataDir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startExample(
+  env: Record<string, string>,
+  ready = (line: string) => line.trim().startsWith('curl '),
+): Promise<{ output: string; curl: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], {
+    env: { ...process.env, DATA_DIR: freshDataDir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -5,19 +5,20 @@
  * sweepers that run on their own: the Node, Bun and Deno adapters' `sweepInterval`, and the
  * `scheduled` handler of a Worker on D1.
  */
-import Database from 'better-sqlite3';
+
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { serve } from '../adapters/node.ts';
-import { memoryStore, type ActionStore } from '../src/index.ts';
+import { type ActionStore, memoryStore } from '../src/index.ts';
 import { postgresStore } from '../src/store/postgres.ts';
 import { sqliteStore } from '../src/store/sqlite.ts';
 import { BIN, bundleWorker, exampleEnv, ROOT, spawnHost } from './conformance/hosts.ts';
-import { caller, mint, rid, testAuth, testProvider, USERS, type Call } from './helpers.ts';
+import { type Call, caller, mint, rid, testAuth, testProvider, USERS } from './helpers.ts';
 import { sleep, stopProcess, uniqueName, waitFor } from './process-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gap-expiry-'));
@@ -30,10 +31,16 @@ const DAY = 86_400_000;
 const formatTime = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
 
 /** run answers with the status the body names. */
-const run = ({ request }: { request: { body: unknown } }) => ({ status: (request.body as { status: 'ACTIVE' | 'SUCCEEDED' }).status, details: { ran: true } });
+const run = ({ request }: { request: { body: unknown } }) => ({
+  status: (request.body as { status: 'ACTIVE' | 'SUCCEEDED' }).status,
+  details: { ran: true },
+});
 
 async function start(call: Call, token: string, status: 'ACTIVE' | 'SUCCEEDED', releaseAfter: string): Promise<string> {
-  const reply = await call('POST', '/run', { token, body: { request_id: rid(), body: { status }, release_after: releaseAfter } });
+  const reply = await call('POST', '/run', {
+    token,
+    body: { request_id: rid(), body: { status }, release_after: releaseAfter },
+  });
   expect(reply.status).toBe(202);
   expect(reply.json).toMatchObject({ status, release_after: releaseAfter });
   return reply.json.action_id as string;
@@ -53,7 +60,15 @@ async function clocked(makeStore: () => Promise<ActionStore>) {
   let now = t0;
   const clock = () => now;
   const provider = testProvider({ run, clock, auth: testAuth(clock), store });
-  return { store, t0, provider, call: caller(provider), at: (ms: number) => void (now = ms) };
+  return {
+    store,
+    t0,
+    provider,
+    call: caller(provider),
+    at: (ms: number) => {
+      now = ms;
+    },
+  };
 }
 
 describe.each(STORES)('expiry with an injected clock: %s', (_name, makeStore) => {
@@ -77,7 +92,9 @@ describe.each(STORES)('expiry with an injected clock: %s', (_name, makeStore) =>
       expect(reply.json.code).toBe('ActionNotFound');
     }
     expect((await call('POST', `/${soon}/release`, { token })).status).toBe(404);
-    expect((await call('GET', '/actions?status=succeeded', { token })).json.map((a: { action_id: string }) => a.action_id)).toEqual([later]);
+    expect(
+      (await call('GET', '/actions?status=succeeded', { token })).json.map((a: { action_id: string }) => a.action_id),
+    ).toEqual([later]);
     // Not served, yet still stored: nothing has swept.
     expect(await store.get(soon)).toMatchObject({ action_id: soon, expires_at: t0 + 60_000 });
 
@@ -110,7 +127,10 @@ describe.each(STORES)('expiry with an injected clock: %s', (_name, makeStore) =>
     await provider.actions.update(active, { status: 'SUCCEEDED' });
     at(t0 + 400 * DAY + 59_999);
     expect(await provider.sweep()).toBe(0);
-    expect((await call('GET', `/${active}/status`, { token })).json).toMatchObject({ status: 'SUCCEEDED', completion_time: formatTime(t0 + 400 * DAY) });
+    expect((await call('GET', `/${active}/status`, { token })).json).toMatchObject({
+      status: 'SUCCEEDED',
+      completion_time: formatTime(t0 + 400 * DAY),
+    });
     at(t0 + 400 * DAY + 60_000);
     expect((await call('GET', `/${active}/status`, { token })).status).toBe(404);
     expect(await provider.sweep()).toBe(1);
@@ -126,7 +146,13 @@ describe('the Node adapter sweeper', () => {
     const store = memoryStore();
     const provider = testProvider({ run, clock, auth: testAuth(clock), store });
     let sweeps = 0;
-    const counted = { fetch: provider.fetch, sweep: () => (sweeps++, provider.sweep()) };
+    const counted = {
+      fetch: provider.fetch,
+      sweep: () => {
+        sweeps++;
+        return provider.sweep();
+      },
+    };
     const server = await serve(counted, { port: 0, handleSignals: false, sweepInterval: 50 });
     cleanups.push(() => server.close());
     const call = caller(server.url);
@@ -237,7 +263,10 @@ describe('the Worker scheduled handler', () => {
     const call = caller(url);
     const token = await mint(USERS.creator);
     const d1 = await mf.getD1Database('DB');
-    const ids = async () => ((await d1.prepare('SELECT action_id FROM gap_actions').all()).results as { action_id: string }[]).map((r) => r.action_id).sort();
+    const ids = async () =>
+      ((await d1.prepare('SELECT action_id FROM gap_actions').all()).results as { action_id: string }[])
+        .map((r) => r.action_id)
+        .sort();
     // Miniflare's Fetcher type does not carry scheduled(); the runtime object does.
     type Scheduler = { scheduled(options: { cron: string }): Promise<{ outcome: string }> };
     const scheduled = async () => ((await mf.getWorker()) as unknown as Scheduler).scheduled({ cron: '0 * * * *' });

@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createActionProvider, globusAuth, silentLogger, type Introspection, type TtlCache } from '../src/index.ts';
+import { createActionProvider, globusAuth, type Introspection, silentLogger, type TtlCache } from '../src/index.ts';
 import { fakeGlobus } from '../src/testing/index.ts';
-import { caller, listen, OTHER_SCOPE, SCOPE, USERS } from './helpers.ts';
 import { expectError, harness, recordingFetch, startGlobus } from './globus-fixtures.ts';
+import { caller, listen, OTHER_SCOPE, SCOPE, USERS } from './helpers.ts';
 
 const EXTRA_SCOPE = 'https://auth.globus.org/scopes/22222222-2222-4222-8222-222222222222/extra';
 
@@ -50,7 +50,10 @@ describe('authentication with globusAuth (real HTTP on both sides)', () => {
     const record = recordingFetch();
     const h = await harness({ auth: { fetch: record } });
     const token = h.token(USERS.creator);
-    const reply = await h.call('POST', '/run', { headers: { authorization: `Bearer    ${token}   ` }, body: { request_id: 'r1', body: {} } });
+    const reply = await h.call('POST', '/run', {
+      headers: { authorization: `Bearer    ${token}   ` },
+      body: { request_id: 'r1', body: {} },
+    });
     expect(reply.status, reply.text).toBe(202);
     expect(reply.json.creator_id).toBe(`urn:globus:auth:identity:${USERS.creator}`);
     expect(record.requests).toHaveLength(1);
@@ -107,7 +110,10 @@ describe('authentication with globusAuth (real HTTP on both sides)', () => {
 
   it('an active token without the provider scope → 401', async () => {
     const h = await harness();
-    const reply = await h.call('POST', '/run', { token: h.token(USERS.creator, { scopes: [OTHER_SCOPE] }), body: { request_id: 'r', body: {} } });
+    const reply = await h.call('POST', '/run', {
+      token: h.token(USERS.creator, { scopes: [OTHER_SCOPE] }),
+      body: { request_id: 'r', body: {} },
+    });
     expectError(reply, 401, 'UnauthorizedRequest');
     expect(reply.headers.get('www-authenticate')).toBe('Bearer');
     expect(h.globus.calls.introspect).toBe(1);
@@ -115,7 +121,11 @@ describe('authentication with globusAuth (real HTTP on both sides)', () => {
 
   it('an active token with no scope at all → 401', async () => {
     const h = await harness();
-    expectError(await h.call('GET', '/actions', { token: h.token(USERS.creator, { scopes: [] }) }), 401, 'UnauthorizedRequest');
+    expectError(
+      await h.call('GET', '/actions', { token: h.token(USERS.creator, { scopes: [] }) }),
+      401,
+      'UnauthorizedRequest',
+    );
   });
 
   it('additional_scopes: a token holding only one of them is accepted (ours), a token holding none is not', async () => {
@@ -164,7 +174,9 @@ describe('the introspection request', () => {
     const record = recordingFetch(() => Response.json({ active: false }));
     const auth = globusAuth({ clientId: 'c', clientSecret: 's', authUrl: 'http://auth.invalid', fetch: record });
     const token = 'a+b/c=d&e%f';
-    await expect(auth.authenticate({ token, request: new Request('http://x/') })).rejects.toMatchObject({ code: 'UnauthorizedRequest' });
+    await expect(auth.authenticate({ token, request: new Request('http://x/') })).rejects.toMatchObject({
+      code: 'UnauthorizedRequest',
+    });
     expect(record.requests[0]!.body).toBe('token=a%2Bb%2Fc%3Dd%26e%25f&include=identity_set');
     expect(new URLSearchParams(record.requests[0]!.body).get('token')).toBe(token);
   });
@@ -175,7 +187,10 @@ describe('the introspection request', () => {
     const token = globus.issueToken({ user: USERS.creator, scopes: [SCOPE, OTHER_SCOPE] });
     const who = await auth.authenticate({ token, request: new Request('http://x/') });
     expect(who.identity).toBe(`urn:globus:auth:identity:${USERS.creator}`);
-    expect(who.identities).toEqual([`urn:globus:auth:identity:${USERS.creator}`, `urn:globus:auth:identity:${USERS.creatorLinked}`]);
+    expect(who.identities).toEqual([
+      `urn:globus:auth:identity:${USERS.creator}`,
+      `urn:globus:auth:identity:${USERS.creatorLinked}`,
+    ]);
     expect(who.scopes).toEqual([SCOPE, OTHER_SCOPE]);
     expect(who.token).toBe(token);
     expect(JSON.stringify(who)).not.toContain(token);
@@ -219,7 +234,9 @@ describe('introspection cache and single flight', () => {
     const action = (await h.client(creatorToken).run({ body: {} })).body;
     h.globus.resetCalls();
     const token = h.token(USERS.creator);
-    const replies = await Promise.all(Array.from({ length: 200 }, () => h.call('GET', `/${action.action_id}/status`, { token })));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, () => h.call('GET', `/${action.action_id}/status`, { token })),
+    );
     expect(replies.every((r) => r.status === 200 && r.json.action_id === action.action_id)).toBe(true);
     expect(h.globus.calls.introspect).toBe(1);
   });
@@ -252,7 +269,9 @@ describe('introspection cache and single flight', () => {
 
   it('concurrent requests with an unknown token share one introspection too', async () => {
     const h = await harness({ fake: { latency: 50 } });
-    const replies = await Promise.all(Array.from({ length: 50 }, () => h.call('GET', '/actions', { token: 'unknown-token' })));
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, () => h.call('GET', '/actions', { token: 'unknown-token' })),
+    );
     expect(replies.every((r) => r.status === 401)).toBe(true);
     expect(h.globus.calls.introspect).toBe(1);
   });

@@ -4,8 +4,8 @@
  * fetched and how long they are cached.
  */
 import { describe, expect, it } from 'vitest';
-import { groupUrn, urn, USERS } from './helpers.ts';
 import { expectError, GROUPS, harness, startAction } from './globus-fixtures.ts';
+import { groupUrn, USERS, urn } from './helpers.ts';
 
 const G = (id: string) => groupUrn(id);
 
@@ -52,8 +52,14 @@ describe('group allow-lists on the provider', () => {
 
 describe('monitor_by and manage_by with group URNs', () => {
   async function setup() {
-    const h = await harness({ fake: { users }, provider: { log: ({ action }) => ({ entries: [{ id: action.action_id }] }) } });
-    const action = await startAction(h, h.token(USERS.creator), { monitor_by: [G(GROUPS.monitors)], manage_by: [G(GROUPS.managers)] });
+    const h = await harness({
+      fake: { users },
+      provider: { log: ({ action }) => ({ entries: [{ id: action.action_id }] }) },
+    });
+    const action = await startAction(h, h.token(USERS.creator), {
+      monitor_by: [G(GROUPS.monitors)],
+      manage_by: [G(GROUPS.managers)],
+    });
     return { h, id: action.action_id as string };
   }
 
@@ -86,7 +92,10 @@ describe('monitor_by and manage_by with group URNs', () => {
     expectError(await stranger.cancel(id), 404, 'ActionNotFound');
     expectError(await stranger.release(id), 404, 'ActionNotFound');
     expectError(await stranger.log(id), 404, 'ActionNotFound');
-    expect((await stranger.status('no-such-action')).body).toEqual({ code: 'ActionNotFound', description: expect.any(String) });
+    expect((await stranger.status('no-such-action')).body).toEqual({
+      code: 'ActionNotFound',
+      description: expect.any(String),
+    });
   });
 
   it('the creator needs no group lookup, even on an action whose lists hold only groups', async () => {
@@ -119,7 +128,7 @@ describe('linked identities (identity_set)', () => {
     { id: USERS.stranger },
   ];
 
-  it("a user whose linked identity created the action can monitor and manage it", async () => {
+  it('a user whose linked identity created the action can monitor and manage it', async () => {
     const h = await harness({ fake: { users: linkedUsers } });
     // Created under the linked identity, acted on by the primary one.
     const action = await startAction(h, h.token(USERS.creatorLinked));
@@ -141,7 +150,7 @@ describe('linked identities (identity_set)', () => {
     expect(h.globus.calls.token).toBe(0);
   });
 
-  it('every linked identity\'s token carries the same identity_set, so either one may act on the other\'s action', async () => {
+  it("every linked identity's token carries the same identity_set, so either one may act on the other's action", async () => {
     const h = await harness({ fake: { users: linkedUsers } });
     const action = await startAction(h, h.token(USERS.creator));
     // Globus reports the whole linked set whichever identity the token was issued to.
@@ -174,7 +183,10 @@ describe('when groups are fetched', () => {
 
   it('once per request even when several lists of one decision hold groups', async () => {
     const h = await harness({ fake: { users } });
-    const action = await startAction(h, h.token(USERS.creator), { monitor_by: [G(GROUPS.monitors)], manage_by: [G(GROUPS.managers)] });
+    const action = await startAction(h, h.token(USERS.creator), {
+      monitor_by: [G(GROUPS.monitors)],
+      manage_by: [G(GROUPS.managers)],
+    });
     // The stranger is in neither group: both lists are checked, against one my_groups answer.
     expectError(await h.client(h.token(USERS.stranger)).status(action.action_id), 404, 'ActionNotFound');
     expect(h.globus.calls.groups).toBe(1);
@@ -201,7 +213,10 @@ describe('when groups are fetched', () => {
   });
 
   it('a membership change shows after the 5 minute cache, not before', async () => {
-    const h = await harness({ fake: { users: [{ id: USERS.member, groups: [] }] }, description: { runnable_by: [G(GROUPS.lab)] } });
+    const h = await harness({
+      fake: { users: [{ id: USERS.member, groups: [] }] },
+      description: { runnable_by: [G(GROUPS.lab)] },
+    });
     const token = h.token(USERS.member);
     expectError(await h.client(token).run({ body: {} }), 403, 'ForbiddenRequest');
     h.globus.addUser({ id: USERS.member, groups: [GROUPS.lab] });

@@ -5,10 +5,10 @@
  * never leaking the token or the secret.
  */
 import { describe, expect, it } from 'vitest';
-import { createActionProvider, globusAuth, GROUPS_SCOPE } from '../src/index.ts';
+import { createActionProvider, GROUPS_SCOPE, globusAuth } from '../src/index.ts';
 import { fakeGlobus } from '../src/testing/index.ts';
-import { caller, groupUrn, SCOPE, USERS, type Reply } from './helpers.ts';
-import { captureLogger, expectError, GROUPS, harness, TRANSFER_SCOPE, type Harness } from './globus-fixtures.ts';
+import { captureLogger, expectError, GROUPS, type Harness, harness, TRANSFER_SCOPE } from './globus-fixtures.ts';
+import { caller, groupUrn, type Reply, SCOPE, USERS } from './helpers.ts';
 
 const users = [{ id: USERS.member, groups: [GROUPS.lab] }, { id: USERS.stranger }];
 const LAB = groupUrn(GROUPS.lab);
@@ -63,7 +63,9 @@ describe('Globus Auth introspection failures', () => {
       run: () => ({ status: 'SUCCEEDED', details: {} }),
     });
     const call = caller(provider);
-    expect((await call('GET', '/actions', { token: globus.issueToken({ user: USERS.stranger, scopes: [SCOPE] }) })).status).toBe(200);
+    expect(
+      (await call('GET', '/actions', { token: globus.issueToken({ user: USERS.stranger, scopes: [SCOPE] }) })).status,
+    ).toBe(200);
     globus.fail('introspect', { delay: 2000 });
     const started = performance.now();
     const reply = await call('GET', '/actions', { token: globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }) });
@@ -134,10 +136,16 @@ describe('Globus Auth introspection failures', () => {
       }),
     );
     globus.fail('introspect', { reset: true });
-    expectError(await call('GET', '/actions', { token: globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }) }), 503, 'ServiceUnavailable');
+    expectError(
+      await call('GET', '/actions', { token: globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }) }),
+      503,
+      'ServiceUnavailable',
+    );
     expect(globus.calls.introspect).toBe(2);
     globus.fail('introspect', { reset: true, times: 1 });
-    expect((await call('GET', '/actions', { token: globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }) })).status).toBe(200);
+    expect(
+      (await call('GET', '/actions', { token: globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }) })).status,
+    ).toBe(200);
     expect(globus.calls.introspect).toBe(4);
   });
 
@@ -228,7 +236,11 @@ describe('Groups failures while a decision needs groups', () => {
   it('a dependent grant holding no Groups token → 503 by default', async () => {
     const h = await harness({ fake: { users }, description: { runnable_by: [LAB] } });
     const token = h.token(USERS.member, { dependentScopes: [TRANSFER_SCOPE] });
-    expectError(await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } }), 503, 'ServiceUnavailable');
+    expectError(
+      await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } }),
+      503,
+      'ServiceUnavailable',
+    );
     expect(h.globus.calls.groups).toBe(0);
   });
 
@@ -275,7 +287,12 @@ describe('dependent grant failures inside a callback', () => {
   it('too slow → the run answers 503 within the timeout and no action is kept', async () => {
     const h = await harness({
       auth: { timeout: 300 },
-      provider: { run: async ({ caller }) => ({ status: 'SUCCEEDED', details: { n: (await caller.tokenFor(TRANSFER_SCOPE)).length } }) },
+      provider: {
+        run: async ({ caller }) => ({
+          status: 'SUCCEEDED',
+          details: { n: (await caller.tokenFor(TRANSFER_SCOPE)).length },
+        }),
+      },
     });
     await warmUp(h);
     h.globus.fail('token', { delay: 2000 });
@@ -293,7 +310,12 @@ describe('dependent grant failures inside a callback', () => {
 
   it('wrong client secret at the grant (introspection cached) → logged 500', async () => {
     const h = await harness({
-      provider: { run: async ({ caller }) => ({ status: 'SUCCEEDED', details: { n: (await caller.tokenFor(GROUPS_SCOPE)).length } }) },
+      provider: {
+        run: async ({ caller }) => ({
+          status: 'SUCCEEDED',
+          details: { n: (await caller.tokenFor(GROUPS_SCOPE)).length },
+        }),
+      },
     });
     const token = h.token(USERS.creator);
     expect((await h.call('GET', '/actions', { token })).status).toBe(200);

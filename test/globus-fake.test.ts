@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GROUPS_SCOPE } from '../src/index.ts';
-import { fakeGlobus, type FakeGlobus } from '../src/testing/index.ts';
-import { SCOPE, USERS } from './helpers.ts';
+import { type FakeGlobus, fakeGlobus } from '../src/testing/index.ts';
 import { GROUPS, startGlobus, TRANSFER_SCOPE } from './globus-fixtures.ts';
+import { SCOPE, USERS } from './helpers.ts';
 
 interface Wire {
   globus: FakeGlobus;
@@ -35,7 +35,12 @@ const TRANSPORTS: { name: string; make: (options?: Parameters<typeof fakeGlobus>
 const basic = (id: string, secret: string) => `Basic ${btoa(`${id}:${secret}`)}`;
 
 /** `authorization: null` sends no Authorization header. */
-async function post(w: Wire, path: string, form: Record<string, string>, authorization: string | null): Promise<{ status: number; headers: Headers; body: any }> {
+async function post(
+  w: Wire,
+  path: string,
+  form: Record<string, string>,
+  authorization: string | null,
+): Promise<{ status: number; headers: Headers; body: any }> {
   const response = await w.fetch(`${w.base}${path}`, {
     method: 'POST',
     headers: {
@@ -47,20 +52,36 @@ async function post(w: Wire, path: string, form: Record<string, string>, authori
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
-const introspect = (w: Wire, token: string, include = true, authorization: string | null = basic(w.globus.client.id, w.globus.client.secret)) =>
-  post(w, '/v2/oauth2/token/introspect', include ? { token, include: 'identity_set' } : { token }, authorization);
+const introspect = (
+  w: Wire,
+  token: string,
+  include = true,
+  authorization: string | null = basic(w.globus.client.id, w.globus.client.secret),
+) => post(w, '/v2/oauth2/token/introspect', include ? { token, include: 'identity_set' } : { token }, authorization);
 
-const grant = (w: Wire, token: string, authorization: string | null = basic(w.globus.client.id, w.globus.client.secret)) =>
-  post(w, '/v2/oauth2/token', { grant_type: 'urn:globus:auth:grant_type:dependent_token', token }, authorization);
+const grant = (
+  w: Wire,
+  token: string,
+  authorization: string | null = basic(w.globus.client.id, w.globus.client.secret),
+) => post(w, '/v2/oauth2/token', { grant_type: 'urn:globus:auth:grant_type:dependent_token', token }, authorization);
 
 async function myGroups(w: Wire, bearer?: string): Promise<{ status: number; body: any }> {
-  const response = await w.fetch(`${w.base}/v2/groups/my_groups`, { headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` } });
+  const response = await w.fetch(`${w.base}/v2/groups/my_groups`, {
+    headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
+  });
   return { status: response.status, body: await response.json() };
 }
 
 describe.each(TRANSPORTS)('the fake Globus ($name)', ({ make }) => {
   const users = [
-    { id: USERS.creator, linked: [USERS.creatorLinked], groups: [GROUPS.lab, GROUPS.other], username: 'willy@wonka.com', name: 'Willy Wonka', email: 'willy@wonka.com' },
+    {
+      id: USERS.creator,
+      linked: [USERS.creatorLinked],
+      groups: [GROUPS.lab, GROUPS.other],
+      username: 'willy@wonka.com',
+      name: 'Willy Wonka',
+      email: 'willy@wonka.com',
+    },
   ];
 
   it('introspection of an active token has the keys of the real answer', async () => {
@@ -70,7 +91,23 @@ describe.each(TRANSPORTS)('the fake Globus ($name)', ({ make }) => {
     expect(reply.status).toBe(200);
     expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
     expect(Object.keys(reply.body).sort()).toEqual(
-      ['active', 'aud', 'client_id', 'dependent_tokens_cache_id', 'email', 'exp', 'iat', 'identity_set', 'iss', 'name', 'nbf', 'scope', 'sub', 'token_type', 'username'].sort(),
+      [
+        'active',
+        'aud',
+        'client_id',
+        'dependent_tokens_cache_id',
+        'email',
+        'exp',
+        'iat',
+        'identity_set',
+        'iss',
+        'name',
+        'nbf',
+        'scope',
+        'sub',
+        'token_type',
+        'username',
+      ].sort(),
     );
     const body = reply.body;
     expect(body).toMatchObject({
@@ -122,16 +159,19 @@ describe.each(TRANSPORTS)('the fake Globus ($name)', ({ make }) => {
     ['no credentials', () => null],
     ['a Bearer token instead', () => 'Bearer abc'],
     ['Basic with garbage', () => 'Basic %%%not-base64'],
-  ] as [string, (w: Wire) => string | null][])('bad client credentials (%s) → 401 {"error":"invalid_client"} on introspect and grant', async (_, auth) => {
-    const w = await make({ users });
-    const token = w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE] });
-    const a = await introspect(w, token, true, auth(w));
-    expect(a.status).toBe(401);
-    expect(a.body).toEqual({ error: 'invalid_client' });
-    const b = await grant(w, token, auth(w));
-    expect(b.status).toBe(401);
-    expect(b.body).toEqual({ error: 'invalid_client' });
-  });
+  ] as [string, (w: Wire) => string | null][])(
+    'bad client credentials (%s) → 401 {"error":"invalid_client"} on introspect and grant',
+    async (_, auth) => {
+      const w = await make({ users });
+      const token = w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE] });
+      const a = await introspect(w, token, true, auth(w));
+      expect(a.status).toBe(401);
+      expect(a.body).toEqual({ error: 'invalid_client' });
+      const b = await grant(w, token, auth(w));
+      expect(b.status).toBe(401);
+      expect(b.body).toEqual({ error: 'invalid_client' });
+    },
+  );
 
   it('any configured client may introspect', async () => {
     const clients = [
@@ -148,13 +188,23 @@ describe.each(TRANSPORTS)('the fake Globus ($name)', ({ make }) => {
   it('the dependent grant answers a JSON array, one item per resource server, with the documented keys', async () => {
     const w = await make({ users });
     const transferToo = 'urn:globus:auth:scope:transfer.api.globus.org:monitor';
-    const token = w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE], dependentScopes: [GROUPS_SCOPE, TRANSFER_SCOPE, transferToo] });
+    const token = w.globus.issueToken({
+      user: USERS.creator,
+      scopes: [SCOPE],
+      dependentScopes: [GROUPS_SCOPE, TRANSFER_SCOPE, transferToo],
+    });
     const reply = await grant(w, token);
     expect(reply.status).toBe(200);
     expect(Array.isArray(reply.body)).toBe(true);
     expect(reply.body).toHaveLength(2);
     for (const item of reply.body) {
-      expect(Object.keys(item).sort()).toEqual(['access_token', 'expires_in', 'resource_server', 'scope', 'token_type']);
+      expect(Object.keys(item).sort()).toEqual([
+        'access_token',
+        'expires_in',
+        'resource_server',
+        'scope',
+        'token_type',
+      ]);
       expect(typeof item.access_token).toBe('string');
       expect(item.access_token).not.toBe(token);
       expect(Number.isInteger(item.expires_in)).toBe(true);
@@ -168,20 +218,35 @@ describe.each(TRANSPORTS)('the fake Globus ($name)', ({ make }) => {
     });
     // The dependent tokens are real tokens of the fake, for their own scopes only.
     const transfer = reply.body.find((item: any) => item.resource_server === 'transfer.api.globus.org');
-    expect((await introspect(w, transfer.access_token)).body).toMatchObject({ active: true, sub: USERS.creator, scope: `${TRANSFER_SCOPE} ${transferToo}` });
+    expect((await introspect(w, transfer.access_token)).body).toMatchObject({
+      active: true,
+      sub: USERS.creator,
+      scope: `${TRANSFER_SCOPE} ${transferToo}`,
+    });
   });
 
   it('the dependent grant defaults to the Groups scope', async () => {
     const w = await make({ users });
     const reply = await grant(w, w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }));
     expect(reply.body).toEqual([
-      { access_token: expect.any(String), resource_server: 'groups.api.globus.org', scope: GROUPS_SCOPE, expires_in: expect.any(Number), token_type: 'bearer' },
+      {
+        access_token: expect.any(String),
+        resource_server: 'groups.api.globus.org',
+        scope: GROUPS_SCOPE,
+        expires_in: expect.any(Number),
+        token_type: 'bearer',
+      },
     ]);
   });
 
   it('the dependent grant: 403 dependent_consent_required for unconsented scopes, 400 invalid_grant for a dead token', async () => {
     const w = await make({ users });
-    const unconsented = w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE], dependentScopes: [TRANSFER_SCOPE], unconsented: [TRANSFER_SCOPE] });
+    const unconsented = w.globus.issueToken({
+      user: USERS.creator,
+      scopes: [SCOPE],
+      dependentScopes: [TRANSFER_SCOPE],
+      unconsented: [TRANSFER_SCOPE],
+    });
     const consent = await grant(w, unconsented);
     expect(consent.status).toBe(403);
     expect(consent.body).toMatchObject({
@@ -193,13 +258,22 @@ describe.each(TRANSPORTS)('the fake Globus ($name)', ({ make }) => {
       expect(reply.status).toBe(400);
       expect(reply.body).toEqual({ error: 'invalid_grant' });
     }
-    const wrongGrant = await post(w, '/v2/oauth2/token', { grant_type: 'client_credentials' }, basic(w.globus.client.id, w.globus.client.secret));
+    const wrongGrant = await post(
+      w,
+      '/v2/oauth2/token',
+      { grant_type: 'client_credentials' },
+      basic(w.globus.client.id, w.globus.client.secret),
+    );
     expect(wrongGrant.status).toBe(400);
   });
 
   it("my_groups answers a JSON array of the user's groups, each with an id, for the Groups dependent token only", async () => {
     const w = await make({ users });
-    const token = w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE], dependentScopes: [GROUPS_SCOPE, TRANSFER_SCOPE] });
+    const token = w.globus.issueToken({
+      user: USERS.creator,
+      scopes: [SCOPE],
+      dependentScopes: [GROUPS_SCOPE, TRANSFER_SCOPE],
+    });
     const tokens = (await grant(w, token)).body as any[];
     const groupsToken = tokens.find((t) => t.scope === GROUPS_SCOPE).access_token;
     const transferToken = tokens.find((t) => t.scope === TRANSFER_SCOPE).access_token;
@@ -207,8 +281,15 @@ describe.each(TRANSPORTS)('the fake Globus ($name)', ({ make }) => {
     expect(reply.status).toBe(200);
     expect(reply.body.map((g: any) => g.id)).toEqual([GROUPS.lab, GROUPS.other]);
     for (const group of reply.body) {
-      expect(group).toMatchObject({ id: expect.any(String), name: expect.any(String), group_type: 'regular', parent_id: null });
-      expect(group.my_memberships).toEqual([expect.objectContaining({ group_id: group.id, identity_id: USERS.creator, role: 'member', status: 'active' })]);
+      expect(group).toMatchObject({
+        id: expect.any(String),
+        name: expect.any(String),
+        group_type: 'regular',
+        parent_id: null,
+      });
+      expect(group.my_memberships).toEqual([
+        expect.objectContaining({ group_id: group.id, identity_id: USERS.creator, role: 'member', status: 'active' }),
+      ]);
     }
     expect((await myGroups(w)).status).toBe(401);
     expect((await myGroups(w, transferToken)).status).toBe(401);
@@ -240,7 +321,9 @@ describe.each(TRANSPORTS)('the fake Globus ($name)', ({ make }) => {
   it('a reset failure drops the request: the client sees a network error', async () => {
     const w = await make({ users });
     w.globus.fail('introspect', { reset: true, times: 1 });
-    await expect(introspect(w, w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }))).rejects.toThrow(TypeError);
+    await expect(introspect(w, w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }))).rejects.toThrow(
+      TypeError,
+    );
     expect((await introspect(w, 'x')).body).toEqual({ active: false });
   });
 
@@ -249,7 +332,11 @@ describe.each(TRANSPORTS)('the fake Globus ($name)', ({ make }) => {
     w.globus.fail('introspect', { delay: 2000, times: 1 });
     const started = performance.now();
     await expect(
-      w.fetch(`${w.base}/v2/oauth2/token/introspect`, { method: 'POST', body: 'token=x', signal: AbortSignal.timeout(100) }),
+      w.fetch(`${w.base}/v2/oauth2/token/introspect`, {
+        method: 'POST',
+        body: 'token=x',
+        signal: AbortSignal.timeout(100),
+      }),
     ).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(performance.now() - started).toBeLessThan(1000);
   });
@@ -264,7 +351,12 @@ describe('fake Globus helpers', () => {
     expect(injected.fetch).toBe(globus.fetch);
     expect(new URL(injected.authUrl).protocol).toBe('https:');
     const served = globus.authOptions('http://127.0.0.1:9999');
-    expect(served).toEqual({ clientId: globus.client.id, clientSecret: globus.client.secret, authUrl: 'http://127.0.0.1:9999', groupsUrl: 'http://127.0.0.1:9999' });
+    expect(served).toEqual({
+      clientId: globus.client.id,
+      clientSecret: globus.client.secret,
+      authUrl: 'http://127.0.0.1:9999',
+      groupsUrl: 'http://127.0.0.1:9999',
+    });
   });
 
   it('issued tokens are opaque and distinct; a fresh client secret is random', () => {
@@ -291,6 +383,8 @@ describe('fake Globus helpers', () => {
     const response = await fetch(`${server.url}/v2/oauth2/token/introspect`, { method: 'POST', body: 'token=x' });
     expect(response.status).toBe(401);
     await server.close();
-    await expect(fetch(`${server.url}/v2/oauth2/token/introspect`, { method: 'POST', body: 'token=x' })).rejects.toThrow();
+    await expect(
+      fetch(`${server.url}/v2/oauth2/token/introspect`, { method: 'POST', body: 'token=x' }),
+    ).rejects.toThrow();
   });
 });

@@ -5,16 +5,22 @@
  */
 import { expect, onTestFinished } from 'vitest';
 import {
-  createActionProvider,
-  globusAuth,
   type ActionProvider,
+  createActionProvider,
   type DescriptionOptions,
   type GlobusAuthOptions,
+  globusAuth,
   type Logger,
   type ProviderOptions,
 } from '../src/index.ts';
-import { actionClient, fakeGlobus, type ActionClient, type FakeGlobus, type FakeGlobusOptions } from '../src/testing/index.ts';
-import { caller, listen, SCOPE, type Call, type Reply } from './helpers.ts';
+import {
+  type ActionClient,
+  actionClient,
+  type FakeGlobus,
+  type FakeGlobusOptions,
+  fakeGlobus,
+} from '../src/testing/index.ts';
+import { type Call, caller, listen, type Reply, SCOPE } from './helpers.ts';
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -73,7 +79,17 @@ export interface Harness {
   call: Call;
   client(token?: string): ActionClient;
   /** A fresh token from the fake for `user`, with the provider scope unless `scopes` is given. */
-  token(user: string, extra?: { scopes?: string[]; unconsented?: string[]; dependentScopes?: string[]; active?: boolean; expiresIn?: number; dependentExpiresIn?: number }): string;
+  token(
+    user: string,
+    extra?: {
+      scopes?: string[];
+      unconsented?: string[];
+      dependentScopes?: string[];
+      active?: boolean;
+      expiresIn?: number;
+      dependentExpiresIn?: number;
+    },
+  ): string;
 }
 
 /** A fake Globus and a globusAuth provider, both on real ports. */
@@ -82,7 +98,12 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = manualClock();
   const logger = captureLogger();
   const provider = createActionProvider({
-    description: { title: 'Globus test provider', globus_auth_scope: SCOPE, admin_contact: 'admin@example.org', ...options.description },
+    description: {
+      title: 'Globus test provider',
+      globus_auth_scope: SCOPE,
+      admin_contact: 'admin@example.org',
+      ...options.description,
+    },
     auth: globusAuth({ ...globus.authOptions(globusUrl), clock, ...options.auth }),
     logger,
     run: () => ({ status: 'ACTIVE', details: {} }),
@@ -118,7 +139,9 @@ export interface RecordedRequest {
   body: string;
 }
 
-export function recordingFetch(answer?: (request: RecordedRequest) => Response | Promise<Response>): typeof fetch & { requests: RecordedRequest[] } {
+export function recordingFetch(
+  answer?: (request: RecordedRequest) => Response | Promise<Response>,
+): typeof fetch & { requests: RecordedRequest[] } {
   const requests: RecordedRequest[] = [];
   const wrapped = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init);

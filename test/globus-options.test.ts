@@ -5,23 +5,32 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  GLOBUS_ENVIRONMENTS,
+  type GlobusAuthOptions,
+  GROUPS_SCOPE,
   globusAuth,
   globusAuthOptionsFromEnv,
-  GLOBUS_ENVIRONMENTS,
-  GROUPS_SCOPE,
-  type GlobusAuthOptions,
 } from '../src/index.ts';
 import { fakeGlobus } from '../src/testing/index.ts';
-import { SCOPE, USERS } from './helpers.ts';
 import { recordingFetch, startGlobus } from './globus-fixtures.ts';
+import { SCOPE, USERS } from './helpers.ts';
 
 /** A fetch that plays Globus (active token, a Groups token, one group) and records the URLs asked. */
 function offlineGlobus() {
   return recordingFetch((request) => {
     const path = new URL(request.url).pathname.replace(/^\/base/, '');
-    if (path === '/v2/oauth2/token/introspect') return Response.json({ active: true, scope: SCOPE, sub: USERS.creator, identity_set: [USERS.creator] });
+    if (path === '/v2/oauth2/token/introspect')
+      return Response.json({ active: true, scope: SCOPE, sub: USERS.creator, identity_set: [USERS.creator] });
     if (path === '/v2/oauth2/token') {
-      return Response.json([{ access_token: 'groups-token', resource_server: 'groups.api.globus.org', scope: GROUPS_SCOPE, expires_in: 3600, token_type: 'bearer' }]);
+      return Response.json([
+        {
+          access_token: 'groups-token',
+          resource_server: 'groups.api.globus.org',
+          scope: GROUPS_SCOPE,
+          expires_in: 3600,
+          token_type: 'bearer',
+        },
+      ]);
     }
     if (path === '/v2/groups/my_groups') return Response.json([{ id: 'g1' }]);
     return Response.json({ error: 'not_found' }, { status: 404 });
@@ -48,11 +57,24 @@ describe('globusAuthOptionsFromEnv', () => {
         GLOBUS_SDK_SERVICE_URL_GROUPS: 'http://127.0.0.1:8701/',
         UNRELATED: 'x',
       }),
-    ).toEqual({ clientId: 'cid', clientSecret: 'csecret', environment: 'sandbox', authUrl: 'http://127.0.0.1:8700/', groupsUrl: 'http://127.0.0.1:8701/' });
+    ).toEqual({
+      clientId: 'cid',
+      clientSecret: 'csecret',
+      environment: 'sandbox',
+      authUrl: 'http://127.0.0.1:8700/',
+      groupsUrl: 'http://127.0.0.1:8701/',
+    });
   });
 
   it('leaves out what is unset or empty', () => {
-    expect(globusAuthOptionsFromEnv({ GLOBUS_CLIENT_ID: 'cid', GLOBUS_CLIENT_SECRET: 'cs', GLOBUS_SDK_ENVIRONMENT: '', GLOBUS_SDK_SERVICE_URL_AUTH: '' })).toEqual({
+    expect(
+      globusAuthOptionsFromEnv({
+        GLOBUS_CLIENT_ID: 'cid',
+        GLOBUS_CLIENT_SECRET: 'cs',
+        GLOBUS_SDK_ENVIRONMENT: '',
+        GLOBUS_SDK_SERVICE_URL_AUTH: '',
+      }),
+    ).toEqual({
       clientId: 'cid',
       clientSecret: 'cs',
     });
@@ -77,7 +99,10 @@ describe('globusAuthOptionsFromEnv', () => {
       GLOBUS_SDK_SERVICE_URL_GROUPS: `${url}/`,
     });
     const auth = globusAuth(options!);
-    const who = await auth.authenticate({ token: globus.issueToken({ user: USERS.member, scopes: [SCOPE] }), request: new Request('http://x/') });
+    const who = await auth.authenticate({
+      token: globus.issueToken({ user: USERS.member, scopes: [SCOPE] }),
+      request: new Request('http://x/'),
+    });
     expect(who.identity).toBe(`urn:globus:auth:identity:${USERS.member}`);
     expect(await who.groups()).toEqual(['urn:globus:groups:id:gid']);
     expect(globus.calls).toEqual({ introspect: 1, token: 1, groups: 1 });
@@ -101,14 +126,23 @@ describe('globusAuth URLs', () => {
     ]);
   });
 
-  it.each(Object.keys(GLOBUS_ENVIRONMENTS) as (keyof typeof GLOBUS_ENVIRONMENTS)[])('environment %s uses its hosts', async (environment) => {
-    const urls = await exercise({ environment });
-    expect(urls[0]).toBe(`POST ${GLOBUS_ENVIRONMENTS[environment].auth}/v2/oauth2/token/introspect`);
-    expect(urls[2]).toBe(`GET ${GLOBUS_ENVIRONMENTS[environment].groups}/v2/groups/my_groups`);
-  });
+  it.each(Object.keys(GLOBUS_ENVIRONMENTS) as (keyof typeof GLOBUS_ENVIRONMENTS)[])(
+    'environment %s uses its hosts',
+    async (environment) => {
+      const urls = await exercise({ environment });
+      expect(urls[0]).toBe(`POST ${GLOBUS_ENVIRONMENTS[environment].auth}/v2/oauth2/token/introspect`);
+      expect(urls[2]).toBe(`GET ${GLOBUS_ENVIRONMENTS[environment].groups}/v2/groups/my_groups`);
+    },
+  );
 
   it('authUrl and groupsUrl override the environment; trailing slashes are dropped, a path prefix is kept', async () => {
-    expect(await exercise({ environment: 'sandbox', authUrl: 'http://127.0.0.1:8700/', groupsUrl: 'http://127.0.0.1:8701/base/' })).toEqual([
+    expect(
+      await exercise({
+        environment: 'sandbox',
+        authUrl: 'http://127.0.0.1:8700/',
+        groupsUrl: 'http://127.0.0.1:8701/base/',
+      }),
+    ).toEqual([
       'POST http://127.0.0.1:8700/v2/oauth2/token/introspect',
       'POST http://127.0.0.1:8700/v2/oauth2/token',
       'GET http://127.0.0.1:8701/base/v2/groups/my_groups',
@@ -162,7 +196,11 @@ describe('globusAuth option validation', () => {
 
   it('the error does not echo the client secret', () => {
     const secret = 'super-secret-value';
-    for (const bad of [{ clientId: '', clientSecret: secret }, { clientId: 'i', clientSecret: secret, environment: 'moon' }, { clientId: 'i', clientSecret: secret, timeout: -1 }]) {
+    for (const bad of [
+      { clientId: '', clientSecret: secret },
+      { clientId: 'i', clientSecret: secret, environment: 'moon' },
+      { clientId: 'i', clientSecret: secret, timeout: -1 },
+    ]) {
       let message = '';
       try {
         globusAuth(bad as never);
@@ -177,7 +215,10 @@ describe('globusAuth option validation', () => {
   it('a fractional timeout is accepted and works', async () => {
     const globus = fakeGlobus();
     const auth = globusAuth({ ...globus.authOptions(), timeout: 1500.5 });
-    const who = await auth.authenticate({ token: globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }), request: new Request('http://x/') });
+    const who = await auth.authenticate({
+      token: globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }),
+      request: new Request('http://x/'),
+    });
     expect(who.identity).toBe(`urn:globus:auth:identity:${USERS.creator}`);
   });
 

@@ -5,9 +5,9 @@
  * resume after consent.
  */
 import { describe, expect, it } from 'vitest';
-import { GROUPS_SCOPE, memoryCache, tokenHash, type Caller, type DependentToken } from '../src/index.ts';
-import { SCOPE, urn, USERS } from './helpers.ts';
-import { expectError, GROUPS, harness, recordingFetch, TRANSFER_SCOPE, type Harness } from './globus-fixtures.ts';
+import { type Caller, type DependentToken, GROUPS_SCOPE, memoryCache, tokenHash } from '../src/index.ts';
+import { expectError, GROUPS, type Harness, harness, recordingFetch, TRANSFER_SCOPE } from './globus-fixtures.ts';
+import { SCOPE, USERS, urn } from './helpers.ts';
 
 /** Ask the fake (over HTTP, as a client would) what it knows of `token`. */
 async function introspectAtFake(h: Harness, token: string): Promise<any> {
@@ -25,7 +25,7 @@ async function introspectAtFake(h: Harness, token: string): Promise<any> {
 
 describe('caller.tokenFor(scope) in callbacks', () => {
   it("returns the fake's dependent access token for the scope (one grant for several scopes)", async () => {
-    const got: Record<string, string> = {};
+    const got: { transfer?: string; groups?: string; byResourceServer?: string } = {};
     const h = await harness({
       provider: {
         run: async ({ caller }) => {
@@ -73,7 +73,12 @@ describe('caller.tokenFor(scope) in callbacks', () => {
     const record = recordingFetch();
     const h = await harness({
       auth: { fetch: record },
-      provider: { run: async ({ caller }) => ({ status: 'SUCCEEDED', details: { len: (await caller.tokenFor(TRANSFER_SCOPE)).length } }) },
+      provider: {
+        run: async ({ caller }) => ({
+          status: 'SUCCEEDED',
+          details: { len: (await caller.tokenFor(TRANSFER_SCOPE)).length },
+        }),
+      },
     });
     const token = h.token(USERS.creator, { dependentScopes: [TRANSFER_SCOPE] });
     expect((await h.client(token).run({ body: {} })).status).toBe(202);
@@ -83,7 +88,10 @@ describe('caller.tokenFor(scope) in callbacks', () => {
     expect(grant.method).toBe('POST');
     expect(grant.headers.get('authorization')).toBe(`Basic ${btoa(`${h.globus.client.id}:${h.globus.client.secret}`)}`);
     expect(grant.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
-    expect(Object.fromEntries(new URLSearchParams(grant.body))).toEqual({ grant_type: 'urn:globus:auth:grant_type:dependent_token', token });
+    expect(Object.fromEntries(new URLSearchParams(grant.body))).toEqual({
+      grant_type: 'urn:globus:auth:grant_type:dependent_token',
+      token,
+    });
   });
 
   it('my_groups is called with the Groups dependent token as a Bearer token', async () => {
@@ -126,7 +134,12 @@ describe('caller.tokenFor(scope) in callbacks', () => {
     });
     const token = h.token(USERS.creator, { dependentScopes: [GROUPS_SCOPE, TRANSFER_SCOPE] });
     // An older answer for this token, from before the transfer consent.
-    const stale: DependentToken = { access_token: 'stale-groups-token', resource_server: 'groups.api.globus.org', scopes: [GROUPS_SCOPE], expires_at: Date.now() + 3600_000 };
+    const stale: DependentToken = {
+      access_token: 'stale-groups-token',
+      resource_server: 'groups.api.globus.org',
+      scopes: [GROUPS_SCOPE],
+      expires_at: Date.now() + 3600_000,
+    };
     dependentTokens.set(await tokenHash(token), [stale], 3600_000);
     const client = h.client(token);
     const action = (await client.run({ body: {} })).body;
@@ -191,7 +204,10 @@ describe('consent required', () => {
   it('run answers 202 INACTIVE with the ConsentRequired details; after consent, resume continues to SUCCEEDED', async () => {
     const { obtained, provider } = consentProvider();
     const h = await harness({ provider });
-    const before = h.token(USERS.creator, { dependentScopes: [GROUPS_SCOPE, TRANSFER_SCOPE], unconsented: [TRANSFER_SCOPE] });
+    const before = h.token(USERS.creator, {
+      dependentScopes: [GROUPS_SCOPE, TRANSFER_SCOPE],
+      unconsented: [TRANSFER_SCOPE],
+    });
     const run = await h.client(before).run({ body: {} });
     expect(run.status, JSON.stringify(run.body)).toBe(202);
     expect(run.body.status).toBe('INACTIVE');
@@ -226,14 +242,21 @@ describe('consent required', () => {
     expect(resumed.body.creator_id).toBe(urn(USERS.creator));
     expect(resumed.body.completion_time).toEqual(expect.any(String));
     expect(obtained).toHaveLength(1);
-    expect(await introspectAtFake(h, obtained[0]!)).toMatchObject({ active: true, scope: TRANSFER_SCOPE, sub: USERS.creator });
+    expect(await introspectAtFake(h, obtained[0]!)).toMatchObject({
+      active: true,
+      scope: TRANSFER_SCOPE,
+      sub: USERS.creator,
+    });
   });
 
   it('the required_scope lists every unapproved scope Globus reports', async () => {
     const { provider } = consentProvider();
     const h = await harness({ provider });
     const other = 'urn:globus:auth:scope:other.api.globus.org:all';
-    const token = h.token(USERS.creator, { dependentScopes: [TRANSFER_SCOPE, other], unconsented: [TRANSFER_SCOPE, other] });
+    const token = h.token(USERS.creator, {
+      dependentScopes: [TRANSFER_SCOPE, other],
+      unconsented: [TRANSFER_SCOPE, other],
+    });
     const run = await h.client(token).run({ body: {} });
     expect(run.status).toBe(202);
     expect(run.body.details.required_scope).toBe(`${SCOPE}[${TRANSFER_SCOPE} ${other}]`);
@@ -243,7 +266,10 @@ describe('consent required', () => {
     const h = await harness({
       provider: {
         run: () => ({ status: 'ACTIVE', details: {} }),
-        status: async ({ caller }) => ({ status: 'SUCCEEDED', details: { t: (await caller.tokenFor(TRANSFER_SCOPE)).length } }),
+        status: async ({ caller }) => ({
+          status: 'SUCCEEDED',
+          details: { t: (await caller.tokenFor(TRANSFER_SCOPE)).length },
+        }),
       },
     });
     const token = h.token(USERS.creator, { dependentScopes: [TRANSFER_SCOPE], unconsented: [TRANSFER_SCOPE] });
@@ -252,6 +278,10 @@ describe('consent required', () => {
     const status = await h.client(token).status(action.action_id);
     expect(status.status).toBe(200);
     expect(status.body.status).toBe('INACTIVE');
-    expect(status.body.details).toEqual({ code: 'ConsentRequired', description: expect.any(String), required_scope: `${SCOPE}[${TRANSFER_SCOPE}]` });
+    expect(status.body.details).toEqual({
+      code: 'ConsentRequired',
+      description: expect.any(String),
+      required_scope: `${SCOPE}[${TRANSFER_SCOPE}]`,
+    });
   });
 });

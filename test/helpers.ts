@@ -1,7 +1,13 @@
 /** @module test/helpers: keys, identities, providers and clients shared by the test files. */
 import { generateKeyPair, SignJWT } from 'jose';
-import { serve, type RunningServer } from '../adapters/node.ts';
-import { createActionProvider, jwtAuth, silentLogger, type ActionProvider, type ProviderOptions } from '../src/index.ts';
+import { type RunningServer, serve } from '../adapters/node.ts';
+import {
+  type ActionProvider,
+  createActionProvider,
+  jwtAuth,
+  type ProviderOptions,
+  silentLogger,
+} from '../src/index.ts';
 
 export const SCOPE = 'https://auth.globus.org/scopes/d3a66776-759f-4316-ba55-21725fe37323/action_all';
 export const OTHER_SCOPE = 'https://auth.globus.org/scopes/11111111-1111-4111-8111-111111111111/other';
@@ -71,7 +77,12 @@ export function testProvider(options: Partial<Options> = {}): ActionProvider {
     logger: silentLogger,
     run: ({ request }) => ({ status: 'ACTIVE', details: { got: request.body } }),
     ...options,
-    description: { title: 'Test provider', globus_auth_scope: SCOPE, admin_contact: 'admin@example.org', ...options.description },
+    description: {
+      title: 'Test provider',
+      globus_auth_scope: SCOPE,
+      admin_contact: 'admin@example.org',
+      ...options.description,
+    },
   } as ProviderOptions);
 }
 
@@ -131,7 +142,10 @@ export function listen(provider: ActionProvider, prefix?: string): Promise<Runni
 
 /** Both transports, for `describe.each`: the test body receives a `Call` for a given provider. */
 export const TRANSPORTS = [
-  { name: 'in-process fetch', connect: async (provider: ActionProvider) => ({ call: caller(provider), close: async () => {} }) },
+  {
+    name: 'in-process fetch',
+    connect: async (provider: ActionProvider) => ({ call: caller(provider), close: async () => {} }),
+  },
   {
     name: 'real HTTP',
     connect: async (provider: ActionProvider) => {

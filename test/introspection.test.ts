@@ -2,7 +2,19 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { caller, GROUP, groupUrn, listen, mint, SCOPE, testProvider, tokens, TRANSPORTS, urn, USERS } from './helpers.ts';
+import {
+  caller,
+  GROUP,
+  groupUrn,
+  listen,
+  mint,
+  SCOPE,
+  TRANSPORTS,
+  testProvider,
+  tokens,
+  USERS,
+  urn,
+} from './helpers.ts';
 import { connect, expectError } from './operations-fixtures.ts';
 
 const T = await tokens();
@@ -35,7 +47,9 @@ describe.each(TRANSPORTS)('introspection ($name)', (transport) => {
 
     it('answers OPTIONS / with 204 and the CORS headers, without a token', async () => {
       const call = await connect(transport, testProvider());
-      const reply = await call('OPTIONS', '/', { headers: { origin: 'https://app.globus.org', 'access-control-request-method': 'GET' } });
+      const reply = await call('OPTIONS', '/', {
+        headers: { origin: 'https://app.globus.org', 'access-control-request-method': 'GET' },
+      });
       expect(reply.status).toBe(204);
       expect(reply.text).toBe('');
       expect(reply.headers.get('access-control-allow-methods')).toBe('GET, OPTIONS');
@@ -47,7 +61,12 @@ describe.each(TRANSPORTS)('introspection ($name)', (transport) => {
   describe('visible_to not public', () => {
     const restricted = () =>
       testProvider({
-        description: { title: 'Hidden', globus_auth_scope: SCOPE, admin_contact: 'a', visible_to: [urn(USERS.monitor), groupUrn(GROUP)] },
+        description: {
+          title: 'Hidden',
+          globus_auth_scope: SCOPE,
+          admin_contact: 'a',
+          visible_to: [urn(USERS.monitor), groupUrn(GROUP)],
+        },
       });
 
     it('no token → 401', async () => {
@@ -60,7 +79,13 @@ describe.each(TRANSPORTS)('introspection ($name)', (transport) => {
     it('an invalid token → 401', async () => {
       const call = await connect(transport, restricted());
       expectError(await call('GET', '/', { token: 'not-a-jwt' }), 401, 'UnauthorizedRequest');
-      expectError(await call('GET', '/', { token: await mint(USERS.monitor, { expiresIn: Math.floor(Date.now() / 1000) - 3600 }) }), 401, 'UnauthorizedRequest');
+      expectError(
+        await call('GET', '/', {
+          token: await mint(USERS.monitor, { expiresIn: Math.floor(Date.now() / 1000) - 3600 }),
+        }),
+        401,
+        'UnauthorizedRequest',
+      );
     });
 
     it('a valid token not in the list → 404 ActionNotFound', async () => {

@@ -1,6 +1,6 @@
 /** @module test/jwt-auth: jwtAuth's cache: keyed by the token's SHA-256, answered without a promise once warm, negative answers too. */
 import { describe, expect, it } from 'vitest';
-import { jwtAuth, tokenHash, type TtlCache, type VerifiedToken } from '../src/index.ts';
+import { jwtAuth, type TtlCache, tokenHash, type VerifiedToken } from '../src/index.ts';
 import { ISSUER, mint, publicKey, SCOPE, USERS } from './helpers.ts';
 
 function recordingCache(): TtlCache<VerifiedToken | null> & { keys: string[]; values: unknown[] } {
@@ -29,7 +29,10 @@ describe('jwtAuth', () => {
     const first = auth.authenticate({ token, request });
     expect(first).toBeInstanceOf(Promise);
     const caller = await first;
-    expect(caller.identities).toEqual([`urn:globus:auth:identity:${USERS.creator}`, `urn:globus:auth:identity:${USERS.creatorLinked}`]);
+    expect(caller.identities).toEqual([
+      `urn:globus:auth:identity:${USERS.creator}`,
+      `urn:globus:auth:identity:${USERS.creatorLinked}`,
+    ]);
     expect(caller.scopes).toEqual([SCOPE]);
     expect(cache.keys).toEqual([await tokenHash(token)]);
     expect(cache.keys[0]).toMatch(/^[0-9a-f]{64}$/);
@@ -47,7 +50,9 @@ describe('jwtAuth', () => {
     const request = new Request('http://x/');
     await expect(auth.authenticate({ token, request })).rejects.toMatchObject({ code: 'UnauthorizedRequest' });
     expect(cache.values).toEqual([null]);
-    expect(() => auth.authenticate({ token, request })).toThrow(expect.objectContaining({ code: 'UnauthorizedRequest' }));
+    expect(() => auth.authenticate({ token, request })).toThrow(
+      expect.objectContaining({ code: 'UnauthorizedRequest' }),
+    );
     expect(cache.keys).toHaveLength(1);
   });
 });

@@ -6,8 +6,8 @@
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { caller, mint, urn, USERS, type Reply } from './helpers.ts';
-import { pool, spawnDurableProvider, stopProcess, uniqueName, type ProviderProcess } from './process-support.ts';
+import { caller, mint, type Reply, USERS, urn } from './helpers.ts';
+import { type ProviderProcess, pool, spawnDurableProvider, stopProcess, uniqueName } from './process-support.ts';
 
 const INSTANCES = ['A', 'B', 'C'] as const;
 const IN_FLIGHT = 100;
@@ -28,7 +28,9 @@ function plan(): Planned[] {
   for (let g = 0; g < GROUPS; g++) {
     const creator = (g % 2) as 0 | 1;
     const body = { request_id: `dup-${g}`, body: { input_string: `repeat ${g}` } };
-    const copies = INSTANCES.map((_n, instance): Planned => ({ kind: 'repeat', creator, instance: (instance + g) % 3, body }));
+    const copies = INSTANCES.map(
+      (_n, instance): Planned => ({ kind: 'repeat', creator, instance: (instance + g) % 3, body }),
+    );
     if (g < GROUPS / 2) units.push(copies);
     else units.push(...copies.map((c) => [c]));
   }
@@ -53,7 +55,12 @@ describe('three provider processes on one PostgreSQL database', () => {
   beforeAll(async () => {
     hosts = await Promise.all(
       INSTANCES.map((name) =>
-        spawnDurableProvider({ DATABASE_URL: inject('databaseUrl'), TABLE_PREFIX: tablePrefix, INSTANCE: name, PG_MAX: '10' }),
+        spawnDurableProvider({
+          DATABASE_URL: inject('databaseUrl'),
+          TABLE_PREFIX: tablePrefix,
+          INSTANCE: name,
+          PG_MAX: '10',
+        }),
       ),
     );
     sql = postgres(inject('databaseUrl'), { max: 2, onnotice: () => {} });
@@ -62,7 +69,9 @@ describe('three provider processes on one PostgreSQL database', () => {
 
   afterAll(async () => {
     await Promise.all(hosts.map(stopProcess));
-    await sql?.unsafe(`DROP TABLE IF EXISTS ${tablePrefix}actions, ${tablePrefix}principals, ${tablePrefix}schema_migrations`);
+    await sql?.unsafe(
+      `DROP TABLE IF EXISTS ${tablePrefix}actions, ${tablePrefix}principals, ${tablePrefix}schema_migrations`,
+    );
     await sql?.end();
   });
 
@@ -73,9 +82,14 @@ describe('three provider processes on one PostgreSQL database', () => {
     const calls = hosts.map((h) => caller(h.url));
 
     const replies: Reply[] = await pool(requests, IN_FLIGHT, (r) =>
-      (calls[r.instance] as (typeof calls)[number])('POST', '/run', { token: tokens[r.creator] as string, body: r.body }),
+      (calls[r.instance] as (typeof calls)[number])('POST', '/run', {
+        token: tokens[r.creator] as string,
+        body: r.body,
+      }),
     );
-    const unexpected = replies.map((reply, i) => ({ reply, i })).filter(({ reply }) => reply.status !== 200 && reply.status !== 202);
+    const unexpected = replies
+      .map((reply, i) => ({ reply, i }))
+      .filter(({ reply }) => reply.status !== 200 && reply.status !== 202);
     expect(unexpected.map(({ reply }) => `${reply.status} ${reply.text}`)).toEqual([]);
 
     // Singles: each created, by the instance it was sent to.
@@ -84,8 +98,16 @@ describe('three provider processes on one PostgreSQL database', () => {
       const reply = replies[i] as Reply;
       if (r.kind !== 'single') return;
       expect(reply.status).toBe(202);
-      expect(reply.json).toMatchObject({ status: 'SUCCEEDED', creator_id: urn(CREATORS[r.creator]), details: { you_said: r.body.body.input_string, via: INSTANCES[r.instance] } });
-      createdVia.set(reply.json.action_id, { instance: r.instance, creator: r.creator, said: r.body.body.input_string });
+      expect(reply.json).toMatchObject({
+        status: 'SUCCEEDED',
+        creator_id: urn(CREATORS[r.creator]),
+        details: { you_said: r.body.body.input_string, via: INSTANCES[r.instance] },
+      });
+      createdVia.set(reply.json.action_id, {
+        instance: r.instance,
+        creator: r.creator,
+        said: r.body.body.input_string,
+      });
     });
     expect(createdVia.size).toBe(SINGLES);
 
@@ -104,11 +126,18 @@ describe('three provider processes on one PostgreSQL database', () => {
       const ids = new Set(copies.map((c) => c.reply.json.action_id));
       expect(ids.size, requestId).toBe(1);
       const first = copies.find((c) => c.reply.status === 202)!;
-      expect(first.reply.json).toMatchObject({ status: 'SUCCEEDED', details: { you_said: `repeat ${requestId.slice(4)}` } });
+      expect(first.reply.json).toMatchObject({
+        status: 'SUCCEEDED',
+        details: { you_said: `repeat ${requestId.slice(4)}` },
+      });
       for (const c of copies) expect(c.reply.json.creator_id).toBe(urn(CREATORS[c.creator]));
       // A duplicate is only ever told what was acknowledged: the first run's answer, never its placeholder.
       for (const c of copies) expect(c.reply.json, requestId).toEqual(first.reply.json);
-      createdVia.set(first.reply.json.action_id, { instance: first.instance, creator: first.creator, said: `repeat ${requestId.slice(4)}` });
+      createdVia.set(first.reply.json.action_id, {
+        instance: first.instance,
+        creator: first.creator,
+        said: `repeat ${requestId.slice(4)}`,
+      });
     }
     expect(createdVia.size).toBe(SINGLES + GROUPS);
 
@@ -124,38 +153,54 @@ describe('three provider processes on one PostgreSQL database', () => {
     const principals = await sql.unsafe(
       `SELECT role, count(*)::int AS n FROM ${tablePrefix}principals p WHERE EXISTS (SELECT 1 FROM ${tablePrefix}actions a WHERE a.action_id = p.action_id) GROUP BY role ORDER BY role`,
     );
-    expect(principals).toEqual([{ role: 'manage', n: SINGLES + GROUPS }, { role: 'monitor', n: SINGLES + GROUPS }]);
+    expect(principals).toEqual([
+      { role: 'manage', n: SINGLES + GROUPS },
+      { role: 'monitor', n: SINGLES + GROUPS },
+    ]);
     const orphans = await sql.unsafe(
       `SELECT count(*)::int AS n FROM ${tablePrefix}principals p WHERE NOT EXISTS (SELECT 1 FROM ${tablePrefix}actions a WHERE a.action_id = p.action_id)`,
     );
     expect(orphans[0]?.['n']).toBe(0);
 
     // Every action is readable through every instance.
-    const reads = [...createdVia.entries()].flatMap(([id, meta]) => [0, 1, 2].map((instance) => ({ id, meta, instance })));
+    const reads = [...createdVia.entries()].flatMap(([id, meta]) =>
+      [0, 1, 2].map((instance) => ({ id, meta, instance })),
+    );
     const statuses = await pool(reads, IN_FLIGHT, ({ id, meta, instance }) =>
       (calls[instance] as (typeof calls)[number])('GET', `/${id}/status`, { token: tokens[meta.creator] as string }),
     );
     statuses.forEach((reply, i) => {
       const { id, meta } = reads[i] as (typeof reads)[number];
       expect(reply.status, `${id} via ${INSTANCES[(reads[i] as (typeof reads)[number]).instance]}`).toBe(200);
-      expect(reply.json).toMatchObject({ action_id: id, status: 'SUCCEEDED', details: { you_said: meta.said, via: INSTANCES[meta.instance] } });
+      expect(reply.json).toMatchObject({
+        action_id: id,
+        status: 'SUCCEEDED',
+        details: { you_said: meta.said, via: INSTANCES[meta.instance] },
+      });
     });
 
     // Release through another instance than the one that created the action; then it is gone everywhere.
-    const byCreator = (instance: number) => [...createdVia.entries()].filter(([, m]) => m.instance === instance).slice(0, 15);
-    const releases = [0, 1, 2].flatMap((instance) => byCreator(instance).map(([id, meta]) => ({ id, meta, via: (instance + 1) % 3 })));
+    const byCreator = (instance: number) =>
+      [...createdVia.entries()].filter(([, m]) => m.instance === instance).slice(0, 15);
+    const releases = [0, 1, 2].flatMap((instance) =>
+      byCreator(instance).map(([id, meta]) => ({ id, meta, via: (instance + 1) % 3 })),
+    );
     expect(releases).toHaveLength(45);
     const released = await pool(releases, 20, ({ id, meta, via }) =>
       (calls[via] as (typeof calls)[number])('POST', `/${id}/release`, { token: tokens[meta.creator] as string }),
     );
     released.forEach((reply, i) => {
       expect(reply.status).toBe(200);
-      expect(reply.json).toMatchObject({ action_id: (releases[i] as (typeof releases)[number]).id, status: 'SUCCEEDED' });
+      expect(reply.json).toMatchObject({
+        action_id: (releases[i] as (typeof releases)[number]).id,
+        status: 'SUCCEEDED',
+      });
     });
     const after = await pool(
       releases.flatMap((r) => [0, 1, 2].map((instance) => ({ ...r, instance }))),
       IN_FLIGHT,
-      ({ id, meta, instance }) => (calls[instance] as (typeof calls)[number])('GET', `/${id}/status`, { token: tokens[meta.creator] as string }),
+      ({ id, meta, instance }) =>
+        (calls[instance] as (typeof calls)[number])('GET', `/${id}/status`, { token: tokens[meta.creator] as string }),
     );
     for (const reply of after) {
       expect(reply.status).toBe(404);
@@ -163,12 +208,19 @@ describe('three provider processes on one PostgreSQL database', () => {
     }
     const again = await Promise.all(
       releases.map(({ id, meta, via }) =>
-        (calls[(via + 1) % 3] as (typeof calls)[number])('POST', `/${id}/release`, { token: tokens[meta.creator] as string }),
+        (calls[(via + 1) % 3] as (typeof calls)[number])('POST', `/${id}/release`, {
+          token: tokens[meta.creator] as string,
+        }),
       ),
     );
     expect(again.map((r) => r.status)).toEqual(releases.map(() => 404));
-    const left = await sql.unsafe(`SELECT count(*)::int AS n FROM ${tablePrefix}actions WHERE action_id IN (${releases.map((_r, i) => `$${i + 1}`).join(', ')})`, releases.map((r) => r.id));
+    const left = await sql.unsafe(
+      `SELECT count(*)::int AS n FROM ${tablePrefix}actions WHERE action_id IN (${releases.map((_r, i) => `$${i + 1}`).join(', ')})`,
+      releases.map((r) => r.id),
+    );
     expect(left[0]?.['n']).toBe(0);
-    expect((await sql.unsafe(`SELECT count(*)::int AS n FROM ${tablePrefix}actions`))[0]?.['n']).toBe(SINGLES + GROUPS - releases.length);
+    expect((await sql.unsafe(`SELECT count(*)::int AS n FROM ${tablePrefix}actions`))[0]?.['n']).toBe(
+      SINGLES + GROUPS - releases.length,
+    );
   }, 60_000);
 });

@@ -5,7 +5,7 @@
 import { expect, onTestFinished } from 'vitest';
 import type { ActionProvider, ActionStore, Authenticator } from '../src/index.ts';
 import { createCaller, memoryStore } from '../src/index.ts';
-import { rid, SCOPE, type Call, type Reply, type TRANSPORTS } from './helpers.ts';
+import { type Call, type Reply, rid, SCOPE, type TRANSPORTS } from './helpers.ts';
 
 export type Transport = (typeof TRANSPORTS)[number];
 
@@ -17,7 +17,12 @@ export async function connect(transport: Transport, provider: ActionProvider): P
 }
 
 /** POST /run as `token`, expecting 202; returns the ActionStatus. */
-export async function start(call: Call, token: string, envelope: Record<string, unknown> = {}, body: Record<string, unknown> = {}): Promise<any> {
+export async function start(
+  call: Call,
+  token: string,
+  envelope: Record<string, unknown> = {},
+  body: Record<string, unknown> = {},
+): Promise<any> {
   const reply = await call('POST', '/run', { token, body: { request_id: rid(), body, ...envelope } });
   expect(reply.status, reply.text).toBe(202);
   return reply.json;

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { ActionContext, ActionUpdate, LogContext, LogPage, RunContext } from '../src/index.ts';
-import { rid, testAuth, testProvider, tokens, TRANSPORTS, urn, USERS } from './helpers.ts';
-import { connect, expectError, field, FORMS, start } from './operations-fixtures.ts';
+import { rid, TRANSPORTS, testAuth, testProvider, tokens, USERS, urn } from './helpers.ts';
+import { connect, expectError, FORMS, field, start } from './operations-fixtures.ts';
 import { STATUS_KEYS as STANDARD_STATUS_KEYS } from './run-support.ts';
 
 const T = await tokens();
@@ -56,7 +56,13 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
 
     it('stores the status callback result; later reads see it', async () => {
       let polls = 0;
-      const status = vi.fn(async (_: ActionContext): Promise<ActionUpdate> => ({ status: 'ACTIVE', details: { polls: ++polls }, state: { secret: SECRET, polls } }));
+      const status = vi.fn(
+        async (_: ActionContext): Promise<ActionUpdate> => ({
+          status: 'ACTIVE',
+          details: { polls: ++polls },
+          state: { secret: SECRET, polls },
+        }),
+      );
       const provider = testProvider({ run, status });
       const call = await connect(transport, provider);
       const action = await start(call, T.creator);
@@ -139,7 +145,8 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
       const call = await connect(transport, testProvider({ run, status: () => next.shift() as ActionUpdate }));
       const action = await start(call, T.creator);
       const seen: string[] = [];
-      for (let i = 0; i < 6; i++) seen.push((await call('GET', `/actions/${action.action_id}`, { token: T.creator })).json.display_status);
+      for (let i = 0; i < 6; i++)
+        seen.push((await call('GET', `/actions/${action.action_id}`, { token: T.creator })).json.display_status);
       expect(seen).toEqual(['Queued', 'Queued', 'INACTIVE', 'Waiting for consent', 'ACTIVE', 'FAILED']);
     });
   });
@@ -155,7 +162,10 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
       expect(reply.json.details).toEqual({ code: expect.any(String), description: expect.any(String) });
       expect(reply.json.completion_time).not.toBeNull();
       expectNoState(reply.text);
-      expect(await provider.actions.get(action.action_id)).toMatchObject({ status: 'FAILED', state: { secret: SECRET } });
+      expect(await provider.actions.get(action.action_id)).toMatchObject({
+        status: 'FAILED',
+        state: { secret: SECRET },
+      });
     });
 
     it('without a callback, marks an INACTIVE action FAILED', async () => {
@@ -180,12 +190,19 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
     });
 
     it('stores the cancel callback result', async () => {
-      const cancel = vi.fn((): ActionUpdate => ({ status: 'INACTIVE', display_status: 'Canceling', details: { canceling: true } }));
+      const cancel = vi.fn(
+        (): ActionUpdate => ({ status: 'INACTIVE', display_status: 'Canceling', details: { canceling: true } }),
+      );
       const provider = testProvider({ run, cancel });
       const call = await connect(transport, provider);
       const action = await start(call, T.creator);
       const reply = await call(form.method, form.path(action.action_id), { token: T.creator });
-      expect(reply.json).toMatchObject({ status: 'INACTIVE', display_status: 'Canceling', details: { canceling: true }, completion_time: null });
+      expect(reply.json).toMatchObject({
+        status: 'INACTIVE',
+        display_status: 'Canceling',
+        details: { canceling: true },
+        completion_time: null,
+      });
       expect((await provider.actions.get(action.action_id))?.display_status).toBe('Canceling');
       expect(cancel).toHaveBeenCalledTimes(1);
     });
@@ -211,10 +228,18 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
 
     it('of a completed action: 200 with the final status, then 404 everywhere, request_id free', async () => {
       const release = vi.fn();
-      const provider = testProvider({ run, release, resume: () => ({ status: 'ACTIVE' }), log: () => ({ entries: [] }) });
+      const provider = testProvider({
+        run,
+        release,
+        resume: () => ({ status: 'ACTIVE' }),
+        log: () => ({ entries: [] }),
+      });
       const call = await connect(transport, provider);
       const requestId = rid();
-      const first = await call('POST', '/run', { token: T.creator, body: { request_id: requestId, body: { status: 'SUCCEEDED' } } });
+      const first = await call('POST', '/run', {
+        token: T.creator,
+        body: { request_id: requestId, body: { status: 'SUCCEEDED' } },
+      });
       expect(first.status).toBe(202);
       const id = first.json.action_id as string;
       const reply = await call(form.method, form.path(id), { token: T.creator });
@@ -223,12 +248,16 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
       expectNoState(reply.text);
       expect(release).toHaveBeenCalledTimes(1);
       for (const forms of Object.values(FORMS)) {
-        for (const f of forms) expectError(await call(f.method, f.path(id), { token: T.creator }), 404, 'ActionNotFound');
+        for (const f of forms)
+          expectError(await call(f.method, f.path(id), { token: T.creator }), 404, 'ActionNotFound');
       }
       expect(await provider.actions.get(id)).toBeUndefined();
       expect(await provider.store.get(id)).toBeUndefined();
       expect((await call('GET', '/actions?status=succeeded', { token: T.creator })).json).toEqual([]);
-      const again = await call('POST', '/run', { token: T.creator, body: { request_id: requestId, body: { status: 'SUCCEEDED' } } });
+      const again = await call('POST', '/run', {
+        token: T.creator,
+        body: { request_id: requestId, body: { status: 'SUCCEEDED' } },
+      });
       expect(again.status).toBe(202);
       expect(again.json.action_id).not.toBe(id);
       expect(release).toHaveBeenCalledTimes(1);
@@ -247,7 +276,11 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
       const call = await connect(transport, provider);
       const action = await start(call, T.creator, {}, { status: 'FAILED' });
       expect((await call(form.method, form.path(action.action_id), { token: T.creator })).status).toBe(200);
-      expect(seen?.action).toMatchObject({ ...action, state: { secret: SECRET }, request: { body: { status: 'FAILED' } } });
+      expect(seen?.action).toMatchObject({
+        ...action,
+        state: { secret: SECRET },
+        request: { body: { status: 'FAILED' } },
+      });
       expect(seen?.caller.identity).toBe(urn(USERS.creator));
       expect(seen?.signal).toBeInstanceOf(AbortSignal);
       expect(storedDuringCallback).toBeDefined();
@@ -262,7 +295,11 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
       });
       const call = await connect(transport, provider);
       const action = await start(call, T.creator, {}, { status: 'SUCCEEDED' });
-      expectError(await call(form.method, form.path(action.action_id), { token: T.creator }), 500, 'ActionProviderError');
+      expectError(
+        await call(form.method, form.path(action.action_id), { token: T.creator }),
+        500,
+        'ActionProviderError',
+      );
       expect((await call('GET', `/actions/${action.action_id}`, { token: T.creator })).status).toBe(200);
     });
   });
@@ -276,7 +313,9 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
     });
 
     it('stores the resume callback result', async () => {
-      const resume = vi.fn((): ActionUpdate => ({ status: 'ACTIVE', display_status: 'Resumed', state: { secret: SECRET, resumed: true } }));
+      const resume = vi.fn(
+        (): ActionUpdate => ({ status: 'ACTIVE', display_status: 'Resumed', state: { secret: SECRET, resumed: true } }),
+      );
       const provider = testProvider({ run, resume });
       const call = await connect(transport, provider);
       const action = await start(call, T.creator, {}, { status: 'INACTIVE' });
@@ -284,7 +323,10 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
       expect(reply.status).toBe(200);
       expect(reply.json).toMatchObject({ status: 'ACTIVE', display_status: 'Resumed', details: { step: 'run' } });
       expectNoState(reply.text);
-      expect(await provider.actions.get(action.action_id)).toMatchObject({ status: 'ACTIVE', state: { secret: SECRET, resumed: true } });
+      expect(await provider.actions.get(action.action_id)).toMatchObject({
+        status: 'ACTIVE',
+        state: { secret: SECRET, resumed: true },
+      });
       expect(resume).toHaveBeenCalledTimes(1);
     });
 
@@ -300,7 +342,13 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
 
   describe.each(FORMS.log)('log $name', (form) => {
     function logProvider() {
-      const log = vi.fn(({ limit, marker }: LogContext): LogPage => ({ entries: [{ n: 1, limit, marker }], has_next_page: true, marker: 'next-page' }));
+      const log = vi.fn(
+        ({ limit, marker }: LogContext): LogPage => ({
+          entries: [{ n: 1, limit, marker }],
+          has_next_page: true,
+          marker: 'next-page',
+        }),
+      );
       return { log, provider: testProvider({ run, log }) };
     }
 
@@ -310,7 +358,12 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
       const action = await start(call, T.creator);
       const reply = await call(form.method, form.path(action.action_id), { token: T.creator });
       expect(reply.status).toBe(200);
-      expect(reply.json).toEqual({ entries: [{ n: 1, limit: 10, marker: null }], has_next_page: true, limit: 10, marker: 'next-page' });
+      expect(reply.json).toEqual({
+        entries: [{ n: 1, limit: 10, marker: null }],
+        has_next_page: true,
+        limit: 10,
+        marker: 'next-page',
+      });
       expect(log).toHaveBeenCalledTimes(1);
       expect(log.mock.calls[0]?.[0]).toMatchObject({ limit: 10, marker: null });
     });
@@ -356,7 +409,11 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
     it('a log callback that returns a malformed page → 500', async () => {
       const call = await connect(transport, testProvider({ run, log: () => ({ entries: 'nope' }) as never }));
       const action = await start(call, T.creator);
-      expectError(await call(form.method, form.path(action.action_id), { token: T.creator }), 500, 'ActionProviderError');
+      expectError(
+        await call(form.method, form.path(action.action_id), { token: T.creator }),
+        500,
+        'ActionProviderError',
+      );
     });
   });
 
@@ -392,7 +449,12 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
       expect(Object.keys(contexts).sort()).toEqual(['cancel', 'log', 'resume', 'status']);
       for (const context of Object.values(contexts)) {
         expect(context.action.action_id).toBe(id);
-        expect(context.action.request).toMatchObject({ body: { x: 1 }, label: 'ctx', manage_by: [urn(USERS.manager)], request_id: expect.any(String) });
+        expect(context.action.request).toMatchObject({
+          body: { x: 1 },
+          label: 'ctx',
+          manage_by: [urn(USERS.manager)],
+          request_id: expect.any(String),
+        });
         expect(context.signal).toBeInstanceOf(AbortSignal);
         expect(typeof context.waitUntil).toBe('function');
       }
@@ -450,7 +512,8 @@ describe.each(TRANSPORTS)('operations ($name)', (transport) => {
       expect(await provider.actions.get(id)).toBeDefined();
       now += 1;
       for (const forms of Object.values(FORMS)) {
-        for (const f of forms) expectError(await call(f.method, f.path(id), { token: T.creator }), 404, 'ActionNotFound');
+        for (const f of forms)
+          expectError(await call(f.method, f.path(id), { token: T.creator }), 404, 'ActionNotFound');
       }
       expect((await call('GET', '/actions?status=succeeded', { token: T.creator })).json).toEqual([]);
       expect(await provider.actions.get(id)).toBeUndefined();

@@ -1,7 +1,14 @@
 /** @module test/options: bad options fail at creation with a TypeError naming the field. */
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { createActionProvider, jwtAuth, memoryStore, silentLogger, type Logger, type ProviderOptions } from '../src/index.ts';
+import {
+  createActionProvider,
+  jwtAuth,
+  type Logger,
+  memoryStore,
+  type ProviderOptions,
+  silentLogger,
+} from '../src/index.ts';
 import { publicKey, SCOPE } from './helpers.ts';
 
 const base = (): ProviderOptions => ({
@@ -11,8 +18,10 @@ const base = (): ProviderOptions => ({
   run: () => ({ status: 'ACTIVE' }),
 });
 
-const create = (patch: Record<string, unknown>) => () => createActionProvider({ ...base(), ...patch } as ProviderOptions);
-const withDescription = (patch: Record<string, unknown>) => create({ description: { ...base().description, ...patch } });
+const create = (patch: Record<string, unknown>) => () =>
+  createActionProvider({ ...base(), ...patch } as ProviderOptions);
+const withDescription = (patch: Record<string, unknown>) =>
+  create({ description: { ...base().description, ...patch } });
 
 describe('createActionProvider options', () => {
   it.each([
@@ -22,7 +31,10 @@ describe('createActionProvider options', () => {
     ['description.admin_contact', withDescription({ admin_contact: 42 })],
     ['description.synchronous', withDescription({ synchronous: 'yes' })],
     ['description.visible_to.0', withDescription({ visible_to: ['everyone'] })],
-    ['description.runnable_by.1', withDescription({ runnable_by: ['all_authenticated_users', 'urn:globus:auth:identity:nope'] })],
+    [
+      'description.runnable_by.1',
+      withDescription({ runnable_by: ['all_authenticated_users', 'urn:globus:auth:identity:nope'] }),
+    ],
     ['description.maximum_deadline', withDescription({ maximum_deadline: '30 days' })],
     ['description.additional_scopes.0', withDescription({ additional_scopes: [''] })],
     ['description', create({ description: undefined })],
@@ -46,8 +58,13 @@ describe('createActionProvider options', () => {
   });
 
   it('accepts a valibot schema, a JSON Schema object and a JSON Schema string', () => {
-    const schemas = [v.object({ a: v.string() }), { type: 'object', properties: { a: { type: 'string' } } }, '{"type":"object"}'];
-    for (const input of schemas) expect(createActionProvider({ ...base(), input }).description.input_schema).toMatchObject({ type: 'object' });
+    const schemas = [
+      v.object({ a: v.string() }),
+      { type: 'object', properties: { a: { type: 'string' } } },
+      '{"type":"object"}',
+    ];
+    for (const input of schemas)
+      expect(createActionProvider({ ...base(), input }).description.input_schema).toMatchObject({ type: 'object' });
   });
 
   it('warns once, at creation, that the default memory store loses actions on restart', () => {

@@ -2,10 +2,11 @@
  * @module test/process-support: what the multi-instance, crash and expiry tests share:
  * provider processes, bounded concurrency and throwaway PostgreSQL databases.
  */
+
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import postgres from 'postgres';
-import { spawnHost, type Host } from './conformance/hosts.ts';
-import type { ChildProcess } from 'node:child_process';
+import { type Host, spawnHost } from './conformance/hosts.ts';
 
 export type ProviderProcess = Host & { child: ChildProcess };
 
@@ -33,7 +34,11 @@ export function spawnNodeExample(env: Record<string, string>): Promise<ProviderP
 }
 
 /** Run `task` on every item with at most `limit` in flight; results in item order. */
-export async function pool<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

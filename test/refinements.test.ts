@@ -3,9 +3,9 @@
  * a missing consent says so; dependent tokens about to expire are not cached.
  */
 import { describe, expect, it } from 'vitest';
-import { GROUPS_SCOPE, type DependentToken, type TtlCache } from '../src/index.ts';
-import { caller, mint, rid, testProvider, USERS } from './helpers.ts';
+import { type DependentToken, GROUPS_SCOPE, type TtlCache } from '../src/index.ts';
 import { expectError, GROUPS, harness, TRANSFER_SCOPE } from './globus-fixtures.ts';
+import { caller, mint, rid, testProvider, USERS } from './helpers.ts';
 
 const groupUrn = (id: string) => `urn:globus:groups:id:${id}`;
 
@@ -37,7 +37,10 @@ describe('globusAuth refinements', () => {
       fake: { users: [{ id: USERS.member, groups: [GROUPS.lab] }] },
       description: { runnable_by: [groupUrn(GROUPS.lab)] },
     });
-    const token = h.token(USERS.member, { dependentScopes: [GROUPS_SCOPE, TRANSFER_SCOPE], unconsented: [TRANSFER_SCOPE] });
+    const token = h.token(USERS.member, {
+      dependentScopes: [GROUPS_SCOPE, TRANSFER_SCOPE],
+      unconsented: [TRANSFER_SCOPE],
+    });
     const reply = await h.client(token).run({ body: {} });
     expectError(reply, 503, 'ServiceUnavailable');
     expect(reply.body.description).toContain(TRANSFER_SCOPE);

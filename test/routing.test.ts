@@ -1,6 +1,6 @@
 /** @module test/routing: JSON 405 and 404 answers, and CORS preflights without a token. */
 import { describe, expect, it } from 'vitest';
-import { testProvider, tokens, TRANSPORTS } from './helpers.ts';
+import { TRANSPORTS, testProvider, tokens } from './helpers.ts';
 import { connect, expectError, start } from './operations-fixtures.ts';
 
 const T = await tokens();
@@ -36,7 +36,11 @@ describe.each(TRANSPORTS)('routing ($name)', (transport) => {
   it('a wrong method on an existing action leaves it alone', async () => {
     const call = await connect(transport, testProvider());
     const action = await start(call, T.creator);
-    expectError(await call('PUT', `/actions/${action.action_id}`, { token: T.creator, body: { status: 'SUCCEEDED' } }), 405, 'MethodNotAllowed');
+    expectError(
+      await call('PUT', `/actions/${action.action_id}`, { token: T.creator, body: { status: 'SUCCEEDED' } }),
+      405,
+      'MethodNotAllowed',
+    );
     const after = await call('GET', `/actions/${action.action_id}`, { token: T.creator });
     expect(after.json).toEqual(action);
   });
@@ -73,7 +77,11 @@ describe.each(TRANSPORTS)('routing ($name)', (transport) => {
   ])('OPTIONS %s → 204 preflight without a token', async (path, method) => {
     const call = await connect(transport, testProvider());
     const reply = await call('OPTIONS', path, {
-      headers: { origin: 'https://app.globus.org', 'access-control-request-method': method, 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: 'https://app.globus.org',
+        'access-control-request-method': method,
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(reply.status, reply.text).toBe(204);
     expect(reply.text).toBe('');

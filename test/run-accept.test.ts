@@ -1,8 +1,8 @@
 /** Run (`POST /run`, `POST /actions`): accepted requests, the ActionStatus answer, the run callback's context, runnable_by. */
 import * as v from 'valibot';
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { createActionProvider, silentLogger, type ActionProvider, type Caller, type RunContext } from '../src/index.ts';
-import { GROUP, groupUrn, rid, testAuth, testProvider, tokens, TRANSPORTS, urn, USERS } from './helpers.ts';
+import { type ActionProvider, type Caller, createActionProvider, type RunContext, silentLogger } from '../src/index.ts';
+import { GROUP, groupUrn, rid, TRANSPORTS, testAuth, testProvider, tokens, USERS, urn } from './helpers.ts';
 import { description, expectAction, expectError, gate, ISO_UTC, opener, ROUTES, within } from './run-support.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
@@ -41,7 +41,10 @@ describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
     it('writes times from the injected clock as ISO 8601 with +00:00, and a completed action gets a completion_time', async () => {
       const now = Date.parse('2024-01-02T03:04:05.678Z');
       const { call } = await open(
-        testProvider({ clock: () => now, run: () => ({ status: 'SUCCEEDED', details: { done: true }, display_status: 'Done' }) }),
+        testProvider({
+          clock: () => now,
+          run: () => ({ status: 'SUCCEEDED', details: { done: true }, display_status: 'Done' }),
+        }),
       );
       const reply = await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {} } });
       expectAction(reply, 202);
@@ -61,10 +64,22 @@ describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
       const manageBy = [urn(USERS.manager)];
       const reply = await call('POST', route, {
         token: t.creator,
-        body: { request_id: rid(), body: {}, label: 'My action', monitor_by: monitorBy, manage_by: manageBy, release_after: 'P7D' },
+        body: {
+          request_id: rid(),
+          body: {},
+          label: 'My action',
+          monitor_by: monitorBy,
+          manage_by: manageBy,
+          release_after: 'P7D',
+        },
       });
       expectAction(reply, 202);
-      expect(reply.json).toMatchObject({ label: 'My action', monitor_by: monitorBy, manage_by: manageBy, release_after: 'P7D' });
+      expect(reply.json).toMatchObject({
+        label: 'My action',
+        monitor_by: monitorBy,
+        manage_by: manageBy,
+        release_after: 'P7D',
+      });
     });
 
     it('accepts allowed_clients from the spec pattern', async () => {
@@ -97,7 +112,12 @@ describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
       const requestId = rid();
       const reply = await call('POST', route, {
         token: t.creator,
-        body: { request_id: requestId, body: { count: '42', dropped: 'unknown key' }, label: 'typed', tags: ['ignored'] },
+        body: {
+          request_id: requestId,
+          body: { count: '42', dropped: 'unknown key' },
+          label: 'typed',
+          tags: ['ignored'],
+        },
       });
       expectAction(reply, 202);
       expect(seen).toBeDefined();
@@ -148,7 +168,10 @@ describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
         signal: client.signal,
       });
       // Over HTTP the client's fetch fails; in process the handler may still hand back its answer.
-      const settled = pending.then((response) => response.body?.cancel(), () => undefined);
+      const settled = pending.then(
+        (response) => response.body?.cancel(),
+        () => undefined,
+      );
       await within(started.promise, 5000, 'run was not called');
       client.abort();
       await within(aborted.promise, 5000, "run's signal was not aborted");
@@ -190,14 +213,20 @@ describe.each(TRANSPORTS)('run, runnable_by ($name)', (transport) => {
     });
 
     it('lets a member of a group in runnable_by run, and nobody else', async () => {
-      const { call } = await open(
-        testProvider({ description: description({ runnable_by: [groupUrn(GROUP)] }) }),
-      );
+      const { call } = await open(testProvider({ description: description({ runnable_by: [groupUrn(GROUP)] }) }));
       const reply = await call('POST', route, { token: t.member, body: { request_id: rid(), body: {} } });
       expectAction(reply, 202);
       expect(reply.json.creator_id).toBe(urn(USERS.member));
-      expectError(await call('POST', route, { token: t.stranger, body: { request_id: rid(), body: {} } }), 403, 'ForbiddenRequest');
-      expectError(await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {} } }), 403, 'ForbiddenRequest');
+      expectError(
+        await call('POST', route, { token: t.stranger, body: { request_id: rid(), body: {} } }),
+        403,
+        'ForbiddenRequest',
+      );
+      expectError(
+        await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {} } }),
+        403,
+        'ForbiddenRequest',
+      );
     });
   });
 });

@@ -65,7 +65,12 @@ describe('idempotent run across instances sharing a store', () => {
     const store = memoryStore();
     let now = Date.UTC(2026, 5, 1);
     const clock = () => now;
-    const provider = testProvider({ store, clock, runTimeout: 1_000, run: () => ({ status: 'SUCCEEDED', details: { rerun: true } }) });
+    const provider = testProvider({
+      store,
+      clock,
+      runTimeout: 1_000,
+      run: () => ({ status: 'SUCCEEDED', details: { rerun: true } }),
+    });
     const token = await mint(USERS.creator);
     const requestId = rid();
     // What a crashed instance leaves behind: the placeholder (version 1) of a run never answered.
@@ -73,7 +78,16 @@ describe('idempotent run across instances sharing a store', () => {
       action_id: 'abandoned',
       creator_id: `urn:globus:auth:identity:${USERS.creator}`,
       request_id: requestId,
-      request: { request_id: requestId, body: {}, label: null, monitor_by: null, manage_by: null, allowed_clients: null, deadline: null, release_after: null },
+      request: {
+        request_id: requestId,
+        body: {},
+        label: null,
+        monitor_by: null,
+        manage_by: null,
+        allowed_clients: null,
+        deadline: null,
+        release_after: null,
+      },
       start_time: new Date(now).toISOString().replace('Z', '+00:00'),
     });
     await store.create(abandoned);

@@ -1,6 +1,6 @@
 /** Run (`POST /run`, `POST /actions`): reading the body and validating the ActionRequest envelope. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GROUP, groupUrn, rid, testProvider, tokens, TRANSPORTS, urn, USERS } from './helpers.ts';
+import { GROUP, groupUrn, rid, TRANSPORTS, testProvider, tokens, USERS, urn } from './helpers.ts';
 import { description, expectAction, expectError, fieldLines, opener, ROUTES } from './run-support.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
@@ -25,7 +25,10 @@ describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
           },
         }),
       );
-      const reply = await call('POST', route, { token: t.creator, body: { request_id: rid(), body: { k: 'v' }, tags: ['a', 'b'] } });
+      const reply = await call('POST', route, {
+        token: t.creator,
+        body: { request_id: rid(), body: { k: 'v' }, tags: ['a', 'b'] },
+      });
       expectAction(reply, 202);
       expect(seen).not.toHaveProperty('tags');
     });
@@ -44,7 +47,10 @@ describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
       expectAction(await call('POST', route, { token: t.creator, body: { request_id: number, body: {} } }), 202);
       expect(requestId).toBe(String(number));
       // The same request with the id as a string is the same request.
-      expectAction(await call('POST', route, { token: t.creator, body: { request_id: String(number), body: {} } }), 200);
+      expectAction(
+        await call('POST', route, { token: t.creator, body: { request_id: String(number), body: {} } }),
+        200,
+      );
     });
 
     it.each([
@@ -58,7 +64,10 @@ describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
       // Bytes, so that fetch adds no Content-Type of its own.
       const response = await fetch(route, {
         method: 'POST',
-        headers: { authorization: `Bearer ${t.creator}`, ...(contentType === undefined ? {} : { 'content-type': contentType }) },
+        headers: {
+          authorization: `Bearer ${t.creator}`,
+          ...(contentType === undefined ? {} : { 'content-type': contentType }),
+        },
         body: new TextEncoder().encode(JSON.stringify({ request_id: rid(), body: { ct: contentType ?? null } })),
       });
       const text = await response.text();
@@ -73,7 +82,12 @@ describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
       ['a trailing comma', '{"request_id": "x", "body": {},}'],
     ])('answers %s with 400 BadActionRequest "Invalid JSON"', async (_name, raw) => {
       const { call } = await open(testProvider());
-      expectError(await call('POST', route, { token: t.creator, raw, headers: { 'content-type': 'application/json' } }), 400, 'BadActionRequest', 'Invalid JSON');
+      expectError(
+        await call('POST', route, { token: t.creator, raw, headers: { 'content-type': 'application/json' } }),
+        400,
+        'BadActionRequest',
+        'Invalid JSON',
+      );
     });
 
     it('answers a POST without any body with 400 BadActionRequest "Invalid JSON"', async () => {
@@ -81,10 +95,18 @@ describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
       expectError(await call('POST', route, { token: t.creator }), 400, 'BadActionRequest', 'Invalid JSON');
     });
 
-    it.each([['[]'], ['"x"'], ['null'], ['42'], ['true']])('answers JSON that is not an object (%s) with 422', async (raw) => {
-      const { call } = await open(testProvider());
-      expectError(await call('POST', route, { token: t.creator, raw }), 422, 'RequestValidationError', /^Field '\$' \(category: 'type'\): /);
-    });
+    it.each([['[]'], ['"x"'], ['null'], ['42'], ['true']])(
+      'answers JSON that is not an object (%s) with 422',
+      async (raw) => {
+        const { call } = await open(testProvider());
+        expectError(
+          await call('POST', route, { token: t.creator, raw }),
+          422,
+          'RequestValidationError',
+          /^Field '\$' \(category: 'type'\): /,
+        );
+      },
+    );
   });
 });
 
@@ -107,7 +129,10 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
       expectError(reply, 422, 'RequestValidationError');
       const got = fieldLines(reply);
       expect(got).toHaveLength(lines.length);
-      lines.forEach((line, i) => (typeof line === 'string' ? expect(got[i]).toBe(line) : expect(got[i]).toMatch(line)));
+      for (const [i, line] of lines.entries()) {
+        if (typeof line === 'string') expect(got[i]).toBe(line);
+        else expect(got[i]).toMatch(line);
+      }
       expect(calls).toBe(0);
       return reply;
     }
@@ -130,11 +155,20 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
       await rejects({ request_id: rid() }, ["Field '$.body' (category: 'required'): field required"]);
     });
 
-    it.each([['a string', 'x'], ['an array', [1]], ['null', null], ['a number', 3]])('rejects a body that is %s', async (_name, body) => {
+    it.each([
+      ['a string', 'x'],
+      ['an array', [1]],
+      ['null', null],
+      ['a number', 3],
+    ])('rejects a body that is %s', async (_name, body) => {
       await rejects({ request_id: rid(), body }, [/^Field '\$\.body' \(category: 'type'\): /]);
     });
 
-    it.each([['a boolean', true], ['an object', { id: 1 }], ['a list', ['r']]])('rejects a request_id that is %s', async (_name, requestId) => {
+    it.each([
+      ['a boolean', true],
+      ['an object', { id: 1 }],
+      ['a list', ['r']],
+    ])('rejects a request_id that is %s', async (_name, requestId) => {
       await rejects({ request_id: requestId, body: {} }, [/^Field '\$\.request_id' \(category: '\w+'\): /]);
     });
 
@@ -161,11 +195,15 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
     });
 
     it('rejects a label of 65 characters outside the BMP', async () => {
-      await rejects({ request_id: rid(), body: {}, label: '😀'.repeat(65) }, [/^Field '\$\.label' \(category: '\w+'\): /]);
+      await rejects({ request_id: rid(), body: {}, label: '😀'.repeat(65) }, [
+        /^Field '\$\.label' \(category: '\w+'\): /,
+      ]);
     });
 
     it.each(['monitor_by', 'manage_by'])('rejects %s given as a string, not a list', async (field) => {
-      await rejects({ request_id: rid(), body: {}, [field]: VALID_ID }, [new RegExp(`^Field '\\$\\.${field}' \\(category: 'type'\\): `)]);
+      await rejects({ request_id: rid(), body: {}, [field]: VALID_ID }, [
+        new RegExp(`^Field '\\$\\.${field}' \\(category: 'type'\\): `),
+      ]);
     });
 
     it.each(['monitor_by', 'manage_by'])('rejects a malformed principal URN in %s, naming its index', async (field) => {
@@ -177,10 +215,13 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
     });
 
     it('names every malformed principal of both lists', async () => {
-      await rejects({ request_id: rid(), body: {}, monitor_by: ['nobody'], manage_by: [VALID_ID, 'urn:globus:groups:id:x'] }, [
-        /^Field '\$\.monitor_by\[0\]' \(category: 'pattern'\): /,
-        /^Field '\$\.manage_by\[1\]' \(category: 'pattern'\): /,
-      ]);
+      await rejects(
+        { request_id: rid(), body: {}, monitor_by: ['nobody'], manage_by: [VALID_ID, 'urn:globus:groups:id:x'] },
+        [
+          /^Field '\$\.monitor_by\[0\]' \(category: 'pattern'\): /,
+          /^Field '\$\.manage_by\[1\]' \(category: 'pattern'\): /,
+        ],
+      );
     });
 
     it('accepts identity and group URNs in monitor_by and manage_by', async () => {
@@ -201,14 +242,19 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
     });
 
     it('rejects allowed_clients given as a string', async () => {
-      await rejects({ request_id: rid(), body: {}, allowed_clients: 'public' }, [/^Field '\$\.allowed_clients' \(category: 'type'\): /]);
+      await rejects({ request_id: rid(), body: {}, allowed_clients: 'public' }, [
+        /^Field '\$\.allowed_clients' \(category: 'type'\): /,
+      ]);
     });
 
     it.each(['P1M', 'P1Y', 'P2W', 'PT1H30M', 'P1DT2H', 'P0D', 'PT0.5S', 'P1Y2M3W4DT5H6M7S'])(
       'accepts release_after %s and echoes it',
       async (duration) => {
         const { call } = await open(testProvider());
-        const reply = await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, release_after: duration } });
+        const reply = await call('POST', route, {
+          token: t.creator,
+          body: { request_id: rid(), body: {}, release_after: duration },
+        });
         expectAction(reply, 202);
         expect(reply.json.release_after).toBe(duration);
       },
@@ -227,25 +273,40 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
           },
         }),
       );
-      const reply = await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, release_after: seconds } });
+      const reply = await call('POST', route, {
+        token: t.creator,
+        body: { request_id: rid(), body: {}, release_after: seconds },
+      });
       expectAction(reply, 202);
       expect(reply.json.release_after).toBe(duration);
       expect(given).toBe(duration);
     });
 
-    it.each([['garbage', 'thirty days'], ['P alone', 'P'], ['PT alone', 'PT'], ['a negative number', -5], ['a fraction of seconds', 1.5], ['a list', ['P1D']]])(
-      'rejects release_after that is %s',
-      async (_name, releaseAfter) => {
-        await rejects({ request_id: rid(), body: {}, release_after: releaseAfter }, [/^Field '\$\.release_after' \(category: '\w+'\): /]);
-      },
-    );
+    it.each([
+      ['garbage', 'thirty days'],
+      ['P alone', 'P'],
+      ['PT alone', 'PT'],
+      ['a negative number', -5],
+      ['a fraction of seconds', 1.5],
+      ['a list', ['P1D']],
+    ])('rejects release_after that is %s', async (_name, releaseAfter) => {
+      await rejects({ request_id: rid(), body: {}, release_after: releaseAfter }, [
+        /^Field '\$\.release_after' \(category: '\w+'\): /,
+      ]);
+    });
 
     it('accepts a deadline within maximum_deadline, in any offset', async () => {
       const { call } = await open(testProvider());
       const inADay = new Date(Date.now() + DAY).toISOString();
-      expectAction(await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline: inADay } }), 202);
+      expectAction(
+        await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline: inADay } }),
+        202,
+      );
       const withOffset = new Date(Date.now() + 29 * DAY).toISOString().replace('Z', '+00:00');
-      expectAction(await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline: withOffset } }), 202);
+      expectAction(
+        await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline: withOffset } }),
+        202,
+      );
     });
 
     it('passes the deadline to run as given', async () => {
@@ -259,7 +320,10 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
         }),
       );
       const deadline = new Date(Date.now() + DAY).toISOString();
-      expectAction(await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline } }), 202);
+      expectAction(
+        await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline } }),
+        202,
+      );
       expect(given).toBe(deadline);
     });
 
@@ -278,17 +342,24 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
     it('enforces a custom maximum_deadline', async () => {
       const { call } = await open(testProvider({ description: description({ maximum_deadline: 'PT1H' }) }));
       const soon = new Date(Date.now() + 30 * 60_000).toISOString();
-      expectAction(await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline: soon } }), 202);
+      expectAction(
+        await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline: soon } }),
+        202,
+      );
       const later = new Date(Date.now() + 2 * 3_600_000).toISOString();
-      const reply = await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline: later } });
+      const reply = await call('POST', route, {
+        token: t.creator,
+        body: { request_id: rid(), body: {}, deadline: later },
+      });
       expectError(reply, 422, 'RequestValidationError', /^Field '\$\.deadline' \(category: 'value'\): .*PT1H/);
     });
 
-    it.each([['garbage', 'tomorrow'], ['without an offset', '2999-01-01T00:00:00'], ['a number', 1_900_000_000]])(
-      'rejects a deadline that is %s',
-      async (_name, deadline) => {
-        await rejects({ request_id: rid(), body: {}, deadline }, [/^Field '\$\.deadline' \(category: '\w+'\): /]);
-      },
-    );
+    it.each([
+      ['garbage', 'tomorrow'],
+      ['without an offset', '2999-01-01T00:00:00'],
+      ['a number', 1_900_000_000],
+    ])('rejects a deadline that is %s', async (_name, deadline) => {
+      await rejects({ request_id: rid(), body: {}, deadline }, [/^Field '\$\.deadline' \(category: '\w+'\): /]);
+    });
   });
 });

@@ -2,8 +2,8 @@
 import { request as httpRequest } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ActionError, type ActionUpdate } from '../src/index.ts';
-import { rid, testProvider, tokens, toReply, TRANSPORTS, type Reply } from './helpers.ts';
-import { captureLogger, type Connection, expectAction, expectError, opener, ROUTES } from './run-support.ts';
+import { type Reply, rid, TRANSPORTS, testProvider, tokens, toReply } from './helpers.ts';
+import { type Connection, captureLogger, expectAction, expectError, opener, ROUTES } from './run-support.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
 beforeAll(async () => {
@@ -19,7 +19,6 @@ function bodyOfSize(size: number): string {
   const tail = '"}}';
   return head + 'x'.repeat(size - head.length - tail.length) + tail;
 }
-
 
 /** POST `text` with a Content-Length header (fetch adds it over HTTP; in process it is set by hand). */
 async function postSized(connection: Connection, route: string, text: string): Promise<Reply> {
@@ -85,9 +84,14 @@ function streamOverHttp(url: string, route: string, total: number, declareLength
       res.on('end', () => {
         const text = Buffer.concat(parts).toString('utf8');
         const headers = new Headers();
-        for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') headers.set(name, value);
+        for (const [name, value] of Object.entries(res.headers))
+          if (typeof value === 'string') headers.set(name, value);
         req.destroy();
-        resolve({ reply: { status: res.statusCode ?? 0, headers, text, json: JSON.parse(text) }, written, ms: Date.now() - started });
+        resolve({
+          reply: { status: res.statusCode ?? 0, headers, text, json: JSON.parse(text) },
+          written,
+          ms: Date.now() - started,
+        });
       });
     });
     req.on('error', (error) => {
@@ -95,7 +99,10 @@ function streamOverHttp(url: string, route: string, total: number, declareLength
     });
     void (async () => {
       while (!responded && !req.destroyed && written < total) {
-        const part = written === 0 ? Buffer.from('{"request_id":"x","body":{},"pad":"') : chunk.subarray(0, Math.min(chunk.length, total - written));
+        const part =
+          written === 0
+            ? Buffer.from('{"request_id":"x","body":{},"pad":"')
+            : chunk.subarray(0, Math.min(chunk.length, total - written));
         written += part.length;
         if (!req.write(part) && !responded) {
           await new Promise<void>((resolve) => {
@@ -231,21 +238,24 @@ describe.each(TRANSPORTS)('run, failing run callbacks ($name)', (transport) => {
       ['details as a string', { status: 'SUCCEEDED', details: 'a string' }],
       ['no status', { details: {} }],
       ['nothing', undefined],
-    ])('answers run returning %s with the generic 500, logs the cause, and frees the request_id', async (_name, malformed) => {
-      const { call, logger, calls } = await scripted([malformed, { status: 'ACTIVE', details: { second: true } }]);
-      const request = { request_id: rid(), body: {} };
-      const failed = await call('POST', route, { token: t.creator, body: request });
-      expectError(failed, 500, 'ActionProviderError', 'Internal Server Error');
-      expect(failed.json).toEqual(INTERNAL);
-      const logged = logger.lines.filter((line) => line.level === 'error');
-      expect(logged).toHaveLength(1);
-      expect(logger.text()).toContain('run callback returned an invalid status');
-      expect(failed.text).not.toContain('run callback');
-      const retry = await call('POST', route, { token: t.creator, body: request });
-      expectAction(retry, 202);
-      expect(retry.json.details).toEqual({ second: true });
-      expect(calls()).toBe(2);
-    });
+    ])(
+      'answers run returning %s with the generic 500, logs the cause, and frees the request_id',
+      async (_name, malformed) => {
+        const { call, logger, calls } = await scripted([malformed, { status: 'ACTIVE', details: { second: true } }]);
+        const request = { request_id: rid(), body: {} };
+        const failed = await call('POST', route, { token: t.creator, body: request });
+        expectError(failed, 500, 'ActionProviderError', 'Internal Server Error');
+        expect(failed.json).toEqual(INTERNAL);
+        const logged = logger.lines.filter((line) => line.level === 'error');
+        expect(logged).toHaveLength(1);
+        expect(logger.text()).toContain('run callback returned an invalid status');
+        expect(failed.text).not.toContain('run callback');
+        const retry = await call('POST', route, { token: t.creator, body: request });
+        expectAction(retry, 202);
+        expect(retry.json.details).toEqual({ second: true });
+        expect(calls()).toBe(2);
+      },
+    );
 
     it('answers run throwing a plain Error with the generic 500, never echoing its message, and frees the request_id', async () => {
       const { call, logger } = await scripted([
@@ -326,10 +336,22 @@ describe.each(TRANSPORTS)('run, error bodies and secrets ($name)', (transport) =
       expectAction(await send({ token: t.creator, body: request }), 200);
       expectError(await send({ token: t.creator, body: { ...request, body: { other: 1 } } }), 409, 'ActionConflict');
       expectError(await send({ token: forged, body: request }), 401, 'UnauthorizedRequest');
-      expectError(await send({ headers: { authorization: `Basic ${t.creator}` }, body: request }), 401, 'UnauthorizedRequest');
+      expectError(
+        await send({ headers: { authorization: `Basic ${t.creator}` }, body: request }),
+        401,
+        'UnauthorizedRequest',
+      );
       expectError(await send({ token: t.creator, raw: `{"token": "${t.creator}"` }), 400, 'BadActionRequest');
-      expectError(await send({ token: t.creator, body: { request_id: rid(), body: {}, label: t.creator } }), 422, 'RequestValidationError');
-      expectError(await send({ token: t.creator, body: { request_id: rid(), body: { pad: 'x'.repeat(4096) } } }), 413, 'PayloadTooLarge');
+      expectError(
+        await send({ token: t.creator, body: { request_id: rid(), body: {}, label: t.creator } }),
+        422,
+        'RequestValidationError',
+      );
+      expectError(
+        await send({ token: t.creator, body: { request_id: rid(), body: { pad: 'x'.repeat(4096) } } }),
+        413,
+        'PayloadTooLarge',
+      );
       expect(logger.lines.length).toBeGreaterThanOrEqual(2);
       const logs = logger.text();
       for (const secret of [t.creator, forged, t.creator.split('.')[2]!, forged.split('.')[2]!]) {

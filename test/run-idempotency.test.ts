@@ -1,8 +1,8 @@
 /** Run (`POST /run`, `POST /actions`): request_id idempotency, sequential and concurrent. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActionUpdate } from '../src/index.ts';
-import { rid, testProvider, tokens, TRANSPORTS, urn, USERS } from './helpers.ts';
-import { countingStore, expectAction, expectError, opener, releasePath, ROUTES, within } from './run-support.ts';
+import { rid, TRANSPORTS, testProvider, tokens, USERS, urn } from './helpers.ts';
+import { countingStore, expectAction, expectError, opener, ROUTES, releasePath, within } from './run-support.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
 beforeAll(async () => {
@@ -40,9 +40,15 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
     it('treats key order, an ignored field and a numeric request_id as the same request', async () => {
       const counter = counted();
       const { call } = await open(testProvider({ run: counter.run }));
-      const first = await call('POST', route, { token: t.creator, body: { request_id: 1, body: { a: 1, b: 2 }, label: 'l' } });
+      const first = await call('POST', route, {
+        token: t.creator,
+        body: { request_id: 1, body: { a: 1, b: 2 }, label: 'l' },
+      });
       expectAction(first, 202);
-      const again = await call('POST', route, { token: t.creator, raw: '{"label":"l","body":{"b":2,"a":1},"request_id":"1","tags":["x"]}' });
+      const again = await call('POST', route, {
+        token: t.creator,
+        raw: '{"label":"l","body":{"b":2,"a":1},"request_id":"1","tags":["x"]}',
+      });
       expectAction(again, 200);
       expect(again.json.action_id).toBe(first.json.action_id);
       expect(counter.calls).toBe(1);
@@ -52,10 +58,20 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
       const counter = counted();
       const { call } = await open(testProvider({ run: counter.run }));
       const requestId = rid();
-      expectAction(await call('POST', route, { token: t.creator, body: { request_id: requestId, body: { a: 1 } } }), 202);
-      expectError(await call('POST', route, { token: t.creator, body: { request_id: requestId, body: { a: 2 } } }), 409, 'ActionConflict');
+      expectAction(
+        await call('POST', route, { token: t.creator, body: { request_id: requestId, body: { a: 1 } } }),
+        202,
+      );
       expectError(
-        await call('POST', route, { token: t.creator, body: { request_id: requestId, body: { a: 1 }, label: 'new label' } }),
+        await call('POST', route, { token: t.creator, body: { request_id: requestId, body: { a: 2 } } }),
+        409,
+        'ActionConflict',
+      );
+      expectError(
+        await call('POST', route, {
+          token: t.creator,
+          body: { request_id: requestId, body: { a: 1 }, label: 'new label' },
+        }),
         409,
         'ActionConflict',
       );
@@ -108,7 +124,9 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
         }),
       );
       const request = { request_id: rid(), body: { same: true } };
-      const replies = await Promise.all(Array.from({ length: n }, () => call('POST', route, { token: t.creator, body: request })));
+      const replies = await Promise.all(
+        Array.from({ length: n }, () => call('POST', route, { token: t.creator, body: request })),
+      );
       const statuses = replies.map((reply) => reply.status);
       expect(statuses.filter((s) => s === 202)).toHaveLength(1);
       expect(statuses.filter((s) => s === 200)).toHaveLength(n - 1);
@@ -138,7 +156,9 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
       );
       const requestId = rid();
       const replies = await Promise.all(
-        Array.from({ length: n }, (_, i) => call('POST', route, { token: t.creator, body: { request_id: requestId, body: { i } } })),
+        Array.from({ length: n }, (_, i) =>
+          call('POST', route, { token: t.creator, body: { request_id: requestId, body: { i } } }),
+        ),
       );
       const created = replies.filter((reply) => reply.status === 202);
       expect(created).toHaveLength(1);

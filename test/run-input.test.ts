@@ -2,7 +2,7 @@
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { InputOption } from '../src/index.ts';
-import { rid, testProvider, tokens, TRANSPORTS } from './helpers.ts';
+import { rid, TRANSPORTS, testProvider, tokens } from './helpers.ts';
 import { expectAction, expectError, fieldLines, opener, ROUTES } from './run-support.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
@@ -66,14 +66,24 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
 
       it('answers a type error with 422, the scrubbed message and no user data', async () => {
         const { reply, calls } = await post(input, { input_string: [SECRET] });
-        expectError(reply, 422, 'RequestValidationError', "Field '$.input_string' (category: 'type'): Input failed schema validation");
+        expectError(
+          reply,
+          422,
+          'RequestValidationError',
+          "Field '$.input_string' (category: 'type'): Input failed schema validation",
+        );
         expect(reply.text).not.toContain(SECRET);
         expect(calls()).toBe(0);
       });
 
       it('names a missing required property', async () => {
         const { reply } = await post(input, {});
-        expectError(reply, 422, 'RequestValidationError', "Field '$.input_string' (category: 'required'): Input failed schema validation");
+        expectError(
+          reply,
+          422,
+          'RequestValidationError',
+          "Field '$.input_string' (category: 'required'): Input failed schema validation",
+        );
       });
 
       it('joins several errors with "; " and keeps user values out', async () => {
@@ -118,14 +128,24 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
 
       it("answers a type error with 422 in the `Field '<path>' (category: '<kind>'): <message>` format, without the value", async () => {
         const { reply, calls } = await post(valibotSchema, { input_string: SECRET_NUMBER });
-        expectError(reply, 422, 'RequestValidationError', "Field '$.input_string' (category: 'type'): Invalid type: Expected string");
+        expectError(
+          reply,
+          422,
+          'RequestValidationError',
+          "Field '$.input_string' (category: 'type'): Invalid type: Expected string",
+        );
         expect(reply.text).not.toContain(String(SECRET_NUMBER));
         expect(calls()).toBe(0);
       });
 
       it('names a missing field as required', async () => {
         const { reply } = await post(valibotSchema, {});
-        expectError(reply, 422, 'RequestValidationError', "Field '$.input_string' (category: 'required'): field required");
+        expectError(
+          reply,
+          422,
+          'RequestValidationError',
+          "Field '$.input_string' (category: 'required'): field required",
+        );
       });
 
       it('keeps user values out of every scrubbed message, whatever the check', async () => {
@@ -141,7 +161,12 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
 
       it('names nested paths such as $.items[1].name', async () => {
         const { reply } = await post(valibotSchema, { input_string: 'ok', items: [{ name: 'a' }, { name: 2 }] });
-        expectError(reply, 422, 'RequestValidationError', "Field '$.items[1].name' (category: 'type'): Invalid type: Expected string");
+        expectError(
+          reply,
+          422,
+          'RequestValidationError',
+          "Field '$.items[1].name' (category: 'type'): Invalid type: Expected string",
+        );
       });
 
       it("shows valibot's full message when scrubbing is off", async () => {
@@ -157,14 +182,23 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
       it('scrubs user data from the envelope errors too, and shows it when scrubbing is off', async () => {
         const label = `${SECRET}-${'x'.repeat(64)}`;
         const scrubbed = await open(testProvider());
-        const hidden = await scrubbed.call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, label: SECRET_NUMBER } });
+        const hidden = await scrubbed.call('POST', route, {
+          token: t.creator,
+          body: { request_id: rid(), body: {}, label: SECRET_NUMBER },
+        });
         expectError(hidden, 422, 'RequestValidationError', /^Field '\$\.label' \(category: 'type'\): /);
         expect(hidden.text).not.toContain(String(SECRET_NUMBER));
-        const long = await scrubbed.call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, label } });
+        const long = await scrubbed.call('POST', route, {
+          token: t.creator,
+          body: { request_id: rid(), body: {}, label },
+        });
         expectError(long, 422, 'RequestValidationError', /^Field '\$\.label' /);
         expect(long.text).not.toContain(SECRET);
         const unscrubbed = await open(testProvider({ scrubValidationErrors: false }));
-        const shown = await unscrubbed.call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, label: SECRET_NUMBER } });
+        const shown = await unscrubbed.call('POST', route, {
+          token: t.creator,
+          body: { request_id: rid(), body: {}, label: SECRET_NUMBER },
+        });
         expectError(shown, 422, 'RequestValidationError', /^Field '\$\.label' \(category: 'type'\): /);
         expect(shown.text).toContain(String(SECRET_NUMBER));
       });

@@ -1,8 +1,14 @@
 /** @module test/run-support: fixtures shared by the run-*.test.ts files (POST /run and POST /actions). */
 import { inspect } from 'node:util';
 import { afterEach, expect } from 'vitest';
-import { memoryStore, type ActionProvider, type ActionStore, type DescriptionOptions, type Logger } from '../src/index.ts';
-import { caller, listen, SCOPE, type Call, type Reply, TRANSPORTS } from './helpers.ts';
+import {
+  type ActionProvider,
+  type ActionStore,
+  type DescriptionOptions,
+  type Logger,
+  memoryStore,
+} from '../src/index.ts';
+import { type Call, caller, listen, type Reply, SCOPE, type TRANSPORTS } from './helpers.ts';
 
 /** Both spellings of "run": the legacy route and the `/actions` family. */
 export const ROUTES = ['/run', '/actions'] as const;
@@ -121,7 +127,10 @@ export function expectError(reply: Reply, status: number, code: string, descript
 export const fieldLines = (reply: Reply): string[] => String(reply.json?.description ?? '').split('; ');
 
 /** A logger that keeps every call, and the whole of it as text for leak scans. */
-export function captureLogger(): Logger & { lines: { level: string; message: string; fields: unknown }[]; text(): string } {
+export function captureLogger(): Logger & {
+  lines: { level: string; message: string; fields: unknown }[];
+  text(): string;
+} {
   const lines: { level: string; message: string; fields: unknown }[] = [];
   const at = (level: string) => (message: string, fields?: unknown) => {
     lines.push({ level, message, fields });
@@ -133,7 +142,13 @@ export function captureLogger(): Logger & { lines: { level: string; message: str
     warn: at('warn'),
     error: at('error'),
     // inspect shows error stacks and causes that JSON.stringify would drop.
-    text: () => lines.map((line) => `${line.level} ${line.message} ${inspect(line.fields, { depth: 20 })} ${JSON.stringify(line.fields)}`).join('\n'),
+    text: () =>
+      lines
+        .map(
+          (line) =>
+            `${line.level} ${line.message} ${inspect(line.fields, { depth: 20 })} ${JSON.stringify(line.fields)}`,
+        )
+        .join('\n'),
   };
 }
 

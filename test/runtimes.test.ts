@@ -2,36 +2,56 @@
  * @module test/runtimes: the conformance suite against every host: Node, Bun, Deno, workerd,
  * Express 5 (with and without host body parsers before the mount) and a Hono host.
  */
+
+import { getRequestListener } from '@hono/node-server';
 import express from 'express';
 import { Hono } from 'hono';
-import { getRequestListener } from '@hono/node-server';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { expressMiddleware } from '../adapters/express.ts';
 import { echoProvider } from '../examples/echo.ts';
+import { BIN, exampleEnv, type Host, listenNode, spawnHost, startWorker } from './conformance/hosts.ts';
 import { conformanceSuite } from './conformance/suite.ts';
-import { BIN, exampleEnv, listenNode, spawnHost, startWorker, type Host } from './conformance/hosts.ts';
 import { SCOPE, silent, testAuth } from './runtime-fixtures.ts';
 
 type Start = () => Promise<Host>;
 
-const expressHost = (parsers: express.RequestHandler[]): Start => async () => {
-  const app = express();
-  for (const parser of parsers) app.use(parser);
-  app.get('/health', (_req, res) => void res.json({ ok: true }));
-  app.use('/echo', expressMiddleware(echoProvider({ auth: testAuth(), scope: SCOPE, logger: silent })));
-  return listenNode(app, '/echo');
-};
+const expressHost =
+  (parsers: express.RequestHandler[]): Start =>
+  async () => {
+    const app = express();
+    for (const parser of parsers) app.use(parser);
+    app.get('/health', (_req, res) => void res.json({ ok: true }));
+    app.use('/echo', expressMiddleware(echoProvider({ auth: testAuth(), scope: SCOPE, logger: silent })));
+    return listenNode(app, '/echo');
+  };
 
 const HOSTS: [string, Start][] = [
   ['Node (examples/node.ts)', () => spawnHost(process.execPath, ['--import', 'tsx', 'examples/node.ts'])],
   ['Bun (examples/bun.ts)', () => spawnHost(BIN('bun'), ['examples/bun.ts'])],
-  ['Deno (examples/deno.ts)', () => spawnHost(BIN('deno'), ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-write', 'examples/deno.ts'])],
+  [
+    'Deno (examples/deno.ts)',
+    () =>
+      spawnHost(BIN('deno'), [
+        'run',
+        '--allow-net',
+        '--allow-env',
+        '--allow-read',
+        '--allow-write',
+        'examples/deno.ts',
+      ]),
+  ],
   ['workerd (examples/worker.ts, bindings)', async () => startWorker('examples/worker.ts', await exampleEnv())],
   ['workerd with D1 (examples/worker.ts)', async () => startWorker('examples/worker.ts', await exampleEnv(), ['DB'])],
-  ['Node with PostgreSQL (examples/node.ts, DATABASE_URL)', () => spawnHost(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { DATABASE_URL: inject('databaseUrl') })],
+  [
+    'Node with PostgreSQL (examples/node.ts, DATABASE_URL)',
+    () => spawnHost(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { DATABASE_URL: inject('databaseUrl') }),
+  ],
   ['Express 5, no body parser', expressHost([])],
   ['Express 5 after express.json()', expressHost([express.json()])],
-  ['Express 5 after json, urlencoded and text parsers', expressHost([express.json({ type: '*/*' }), express.urlencoded({ extended: true }), express.text()])],
+  [
+    'Express 5 after json, urlencoded and text parsers',
+    expressHost([express.json({ type: '*/*' }), express.urlencoded({ extended: true }), express.text()]),
+  ],
   ['Express 5 after express.raw()', expressHost([express.raw({ type: '*/*' })])],
   ['Express 5 (examples/express.ts)', () => spawnHost(process.execPath, ['--import', 'tsx', 'examples/express.ts'])],
   [

@@ -19,7 +19,16 @@ export function record(overrides: Partial<ActionRecord> = {}): ActionRecord {
     action_id: uuid(),
     creator_id: creator,
     request_id: requestId,
-    request: { request_id: requestId, body: { n: 1 }, label: null, monitor_by: null, manage_by: null, allowed_clients: null, deadline: null, release_after: null },
+    request: {
+      request_id: requestId,
+      body: { n: 1 },
+      label: null,
+      monitor_by: null,
+      manage_by: null,
+      allowed_clients: null,
+      deadline: null,
+      release_after: null,
+    },
     status: 'ACTIVE',
     label: null,
     monitor_by: [creator],
@@ -51,108 +60,152 @@ export function storeContract(name: string, open: () => Promise<ActionStore>): v
       }
     };
 
-    it('creates, and returns the existing action for the same (creator, request_id)', withStore(async (store) => {
-      const first = record({ details: { text: 'naïve ☃ 日本', nested: { list: [1, 2, { deep: null }] } } });
-      expect(await store.create(first)).toEqual({ created: true, record: first });
-      expect(await store.get(first.action_id)).toEqual(first);
-      const again = record({ request_id: first.request_id, creator_id: first.creator_id });
-      const result = await store.create(again);
-      expect(result.created).toBe(false);
-      expect(result.record).toEqual(first);
-      expect(await store.get(again.action_id)).toBeUndefined();
-      const otherCreator = record({ request_id: first.request_id, creator_id: who(2) });
-      expect((await store.create(otherCreator)).created).toBe(true);
-    }));
+    it(
+      'creates, and returns the existing action for the same (creator, request_id)',
+      withStore(async (store) => {
+        const first = record({ details: { text: 'naïve ☃ 日本', nested: { list: [1, 2, { deep: null }] } } });
+        expect(await store.create(first)).toEqual({ created: true, record: first });
+        expect(await store.get(first.action_id)).toEqual(first);
+        const again = record({ request_id: first.request_id, creator_id: first.creator_id });
+        const result = await store.create(again);
+        expect(result.created).toBe(false);
+        expect(result.record).toEqual(first);
+        expect(await store.get(again.action_id)).toBeUndefined();
+        const otherCreator = record({ request_id: first.request_id, creator_id: who(2) });
+        expect((await store.create(otherCreator)).created).toBe(true);
+      }),
+    );
 
-    it('lets exactly one of many concurrent creates with one key win', withStore(async (store) => {
-      const requestId = uuid();
-      const attempts = Array.from({ length: 25 }, () => record({ request_id: requestId }));
-      const results = await Promise.all(attempts.map((r) => store.create(r)));
-      expect(results.filter((r) => r.created)).toHaveLength(1);
-      expect(new Set(results.map((r) => r.record.action_id)).size).toBe(1);
-    }));
+    it(
+      'lets exactly one of many concurrent creates with one key win',
+      withStore(async (store) => {
+        const requestId = uuid();
+        const attempts = Array.from({ length: 25 }, () => record({ request_id: requestId }));
+        const results = await Promise.all(attempts.map((r) => store.create(r)));
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.record.action_id)).size).toBe(1);
+      }),
+    );
 
-    it('updates only from the current version; one of two racing writers wins', withStore(async (store) => {
-      const r = record();
-      await store.create(r);
-      const next = { ...r, status: 'SUCCEEDED' as const, details: { done: true }, version: 2, expires_at: NOW };
-      expect(await store.update(next)).toEqual(next);
-      expect(await store.get(r.action_id)).toEqual(next);
-      expect(await store.update({ ...r, details: { stale: true }, version: 2 })).toBeUndefined();
-      expect(await store.get(r.action_id)).toEqual(next);
-      const racers = await Promise.all([
-        store.update({ ...next, details: { by: 'a' }, version: 3 }),
-        store.update({ ...next, details: { by: 'b' }, version: 3 }),
-      ]);
-      expect(racers.filter((x) => x !== undefined)).toHaveLength(1);
-      expect((await store.get(r.action_id))?.version).toBe(3);
-      expect(await store.update(record({ version: 2 }))).toBeUndefined();
-    }));
-
-    it('deletes, freeing the request_id', withStore(async (store) => {
-      const r = record();
-      await store.create(r);
-      expect(await store.delete(r.action_id)).toBe(true);
-      expect(await store.get(r.action_id)).toBeUndefined();
-      expect(await store.delete(r.action_id)).toBe(false);
-      const again = record({ request_id: r.request_id, creator_id: r.creator_id });
-      expect((await store.create(again)).created).toBe(true);
-      expect(await store.list({ statuses: ['ACTIVE'], monitor_by: [who(1)], limit: 10, now: NOW }).then((p) => ids(p.actions))).toEqual([again.action_id]);
-    }));
-
-    it('lists by creator, monitor and manager principals and by status, oldest first', withStore(async (store) => {
-      const mine = record({ creator_id: who(10) });
-      const watched = record({ creator_id: who(11), monitor_by: [who(11), group(1)] });
-      const managed = record({ creator_id: who(12), manage_by: [who(13)], status: 'SUCCEEDED' });
-      const other = record({ creator_id: who(14) });
-      for (const r of [mine, watched, managed, other]) await store.create(r);
-      const list = (q: Partial<Parameters<ActionStore['list']>[0]>) =>
-        store.list({ statuses: ['ACTIVE', 'SUCCEEDED'], limit: 100, now: NOW, ...q }).then((p) => ids(p.actions));
-      expect(await list({ creator_id: [who(10)] })).toEqual([mine.action_id]);
-      expect(await list({ monitor_by: [group(1)] })).toEqual([watched.action_id]);
-      expect(await list({ manage_by: [who(13)] })).toEqual([managed.action_id]);
-      expect(await list({ manage_by: [who(13)], statuses: ['ACTIVE'] })).toEqual([]);
-      expect(await list({ creator_id: [who(10)], monitor_by: [group(1)], manage_by: [who(13)] })).toEqual([mine.action_id, watched.action_id, managed.action_id]);
-      expect(await list({ creator_id: [who(99)] })).toEqual([]);
-      expect(await list({})).toEqual([]);
-    }));
-
-    it('pages through a list with its cursor, each action exactly once', withStore(async (store) => {
-      const created = [];
-      for (let i = 0; i < 23; i++) {
-        const r = record({ creator_id: who(20) });
-        created.push(r.action_id);
+    it(
+      'updates only from the current version; one of two racing writers wins',
+      withStore(async (store) => {
+        const r = record();
         await store.create(r);
-      }
-      const seen: string[] = [];
-      let cursor: string | undefined;
-      let pages = 0;
-      do {
-        const page = await store.list({ statuses: ['ACTIVE'], creator_id: [who(20)], limit: 5, now: NOW, ...(cursor === undefined ? {} : { cursor }) });
-        seen.push(...ids(page.actions));
-        cursor = page.cursor;
-        pages++;
-      } while (cursor !== undefined && pages < 10);
-      expect(seen).toEqual(created);
-      expect(pages).toBe(5);
-    }));
+        const next = { ...r, status: 'SUCCEEDED' as const, details: { done: true }, version: 2, expires_at: NOW };
+        expect(await store.update(next)).toEqual(next);
+        expect(await store.get(r.action_id)).toEqual(next);
+        expect(await store.update({ ...r, details: { stale: true }, version: 2 })).toBeUndefined();
+        expect(await store.get(r.action_id)).toEqual(next);
+        const racers = await Promise.all([
+          store.update({ ...next, details: { by: 'a' }, version: 3 }),
+          store.update({ ...next, details: { by: 'b' }, version: 3 }),
+        ]);
+        expect(racers.filter((x) => x !== undefined)).toHaveLength(1);
+        expect((await store.get(r.action_id))?.version).toBe(3);
+        expect(await store.update(record({ version: 2 }))).toBeUndefined();
+      }),
+    );
 
-    it('leaves expired actions out of lists and deletes them with deleteExpired', withStore(async (store) => {
-      const expired = record({ creator_id: who(30), status: 'SUCCEEDED', expires_at: NOW - 1, monitor_by: [who(31)] });
-      const due = record({ creator_id: who(30), status: 'FAILED', expires_at: NOW });
-      const later = record({ creator_id: who(30), status: 'SUCCEEDED', expires_at: NOW + 60_000 });
-      const active = record({ creator_id: who(30) });
-      for (const r of [expired, due, later, active]) await store.create(r);
-      const all = ['ACTIVE', 'SUCCEEDED', 'FAILED'] as const;
-      expect(ids((await store.list({ statuses: [...all], creator_id: [who(30)], limit: 10, now: NOW })).actions)).toEqual([later.action_id, active.action_id]);
-      expect(await store.deleteExpired(NOW)).toBe(2);
-      expect(await store.get(expired.action_id)).toBeUndefined();
-      expect(await store.get(due.action_id)).toBeUndefined();
-      expect(await store.get(later.action_id)).toEqual(later);
-      expect(ids((await store.list({ statuses: [...all], monitor_by: [who(31)], limit: 10, now: 0 })).actions)).toEqual([]);
-      expect(await store.deleteExpired(NOW)).toBe(0);
-      const again = record({ creator_id: who(30), request_id: expired.request_id });
-      expect((await store.create(again)).created).toBe(true);
-    }));
+    it(
+      'deletes, freeing the request_id',
+      withStore(async (store) => {
+        const r = record();
+        await store.create(r);
+        expect(await store.delete(r.action_id)).toBe(true);
+        expect(await store.get(r.action_id)).toBeUndefined();
+        expect(await store.delete(r.action_id)).toBe(false);
+        const again = record({ request_id: r.request_id, creator_id: r.creator_id });
+        expect((await store.create(again)).created).toBe(true);
+        expect(
+          await store
+            .list({ statuses: ['ACTIVE'], monitor_by: [who(1)], limit: 10, now: NOW })
+            .then((p) => ids(p.actions)),
+        ).toEqual([again.action_id]);
+      }),
+    );
+
+    it(
+      'lists by creator, monitor and manager principals and by status, oldest first',
+      withStore(async (store) => {
+        const mine = record({ creator_id: who(10) });
+        const watched = record({ creator_id: who(11), monitor_by: [who(11), group(1)] });
+        const managed = record({ creator_id: who(12), manage_by: [who(13)], status: 'SUCCEEDED' });
+        const other = record({ creator_id: who(14) });
+        for (const r of [mine, watched, managed, other]) await store.create(r);
+        const list = (q: Partial<Parameters<ActionStore['list']>[0]>) =>
+          store.list({ statuses: ['ACTIVE', 'SUCCEEDED'], limit: 100, now: NOW, ...q }).then((p) => ids(p.actions));
+        expect(await list({ creator_id: [who(10)] })).toEqual([mine.action_id]);
+        expect(await list({ monitor_by: [group(1)] })).toEqual([watched.action_id]);
+        expect(await list({ manage_by: [who(13)] })).toEqual([managed.action_id]);
+        expect(await list({ manage_by: [who(13)], statuses: ['ACTIVE'] })).toEqual([]);
+        expect(await list({ creator_id: [who(10)], monitor_by: [group(1)], manage_by: [who(13)] })).toEqual([
+          mine.action_id,
+          watched.action_id,
+          managed.action_id,
+        ]);
+        expect(await list({ creator_id: [who(99)] })).toEqual([]);
+        expect(await list({})).toEqual([]);
+      }),
+    );
+
+    it(
+      'pages through a list with its cursor, each action exactly once',
+      withStore(async (store) => {
+        const created = [];
+        for (let i = 0; i < 23; i++) {
+          const r = record({ creator_id: who(20) });
+          created.push(r.action_id);
+          await store.create(r);
+        }
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.list({
+            statuses: ['ACTIVE'],
+            creator_id: [who(20)],
+            limit: 5,
+            now: NOW,
+            ...(cursor === undefined ? {} : { cursor }),
+          });
+          seen.push(...ids(page.actions));
+          cursor = page.cursor;
+          pages++;
+        } while (cursor !== undefined && pages < 10);
+        expect(seen).toEqual(created);
+        expect(pages).toBe(5);
+      }),
+    );
+
+    it(
+      'leaves expired actions out of lists and deletes them with deleteExpired',
+      withStore(async (store) => {
+        const expired = record({
+          creator_id: who(30),
+          status: 'SUCCEEDED',
+          expires_at: NOW - 1,
+          monitor_by: [who(31)],
+        });
+        const due = record({ creator_id: who(30), status: 'FAILED', expires_at: NOW });
+        const later = record({ creator_id: who(30), status: 'SUCCEEDED', expires_at: NOW + 60_000 });
+        const active = record({ creator_id: who(30) });
+        for (const r of [expired, due, later, active]) await store.create(r);
+        const all = ['ACTIVE', 'SUCCEEDED', 'FAILED'] as const;
+        expect(
+          ids((await store.list({ statuses: [...all], creator_id: [who(30)], limit: 10, now: NOW })).actions),
+        ).toEqual([later.action_id, active.action_id]);
+        expect(await store.deleteExpired(NOW)).toBe(2);
+        expect(await store.get(expired.action_id)).toBeUndefined();
+        expect(await store.get(due.action_id)).toBeUndefined();
+        expect(await store.get(later.action_id)).toEqual(later);
+        expect(
+          ids((await store.list({ statuses: [...all], monitor_by: [who(31)], limit: 10, now: 0 })).actions),
+        ).toEqual([]);
+        expect(await store.deleteExpired(NOW)).toBe(0);
+        const again = record({ creator_id: who(30), request_id: expired.request_id });
+        expect((await store.create(again)).created).toBe(true);
+      }),
+    );
   });
 }

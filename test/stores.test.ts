@@ -3,15 +3,16 @@
  * (better-sqlite3), PostgreSQL (a real server) and Cloudflare D1 (inside workerd, through
  * miniflare); plus what is particular to each.
  */
-import Database from 'better-sqlite3';
-import { Miniflare } from 'miniflare';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Miniflare } from 'miniflare';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { memoryStore } from '../src/index.ts';
-import { d1Store, type D1Like } from '../src/store/d1.ts';
+import { type D1Like, d1Store } from '../src/store/d1.ts';
 import { postgresStore } from '../src/store/postgres.ts';
 import { openSqliteStore, sqliteStore } from '../src/store/sqlite.ts';
 import { record, storeContract } from './store-contract.ts';
@@ -25,13 +26,22 @@ afterAll(async () => {
 const prefix = () => `t${crypto.randomUUID().slice(0, 8)}_`;
 
 storeContract('memoryStore', async () => memoryStore());
-storeContract('sqliteStore (better-sqlite3)', async () => sqliteStore(new Database(join(dir, `${crypto.randomUUID()}.db`))));
-storeContract('postgresStore', async () => postgresStore({ url: inject('databaseUrl'), tablePrefix: prefix(), max: 4 }));
+storeContract('sqliteStore (better-sqlite3)', async () =>
+  sqliteStore(new Database(join(dir, `${crypto.randomUUID()}.db`))),
+);
+storeContract('postgresStore', async () =>
+  postgresStore({ url: inject('databaseUrl'), tablePrefix: prefix(), max: 4 }),
+);
 
 let miniflare: Miniflare | undefined;
 async function d1(): Promise<D1Like> {
   if (miniflare === undefined) {
-    miniflare = new Miniflare({ modules: true, script: 'export default { fetch() { return new Response() } }', d1Databases: ['DB'], compatibilityDate: '2026-04-01' });
+    miniflare = new Miniflare({
+      modules: true,
+      script: 'export default { fetch() { return new Response() } }',
+      d1Databases: ['DB'],
+      compatibilityDate: '2026-04-01',
+    });
     cleanup.push(() => miniflare?.dispose());
   }
   return (await miniflare.getD1Database('DB')) as unknown as D1Like;
@@ -58,15 +68,26 @@ describe('sqliteStore', () => {
 describe('postgresStore', () => {
   it('records its schema version and migrates once, even when instances race', async () => {
     const tablePrefix = prefix();
-    const stores = await Promise.all(Array.from({ length: 4 }, () => postgresStore({ url: inject('databaseUrl'), tablePrefix, max: 2 })));
+    const stores = await Promise.all(
+      Array.from({ length: 4 }, () => postgresStore({ url: inject('databaseUrl'), tablePrefix, max: 2 })),
+    );
     const sql = postgres(inject('databaseUrl'), { max: 1 });
     const versions = await sql.unsafe(`SELECT version FROM ${tablePrefix}schema_migrations`);
     expect(versions.map((v) => v['version'])).toEqual([1]);
-    const indexes = await sql.unsafe(`SELECT indexname FROM pg_indexes WHERE tablename = '${tablePrefix}actions' ORDER BY indexname`);
-    expect(indexes.map((i) => i['indexname'])).toEqual(
-      expect.arrayContaining([`${tablePrefix}actions_creator`, `${tablePrefix}actions_expiry`, `${tablePrefix}actions_order`, `${tablePrefix}actions_request`]),
+    const indexes = await sql.unsafe(
+      `SELECT indexname FROM pg_indexes WHERE tablename = '${tablePrefix}actions' ORDER BY indexname`,
     );
-    const column = await sql.unsafe(`SELECT data_type FROM information_schema.columns WHERE table_name = '${tablePrefix}actions' AND column_name = 'record'`);
+    expect(indexes.map((i) => i['indexname'])).toEqual(
+      expect.arrayContaining([
+        `${tablePrefix}actions_creator`,
+        `${tablePrefix}actions_expiry`,
+        `${tablePrefix}actions_order`,
+        `${tablePrefix}actions_request`,
+      ]),
+    );
+    const column = await sql.unsafe(
+      `SELECT data_type FROM information_schema.columns WHERE table_name = '${tablePrefix}actions' AND column_name = 'record'`,
+    );
     expect(column[0]?.['data_type']).toBe('jsonb');
     await sql.end();
     await Promise.all(stores.map((s) => s.close?.()));
@@ -78,7 +99,9 @@ describe('postgresStore', () => {
     await store.create(r);
     await store.update({ ...r, status: 'SUCCEEDED', details: { text: 'done', n: 4 }, version: 2 });
     const sql = postgres(inject('databaseUrl'), { max: 1 });
-    const rows = await sql.unsafe(`SELECT jsonb_typeof(record) AS kind, record->'details'->>'text' AS text, (record->'details'->>'n')::int AS n FROM ${tablePrefix}actions`);
+    const rows = await sql.unsafe(
+      `SELECT jsonb_typeof(record) AS kind, record->'details'->>'text' AS text, (record->'details'->>'n')::int AS n FROM ${tablePrefix}actions`,
+    );
     expect(rows.map((row) => ({ ...row }))).toEqual([{ kind: 'object', text: 'done', n: 4 }]);
     expect((await store.get(r.action_id))?.details).toEqual({ text: 'done', n: 4 });
     await sql.end();

@@ -4,7 +4,14 @@
  */
 import * as v from 'valibot';
 import { expectTypeOf } from 'vitest';
-import { createActionProvider, jwtAuth, type ActionUpdate, type Caller, type ActionView, type JsonObject } from '../src/index.ts';
+import {
+  type ActionUpdate,
+  type ActionView,
+  type Caller,
+  createActionProvider,
+  type JsonObject,
+  jwtAuth,
+} from '../src/index.ts';
 
 const auth = jwtAuth({ jwks: { keys: [] } });
 const description = { title: 't', globus_auth_scope: 's', admin_contact: 'a' };

@@ -47,7 +47,8 @@ class AuthenticatedCaller implements Caller {
   constructor(init: CallerInit) {
     this.identity = init.identity;
     const linked = init.identities;
-    this.identities = linked === undefined || linked.length === 0 ? [init.identity] : [...new Set([init.identity, ...linked])];
+    this.identities =
+      linked === undefined || linked.length === 0 ? [init.identity] : [...new Set([init.identity, ...linked])];
     this.scopes = init.scopes ?? [];
     this.#token = init.token;
     this.#loadGroups = init.groups;
@@ -62,11 +63,15 @@ class AuthenticatedCaller implements Caller {
   groups(): Promise<readonly string[]> {
     if (this.#groups !== undefined) return this.#groups;
     const load = this.#loadGroups;
-    if (load === undefined) return (this.#groups = Promise.resolve([]));
-    return (this.#groups = load().catch((error: unknown) => {
-      this.#groups = undefined; // a failure is not memoised: the next decision may try again
-      throw error;
-    }));
+    const groups =
+      load === undefined
+        ? Promise.resolve([])
+        : load().catch((error: unknown) => {
+            this.#groups = undefined; // a failure is not memoised: the next decision may try again
+            throw error;
+          });
+    this.#groups = groups;
+    return groups;
   }
 
   tokenFor(scope: string): Promise<string> {

@@ -27,6 +27,8 @@ export class ConsentRequiredError extends ActionError {
 export function isConsentRequired(error: unknown): error is ConsentRequiredError {
   return (
     error instanceof ConsentRequiredError ||
-    (error instanceof Error && error.name === 'ConsentRequiredError' && Array.isArray((error as { scopes?: unknown }).scopes))
+    (error instanceof Error &&
+      error.name === 'ConsentRequiredError' &&
+      Array.isArray((error as { scopes?: unknown }).scopes))
   );
 }

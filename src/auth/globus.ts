@@ -8,7 +8,7 @@
  * `process.env` (absent on Cloudflare Workers), none of which fits a library that must run
  * unchanged on Node, Bun, Deno and Workers. The three calls here are plain form POSTs and GETs.
  */
-import { memoryCache, singleFlight, tokenHash, tokenHashSync, type TtlCache } from '../cache.ts';
+import { memoryCache, singleFlight, type TtlCache, tokenHash, tokenHashSync } from '../cache.ts';
 import { ActionError } from '../errors.ts';
 import { isPlainObject } from '../schemas.ts';
 import { createCaller, groupUrn, identityUrn } from './caller.ts';
@@ -20,7 +20,10 @@ export const GLOBUS_ENVIRONMENTS = {
   production: { auth: 'https://auth.globus.org', groups: 'https://groups.api.globus.org' },
   preview: { auth: 'https://auth.preview.globus.org', groups: 'https://groups.api.preview.globuscs.info' },
   sandbox: { auth: 'https://auth.sandbox.globuscs.info', groups: 'https://groups.api.sandbox.globuscs.info' },
-  integration: { auth: 'https://auth.integration.globuscs.info', groups: 'https://groups.api.integration.globuscs.info' },
+  integration: {
+    auth: 'https://auth.integration.globuscs.info',
+    groups: 'https://groups.api.integration.globuscs.info',
+  },
   test: { auth: 'https://auth.test.globuscs.info', groups: 'https://groups.api.test.globuscs.info' },
   staging: { auth: 'https://auth.staging.globuscs.info', groups: 'https://groups.api.staging.globuscs.info' },
 } as const;
@@ -128,8 +131,10 @@ class UpstreamUnavailable extends Error {}
  */
 export function globusAuth(options: GlobusAuthOptions): Authenticator {
   if (typeof options !== 'object' || options === null) throw new TypeError('globusAuth: options must be an object');
-  if (typeof options.clientId !== 'string' || options.clientId === '') throw new TypeError('globusAuth: clientId is required');
-  if (typeof options.clientSecret !== 'string' || options.clientSecret === '') throw new TypeError('globusAuth: clientSecret is required');
+  if (typeof options.clientId !== 'string' || options.clientId === '')
+    throw new TypeError('globusAuth: clientId is required');
+  if (typeof options.clientSecret !== 'string' || options.clientSecret === '')
+    throw new TypeError('globusAuth: clientSecret is required');
   const environment = options.environment ?? 'production';
   // Object.hasOwn: 'toString' or '__proto__' are not environments.
   const hosts = Object.hasOwn(GLOBUS_ENVIRONMENTS, environment) ? GLOBUS_ENVIRONMENTS[environment] : undefined;
@@ -144,7 +149,8 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
     throw new TypeError(`globusAuth: timeout must be a positive number of ms, at most ${MAX_TIMEOUT}`);
   }
   const groupsFailure = options.groupsFailure ?? 'error';
-  if (groupsFailure !== 'error' && groupsFailure !== 'empty') throw new TypeError("globusAuth: groupsFailure must be 'error' or 'empty'");
+  if (groupsFailure !== 'error' && groupsFailure !== 'empty')
+    throw new TypeError("globusAuth: groupsFailure must be 'error' or 'empty'");
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const clock = options.clock ?? Date.now;
   const size = options.cacheSize ?? 10_000;
@@ -204,9 +210,13 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
   });
 
   async function introspect(token: string): Promise<Introspection> {
-    let reply;
+    let reply: { status: number; body: unknown };
     try {
-      reply = await call(`${authUrl}/v2/oauth2/token/introspect`, form({ token, include: 'identity_set' }), 'token introspection');
+      reply = await call(
+        `${authUrl}/v2/oauth2/token/introspect`,
+        form({ token, include: 'identity_set' }),
+        'token introspection',
+      );
     } catch (error) {
       throw unavailable('Globus Auth', error);
     }
@@ -223,32 +233,44 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
       active: true,
       scope: typeof body['scope'] === 'string' ? body['scope'] : '',
       sub: body['sub'],
-      identity_set: Array.isArray(body['identity_set']) ? body['identity_set'].filter((x): x is string => typeof x === 'string') : [],
+      identity_set: Array.isArray(body['identity_set'])
+        ? body['identity_set'].filter((x): x is string => typeof x === 'string')
+        : [],
     };
   }
 
   async function fetchDependentTokens(token: string): Promise<DependentToken[]> {
-    let reply;
+    let reply: { status: number; body: unknown };
     try {
-      reply = await call(`${authUrl}/v2/oauth2/token`, form({ grant_type: DEPENDENT_GRANT, token }), 'dependent token grant');
+      reply = await call(
+        `${authUrl}/v2/oauth2/token`,
+        form({ grant_type: DEPENDENT_GRANT, token }),
+        'dependent token grant',
+      );
     } catch (error) {
       throw unavailable('Globus Auth', error);
     }
     const { status, body } = reply;
     if (status === 403 && isPlainObject(body) && body['error'] === 'dependent_consent_required') {
       const scopes = Array.isArray(body['errors'])
-        ? body['errors'].flatMap((e: unknown) => (isPlainObject(e) && Array.isArray(e['unapproved_scopes']) ? e['unapproved_scopes'] : []))
+        ? body['errors'].flatMap((e: unknown) =>
+            isPlainObject(e) && Array.isArray(e['unapproved_scopes']) ? e['unapproved_scopes'] : [],
+          )
         : [];
       throw new ConsentRequiredError(scopes.map(String));
     }
-    if (status === 401 || (status === 403 && isPlainObject(body) && body['error'] === 'invalid_client')) throw badCredentials(status, body);
+    if (status === 401 || (status === 403 && isPlainObject(body) && body['error'] === 'invalid_client'))
+      throw badCredentials(status, body);
     if (status === 400) throw new ActionError('UnauthorizedRequest', 'The token cannot be used for dependent tokens');
-    if (status !== 200 || !Array.isArray(body)) throw unavailable('Globus Auth', new Error(`dependent token grant: unexpected HTTP ${status} answer`));
+    if (status !== 200 || !Array.isArray(body))
+      throw unavailable('Globus Auth', new Error(`dependent token grant: unexpected HTTP ${status} answer`));
     const now = clock();
     return body.filter(isPlainObject).map((item) => ({
       access_token: String(item['access_token']),
       resource_server: String(item['resource_server'] ?? ''),
-      scopes: String(item['scope'] ?? '').split(' ').filter(Boolean),
+      scopes: String(item['scope'] ?? '')
+        .split(' ')
+        .filter(Boolean),
       expires_at: now + Number(item['expires_in'] ?? 3600) * 1000,
     }));
   }
@@ -298,9 +320,13 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
       }
       throw unavailable('Globus Groups', error);
     }
-    let reply;
+    let reply: { status: number; body: unknown };
     try {
-      reply = await call(`${groupsUrl}/v2/groups/my_groups`, { headers: { authorization: `Bearer ${groupsToken}`, accept: 'application/json' } }, 'my_groups');
+      reply = await call(
+        `${groupsUrl}/v2/groups/my_groups`,
+        { headers: { authorization: `Bearer ${groupsToken}`, accept: 'application/json' } },
+        'my_groups',
+      );
     } catch (error) {
       throw unavailable('Globus Groups', error);
     }

@@ -3,19 +3,19 @@
  * against a JWKS URL, a local key set or a single key.
  */
 import {
+  type CryptoKey,
   createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
-  errors as joseErrors,
-  jwtVerify,
-  type CryptoKey,
   type JSONWebKeySet,
   type JWK,
   type JWTPayload,
   type JWTVerifyGetKey,
+  errors as joseErrors,
+  jwtVerify,
   type KeyObject,
 } from 'jose';
-import { memoryCache, tokenHash, tokenHashSync, type TtlCache } from '../cache.ts';
+import { memoryCache, type TtlCache, tokenHash, tokenHashSync } from '../cache.ts';
 import { ActionError } from '../errors.ts';
 import { createCaller, groupUrn, identityUrn } from './caller.ts';
 import type { Authenticator, Caller } from './types.ts';
@@ -75,9 +75,16 @@ const NEGATIVE_TTL = 30_000;
  */
 export function jwtAuth(options: JwtAuthOptions): Authenticator {
   if (typeof options !== 'object' || options === null) throw new TypeError('jwtAuth: options must be an object');
-  if ((options.jwks === undefined) === (options.key === undefined)) throw new TypeError('jwtAuth: give exactly one of jwks or key');
+  if ((options.jwks === undefined) === (options.key === undefined))
+    throw new TypeError('jwtAuth: give exactly one of jwks or key');
   const clock = options.clock ?? Date.now;
-  const claimNames = { identity: 'sub', identities: 'identity_set', scope: 'scope', groups: 'groups', ...options.claims };
+  const claimNames = {
+    identity: 'sub',
+    identities: 'identity_set',
+    scope: 'scope',
+    groups: 'groups',
+    ...options.claims,
+  };
   const cacheTtl = options.cacheTtl ?? 300_000;
   if (!(cacheTtl >= 0)) throw new TypeError('jwtAuth: cacheTtl must be a non-negative number');
   const cache = options.cache ?? memoryCache<VerifiedToken | null>({ clock });
@@ -107,9 +114,17 @@ export function jwtAuth(options: JwtAuthOptions): Authenticator {
     if (typeof sub !== 'string' || sub === '') return { verified: null, ttl: NEGATIVE_TTL };
     const identity = identityUrn(sub);
     const linked = payload[claimNames.identities];
-    const identities = [identity, ...(Array.isArray(linked) ? linked.filter((x) => typeof x === 'string').map(identityUrn) : [])];
+    const identities = [
+      identity,
+      ...(Array.isArray(linked) ? linked.filter((x) => typeof x === 'string').map(identityUrn) : []),
+    ];
     const rawScope = payload[claimNames.scope] ?? (claimNames.scope === 'scope' ? payload['scp'] : undefined);
-    const scopes = typeof rawScope === 'string' ? rawScope.split(' ').filter(Boolean) : Array.isArray(rawScope) ? rawScope.map(String) : [];
+    const scopes =
+      typeof rawScope === 'string'
+        ? rawScope.split(' ').filter(Boolean)
+        : Array.isArray(rawScope)
+          ? rawScope.map(String)
+          : [];
     const rawGroups = payload[claimNames.groups];
     const groups = Array.isArray(rawGroups) ? rawGroups.filter((x) => typeof x === 'string').map(groupUrn) : [];
     const untilExpiry = payload.exp === undefined ? cacheTtl : payload.exp * 1000 - clock();
@@ -139,7 +154,13 @@ export function jwtAuth(options: JwtAuthOptions): Authenticator {
 
 function toCaller(verified: VerifiedToken | null, token: string): Caller {
   if (verified === null) throw new ActionError('UnauthorizedRequest', 'Invalid or expired bearer token');
-  return createCaller({ identity: verified.identity, identities: verified.identities, scopes: verified.scopes, token, knownGroups: verified.groups });
+  return createCaller({
+    identity: verified.identity,
+    identities: verified.identities,
+    scopes: verified.scopes,
+    token,
+    knownGroups: verified.groups,
+  });
 }
 
 function resolveKeys(options: JwtAuthOptions): JWTVerifyGetKey | CryptoKey | KeyObject | Uint8Array {
@@ -154,7 +175,8 @@ function resolveKeys(options: JwtAuthOptions): JWTVerifyGetKey | CryptoKey | Key
       }
       return createRemoteJWKSet(url, options.fetch === undefined ? {} : { [customFetch]: options.fetch });
     }
-    if (typeof jwks !== 'object' || !Array.isArray(jwks.keys)) throw new TypeError('jwtAuth: jwks must be a URL or a { keys: [...] } set');
+    if (typeof jwks !== 'object' || !Array.isArray(jwks.keys))
+      throw new TypeError('jwtAuth: jwks must be a URL or a { keys: [...] } set');
     return createLocalJWKSet(jwks);
   }
   if (isJwk(key)) return createLocalJWKSet({ keys: [key] });

@@ -2,7 +2,7 @@
  * @module store/d1: actions in Cloudflare D1 (SQLite at the edge), for providers on Workers.
  * Same schema and queries as the embedded SQLite store.
  */
-import { sqlStore, type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions } from './sql.ts';
+import { type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
 import type { ActionStore } from './types.ts';
 
 /** The part of a D1 binding the store uses. */
@@ -41,7 +41,8 @@ export function d1Driver(db: D1Like): SqlDriver {
  * ```
  */
 export async function d1Store(db: D1Like, options: SqlStoreOptions = {}): Promise<ActionStore> {
-  if (typeof db?.prepare !== 'function' || typeof db.batch !== 'function') throw new TypeError('d1Store: expected a D1 database binding');
+  if (typeof db?.prepare !== 'function' || typeof db.batch !== 'function')
+    throw new TypeError('d1Store: expected a D1 database binding');
   const store = sqlStore(d1Driver(db), options);
   await store.migrate();
   return store;

@@ -70,7 +70,9 @@ export function memoryStore(): ActionStore & { readonly size: number; readonly [
       matches.sort((a, b) => (orderKey(a) < orderKey(b) ? -1 : 1));
       const page = matches.slice(0, query.limit);
       const last = page.at(-1);
-      return matches.length > query.limit && last !== undefined ? { actions: page, cursor: orderKey(last) } : { actions: page };
+      return matches.length > query.limit && last !== undefined
+        ? { actions: page, cursor: orderKey(last) }
+        : { actions: page };
     },
     async deleteExpired(now) {
       let count = 0;

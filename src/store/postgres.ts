@@ -4,12 +4,16 @@
  * lock-protected migrations create the schema. Uses the `postgres` client (install it:
  * `npm install postgres`), imported only when this store is used.
  */
-import { sqlStore, type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions } from './sql.ts';
+import { type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
 import type { ActionStore } from './types.ts';
 
 /** The part of a `postgres` client (porsager/postgres) the store uses. */
 export interface PostgresClient {
-  unsafe(query: string, params?: unknown[], options?: { prepare?: boolean }): Promise<Record<string, unknown>[] & { count: number }>;
+  unsafe(
+    query: string,
+    params?: unknown[],
+    options?: { prepare?: boolean },
+  ): Promise<Record<string, unknown>[] & { count: number }>;
   begin<T>(fn: (sql: PostgresClient) => Promise<T>): Promise<T>;
   end(options?: { timeout?: number }): Promise<void>;
 }
@@ -71,7 +75,8 @@ export function postgresDriver(client: PostgresClient, closeClient: boolean): Sq
  * ```
  */
 export async function postgresStore(options: PostgresStoreOptions): Promise<ActionStore> {
-  if ((options.url === undefined) === (options.sql === undefined)) throw new TypeError('postgresStore: give exactly one of url or sql');
+  if ((options.url === undefined) === (options.sql === undefined))
+    throw new TypeError('postgresStore: give exactly one of url or sql');
   let client = options.sql;
   if (client === undefined) {
     let postgres: (url: string, options: Record<string, unknown>) => PostgresClient;

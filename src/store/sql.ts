@@ -80,7 +80,10 @@ function toRecord(value: unknown): ActionRecord {
 /**
  * An ActionStore over any SqlDriver. Call `migrate()` (the `*Store()` factories do) before use.
  */
-export function sqlStore(driver: SqlDriver, options: SqlStoreOptions = {}): ActionStore & { migrate(): Promise<number> } {
+export function sqlStore(
+  driver: SqlDriver,
+  options: SqlStoreOptions = {},
+): ActionStore & { migrate(): Promise<number> } {
   const p = options.tablePrefix ?? 'gap_';
   if (!/^[a-z_][a-z0-9_]*$/i.test(p)) throw new TypeError('tablePrefix: letters, digits and underscores only');
   const actions = `${p}actions`;
@@ -98,15 +101,24 @@ export function sqlStore(driver: SqlDriver, options: SqlStoreOptions = {}): Acti
     // CREATE ... IF NOT EXISTS is not safe against a concurrent twin without it). Pending
     // migrations are idempotent, so two instances that both saw an old version stay correct.
     const lock = driver.dialect === 'postgres' ? [stmt('SELECT pg_advisory_xact_lock(729104331)')] : [];
-    await driver.batch([...lock, stmt(`CREATE TABLE IF NOT EXISTS ${p}schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`)]);
-    const current = Number((await driver.execute(stmt(`SELECT MAX(version) AS v FROM ${p}schema_migrations`))).rows[0]?.['v'] ?? 0);
+    await driver.batch([
+      ...lock,
+      stmt(`CREATE TABLE IF NOT EXISTS ${p}schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`),
+    ]);
+    const current = Number(
+      (await driver.execute(stmt(`SELECT MAX(version) AS v FROM ${p}schema_migrations`))).rows[0]?.['v'] ?? 0,
+    );
     const pending = all.filter((m) => m.version > current);
     if (pending.length === 0) return current;
     await driver.batch([
       ...lock,
       ...pending.flatMap((m) => [
         ...m.statements.map((sql) => stmt(sql)),
-        stmt(`INSERT INTO ${p}schema_migrations (version, applied_at) VALUES (?, ?) ON CONFLICT DO NOTHING`, m.version, new Date().toISOString()),
+        stmt(
+          `INSERT INTO ${p}schema_migrations (version, applied_at) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+          m.version,
+          new Date().toISOString(),
+        ),
       ]),
     ]);
     return all.at(-1)?.version ?? current;
@@ -128,9 +140,17 @@ export function sqlStore(driver: SqlDriver, options: SqlStoreOptions = {}): Acti
           record.version,
           JSON.stringify(record),
         ),
-        ...record.monitor_by.map((principal) => stmt(insertPrincipal, principal, 'monitor', record.action_id, record.action_id)),
-        ...record.manage_by.map((principal) => stmt(insertPrincipal, principal, 'manage', record.action_id, record.action_id)),
-        stmt(`SELECT record FROM ${actions} WHERE creator_id = ? AND request_id = ?`, record.creator_id, record.request_id),
+        ...record.monitor_by.map((principal) =>
+          stmt(insertPrincipal, principal, 'monitor', record.action_id, record.action_id),
+        ),
+        ...record.manage_by.map((principal) =>
+          stmt(insertPrincipal, principal, 'manage', record.action_id, record.action_id),
+        ),
+        stmt(
+          `SELECT record FROM ${actions} WHERE creator_id = ? AND request_id = ?`,
+          record.creator_id,
+          record.request_id,
+        ),
       ]);
       const row = results.at(-1)?.rows[0];
       if (row === undefined) throw new Error(`action_id ${record.action_id} collided with another action`);
@@ -171,15 +191,23 @@ export function sqlStore(driver: SqlDriver, options: SqlStoreOptions = {}): Acti
         return values.map(() => '?').join(', ');
       };
       const creators = query.creator_id?.length ? marks(query.creator_id) : undefined;
-      const sources = creators === undefined ? [] : [`SELECT action_id FROM ${actions} WHERE creator_id IN (${creators})`];
-      for (const [role, list] of [['monitor', query.monitor_by], ['manage', query.manage_by]] as const) {
-        if (list?.length) sources.push(`SELECT action_id FROM ${principals} WHERE role = '${role}' AND principal IN (${marks(list)})`);
+      const sources =
+        creators === undefined ? [] : [`SELECT action_id FROM ${actions} WHERE creator_id IN (${creators})`];
+      for (const [role, list] of [
+        ['monitor', query.monitor_by],
+        ['manage', query.manage_by],
+      ] as const) {
+        if (list?.length)
+          sources.push(`SELECT action_id FROM ${principals} WHERE role = '${role}' AND principal IN (${marks(list)})`);
       }
       if (sources.length === 0 || query.statuses.length === 0) return { actions: [] };
       // The creator alone: a's own column, so the (creator_id, status, start_time) index serves.
       // Several roles: one IN over the matching ids, which both planners run as a join from those
       // ids; an OR of EXISTS cannot be, and scanned every action (about 1 s at 1,000,000 rows).
-      const who = sources.length === 1 && creators !== undefined ? `a.creator_id IN (${creators})` : `a.action_id IN (${sources.join(' UNION ALL ')})`;
+      const who =
+        sources.length === 1 && creators !== undefined
+          ? `a.creator_id IN (${creators})`
+          : `a.action_id IN (${sources.join(' UNION ALL ')})`;
       let where = `${who} AND a.status IN (${marks(query.statuses)}) AND (a.expires_at IS NULL OR a.expires_at > ?)`;
       params.push(query.now);
       if (query.cursor !== undefined) {
@@ -187,7 +215,8 @@ export function sqlStore(driver: SqlDriver, options: SqlStoreOptions = {}): Acti
         where += ' AND (a.start_time > ? OR (a.start_time = ? AND a.action_id > ?))';
         params.push(time, time, id);
       }
-      if (!Number.isSafeInteger(query.limit) || query.limit < 0) throw new TypeError('list: limit must be a non-negative integer');
+      if (!Number.isSafeInteger(query.limit) || query.limit < 0)
+        throw new TypeError('list: limit must be a non-negative integer');
       // The limit is written into the SQL, not bound: with `LIMIT $n` PostgreSQL's generic plan
       // (chosen after five runs of a prepared statement) walks every action in start_time order.
       const { rows } = await driver.execute({
@@ -202,7 +231,10 @@ export function sqlStore(driver: SqlDriver, options: SqlStoreOptions = {}): Acti
     },
     async deleteExpired(now) {
       const results = await driver.batch([
-        stmt(`DELETE FROM ${principals} WHERE action_id IN (SELECT action_id FROM ${actions} WHERE expires_at <= ?)`, now),
+        stmt(
+          `DELETE FROM ${principals} WHERE action_id IN (SELECT action_id FROM ${actions} WHERE expires_at <= ?)`,
+          now,
+        ),
         stmt(`DELETE FROM ${actions} WHERE expires_at <= ?`, now),
       ]);
       return results[1]?.changes ?? 0;

@@ -9,7 +9,7 @@
  * times faster and opens in milliseconds instead of seconds, and its SQL is the one Cloudflare
  * D1 speaks, so the embedded and Workers stores share theirs. See README, "Choosing a store".
  */
-import { sqlStore, type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions } from './sql.ts';
+import { type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
 import type { ActionStore } from './types.ts';
 
 /** A prepared statement of any of the three engines. */
@@ -93,7 +93,8 @@ export async function sqliteStore(db: SyncSqliteDatabase, options: SqliteStoreOp
     throw new TypeError('sqliteStore: expected an open better-sqlite3, bun:sqlite or node:sqlite database');
   }
   const synchronous = options.synchronous ?? 'full';
-  if (synchronous !== 'full' && synchronous !== 'normal') throw new TypeError("sqliteStore: synchronous must be 'full' or 'normal'");
+  if (synchronous !== 'full' && synchronous !== 'normal')
+    throw new TypeError("sqliteStore: synchronous must be 'full' or 'normal'");
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${synchronous.toUpperCase()}`);
   db.exec('PRAGMA busy_timeout = 5000');
@@ -111,17 +112,23 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   const runtime = globalThis as { Bun?: unknown; Deno?: unknown };
   let db: SyncSqliteDatabase;
   if (runtime.Bun !== undefined) {
-    const { Database } = (await import(moduleName('bun:sqlite'))) as { Database: new (path: string) => SyncSqliteDatabase };
+    const { Database } = (await import(moduleName('bun:sqlite'))) as {
+      Database: new (path: string) => SyncSqliteDatabase;
+    };
     db = new Database(path);
   } else if (runtime.Deno !== undefined) {
-    const { DatabaseSync } = (await import(moduleName('node:sqlite'))) as { DatabaseSync: new (path: string) => SyncSqliteDatabase };
+    const { DatabaseSync } = (await import(moduleName('node:sqlite'))) as {
+      DatabaseSync: new (path: string) => SyncSqliteDatabase;
+    };
     db = new DatabaseSync(path);
   } else {
     let Database: new (path: string) => SyncSqliteDatabase;
     try {
       Database = ((await import(moduleName('better-sqlite3'))) as { default: typeof Database }).default;
     } catch (cause) {
-      throw new Error('openSqliteStore: install better-sqlite3 (npm install better-sqlite3) to use SQLite on Node', { cause });
+      throw new Error('openSqliteStore: install better-sqlite3 (npm install better-sqlite3) to use SQLite on Node', {
+        cause,
+      });
     }
     db = new Database(path);
   }

@@ -55,6 +55,7 @@ export function startSweeper(options: SweeperOptions): Sweeper {
 
 /** The expiry sweeper a server runs for `provider`, unless turned off with 0. */
 export function sweeperFor(provider: { sweep?(): Promise<number> }, interval: number | undefined): Sweeper | undefined {
-  if (interval === 0 || typeof provider.sweep !== 'function') return undefined;
-  return startSweeper({ sweep: () => provider.sweep!(), ...(interval === undefined ? {} : { interval }) });
+  const sweep = provider.sweep?.bind(provider);
+  if (interval === 0 || sweep === undefined) return undefined;
+  return startSweeper({ sweep, ...(interval === undefined ? {} : { interval }) });
 }

@@ -4,6 +4,7 @@
  * `routes: 'actions'`, the `/actions` family.
  */
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the JSON it asserts on without declaring its shape first.
 export interface ClientReply<T = any> {
   status: number;
   headers: Headers;

@@ -4,7 +4,7 @@
  * testing providers without the network. Use it as an injected `fetch`, or as a real HTTP
  * server on a port.
  */
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { GROUPS_SCOPE } from '../auth/globus.ts';
 
 export interface FakeClient {
@@ -95,7 +95,13 @@ export interface FakeGlobus {
   /** Serve on a real port of 127.0.0.1 (Node, Bun, Deno). Auth and Groups share the base URL. */
   listen(port?: number): Promise<{ url: string; close(): Promise<void> }>;
   /** `globusAuth` options pointing at `baseUrl` (or at the injected fetch when omitted). */
-  authOptions(baseUrl?: string): { clientId: string; clientSecret: string; authUrl: string; groupsUrl: string; fetch?: typeof fetch };
+  authOptions(baseUrl?: string): {
+    clientId: string;
+    clientSecret: string;
+    authUrl: string;
+    groupsUrl: string;
+    fetch?: typeof fetch;
+  };
 }
 
 interface TokenRecord {
@@ -120,7 +126,8 @@ const randomToken = () => {
 
 /** The resource server a scope belongs to, as Globus names them. */
 function resourceServer(scope: string): string {
-  if (scope === GROUPS_SCOPE || scope.startsWith('urn:globus:auth:scope:groups.api.globus.org:')) return 'groups.api.globus.org';
+  if (scope === GROUPS_SCOPE || scope.startsWith('urn:globus:auth:scope:groups.api.globus.org:'))
+    return 'groups.api.globus.org';
   const urn = /^urn:globus:auth:scope:([^:]+):/.exec(scope);
   if (urn?.[1] !== undefined) return urn[1];
   const url = /^https:\/\/auth\.globus\.org\/scopes\/([^/]+)\//.exec(scope);
@@ -175,7 +182,7 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
 
   const live = (token: string | undefined): TokenRecord | undefined => {
     const record = token === undefined ? undefined : tokens.get(token);
-    return record !== undefined && record.active && record.expiresAt > clock() ? record : undefined;
+    return record?.active && record.expiresAt > clock() ? record : undefined;
   };
 
   /** Apply latency and injected failures; a Response short-circuits, `reset` drops the connection. */
@@ -244,7 +251,8 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
     if (injected) return injected;
     if (clientFrom(c) === undefined) return c.json({ error: 'invalid_client' }, 401);
     const form = new URLSearchParams(await c.req.text());
-    if (form.get('grant_type') !== 'urn:globus:auth:grant_type:dependent_token') return c.json({ error: 'unsupported_grant_type' }, 400);
+    if (form.get('grant_type') !== 'urn:globus:auth:grant_type:dependent_token')
+      return c.json({ error: 'unsupported_grant_type' }, 400);
     const record = live(form.get('token') ?? undefined);
     if (record === undefined) return c.json({ error: 'invalid_grant' }, 400);
     if (record.unconsented.length > 0) {
@@ -265,8 +273,20 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
     return c.json(
       [...byServer].map(([rs, scopes]) => {
         const accessToken = randomToken();
-        tokens.set(accessToken, { ...record, scopes, dependentScopes: [], unconsented: [], expiresAt: clock() + record.dependentExpiresIn * 1000 });
-        return { access_token: accessToken, resource_server: rs, scope: scopes.join(' '), expires_in: record.dependentExpiresIn, token_type: 'bearer' };
+        tokens.set(accessToken, {
+          ...record,
+          scopes,
+          dependentScopes: [],
+          unconsented: [],
+          expiresAt: clock() + record.dependentExpiresIn * 1000,
+        });
+        return {
+          access_token: accessToken,
+          resource_server: rs,
+          scope: scopes.join(' '),
+          expires_in: record.dependentExpiresIn,
+          token_type: 'bearer',
+        };
       }),
     );
   });
@@ -289,7 +309,15 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
         enforce_session: false,
         session_limit: 28800,
         session_timeouts: {},
-        my_memberships: [{ group_id: id, identity_id: record.user, username: user?.username ?? `${record.user}@example.org`, role: 'member', status: 'active' }],
+        my_memberships: [
+          {
+            group_id: id,
+            identity_id: record.user,
+            username: user?.username ?? `${record.user}@example.org`,
+            role: 'member',
+            status: 'active',
+          },
+        ],
         policies: { group_visibility: 'private', group_members_visibility: 'managers' },
       })),
     );
@@ -350,21 +378,30 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
     async listen(port = 0) {
       const { serve } = await import('@hono/node-server');
       return new Promise((resolve) => {
-        const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1', overrideGlobalObjects: false }, (info) => {
-          resolve({
-            url: `http://127.0.0.1:${info.port}`,
-            close: () =>
-              new Promise<void>((done) => {
-                server.close(() => done());
-                (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-              }),
-          });
-        });
+        const server = serve(
+          { fetch: app.fetch, port, hostname: '127.0.0.1', overrideGlobalObjects: false },
+          (info) => {
+            resolve({
+              url: `http://127.0.0.1:${info.port}`,
+              close: () =>
+                new Promise<void>((done) => {
+                  server.close(() => done());
+                  (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+                }),
+            });
+          },
+        );
       });
     },
     authOptions(baseUrl) {
       return baseUrl === undefined
-        ? { clientId: firstClient.id, clientSecret: firstClient.secret, authUrl: FAKE_BASE, groupsUrl: FAKE_BASE, fetch: fakeFetch }
+        ? {
+            clientId: firstClient.id,
+            clientSecret: firstClient.secret,
+            authUrl: FAKE_BASE,
+            groupsUrl: FAKE_BASE,
+            fetch: fakeFetch,
+          }
         : { clientId: firstClient.id, clientSecret: firstClient.secret, authUrl: baseUrl, groupsUrl: baseUrl };
     },
   };

@@ -1,6 +1,13 @@
 /** @module testing: test your provider without Globus: a fake Globus Auth and Groups, and a client. */
+
 export {
-  fakeGlobus,
+  type ActionClient,
+  type ActionClientOptions,
+  actionClient,
+  type ClientReply,
+  type RunRequest,
+} from './client.ts';
+export {
   type FakeClient,
   type FakeEndpoint,
   type FakeFailure,
@@ -8,6 +15,6 @@ export {
   type FakeGlobusCalls,
   type FakeGlobusOptions,
   type FakeUser,
+  fakeGlobus,
   type IssueTokenOptions,
 } from './fake-globus.ts';
-export { actionClient, type ActionClient, type ActionClientOptions, type ClientReply, type RunRequest } from './client.ts';

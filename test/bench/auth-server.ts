@@ -8,7 +8,7 @@
 import { serve } from '../../adapters/node.ts';
 import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
-import { globusAuth, silentLogger, type ActionProvider } from '../../src/index.ts';
+import { type ActionProvider, globusAuth, silentLogger } from '../../src/index.ts';
 import { fakeGlobus } from '../../src/testing/index.ts';
 
 const USER = '7d1f1c3e-0000-4000-8000-000000000001';
@@ -19,7 +19,10 @@ const providers = {
   globus: echoProvider({ auth: globusAuth(globus.authOptions(fake.url)), logger: silentLogger }),
   jwt: echoProvider({ auth: dev.auth, logger: silentLogger }),
 };
-const tokens = { globus: globus.issueToken({ user: USER, scopes: [ECHO_SCOPE] }), jwt: await dev.mint(USER, ECHO_SCOPE) };
+const tokens = {
+  globus: globus.issueToken({ user: USER, scopes: [ECHO_SCOPE] }),
+  jwt: await dev.mint(USER, ECHO_SCOPE),
+};
 
 async function call(provider: ActionProvider, path: string, token: string, body?: unknown): Promise<Response> {
   return provider.fetch(
@@ -33,7 +36,10 @@ async function call(provider: ActionProvider, path: string, token: string, body?
 
 const actions: Record<string, string> = {};
 for (const name of ['globus', 'jwt'] as const) {
-  const reply = await call(providers[name], '/run', tokens[name], { request_id: 'bench', body: { input_string: 'hello' } });
+  const reply = await call(providers[name], '/run', tokens[name], {
+    request_id: 'bench',
+    body: { input_string: 'hello' },
+  });
   actions[name] = ((await reply.json()) as { action_id: string }).action_id;
 }
 
@@ -41,7 +47,8 @@ for (const name of ['globus', 'jwt'] as const) {
 async function cold(name: 'globus' | 'jwt', count: number): Promise<{ p50: number; p99: number }> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
-    const token = name === 'globus' ? globus.issueToken({ user: USER, scopes: [ECHO_SCOPE] }) : await dev.mint(USER, ECHO_SCOPE);
+    const token =
+      name === 'globus' ? globus.issueToken({ user: USER, scopes: [ECHO_SCOPE] }) : await dev.mint(USER, ECHO_SCOPE);
     const started = performance.now();
     const reply = await call(providers[name], `/${actions[name]}/status`, token);
     times.push(performance.now() - started);

@@ -18,8 +18,21 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 const outfile = `${ROOT}node_modules/.cache/globus-action-provider-bench/auth-server.mjs`;
-await build({ entryPoints: [`${ROOT}test/bench/auth-server.ts`], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
-const child = spawn(process.execPath, [outfile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DATA_DIR: '' } });
+await build({
+  entryPoints: [`${ROOT}test/bench/auth-server.ts`],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'error',
+});
+const child = spawn(process.execPath, [outfile], {
+  cwd: ROOT,
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, DATA_DIR: '' },
+});
 const lines: string[] = [];
 let buffer = '';
 child.stdout.on('data', (chunk: Buffer) => {
@@ -33,10 +46,19 @@ const nextLine = async (): Promise<string> => {
   return lines.shift() as string;
 };
 type Target = { url: string; token: string };
-const info = JSON.parse(await nextLine()) as { globus: Target; jwt: Target; coldLatency: Record<string, { p50: number; p99: number }>; introspections: number };
+const info = JSON.parse(await nextLine()) as {
+  globus: Target;
+  jwt: Target;
+  coldLatency: Record<string, { p50: number; p99: number }>;
+  introspections: number;
+};
 
 function wrk(target: Target): number {
-  const out = execFileSync('wrk', ['-t1', '-c20', `-d${DURATION}s`, '-H', `Authorization: Bearer ${target.token}`, target.url], { encoding: 'utf8' });
+  const out = execFileSync(
+    'wrk',
+    ['-t1', '-c20', `-d${DURATION}s`, '-H', `Authorization: Bearer ${target.token}`, target.url],
+    { encoding: 'utf8' },
+  );
   const failed = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (failed) throw new Error(`wrk saw ${failed[1]} failed responses for ${target.url}`);
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);

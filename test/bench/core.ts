@@ -20,15 +20,16 @@
  * were created in-process inside the child through `provider.fetch` (the whole pipeline: bearer
  * token, jwtAuth cache, validation, run callback, memory store; only the socket is skipped).
  */
-import autocannon from 'autocannon';
-import { build } from 'esbuild';
-import { fork, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { build } from 'esbuild';
 import type { FromChild, ToChild } from './server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,7 +53,8 @@ const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
 const ACTIONS = Number(args.actions);
 if (args.adapter !== 'node' && args.adapter !== 'hono-serve') throw new Error('--adapter: node or hono-serve');
-const ADAPTER_LABEL = args.adapter === 'node' ? 'adapters/node.ts' : "@hono/node-server's serve() (global Request/Response replaced)";
+const ADAPTER_LABEL =
+  args.adapter === 'node' ? 'adapters/node.ts' : "@hono/node-server's serve() (global Request/Response replaced)";
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
@@ -72,18 +74,36 @@ interface Child {
  */
 async function bundledServer(): Promise<string> {
   const outfile = join(ROOT, 'node_modules/.cache/globus-action-provider-bench/server.mjs');
-  await build({ entryPoints: [SERVER], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
+  await build({
+    entryPoints: [SERVER],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
   return outfile;
 }
 const SERVER_JS = await bundledServer();
 
-async function startChild(mode: 'hono' | 'provider', env: Record<string, string> = {}, profile = false): Promise<Child> {
+async function startChild(
+  mode: 'hono' | 'provider',
+  env: Record<string, string> = {},
+  profile = false,
+): Promise<Child> {
   const execArgv = ['--expose-gc'];
   if (profile) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
   }
-  const child = fork(SERVER_JS, [mode], { cwd: ROOT, execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(SERVER_JS, [mode], {
+    cwd: ROOT,
+    execArgv,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const next = <T extends FromChild['type']>(type: T) =>
     new Promise<Extract<FromChild, { type: T }>>((resolvePromise, reject) => {
       const onMessage = (message: FromChild) => {
@@ -143,7 +163,9 @@ async function load(scenario: Scenario, seconds: number): Promise<{ rps: number;
   });
   const after = await server.request({ type: 'cpu' }, 'cpu');
   const codes = result.statusCodeStats ?? {};
-  const unexpected = Object.entries(codes).filter(([code, stats]) => Number(code) !== scenario.expect && (stats?.count ?? 0) > 0);
+  const unexpected = Object.entries(codes).filter(
+    ([code, stats]) => Number(code) !== scenario.expect && (stats?.count ?? 0) > 0,
+  );
   if (result.errors > 0 || result.timeouts > 0 || unexpected.length > 0) {
     throw new Error(
       `${scenario.name}: ${result.errors} errors, ${result.timeouts} timeouts, unexpected statuses ${JSON.stringify(Object.fromEntries(unexpected))}`,
@@ -151,13 +173,19 @@ async function load(scenario: Scenario, seconds: number): Promise<{ rps: number;
   }
   const requests = result.requests.total;
   // Completed requests over the measured time (the mean, not autocannon's per-second median).
-  return { rps: requests / (result.duration || seconds), cpu: (after.micros - before.micros) / requests, p99: result.latency.p99 };
+  return {
+    rps: requests / (result.duration || seconds),
+    cpu: (after.micros - before.micros) / requests,
+    p99: result.latency.p99,
+  };
 }
 
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -167,7 +195,8 @@ const load1 = () => loadavg()[0]?.toFixed(1) ?? '?';
 // Main
 
 const started = performance.now();
-const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+const log = (line: string) =>
+  console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 const loadBefore = load1();
 
 log(`starting the provider process (${ADAPTER_LABEL})${args.profile ? ', with --cpu-prof' : ''}`);
@@ -185,7 +214,8 @@ const created = await fetch(`${base}/run`, {
   body: JSON.stringify({ request_id: 'bench-probe', body: { input_string: 'hello' } }),
 });
 const runBody = await created.text();
-if (introspection.status !== 200 || created.status !== 202) throw new Error(`probe failed: GET / ${introspection.status}, POST /run ${created.status}`);
+if (introspection.status !== 200 || created.status !== 202)
+  throw new Error(`probe failed: GET / ${introspection.status}, POST /run ${created.status}`);
 const actionId = (JSON.parse(runBody) as { action_id: string }).action_id;
 const statusResponse = await fetch(`${base}/${actionId}/status`, { headers: auth });
 const statusBody = await statusResponse.text();
@@ -199,17 +229,27 @@ for (const body of [introspectionBody, runBody, statusBody]) {
 }
 log(`starting the bare Hono process (one route per body size: ${[...bareRoutes.keys()].join(', ')} bytes)`);
 const hono = await startChild('hono', {
-  BENCH_ROUTES: JSON.stringify(Object.fromEntries([...bareRoutes.values()].map(({ path, body }) => [path, JSON.parse(body)]))),
+  BENCH_ROUTES: JSON.stringify(
+    Object.fromEntries([...bareRoutes.values()].map(({ path, body }) => [path, JSON.parse(body)])),
+  ),
 });
 for (const [size, { path }] of bareRoutes) {
   const text = await (await fetch(`http://127.0.0.1:${hono.port}${path}`)).text();
-  if (Buffer.byteLength(text) !== size) throw new Error(`bare route ${path}: ${Buffer.byteLength(text)} bytes, expected ${size}`);
+  if (Buffer.byteLength(text) !== size)
+    throw new Error(`bare route ${path}: ${Buffer.byteLength(text)} bytes, expected ${size}`);
 }
 const honoIdle = await hono.request({ type: 'rss' }, 'rss');
 
 const bare = new Map<number, Scenario>();
 for (const [size, { path }] of bareRoutes) {
-  bare.set(size, { name: `bare Hono GET ${path} (${size} B)`, server: () => hono, path, expect: 200, rps: [], cpu: [] });
+  bare.set(size, {
+    name: `bare Hono GET ${path} (${size} B)`,
+    server: () => hono,
+    path,
+    expect: 200,
+    rps: [],
+    cpu: [],
+  });
 }
 let runCounter = 0;
 const runRequestBody = () => JSON.stringify({ request_id: `bench-${++runCounter}`, body: { input_string: 'hello' } });
@@ -275,7 +315,8 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 const runsCreated = runCounter;
 await Promise.all([hono.stop(), provider.stop()]);
-if (args.profile) log(`CPU profile of the provider process written to ${PROFILE_DIR}/ (the *.0.001.cpuprofile is the main thread)`);
+if (args.profile)
+  log(`CPU profile of the provider process written to ${PROFILE_DIR}/ (the *.0.001.cpuprofile is the main thread)`);
 
 // Memory, in a fresh provider process with nothing else running.
 log(`memory: fresh provider process, then ${fmt(ACTIONS)} actions in-process through provider.fetch`);
@@ -285,7 +326,9 @@ const filled = await memoryChild.request({ type: 'fill', count: ACTIONS }, 'fill
 if (filled.failed > 0) throw new Error(`fill: ${filled.failed} of ${filled.count} runs did not answer 202`);
 const full = await memoryChild.request({ type: 'rss' }, 'rss');
 await memoryChild.stop();
-log(`created ${fmt(ACTIONS)} actions in ${(filled.ms / 1000).toFixed(1)} s (${fmt((ACTIONS / filled.ms) * 1000)} runs/s in-process)`);
+log(
+  `created ${fmt(ACTIONS)} actions in ${(filled.ms / 1000).toFixed(1)} s (${fmt((ACTIONS / filled.ms) * 1000)} runs/s in-process)`,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Report
@@ -295,7 +338,15 @@ const results = comparisons.map((c) => {
   const bareRps = median(c.bare.rps);
   const providerRps = median(c.scenario.rps);
   const ratio = providerRps / bareRps;
-  return { ...c, bareRps, providerRps, ratio, bareCpu: median(c.bare.cpu), providerCpu: median(c.scenario.cpu), met: ratio >= c.target };
+  return {
+    ...c,
+    bareRps,
+    providerRps,
+    ratio,
+    bareCpu: median(c.bare.cpu),
+    providerCpu: median(c.scenario.cpu),
+    met: ratio >= c.target,
+  };
 });
 
 const lines = [
@@ -322,7 +373,10 @@ const lines = [
   `POST /run: a unique request_id per request (${fmt(runsCreated)} actions created during the run scenarios).`,
   'Server CPU: user + system time of the server process per request; its ratio is the throughput ratio on an otherwise idle core.',
   '',
-  ...results.map((r) => `Target ${r.label}: ratio ${r.ratio.toFixed(2)} ${r.met ? '>=' : '<'} ${r.target}: ${r.met ? 'met' : 'MISSED'}`),
+  ...results.map(
+    (r) =>
+      `Target ${r.label}: ratio ${r.ratio.toFixed(2)} ${r.met ? '>=' : '<'} ${r.target}: ${r.met ? 'met' : 'MISSED'}`,
+  ),
   `Total time: ${((performance.now() - started) / 1000).toFixed(0)} s`,
 ];
 console.log(lines.join('\n'));

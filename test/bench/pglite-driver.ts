@@ -6,7 +6,7 @@
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { numberedPlaceholders } from '../../src/store/postgres.ts';
-import { sqlStore, type SqlDriver, type SqlResult, type SqlStatement } from '../../src/store/sql.ts';
+import { type SqlDriver, type SqlResult, type SqlStatement, sqlStore } from '../../src/store/sql.ts';
 import type { ActionStore } from '../../src/store/types.ts';
 
 export function pgliteDriver(db: PGlite): SqlDriver {

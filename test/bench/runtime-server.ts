@@ -10,7 +10,11 @@ import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
 import { silentLogger } from '../../src/index.ts';
 
-const runtime = (globalThis as { Bun?: unknown; Deno?: unknown }).Bun ? 'bun' : (globalThis as { Deno?: unknown }).Deno ? 'deno' : 'node';
+const runtime = (globalThis as { Bun?: unknown; Deno?: unknown }).Bun
+  ? 'bun'
+  : (globalThis as { Deno?: unknown }).Deno
+    ? 'deno'
+    : 'node';
 const dev = await devAuth();
 const provider = echoProvider({ auth: dev.auth, logger: silentLogger });
 const token = await dev.mint(dev.identity, ECHO_SCOPE);
@@ -29,10 +33,17 @@ async function listen(): Promise<{ bare: number; provider: number }> {
   if (runtime === 'bun') {
     const Bun = (globalThis as unknown as { Bun: { serve(o: object): { port: number } } }).Bun;
     const { serve } = await import('../../adapters/bun.ts');
-    return { bare: Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: bare.fetch }).port, provider: serve(provider, { port: 0, handleSignals: false }).port };
+    return {
+      bare: Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: bare.fetch }).port,
+      provider: serve(provider, { port: 0, handleSignals: false }).port,
+    };
   }
   if (runtime === 'deno') {
-    const Deno = (globalThis as unknown as { Deno: { serve(o: object, h: (r: Request) => Response | Promise<Response>): { addr: { port: number } } } }).Deno;
+    const Deno = (
+      globalThis as unknown as {
+        Deno: { serve(o: object, h: (r: Request) => Response | Promise<Response>): { addr: { port: number } } };
+      }
+    ).Deno;
     const { serve } = await import('../../adapters/deno.ts');
     return {
       bare: Deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, bare.fetch).addr.port,
@@ -41,7 +52,9 @@ async function listen(): Promise<{ bare: number; provider: number }> {
   }
   const { serve: honoServe } = await import('@hono/node-server');
   const { serve } = await import('../../adapters/node.ts');
-  const barePort = await new Promise<number>((resolve) => honoServe({ fetch: bare.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port)));
+  const barePort = await new Promise<number>((resolve) =>
+    honoServe({ fetch: bare.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port)),
+  );
   return { bare: barePort, provider: (await serve(provider, { port: 0, handleSignals: false })).port };
 }
 

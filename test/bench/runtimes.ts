@@ -23,7 +23,16 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 /** Node runs the server as esbuild-bundled JavaScript (no tsx keepNames wrappers), as a compiled provider would. */
 async function bundled(entry: string): Promise<string> {
   const outfile = `${ROOT}node_modules/.cache/globus-action-provider-bench/${entry.replace(/\W/g, '_')}.mjs`;
-  await build({ entryPoints: [`${ROOT}${entry}`], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
+  await build({
+    entryPoints: [`${ROOT}${entry}`],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
   return outfile;
 }
 
@@ -74,16 +83,22 @@ async function throughput(runtime: 'node' | 'bun' | 'deno'): Promise<{ bare: num
       : runtime === 'bun'
         ? [BIN('bun'), ['test/bench/runtime-server.ts']]
         : [BIN('deno'), ['run', '-A', 'test/bench/runtime-server.ts']];
-  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DATA_DIR: '' } });
-  const info = await new Promise<{ bare: number; provider: number; token: string; actionId: string }>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`${runtime} bench server exited with ${code}`)));
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, DATA_DIR: '' },
   });
+  const info = await new Promise<{ bare: number; provider: number; token: string; actionId: string }>(
+    (resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line) resolve(JSON.parse(line));
+      });
+      child.once('exit', (code) => reject(new Error(`${runtime} bench server exited with ${code}`)));
+    },
+  );
   const bareUrl = `http://127.0.0.1:${info.bare}/status`;
   const providerUrl = `http://127.0.0.1:${info.provider}/${info.actionId}/status`;
   wrk(bareUrl);
@@ -99,13 +114,17 @@ async function throughput(runtime: 'node' | 'bun' | 'deno'): Promise<{ bare: num
 }
 
 const size = await bundleSize();
-console.log(`worker bundle: ${(size.raw / 1024).toFixed(1)} KiB minified, ${(size.gzip / 1024).toFixed(1)} KiB gzipped (target <= 100 KB)`);
+console.log(
+  `worker bundle: ${(size.raw / 1024).toFixed(1)} KiB minified, ${(size.gzip / 1024).toFixed(1)} KiB gzipped (target <= 100 KB)`,
+);
 const starts = await startup();
 console.log('start to first 200 (median of', ROUNDS, 'runs, ms):', starts);
 const rows: string[] = [];
 for (const runtime of ['node', 'bun', 'deno'] as const) {
   const { bare, provider } = await throughput(runtime);
-  rows.push(`| ${runtime} | ${Math.round(bare)} | ${Math.round(provider)} | ${(provider / bare).toFixed(2)} | ${Math.round(starts[runtime] ?? NaN)} |`);
+  rows.push(
+    `| ${runtime} | ${Math.round(bare)} | ${Math.round(provider)} | ${(provider / bare).toFixed(2)} | ${Math.round(starts[runtime] ?? NaN)} |`,
+  );
   console.log(rows.at(-1));
 }
 const version = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).split('\n')[0]?.trim();

@@ -11,13 +11,14 @@
  * then answers `rss` (after a forced GC; needs --expose-gc), `cpu` (process CPU time) and `fill` (create actions
  * in-process through `provider.fetch`), and exits on `exit`.
  */
+
+import type { AddressInfo } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { AddressInfo } from 'node:net';
 import { serve } from '../../adapters/node.ts';
 import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
-import { silentLogger, type ActionProvider } from '../../src/index.ts';
+import { type ActionProvider, silentLogger } from '../../src/index.ts';
 
 export type ToChild = { type: 'rss' } | { type: 'cpu' } | { type: 'fill'; count: number } | { type: 'exit' };
 export type FromChild =
@@ -58,7 +59,9 @@ async function fill(provider: ActionProvider, token: string, count: number): Pro
     const batch: Promise<Response>[] = [];
     for (let i = done; i < Math.min(count, done + BATCH); i++) {
       const body = JSON.stringify({ request_id: `fill-${i}`, body: { input_string: 'hello' } });
-      batch.push(Promise.resolve(provider.fetch(new Request('http://bench.local/run', { method: 'POST', headers, body }))));
+      batch.push(
+        Promise.resolve(provider.fetch(new Request('http://bench.local/run', { method: 'POST', headers, body }))),
+      );
     }
     for (const response of await Promise.all(batch)) {
       if (response.status !== 202) failed++;
@@ -83,7 +86,9 @@ if (mode === 'hono') {
     process.env['BENCH_ADAPTER'] === 'hono-serve'
       ? await new Promise<number>((resolve) => {
           const p = provider as ActionProvider;
-          honoServe({ fetch: (request) => p.fetch(request), port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(info.port));
+          honoServe({ fetch: (request) => p.fetch(request), port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+            resolve(info.port),
+          );
         })
       : (await serve(provider, { port: 0, handleSignals: false })).port;
   token = await dev.mint(crypto.randomUUID(), ECHO_SCOPE);
@@ -110,7 +115,9 @@ process.on('message', (message: ToChild) => {
     }
     case 'fill': {
       if (provider === undefined || token === undefined) throw new Error('fill: not a provider process');
-      void fill(provider, token, message.count).then(({ ms, failed }) => send({ type: 'filled', count: message.count, ms, failed }));
+      void fill(provider, token, message.count).then(({ ms, failed }) =>
+        send({ type: 'filled', count: message.count, ms, failed }),
+      );
       break;
     }
     case 'exit':

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { serve } from '../../adapters/node.ts';
 import { devAuth } from '../../examples/dev-auth.ts';
 import { echoProvider } from '../../examples/echo.ts';
-import { silentLogger, type ActionStore } from '../../src/index.ts';
+import { type ActionStore, silentLogger } from '../../src/index.ts';
 
 export type StoreName = 'memory' | 'sqlite' | 'pglite' | 'postgres';
 export type ToChild = { type: 'cpu' } | { type: 'exit' };
@@ -50,7 +50,10 @@ async function openStore(name: StoreName): Promise<ActionStore | undefined> {
     }
     case 'postgres': {
       const { postgresStore } = await import('../../src/store/postgres.ts');
-      return postgresStore({ url: env('BENCH_DATABASE_URL'), tablePrefix: process.env['BENCH_TABLE_PREFIX'] ?? 'gap_' });
+      return postgresStore({
+        url: env('BENCH_DATABASE_URL'),
+        tablePrefix: process.env['BENCH_TABLE_PREFIX'] ?? 'gap_',
+      });
     }
   }
 }

@@ -32,8 +32,8 @@
  * 3. Embedded engine start in a fresh process: module import, first open of a new database
  *    (create + migrate), reopen.
  */
-import autocannon from 'autocannon';
-import { fork, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -41,12 +41,13 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE } from '../../examples/echo.ts';
-import { sqlStore, type SqlDriver, type SqlStatement } from '../../src/store/sql.ts';
+import { type SqlDriver, type SqlStatement, sqlStore } from '../../src/store/sql.ts';
 import type { ActionRecord } from '../../src/store/types.ts';
-import { startPostgres, type PostgresServer } from '../services/postgres.ts';
+import { type PostgresServer, startPostgres } from '../services/postgres.ts';
 import type { FromChild, StoreName, ToChild } from './stores-server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -80,7 +81,8 @@ const CALLERS = Math.min(1000, CREATORS);
 const SMALL_FIRST = 1000; // the small table: actions 0..999, plus every action of creator 0
 
 const started = performance.now();
-const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+const log = (line: string) =>
+  console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 const load1 = () => loadavg()[0]?.toFixed(1) ?? '?';
 const loadBefore = load1();
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -107,7 +109,11 @@ interface Child {
   stop(): Promise<void>;
 }
 
-function nextMessage<T extends FromChild['type']>(child: ChildProcess, type: T, what: string): Promise<Extract<FromChild, { type: T }>> {
+function nextMessage<T extends FromChild['type']>(
+  child: ChildProcess,
+  type: T,
+  what: string,
+): Promise<Extract<FromChild, { type: T }>> {
   return new Promise((resolvePromise, reject) => {
     const onMessage = (message: FromChild) => {
       if (message.type !== type) return;
@@ -122,7 +128,12 @@ function nextMessage<T extends FromChild['type']>(child: ChildProcess, type: T, 
 }
 
 const forkServer = (mode: 'serve' | 'open', env: Record<string, string>) =>
-  fork(SERVER, [mode], { cwd: ROOT, execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  fork(SERVER, [mode], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 
 async function startProvider(store: StoreName, env: Record<string, string>): Promise<Child> {
   const child = forkServer('serve', { BENCH_STORE: store, ...env });
@@ -159,7 +170,8 @@ interface Sample {
   latencies: Float64Array;
 }
 
-const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** Load `path` for `seconds`; latency of every response is kept (autocannon's histogram has 1 ms resolution). */
 async function measure(
@@ -174,8 +186,9 @@ async function measure(
   const { path = '/', ...rest } = options;
   const cpuBefore = await server.cpu();
   const result = await new Promise<autocannon.Result>((resolvePromise, reject) => {
-    const instance = autocannon({ url: `${server.base}${path}`, connections, pipelining: 1, duration: seconds, ...rest }, (error, done) =>
-      error ? reject(error) : resolvePromise(done),
+    const instance = autocannon(
+      { url: `${server.base}${path}`, connections, pipelining: 1, duration: seconds, ...rest },
+      (error, done) => (error ? reject(error) : resolvePromise(done)),
     );
     instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
       latencies.push(responseTime);
@@ -183,9 +196,13 @@ async function measure(
   });
   const cpuAfter = await server.cpu();
   const codes = result.statusCodeStats ?? {};
-  const unexpected = Object.entries(codes).filter(([code, stats]) => Number(code) !== expect && (stats?.count ?? 0) > 0);
+  const unexpected = Object.entries(codes).filter(
+    ([code, stats]) => Number(code) !== expect && (stats?.count ?? 0) > 0,
+  );
   if (result.errors > 0 || result.timeouts > 0 || unexpected.length > 0) {
-    throw new Error(`${name}: ${result.errors} errors, ${result.timeouts} timeouts, unexpected statuses ${JSON.stringify(Object.fromEntries(unexpected))}`);
+    throw new Error(
+      `${name}: ${result.errors} errors, ${result.timeouts} timeouts, unexpected statuses ${JSON.stringify(Object.fromEntries(unexpected))}`,
+    );
   }
   const sorted = Float64Array.from(latencies).sort();
   const requests = result.requests.total;
@@ -209,7 +226,14 @@ function combine(samples: Sample[]): Sample {
   }
   all.sort();
   const mean = (f: (s: Sample) => number) => samples.reduce((sum, s) => sum + f(s), 0) / samples.length;
-  return { rps: mean((s) => s.rps), cpu: mean((s) => s.cpu), p50: percentile(all, 50), p99: percentile(all, 99), requests: all.length, latencies: all };
+  return {
+    rps: mean((s) => s.rps),
+    cpu: mean((s) => s.cpu),
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    requests: all.length,
+    latencies: all,
+  };
 }
 
 function report(name: string, sample: Sample, connections: number): void {
@@ -238,7 +262,11 @@ let pg: PostgresServer | undefined;
 let admin: ReturnType<typeof postgres> | undefined;
 const children: Child[] = [];
 
-async function withProvider<T>(store: StoreName, env: Record<string, string>, fn: (child: Child) => Promise<T>): Promise<T> {
+async function withProvider<T>(
+  store: StoreName,
+  env: Record<string, string>,
+  fn: (child: Child) => Promise<T>,
+): Promise<T> {
   const child = await startProvider(store, { BENCH_KEY_DIR: keyDir, ...env });
   children.push(child);
   try {
@@ -311,7 +339,9 @@ try {
     const opened = await nextMessage(child, 'opened', `${engine} open`);
     await once(child, 'exit');
     openResults.push({ engine, importMs: opened.importMs, firstOpenMs: opened.firstOpenMs, reopenMs: opened.reopenMs });
-    log(`open ${engine}: import ${ms(opened.importMs)} ms, first open (create + migrate) ${ms(opened.firstOpenMs)} ms, reopen ${ms(opened.reopenMs)} ms`);
+    log(
+      `open ${engine}: import ${ms(opened.importMs)} ms, first open (create + migrate) ${ms(opened.firstOpenMs)} ms, reopen ${ms(opened.reopenMs)} ms`,
+    );
   }
 
   log('starting PostgreSQL');
@@ -326,18 +356,32 @@ try {
     { store: 'memory', label: 'memory', env: {} },
     { store: 'sqlite', label: 'SQLite (better-sqlite3, file, WAL, synchronous=FULL)', env: {} },
     { store: 'pglite', label: 'PGlite (WASM PostgreSQL, file)', env: {} },
-    { store: 'postgres', label: `PostgreSQL ${pgVersion} (local server, pool of 10)`, env: { BENCH_DATABASE_URL: url, BENCH_TABLE_PREFIX: 'tput_' } },
+    {
+      store: 'postgres',
+      label: `PostgreSQL ${pgVersion} (local server, pool of 10)`,
+      env: { BENCH_DATABASE_URL: url, BENCH_TABLE_PREFIX: 'tput_' },
+    },
   ];
   // One provider process per store, all up at once (started one after the other, so each open
   // time is its own); the scenarios alternate between them round by round.
-  const running: { store: StoreName; label: string; child: Child; statusPath: string; samples: Map<string, Sample[]> }[] = [];
+  const running: {
+    store: StoreName;
+    label: string;
+    child: Child;
+    statusPath: string;
+    samples: Map<string, Sample[]>;
+  }[] = [];
   for (const { store, label, env } of stores.filter((s) => STORES.has(s.store))) {
     const dataDir = join(work, `data-${store}`);
     mkdirSync(dataDir);
     const child = await startProvider(store, { BENCH_KEY_DIR: keyDir, BENCH_DATA_DIR: dataDir, ...env });
     children.push(child);
     log(`${store}: provider up, store opened in ${ms(child.openMs)} ms`);
-    const probe = await call(`${child.base}/run`, { method: 'POST', headers: { ...ownAuth, 'content-type': 'application/json' }, body: runBody() }, 202);
+    const probe = await call(
+      `${child.base}/run`,
+      { method: 'POST', headers: { ...ownAuth, 'content-type': 'application/json' }, body: runBody() },
+      202,
+    );
     const actionId = (JSON.parse(probe) as { action_id: string }).action_id;
     const statusPath = `/${actionId}/status`;
     await call(`${child.base}${statusPath}`, { headers: ownAuth }, 200);
@@ -345,17 +389,29 @@ try {
   }
   const storeKinds = [
     { key: 'run', name: 'POST /run', expect: 202, options: () => runOptions },
-    { key: 'status', name: 'GET /{id}/status', expect: 200, options: (path: string) => () => ({ path, headers: ownAuth }) },
+    {
+      key: 'status',
+      name: 'GET /{id}/status',
+      expect: 200,
+      options: (path: string) => () => ({ path, headers: ownAuth }),
+    },
   ] as const;
   if (WARMUP > 0) {
     for (const kind of storeKinds) {
-      for (const r of running) await measure(r.child, `${r.store}: ${kind.name} (warm-up)`, WARMUP, kind.expect, kind.options(r.statusPath)());
+      for (const r of running)
+        await measure(r.child, `${r.store}: ${kind.name} (warm-up)`, WARMUP, kind.expect, kind.options(r.statusPath)());
     }
   }
   for (let round = 1; round <= ROUNDS; round++) {
     for (const kind of storeKinds) {
       for (const r of running) {
-        const sample = await measure(r.child, `${r.store}: ${kind.name}`, DURATION, kind.expect, kind.options(r.statusPath)());
+        const sample = await measure(
+          r.child,
+          `${r.store}: ${kind.name}`,
+          DURATION,
+          kind.expect,
+          kind.options(r.statusPath)(),
+        );
         r.samples.set(kind.key, [...(r.samples.get(kind.key) ?? []), sample]);
         report(`round ${round}/${ROUNDS} ${r.store}: ${kind.name}`, sample, CONNECTIONS);
       }
@@ -394,11 +450,19 @@ try {
       if (template !== undefined) return;
       const made = await call(
         `${child.base}/run`,
-        { method: 'POST', headers: { ...ownAuth, 'content-type': 'application/json' }, body: JSON.stringify({ request_id: 'template', body: { input_string: 'hello' } }) },
+        {
+          method: 'POST',
+          headers: { ...ownAuth, 'content-type': 'application/json' },
+          body: JSON.stringify({ request_id: 'template', body: { input_string: 'hello' } }),
+        },
         202,
       );
       const id = (JSON.parse(made) as { action_id: string }).action_id;
-      const row = (await admin!.unsafe(`SELECT record, jsonb_typeof(record) AS kind FROM ${prefix}actions WHERE action_id = $1`, [id]))[0];
+      const row = (
+        await admin!.unsafe(`SELECT record, jsonb_typeof(record) AS kind FROM ${prefix}actions WHERE action_id = $1`, [
+          id,
+        ])
+      )[0];
       const value = row?.['record'];
       template = (typeof value === 'string' ? JSON.parse(value) : value) as ActionRecord;
       recordKind = String(row?.['kind']);
@@ -414,14 +478,19 @@ try {
     const loadStarted = performance.now();
     const releaseMs = (t.expires_at as number) - Date.parse(t.completion_time as string);
     const base = Date.now() - ROWS * 1000 - 60_000; // start times one second apart, all in the past
-    const time = (expr: string) => `to_char(to_timestamp((${expr}) / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"')`;
+    const time = (expr: string) =>
+      `to_char(to_timestamp((${expr}) / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"')`;
     await admin.begin(async (tx) => {
       await tx.unsafe(`SET LOCAL maintenance_work_mem = '512MB'`);
       // Indexes are built once after the load (sorted) rather than row by row (random B-tree
       // inserts): the same definitions, recreated and checked identical below.
       const tables = `('${prefix}actions'::regclass, '${prefix}principals'::regclass)`;
       const indexDefs = async () =>
-        (await tx.unsafe(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('${prefix}actions', '${prefix}principals') ORDER BY indexname`))
+        (
+          await tx.unsafe(
+            `SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('${prefix}actions', '${prefix}principals') ORDER BY indexname`,
+          )
+        )
           .map((r) => `${String(r['indexname'])}: ${String(r['indexdef'])}`)
           .join('\n');
       const before = await indexDefs();
@@ -432,7 +501,8 @@ try {
         `SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('${prefix}actions', '${prefix}principals') AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid IN ${tables})`,
       );
       for (const i of indexes) await tx.unsafe(`DROP INDEX ${String(i['indexname'])}`);
-      for (const c of constraints) await tx.unsafe(`ALTER TABLE ${String(c['tbl'])} DROP CONSTRAINT ${String(c['conname'])}`);
+      for (const c of constraints)
+        await tx.unsafe(`ALTER TABLE ${String(c['tbl'])} DROP CONSTRAINT ${String(c['conname'])}`);
       const inserted = await tx.unsafe(
         `INSERT INTO ${prefix}actions (action_id, creator_id, request_id, status, start_time, expires_at, version, record)
          SELECT id, creator, req, $2, st, exp, $3::int,
@@ -458,8 +528,11 @@ try {
         `INSERT INTO ${prefix}principals (principal, role, action_id)
          SELECT a.creator_id, r.role, a.action_id FROM ${prefix}actions a CROSS JOIN (VALUES ('monitor'), ('manage')) AS r(role)`,
       );
-      log(`${prefix}: loaded ${fmt(inserted.count)} actions (+ ${fmt(inserted.count * 2)} principals rows); building the indexes`);
-      for (const c of constraints) await tx.unsafe(`ALTER TABLE ${String(c['tbl'])} ADD CONSTRAINT ${String(c['conname'])} ${String(c['def'])}`);
+      log(
+        `${prefix}: loaded ${fmt(inserted.count)} actions (+ ${fmt(inserted.count * 2)} principals rows); building the indexes`,
+      );
+      for (const c of constraints)
+        await tx.unsafe(`ALTER TABLE ${String(c['tbl'])} ADD CONSTRAINT ${String(c['conname'])} ${String(c['def'])}`);
       for (const i of indexes) await tx.unsafe(String(i['indexdef']));
       const after = await indexDefs();
       if (after !== before) throw new Error(`indexes differ after the load:\n${before}\n---\n${after}`);
@@ -469,8 +542,14 @@ try {
     const rows = Number((await admin.unsafe(`SELECT count(*)::int AS n FROM ${prefix}actions`))[0]?.['n']);
     if (prefix === 'big_') {
       loadSeconds = (performance.now() - loadStarted) / 1000;
-      const size = (await admin.unsafe(`SELECT pg_size_pretty(pg_total_relation_size('big_actions')) AS a, pg_size_pretty(pg_total_relation_size('big_principals')) AS p`))[0];
-      log(`big_: load + ANALYZE took ${loadSeconds.toFixed(1)} s; big_actions ${String(size?.['a'])}, big_principals ${String(size?.['p'])} (with indexes)`);
+      const size = (
+        await admin.unsafe(
+          `SELECT pg_size_pretty(pg_total_relation_size('big_actions')) AS a, pg_size_pretty(pg_total_relation_size('big_principals')) AS p`,
+        )
+      )[0];
+      log(
+        `big_: load + ANALYZE took ${loadSeconds.toFixed(1)} s; big_actions ${String(size?.['a'])}, big_principals ${String(size?.['p'])} (with indexes)`,
+      );
     }
     await explainStore(url, prefix, rows);
 
@@ -488,7 +567,9 @@ try {
   if (loaded.length > 0) {
     // Both tables served at once, one provider process each; the scenarios alternate between
     // them round by round, so drift (other processes on the machine) hits both alike.
-    const servers = await Promise.all(loaded.map((t) => startProvider('postgres', { BENCH_KEY_DIR: keyDir, ...t.env })));
+    const servers = await Promise.all(
+      loaded.map((t) => startProvider('postgres', { BENCH_KEY_DIR: keyDir, ...t.env })),
+    );
     children.push(...servers);
     const owner = { authorization: tokens[0] as string };
     const enumPath = '/actions?status=SUCCEEDED';
@@ -498,14 +579,19 @@ try {
       // Every caller's token verified once, so the load measures the store, not ES256.
       for (let c = 0; c < CALLERS; c += 50) {
         await Promise.all(
-          tokens.slice(c, c + 50).map((authorization, k) =>
-            fetch(`${child.base}/${actionIdOf(c + k)}/status`, { headers: { authorization } }).then((r) => r.arrayBuffer()),
-          ),
+          tokens
+            .slice(c, c + 50)
+            .map((authorization, k) =>
+              fetch(`${child.base}/${actionIdOf(c + k)}/status`, { headers: { authorization } }).then((r) =>
+                r.arrayBuffer(),
+              ),
+            ),
         );
       }
       const listed = JSON.parse(await call(`${child.base}${enumPath}`, { headers: owner }, 200)) as unknown[];
       const all = JSON.parse(await call(`${child.base}${rolesPath}`, { headers: owner }, 200)) as unknown[];
-      if (listed.length !== all.length) throw new Error(`enumerate: ${listed.length} actions by creator, ${all.length} by all roles`);
+      if (listed.length !== all.length)
+        throw new Error(`enumerate: ${listed.length} actions by creator, ${all.length} by all roles`);
       counts.push(listed.length);
     }
     const statusOptions = (targets: { path: string; authorization: string }[]) => () => ({
@@ -514,31 +600,91 @@ try {
         {
           method: 'GET' as const,
           setupRequest: (request: autocannon.Request) => {
-            const target = targets[Math.floor(Math.random() * targets.length)] as { path: string; authorization: string };
-            return { ...request, path: target.path, headers: { ...request.headers, authorization: target.authorization } };
+            const target = targets[Math.floor(Math.random() * targets.length)] as {
+              path: string;
+              authorization: string;
+            };
+            return {
+              ...request,
+              path: target.path,
+              headers: { ...request.headers, authorization: target.authorization },
+            };
           },
         },
       ],
     });
-    const kinds: { key: keyof Omit<ScaleResult, 'rows' | 'enumerateCount'>; name: string; connections: number; seconds: number; options: (t: Loaded) => () => Partial<autocannon.Options> & { path?: string } }[] = [
-      { key: 'status', name: 'GET /{id}/status random', connections: CONNECTIONS, seconds: DURATION, options: (t) => statusOptions(t.targets) },
-      { key: 'status1', name: 'GET /{id}/status random', connections: 1, seconds: LATENCY_DURATION, options: (t) => statusOptions(t.targets) },
-      { key: 'enumerate', name: `GET ${enumPath}`, connections: CONNECTIONS, seconds: DURATION, options: () => () => ({ path: enumPath, headers: owner }) },
-      { key: 'enumerate1', name: `GET ${enumPath}`, connections: 1, seconds: LATENCY_DURATION, options: () => () => ({ path: enumPath, headers: owner }) },
-      { key: 'enumerateRoles', name: `GET ${rolesPath}`, connections: 1, seconds: LATENCY_DURATION, options: () => () => ({ path: rolesPath, headers: owner }) },
+    const kinds: {
+      key: keyof Omit<ScaleResult, 'rows' | 'enumerateCount'>;
+      name: string;
+      connections: number;
+      seconds: number;
+      options: (t: Loaded) => () => Partial<autocannon.Options> & { path?: string };
+    }[] = [
+      {
+        key: 'status',
+        name: 'GET /{id}/status random',
+        connections: CONNECTIONS,
+        seconds: DURATION,
+        options: (t) => statusOptions(t.targets),
+      },
+      {
+        key: 'status1',
+        name: 'GET /{id}/status random',
+        connections: 1,
+        seconds: LATENCY_DURATION,
+        options: (t) => statusOptions(t.targets),
+      },
+      {
+        key: 'enumerate',
+        name: `GET ${enumPath}`,
+        connections: CONNECTIONS,
+        seconds: DURATION,
+        options: () => () => ({ path: enumPath, headers: owner }),
+      },
+      {
+        key: 'enumerate1',
+        name: `GET ${enumPath}`,
+        connections: 1,
+        seconds: LATENCY_DURATION,
+        options: () => () => ({ path: enumPath, headers: owner }),
+      },
+      {
+        key: 'enumerateRoles',
+        name: `GET ${rolesPath}`,
+        connections: 1,
+        seconds: LATENCY_DURATION,
+        options: () => () => ({ path: rolesPath, headers: owner }),
+      },
     ];
     const tag = (t: Loaded) => `PG ${fmt(t.rows)} rows:`;
-    log(`${loaded.map((t) => `${tag(t)} ${fmt(t.targets.length)} status targets`).join('; ')} (over ${CALLERS} callers); enumerate by creator 0 lists ${counts.join(' / ')} actions`);
+    log(
+      `${loaded.map((t) => `${tag(t)} ${fmt(t.targets.length)} status targets`).join('; ')} (over ${CALLERS} callers); enumerate by creator 0 lists ${counts.join(' / ')} actions`,
+    );
     if (WARMUP > 0) {
       for (const kind of kinds) {
-        for (const [n, t] of loaded.entries()) await measure(servers[n] as Child, `${tag(t)} ${kind.name} (warm-up)`, WARMUP, 200, kind.options(t)(), kind.connections);
+        for (const [n, t] of loaded.entries())
+          await measure(
+            servers[n] as Child,
+            `${tag(t)} ${kind.name} (warm-up)`,
+            WARMUP,
+            200,
+            kind.options(t)(),
+            kind.connections,
+          );
       }
     }
     const samples = loaded.map(() => new Map<string, Sample[]>());
     for (let round = 1; round <= ROUNDS; round++) {
       for (const kind of kinds) {
         for (const [n, t] of loaded.entries()) {
-          const sample = await measure(servers[n] as Child, `${tag(t)} ${kind.name}`, kind.seconds, 200, kind.options(t)(), kind.connections);
+          const sample = await measure(
+            servers[n] as Child,
+            `${tag(t)} ${kind.name}`,
+            kind.seconds,
+            200,
+            kind.options(t)(),
+            kind.connections,
+          );
           const list = samples[n]?.get(kind.key) ?? [];
           list.push(sample);
           samples[n]?.set(kind.key, list);
@@ -590,7 +736,9 @@ async function explainStore(url: string, prefix: string, rows: number): Promise<
   const creator = `urn:globus:auth:identity:${creatorSubOf(0)}`;
   const existing = actionIdOf(CREATORS * 3); // creator 0's
   const now = Date.now();
-  const value = (await admin!.unsafe(`SELECT record FROM ${prefix}actions WHERE action_id = $1`, [existing]))[0]?.['record'];
+  const value = (await admin!.unsafe(`SELECT record FROM ${prefix}actions WHERE action_id = $1`, [existing]))[0]?.[
+    'record'
+  ];
   const record = (typeof value === 'string' ? JSON.parse(value) : value) as ActionRecord;
   const fresh: ActionRecord = { ...record, action_id: crypto.randomUUID(), request_id: 'explain', version: 1 };
   const steps: [string, () => Promise<unknown>][] = [
@@ -599,10 +747,21 @@ async function explainStore(url: string, prefix: string, rows: number): Promise<
     ['update', () => store.update({ ...record, version: record.version + 1 })],
     ['delete', () => store.delete(existing)],
     ['list (creator)', () => store.list({ statuses: ['SUCCEEDED'], creator_id: [creator], limit: 1000, now })],
-    ['list (creator, default ACTIVE)', () => store.list({ statuses: ['ACTIVE'], creator_id: [creator], limit: 1000, now })],
+    [
+      'list (creator, default ACTIVE)',
+      () => store.list({ statuses: ['ACTIVE'], creator_id: [creator], limit: 1000, now }),
+    ],
     [
       'list (all roles)',
-      () => store.list({ statuses: ['SUCCEEDED'], creator_id: [creator], monitor_by: [creator], manage_by: [creator], limit: 1000, now }),
+      () =>
+        store.list({
+          statuses: ['SUCCEEDED'],
+          creator_id: [creator],
+          monitor_by: [creator],
+          manage_by: [creator],
+          limit: 1000,
+          now,
+        }),
     ],
     ['deleteExpired', () => store.deleteExpired(now)],
   ];
@@ -616,7 +775,8 @@ async function explainStore(url: string, prefix: string, rows: number): Promise<
     let n = 0;
     return sql.replace(/\?/g, () => `$${++n}`);
   };
-  const literal = (v: unknown) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
+  const literal = (v: unknown) =>
+    v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`;
   const seqScans: string[] = [];
   let slowest = { ms: 0, what: '' };
   try {
@@ -627,10 +787,14 @@ async function explainStore(url: string, prefix: string, rows: number): Promise<
       await client
         .begin(async (tx) => {
           for (const { what: name, statement } of captured) {
-            if (statement.params.some((p) => p === undefined)) throw new Error(`${name}: undefined parameter in ${statement.sql}`);
+            if (statement.params.some((p) => p === undefined))
+              throw new Error(`${name}: undefined parameter in ${statement.sql}`);
             let rows: Record<string, unknown>[];
             if (mode === 'custom') {
-              rows = await tx.unsafe(`EXPLAIN (ANALYZE, BUFFERS) ${numbered(statement.sql)}`, statement.params as never[]);
+              rows = await tx.unsafe(
+                `EXPLAIN (ANALYZE, BUFFERS) ${numbered(statement.sql)}`,
+                statement.params as never[],
+              );
             } else {
               await tx.unsafe(`PREPARE bench_explain AS ${numbered(statement.sql)}`);
               const execute = `EXECUTE bench_explain${statement.params.length === 0 ? '' : `(${statement.params.map(literal).join(', ')})`}`;
@@ -640,9 +804,19 @@ async function explainStore(url: string, prefix: string, rows: number): Promise<
             }
             const plan = rows.map((row) => String(row['QUERY PLAN'])).join('\n');
             const time = Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? NaN);
-            const nodes = [...new Set([...plan.matchAll(/(Seq Scan|Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan) (?:using (\S+) )?on (\S+)/g)].map((m) => `${m[1]}${m[2] ? ` ${m[2]}` : ''} on ${m[3]}`))];
+            const nodes = [
+              ...new Set(
+                [
+                  ...plan.matchAll(
+                    /(Seq Scan|Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan) (?:using (\S+) )?on (\S+)/g,
+                  ),
+                ].map((m) => `${m[1]}${m[2] ? ` ${m[2]}` : ''} on ${m[3]}`),
+              ),
+            ];
             const sql = statement.sql.replace(/\s+/g, ' ');
-            log(`EXPLAIN ${prefix} [${mode}] ${name}: ${time} ms: ${nodes.join('; ') || 'no scan'}  ← ${sql.slice(0, 90)}`);
+            log(
+              `EXPLAIN ${prefix} [${mode}] ${name}: ${time} ms: ${nodes.join('; ') || 'no scan'}  ← ${sql.slice(0, 90)}`,
+            );
             if (args.plans) console.log(plan);
             if (time > slowest.ms) slowest = { ms: time, what: `${name} [${mode}]` };
             if (nodes.some((n) => n.startsWith('Seq Scan'))) seqScans.push(`${name} [${mode}]: ${sql.slice(0, 120)}`);
@@ -660,7 +834,8 @@ async function explainStore(url: string, prefix: string, rows: number): Promise<
   planNotes.push(
     (scans.length === 0
       ? `EXPLAIN ANALYZE of every statement the store issues (get, create, update, delete, list ×3, deleteExpired) on ${fmt(rows)} rows, custom plans and prepared statements' sixth run: ${rows < 100_000 ? '' : 'no sequential scan, '}`
-      : `Sequential scans on ${fmt(rows)} rows: ${scans.join(' | ')}; `) + `slowest ${slowest.ms} ms (${slowest.what}).`,
+      : `Sequential scans on ${fmt(rows)} rows: ${scans.join(' | ')}; `) +
+      `slowest ${slowest.ms} ms (${slowest.what}).`,
   );
 }
 

@@ -2,10 +2,10 @@
  * @module test/conformance/hosts: start the echo example on each host the toolkit supports,
  * each the way a user would: a real runtime binary from npm, listening on a real port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,16 +23,29 @@ export interface Host {
 /** Environment (or Worker bindings) that make the examples trust the test keys. */
 export async function exampleEnv(): Promise<Record<string, string>> {
   const jwk = await exportJWK(publicKey);
-  return { JWT_JWKS: JSON.stringify({ keys: [{ ...jwk, alg: 'ES256' }] }), JWT_ISSUER: ISSUER, PROVIDER_SCOPE: SCOPE, PORT: '0' };
+  return {
+    JWT_JWKS: JSON.stringify({ keys: [{ ...jwk, alg: 'ES256' }] }),
+    JWT_ISSUER: ISSUER,
+    PROVIDER_SCOPE: SCOPE,
+    PORT: '0',
+  };
 }
 
 /** Spawn a command and wait for the example's "listening on <url>/" line. */
-export async function spawnHost(command: string, args: string[], env: Record<string, string> = {}): Promise<Host & { child: ChildProcess; startedIn: number }> {
+export async function spawnHost(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Host & { child: ChildProcess; startedIn: number }> {
   const started = performance.now();
   // Each host keeps its actions in its own embedded database unless told otherwise; a directory
   // made here goes when the process does.
   const dataDir = env['DATA_DIR'] === undefined ? mkdtempSync(join(tmpdir(), 'gap-host-')) : undefined;
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...(await exampleEnv()), ...(dataDir ? { DATA_DIR: dataDir } : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...(await exampleEnv()), ...(dataDir ? { DATA_DIR: dataDir } : {}), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (dataDir) child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -69,7 +82,10 @@ export async function spawnHost(command: string, args: string[], env: Record<str
 }
 
 /** Serve a Node request listener (an Express or Hono host app) on a free port. */
-export async function listenNode(listener: Parameters<typeof import('node:http').createServer>[1], path = ''): Promise<Host> {
+export async function listenNode(
+  listener: Parameters<typeof import('node:http').createServer>[1],
+  path = '',
+): Promise<Host> {
   const { createServer } = await import('node:http');
   const server = createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -99,7 +115,11 @@ export async function bundleWorker(script: string): Promise<Uint8Array> {
 }
 
 /** A Worker script, bundled, served by workerd through miniflare. */
-export async function startWorker(script: string, bindings: Record<string, string>, d1Databases: string[] = []): Promise<Host> {
+export async function startWorker(
+  script: string,
+  bindings: Record<string, string>,
+  d1Databases: string[] = [],
+): Promise<Host> {
   const { Miniflare } = await import('miniflare');
   const mf = new Miniflare({
     modules: true,

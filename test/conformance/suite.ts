@@ -4,7 +4,7 @@
  * release, log, enumerate, errors and authorization. Every host runs exactly this.
  */
 import { expect, it } from 'vitest';
-import { caller, mint, rid, urn, USERS, type Call } from '../helpers.ts';
+import { type Call, caller, mint, rid, USERS, urn } from '../helpers.ts';
 
 export function conformanceSuite(baseUrl: () => string): void {
   const call: Call = (method, path, options) => caller(baseUrl())(method, path, options);
@@ -24,7 +24,13 @@ export function conformanceSuite(baseUrl: () => string): void {
     for (const path of ['/', '']) {
       const reply = await caller(baseUrl().replace(/\/$/, ''))('GET', path);
       expect(reply.status).toBe(200);
-      expect(reply.json).toMatchObject({ title: 'Echo', types: ['ACTION'], api_version: '1.0', synchronous: true, log_supported: true });
+      expect(reply.json).toMatchObject({
+        title: 'Echo',
+        types: ['ACTION'],
+        api_version: '1.0',
+        synchronous: true,
+        log_supported: true,
+      });
       expect(reply.headers.get('access-control-allow-origin')).toBe('*');
     }
     expect((await call('HEAD', '/')).status).toBe(200);
@@ -36,12 +42,19 @@ export function conformanceSuite(baseUrl: () => string): void {
   it('runs, and an identical rerun answers 200 with the same action; a different one 409', async () => {
     const { request, reply } = await start();
     expect(reply.status).toBe(202);
-    expect(reply.json).toMatchObject({ status: 'SUCCEEDED', details: { you_said: 'hello' }, creator_id: urn(USERS.creator) });
+    expect(reply.json).toMatchObject({
+      status: 'SUCCEEDED',
+      details: { you_said: 'hello' },
+      creator_id: urn(USERS.creator),
+    });
     expect(reply.json.completion_time).toMatch(/\+00:00$/);
     const again = await call('POST', '/actions', { token: creator, body: request });
     expect(again.status).toBe(200);
     expect(again.json.action_id).toBe(reply.json.action_id);
-    const changed = await call('POST', '/run', { token: creator, body: { ...request, body: { input_string: 'other' } } });
+    const changed = await call('POST', '/run', {
+      token: creator,
+      body: { ...request, body: { input_string: 'other' } },
+    });
     expect(changed.status).toBe(409);
     expect(changed.json.code).toBe('ActionConflict');
   });
@@ -74,7 +87,7 @@ export function conformanceSuite(baseUrl: () => string): void {
     expect(rerun.json.action_id).not.toBe(id);
   });
 
-  it('serves the log and enumerates the caller\'s actions', async () => {
+  it("serves the log and enumerates the caller's actions", async () => {
     const { reply } = await start();
     const id = reply.json.action_id as string;
     const log = await call('GET', `/actions/${id}/log?limit=5`, { token: creator });
@@ -104,11 +117,14 @@ export function conformanceSuite(baseUrl: () => string): void {
     expect(anonymous.json.code).toBe('UnauthorizedRequest');
   });
 
-  it('answers bad input and bad routes with the contract\'s JSON errors', async () => {
+  it("answers bad input and bad routes with the contract's JSON errors", async () => {
     creator ??= await mint(USERS.creator);
     const invalid = await call('POST', '/run', { token: creator, raw: '{not json' });
     expect([invalid.status, invalid.json]).toEqual([400, { code: 'BadActionRequest', description: 'Invalid JSON' }]);
-    const wrongType = await call('POST', '/run', { token: creator, body: { request_id: rid(), body: { input_string: 42 } } });
+    const wrongType = await call('POST', '/run', {
+      token: creator,
+      body: { request_id: rid(), body: { input_string: 42 } },
+    });
     expect(wrongType.status).toBe(422);
     expect(wrongType.json.code).toBe('RequestValidationError');
     expect(wrongType.json.description).toMatch(/^Field '\$\.input_string' \(category: 'type'\)/);
