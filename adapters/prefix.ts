@@ -2,7 +2,7 @@
  * @module adapters/prefix: serve a provider under a URL prefix. The provider never learns where
  * it is mounted: `/prefix` and `/prefix/` both reach its introspection route.
  */
-import { ActionError } from '../src/errors.ts';
+import { ActionError } from '../src/http/errors.ts';
 
 /** What the adapters serve: a provider, or anything with `fetch`. */
 export interface FetchProvider {

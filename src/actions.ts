@@ -4,8 +4,8 @@
  */
 
 import { addDuration } from './duration.ts';
-import { ActionError } from './errors.ts';
-import type { ActionStatusValue, JsonObject } from './schemas.ts';
+import { ActionError } from './http/errors.ts';
+import type { ActionStatusValue, JsonObject } from './model.ts';
 import type { ActionRecord, StoredRequest } from './store/types.ts';
 
 /** The ActionStatus document, every standard key present (null when unset). */

@@ -2,12 +2,13 @@
  * @module cache: the small bounded TTL cache behind token caches, and the token hash that
  * keys it. Instances only: nothing here is shared between providers unless passed in.
  */
+import type { Awaitable } from './awaitable.ts';
 
 /** A cache several instances may share; an implementation backed by a shared store fits too. */
 export interface TtlCache<V> {
-  get(key: string): V | undefined | Promise<V | undefined>;
-  set(key: string, value: V, ttlMs: number): void | Promise<void>;
-  delete(key: string): void | Promise<void>;
+  get(key: string): Awaitable<V | undefined>;
+  set(key: string, value: V, ttlMs: number): Awaitable<void>;
+  delete(key: string): Awaitable<void>;
 }
 
 export interface MemoryCacheOptions {

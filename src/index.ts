@@ -18,9 +18,10 @@ export {
 export { type JwtAuthOptions, type JwtClaimNames, jwtAuth, type VerifiedToken } from './auth/jwt.ts';
 export type { AuthenticateInput, Authenticator, Caller } from './auth/types.ts';
 export { type MemoryCacheOptions, memoryCache, singleFlight, type TtlCache, tokenHash } from './cache.ts';
-export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
-export type { InputOption, JsonSchemaInput } from './input.ts';
+export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './http/errors.ts';
 export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.ts';
+export type { Awaitable } from './awaitable.ts';
+export type { ActionStatusValue, JsonObject } from './model.ts';
 export type { ActionsApi } from './operations.ts';
 export type {
   ActionContext,
@@ -36,7 +37,6 @@ export type {
   RunContext,
 } from './options.ts';
 export { type ActionProvider, createActionProvider } from './provider.ts';
-export type { ActionStatusValue, JsonObject } from './schemas.ts';
 export { memoryStore } from './store/memory.ts';
 export {
   type SqlDialect,
@@ -48,3 +48,4 @@ export {
 } from './store/sql.ts';
 export { type Sweeper, type SweeperOptions, startSweeper } from './store/sweeper.ts';
 export type { ActionPage, ActionQuery, ActionRecord, ActionStore, CreateResult, StoredRequest } from './store/types.ts';
+export type { InputOption, JsonSchemaInput } from './validation/input.ts';

@@ -17,21 +17,22 @@ import { bearerToken } from './auth/bearer.ts';
 import { isConsentRequired } from './auth/consent.ts';
 import type { Caller } from './auth/types.ts';
 import { canManage, canMonitor, isAllowed, PUBLIC } from './authorization.ts';
-import { readJson } from './body.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { addDuration } from './duration.ts';
-import { ActionError, jsonResponse } from './errors.ts';
-import type { EnumerateRole, ProviderConfig } from './options.ts';
+import { readJson } from './http/body.ts';
+import { ActionError } from './http/errors.ts';
+import { jsonResponse } from './http/response.ts';
 import {
   ACTION_STATUSES,
   ActionRequestSchema,
   type ActionStatusValue,
   ActionUpdateSchema,
-  formatIssues,
   isPlainObject,
   LogPageSchema,
-} from './schemas.ts';
+} from './model.ts';
+import type { EnumerateRole, ProviderConfig } from './options.ts';
 import type { ActionQuery, ActionRecord, StoredRequest } from './store/types.ts';
+import { formatIssues } from './validation/issues.ts';
 
 const DEFAULT_RELEASE_AFTER = 'P30D';
 const MAX_UPDATE_ATTEMPTS = 5;

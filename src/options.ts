@@ -5,14 +5,13 @@
 import * as v from 'valibot';
 import type { ActionStatus, ActionUpdate, ActionView } from './actions.ts';
 import type { Authenticator, Caller } from './auth/types.ts';
+import type { Awaitable } from './awaitable.ts';
 import { isDuration } from './duration.ts';
-import { type CompiledInput, compileInput, type InputOption } from './input.ts';
 import { consoleLogger, type Logger } from './logger.ts';
-import { type ActionStatusValue, type JsonObject, PRINCIPAL_URN } from './schemas.ts';
+import { type ActionStatusValue, type JsonObject, PRINCIPAL_URN } from './model.ts';
 import { memoryStore, VOLATILE } from './store/memory.ts';
 import type { ActionStore, StoredRequest } from './store/types.ts';
-
-type Awaitable<T> = T | Promise<T>;
+import { type CompiledInput, compileInput, type InputOption } from './validation/input.ts';
 
 /** The provider description you write; the toolkit adds the rest of the introspection document. */
 export interface DescriptionOptions {

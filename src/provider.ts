@@ -1,10 +1,10 @@
 /** @module provider: `createActionProvider()`, a whole Action Provider as one Web-standard handler. */
 import type { Hono } from 'hono';
-import type { InputOption } from './input.ts';
 import { type ActionsApi, createOperations } from './operations.ts';
 import { type ProviderDescription, type ProviderOptions, resolveOptions } from './options.ts';
 import { createApp } from './routes.ts';
 import type { ActionStore } from './store/types.ts';
+import type { InputOption } from './validation/input.ts';
 
 export interface ActionProvider {
   /** The Web handler: `export default provider` works wherever a runtime accepts `{ fetch }`. */

@@ -3,7 +3,8 @@
  * `/run`, `/{id}/status` and `/actions`), JSON 404/405 answers and CORS preflights.
  */
 import { type Context, Hono } from 'hono';
-import { ActionError, CORS_HEADERS, INTERNAL_ERROR, isActionError, jsonResponse } from './errors.ts';
+import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
+import { CORS_HEADERS, jsonResponse } from './http/response.ts';
 import { type Logger, logSafe } from './logger.ts';
 import type { Operation, Operations, WaitUntil } from './operations.ts';
 

@@ -1,5 +1,5 @@
 /** @module auth/caller: builds a Caller whose token stays out of logs and whose groups load once. */
-import { ActionError } from '../errors.ts';
+import { ActionError } from '../http/errors.ts';
 import type { Caller } from './types.ts';
 
 export interface CallerInit {

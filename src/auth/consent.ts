@@ -4,7 +4,7 @@
  * toolkit turns the action INACTIVE with the details Globus clients recognise, so the user can
  * consent and call resume.
  */
-import { ActionError } from '../errors.ts';
+import { ActionError } from '../http/errors.ts';
 
 export class ConsentRequiredError extends ActionError {
   override readonly name: string = 'ConsentRequiredError';

@@ -9,8 +9,8 @@
  * unchanged on Node, Bun, Deno and Workers. The three calls here are plain form POSTs and GETs.
  */
 import { memoryCache, singleFlight, type TtlCache, tokenHash, tokenHashSync } from '../cache.ts';
-import { ActionError } from '../errors.ts';
-import { isPlainObject } from '../schemas.ts';
+import { ActionError } from '../http/errors.ts';
+import { isPlainObject } from '../model.ts';
 import { createCaller, groupUrn, identityUrn } from './caller.ts';
 import { ConsentRequiredError } from './consent.ts';
 import type { Authenticator, Caller } from './types.ts';

@@ -16,7 +16,7 @@ import {
   type KeyObject,
 } from 'jose';
 import { memoryCache, type TtlCache, tokenHash, tokenHashSync } from '../cache.ts';
-import { ActionError } from '../errors.ts';
+import { ActionError } from '../http/errors.ts';
 import { createCaller, groupUrn, identityUrn } from './caller.ts';
 import type { Authenticator, Caller } from './types.ts';
 

@@ -1,4 +1,5 @@
 /** @module auth/types: the Authenticator interface and the Caller it produces. */
+import type { Awaitable } from '../awaitable.ts';
 
 /** Who is calling, as the authorization rules see them. */
 export interface Caller {
@@ -29,5 +30,5 @@ export interface AuthenticateInput {
  */
 export interface Authenticator {
   /** May answer synchronously (e.g. from a cache) or with a promise. */
-  authenticate(input: AuthenticateInput): Caller | Promise<Caller>;
+  authenticate(input: AuthenticateInput): Awaitable<Caller>;
 }

@@ -1,6 +1,6 @@
 /** @module store/types: the ActionStore interface every storage backend implements. */
 import type { ActionStatus } from '../actions.ts';
-import type { ActionStatusValue, JsonObject } from '../schemas.ts';
+import type { ActionStatusValue, JsonObject } from '../model.ts';
 
 /** The original request, as validated (kept for idempotency checks and for `resume`). */
 export interface StoredRequest<TBody = JsonObject> {

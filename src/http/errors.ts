@@ -1,4 +1,5 @@
-/** @module errors: the one error type of the toolkit, its stable codes and their HTTP statuses. */
+/** @module http/errors: the one error type of the toolkit, its stable codes and their HTTP statuses. */
+import { CORS_HEADERS, jsonResponse } from './response.ts';
 
 /** Every error code a client can receive, mapped to its HTTP status (the one table). */
 export const ERROR_STATUS = {
@@ -84,23 +85,3 @@ export function isActionError(error: unknown): error is ActionError {
 
 /** The body of every unexpected failure: the cause is logged, never echoed. */
 export const INTERNAL_ERROR: ErrorBody = { code: 'ActionProviderError', description: 'Internal Server Error' };
-
-/** CORS headers sent on every response, so browser clients (the Globus web app) can read errors too. */
-export const CORS_HEADERS: Readonly<Record<string, string>> = {
-  'access-control-allow-origin': '*',
-  'access-control-expose-headers': '*',
-};
-
-/** The headers of a JSON response without headers of its own (built once: this is every response's path). */
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'content-type': 'application/json',
-  ...CORS_HEADERS,
-});
-
-/** A JSON response with the CORS headers; `body` may be pre-serialised. */
-export function jsonResponse(body: unknown, status: number, headers?: Readonly<Record<string, string>>): Response {
-  return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
-    status,
-    headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers },
-  });
-}

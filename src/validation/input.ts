@@ -8,7 +8,8 @@
 import { type OutputUnit, type Schema, Validator } from '@cfworker/json-schema';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
-import { formatIssues, isPlainObject, type JsonObject, pathSegment } from './schemas.ts';
+import { isPlainObject, type JsonObject } from '../model.ts';
+import { formatIssues, pathSegment } from './issues.ts';
 
 /** A JSON Schema document, as an object or as JSON text. */
 export type JsonSchemaInput = JsonObject | string;
