@@ -3,7 +3,7 @@
  * Every linked identity counts; groups are fetched only when an allow-list names a group.
  */
 import type { Caller } from './auth/types.ts';
-import type { ActionRecord } from './store/types.ts';
+import type { ActionRecord } from './model.ts';
 
 export const PUBLIC = 'public';
 export const ALL_AUTHENTICATED_USERS = 'all_authenticated_users';

@@ -1,6 +1,5 @@
 /** @module globus-action-provider: the public API (re-exports only). */
 
-export type { ActionStatus, ActionUpdate, ActionView } from './actions.ts';
 export { bearerToken } from './auth/bearer.ts';
 export { type CallerInit, createCaller, groupUrn, identityUrn } from './auth/caller.ts';
 export { ConsentRequiredError, isConsentRequired } from './auth/consent.ts';
@@ -17,25 +16,33 @@ export {
 } from './auth/globus.ts';
 export { type JwtAuthOptions, type JwtClaimNames, jwtAuth, type VerifiedToken } from './auth/jwt.ts';
 export type { AuthenticateInput, Authenticator, Caller } from './auth/types.ts';
-export { type MemoryCacheOptions, memoryCache, singleFlight, type TtlCache, tokenHash } from './cache.ts';
-export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './http/errors.ts';
-export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.ts';
 export type { Awaitable } from './awaitable.ts';
-export type { ActionStatusValue, JsonObject } from './model.ts';
-export type { ActionsApi } from './operations.ts';
+export { type MemoryCacheOptions, memoryCache, singleFlight, type TtlCache, tokenHash } from './cache.ts';
 export type {
   ActionContext,
   ActionRequest,
-  DescriptionOptions,
+  CallbackContext,
   EnumerateContext,
   EnumerateRole,
-  InputBody,
   LogContext,
-  LogPage,
-  ProviderDescription,
-  ProviderOptions,
   RunContext,
-} from './options.ts';
+  WaitUntil,
+} from './context.ts';
+export type { DescriptionOptions, ProviderDescription } from './description.ts';
+export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './http/errors.ts';
+export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.ts';
+export type {
+  ActionRecord,
+  ActionStatus,
+  ActionStatusValue,
+  ActionUpdate,
+  ActionView,
+  JsonObject,
+  LogPage,
+  StoredRequest,
+} from './model.ts';
+export type { ActionsApi } from './operations/actions-api.ts';
+export type { InputBody, ProviderOptions } from './options.ts';
 export { type ActionProvider, createActionProvider } from './provider.ts';
 export { memoryStore } from './store/memory.ts';
 export {
@@ -47,5 +54,5 @@ export {
   sqlStore,
 } from './store/sql.ts';
 export { type Sweeper, type SweeperOptions, startSweeper } from './store/sweeper.ts';
-export type { ActionPage, ActionQuery, ActionRecord, ActionStore, CreateResult, StoredRequest } from './store/types.ts';
+export type { ActionPage, ActionQuery, ActionStore, CreateResult } from './store/types.ts';
 export type { InputOption, JsonSchemaInput } from './validation/input.ts';

@@ -1,4 +1,7 @@
-/** @module model: valibot schemas of the documents on the wire and of what callbacks return. */
+/**
+ * @module model: the documents on the wire and what the toolkit stores. Each type is inferred
+ * from its valibot schema, so a field is written once.
+ */
 import * as v from 'valibot';
 import { ISO8601_DURATION, secondsToDuration } from './duration.ts';
 
@@ -27,19 +30,20 @@ export const PrincipalUrnSchema = v.pipe(
   v.regex(PRINCIPAL_URN, 'Invalid principal: Expected urn:globus:auth:identity:<uuid> or urn:globus:groups:id:<uuid>'),
 );
 
-const principalList = v.optional(
-  v.nullable(
-    v.pipe(
-      v.array(PrincipalUrnSchema),
-      v.transform((list) => [...new Set(list)]),
-    ),
+const principalList = v.nullish(
+  v.pipe(
+    v.array(PrincipalUrnSchema),
+    v.transform((list) => [...new Set(list)]),
   ),
+  null,
 );
 
 /**
- * The ActionRequest envelope. Unknown top-level keys (e.g. `tags` from globus-automate-client)
- * are dropped; `null` counts as absent; a numeric `request_id` becomes a string; integer
- * seconds in `release_after` become an ISO 8601 duration.
+ * The ActionRequest envelope, parsed into the request the toolkit stores (kept for idempotency
+ * checks and handed to callbacks). Unknown top-level keys (e.g. `tags` from
+ * globus-automate-client) are dropped; `null` counts as absent and every optional field comes
+ * out as `null` when absent; a numeric `request_id` becomes a string; integer seconds in
+ * `release_after` become an ISO 8601 duration.
  */
 export const ActionRequestSchema = v.object({
   request_id: v.pipe(
@@ -49,35 +53,76 @@ export const ActionRequestSchema = v.object({
   ),
   body: JsonObjectSchema,
   // 64 characters as JSON Schema's maxLength (and Python's len) count them: code points, not UTF-16 units.
-  label: v.optional(
-    v.nullable(v.pipe(v.string(), v.minLength(1), v.maxCodePoints(64, 'Invalid length: Expected <=64 characters'))),
+  label: v.nullish(
+    v.pipe(v.string(), v.minLength(1), v.maxCodePoints(64, 'Invalid length: Expected <=64 characters')),
+    null,
   ),
   monitor_by: principalList,
   manage_by: principalList,
-  allowed_clients: v.optional(
-    v.nullable(
-      v.array(v.pipe(v.string(), v.regex(ALLOWED_CLIENT, 'Invalid client: Expected public, globus or creator'))),
-    ),
+  allowed_clients: v.nullish(
+    v.array(v.pipe(v.string(), v.regex(ALLOWED_CLIENT, 'Invalid client: Expected public, globus or creator'))),
+    null,
   ),
-  deadline: v.optional(
-    v.nullable(v.pipe(v.string(), v.regex(DATE_TIME, 'Invalid format: Expected an ISO 8601 date-time with offset'))),
+  deadline: v.nullish(
+    v.pipe(v.string(), v.regex(DATE_TIME, 'Invalid format: Expected an ISO 8601 date-time with offset')),
+    null,
   ),
-  release_after: v.optional(
-    v.nullable(
-      v.union(
-        [
-          v.pipe(v.string(), v.regex(ISO8601_DURATION)),
-          v.pipe(v.number(), v.integer(), v.minValue(0), v.transform(secondsToDuration)),
-        ],
-        'Invalid type: Expected an ISO 8601 duration or integer seconds',
-      ),
+  release_after: v.nullish(
+    v.union(
+      [
+        v.pipe(v.string(), v.regex(ISO8601_DURATION)),
+        v.pipe(v.number(), v.integer(), v.minValue(0), v.transform(secondsToDuration)),
+      ],
+      'Invalid type: Expected an ISO 8601 duration or integer seconds',
     ),
+    null,
   ),
 });
 
-export type ActionRequestEnvelope = v.InferOutput<typeof ActionRequestSchema>;
+/** The validated ActionRequest as stored, with `body` typed by the provider's input schema. */
+export type StoredRequest<TBody = JsonObject> = Omit<v.InferOutput<typeof ActionRequestSchema>, 'body'> & {
+  body: TBody;
+};
 
-/** What `run`, `status`, `cancel` and `resume` callbacks return. */
+/** The ActionStatus document clients receive, every standard key present (null when unset). */
+export const ActionStatusSchema = v.object({
+  action_id: v.string(),
+  status: v.picklist(ACTION_STATUSES),
+  creator_id: v.string(),
+  label: v.nullable(v.string()),
+  monitor_by: v.array(v.string()),
+  manage_by: v.array(v.string()),
+  start_time: v.string(),
+  completion_time: v.nullable(v.string()),
+  release_after: v.string(),
+  display_status: v.string(),
+  details: JsonObjectSchema,
+});
+
+export type ActionStatus = v.InferOutput<typeof ActionStatusSchema>;
+
+/**
+ * One action as stored. Records are immutable values: a change is a new record with
+ * `version + 1`, written with the store's `update()`.
+ */
+export interface ActionRecord extends ActionStatus {
+  request_id: string;
+  request: StoredRequest;
+  /** Private to the provider (e.g. a job id to poll); stored, never sent to clients. */
+  state: JsonObject | null;
+  /** When a completed action is due for deletion (ms since the epoch), else null. */
+  expires_at: number | null;
+  /** 1 while `run` is still executing (the placeholder); every successful update adds one. */
+  version: number;
+}
+
+/** What callbacks see of an existing action: its status, plus the original request and private state. */
+export interface ActionView<TBody = JsonObject> extends ActionStatus {
+  request: StoredRequest<TBody>;
+  state: JsonObject | null;
+}
+
+/** What `run`, `status`, `cancel` and `resume` return (and `provider.actions.update` takes). */
 export const ActionUpdateSchema = v.object({
   status: v.picklist(ACTION_STATUSES),
   details: v.optional(JsonObjectSchema),
@@ -85,9 +130,13 @@ export const ActionUpdateSchema = v.object({
   state: v.optional(v.nullable(JsonObjectSchema)),
 });
 
+export type ActionUpdate = v.InferInput<typeof ActionUpdateSchema>;
+
 /** What `log` callbacks return. */
 export const LogPageSchema = v.object({
   entries: v.array(JsonObjectSchema),
   has_next_page: v.optional(v.boolean()),
   marker: v.optional(v.nullable(v.string())),
 });
+
+export type LogPage = v.InferInput<typeof LogPageSchema>;

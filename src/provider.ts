@@ -1,7 +1,9 @@
 /** @module provider: `createActionProvider()`, a whole Action Provider as one Web-standard handler. */
 import type { Hono } from 'hono';
-import { type ActionsApi, createOperations } from './operations.ts';
-import { type ProviderDescription, type ProviderOptions, resolveOptions } from './options.ts';
+import type { ProviderDescription } from './description.ts';
+import type { ActionsApi } from './operations/actions-api.ts';
+import { createOperations } from './operations/index.ts';
+import { type ProviderOptions, resolveOptions } from './options.ts';
 import { createApp } from './routes.ts';
 import type { ActionStore } from './store/types.ts';
 import type { InputOption } from './validation/input.ts';
@@ -38,7 +40,7 @@ export interface ActionProvider {
  * })
  * ```
  */
-export function createActionProvider<const I extends InputOption = InputOption>(
+export function createActionProvider<const I extends InputOption | undefined = undefined>(
   options: ProviderOptions<I>,
 ): ActionProvider {
   const config = resolveOptions(options as unknown as ProviderOptions);

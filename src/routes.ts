@@ -3,30 +3,39 @@
  * `/run`, `/{id}/status` and `/actions`), JSON 404/405 answers and CORS preflights.
  */
 import { type Context, Hono } from 'hono';
+import type { WaitUntil } from './context.ts';
 import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
 import { CORS_HEADERS, jsonResponse } from './http/response.ts';
 import { type Logger, logSafe } from './logger.ts';
-import type { Operation, Operations, WaitUntil } from './operations.ts';
+import type { ActionInput, Operation, Operations } from './operations/index.ts';
 
 type Method = 'GET' | 'POST' | 'DELETE';
+type Handler = (c: Context) => Promise<Response>;
 
-/** Every path, with the operation behind each method. Registration order matters: `/actions/...` before `/:id/...`. */
-function routeTable(ops: Operations): [string, Partial<Record<Method, Operation>>][] {
+/** Every path, with the handler behind each method. Registration order matters: `/actions/...` before `/:id/...`. */
+function routeTable(ops: Operations, on: Binders): [string, Partial<Record<Method, Handler>>][] {
+  const { request, action } = on;
   return [
-    ['/', { GET: ops.introspect }],
-    ['/run', { POST: ops.run }],
-    ['/actions', { GET: ops.enumerate, POST: ops.run }],
-    ['/actions/:id', { GET: ops.status, DELETE: ops.release }],
-    ['/actions/:id/cancel', { POST: ops.cancel }],
-    ['/actions/:id/release', { POST: ops.release }],
-    ['/actions/:id/resume', { POST: ops.resume }],
-    ['/actions/:id/log', { GET: ops.log }],
-    ['/:id/status', { GET: ops.status }],
-    ['/:id/cancel', { POST: ops.cancel }],
-    ['/:id/release', { POST: ops.release }],
-    ['/:id/resume', { POST: ops.resume }],
-    ['/:id/log', { GET: ops.log }],
+    ['/', { GET: request(ops.introspect) }],
+    ['/run', { POST: request(ops.run) }],
+    ['/actions', { GET: request(ops.enumerate), POST: request(ops.run) }],
+    ['/actions/:id', { GET: action(ops.status), DELETE: action(ops.release) }],
+    ['/actions/:id/cancel', { POST: action(ops.cancel) }],
+    ['/actions/:id/release', { POST: action(ops.release) }],
+    ['/actions/:id/resume', { POST: action(ops.resume) }],
+    ['/actions/:id/log', { GET: action(ops.log) }],
+    ['/:id/status', { GET: action(ops.status) }],
+    ['/:id/cancel', { POST: action(ops.cancel) }],
+    ['/:id/release', { POST: action(ops.release) }],
+    ['/:id/resume', { POST: action(ops.resume) }],
+    ['/:id/log', { GET: action(ops.log) }],
   ];
+}
+
+/** Turn an operation into a Hono handler: one for routes without an `{id}`, one for routes with one. */
+interface Binders {
+  request(operation: Operation): Handler;
+  action(operation: Operation<ActionInput>): Handler;
 }
 
 /** The methods a path answers, as `Allow` lists them (HEAD wherever GET is). */
@@ -34,13 +43,23 @@ function allowList(methods: Method[]): string {
   return [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
 }
 
-export function createApp(ops: Operations, logger: Logger): Hono {
-  const app = new Hono({ strict: false });
-  const background: WaitUntil = (promise) => {
-    promise.catch((error: unknown) => logger.error('background work failed', { error: logSafe(error) }));
+function preflight(path: string, methods: Method[]): () => Response {
+  // The introspection document answers GET, OPTIONS as the Python toolkit does; other paths list theirs.
+  const headers = {
+    ...CORS_HEADERS,
+    'access-control-allow-methods': path === '/' ? 'GET, OPTIONS' : allowList(methods),
+    'access-control-allow-headers': 'Authorization, Content-Type',
+    'access-control-max-age': '86400',
+    allow: allowList(methods),
   };
-  /** The runtime's waitUntil when it has one (Workers), else `background`. */
-  const waitUntilOf = (c: Context): WaitUntil => {
+  return () => new Response(null, { status: 204, headers });
+}
+
+/** The runtime's waitUntil (Workers), else a background promise whose rejection is logged. */
+function waitUntilFor(logger: Logger): (c: Context) => WaitUntil {
+  const logFailure = (error: unknown) => logger.error('background work failed', { error: logSafe(error) });
+  const background: WaitUntil = (promise) => void promise.catch(logFailure);
+  return (c) => {
     let ctx: { waitUntil?: (promise: Promise<unknown>) => void } | undefined;
     try {
       ctx = c.executionCtx;
@@ -48,56 +67,36 @@ export function createApp(ops: Operations, logger: Logger): Hono {
       return background; // Hono throws when the runtime passed no ExecutionContext
     }
     const native = ctx?.waitUntil?.bind(ctx);
-    return native === undefined
-      ? background
-      : (promise) =>
-          native(
-            promise.catch((error: unknown) => {
-              logger.error('background work failed', { error: logSafe(error) });
-            }),
-          );
+    return native === undefined ? background : (promise) => native(promise.catch(logFailure));
   };
+}
 
+export function createApp(ops: Operations, logger: Logger): Hono {
+  const app = new Hono({ strict: false });
+  const waitUntilOf = waitUntilFor(logger);
+  // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
+  // with a stack trace) on runtimes without one, too costly for every request.
+  const binders: Binders = {
+    request: (operation) => (c) => operation({ request: c.req.raw, waitUntil: (p) => waitUntilOf(c)(p) }),
+    // Every path bound with `action` has an `:id`.
+    action: (operation) => (c) =>
+      operation({ request: c.req.raw, actionId: c.req.param('id') as string, waitUntil: (p) => waitUntilOf(c)(p) }),
+  };
   /** Each path's pattern and `Allow` list, for telling 405 from 404 once no route matched. */
   const known: { pattern: RegExp; allow: string }[] = [];
-
-  for (const [path, handlers] of routeTable(ops)) {
+  for (const [path, handlers] of routeTable(ops, binders)) {
     const methods = Object.keys(handlers) as Method[];
     known.push({ pattern: new RegExp(`^${path.replaceAll(':id', '[^/]+')}/?$`), allow: allowList(methods) });
-    for (const method of methods) {
-      const operation = handlers[method] as Operation;
-      // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
-      // with a stack trace) on runtimes without one, too costly for every request.
-      app.on(method, path, (c: Context) =>
-        operation(c.req.raw, c.req.param('id') ?? '', (promise) => waitUntilOf(c)(promise)),
-      );
-    }
-    // The introspection document answers GET, OPTIONS as the Python toolkit does; other paths list theirs.
-    const preflightMethods = path === '/' ? 'GET, OPTIONS' : allowList(methods);
-    app.options(
-      path,
-      () =>
-        new Response(null, {
-          status: 204,
-          headers: {
-            ...CORS_HEADERS,
-            'access-control-allow-methods': preflightMethods,
-            'access-control-allow-headers': 'Authorization, Content-Type',
-            'access-control-max-age': '86400',
-            allow: allowList(methods),
-          },
-        }),
-    );
+    for (const method of methods) app.on(method, path, handlers[method] as Handler);
+    app.options(path, preflight(path, methods));
   }
-
   // A wrong method is told apart here rather than by an `app.all` per path: that way each
   // request matches exactly one handler, which Hono runs without its middleware machinery.
   app.notFound((c: Context) => {
     const allow = known.find(({ pattern }) => pattern.test(c.req.path))?.allow;
     if (allow === undefined) return new ActionError('ActionNotFound', 'No such route').getResponse();
-    return new ActionError('MethodNotAllowed', `${c.req.method} is not allowed here; use ${allow}`, {
-      headers: { allow },
-    }).getResponse();
+    const description = `${c.req.method} is not allowed here; use ${allow}`;
+    return new ActionError('MethodNotAllowed', description, { headers: { allow } }).getResponse();
   });
   app.onError((error) => {
     if (isActionError(error)) {

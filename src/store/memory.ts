@@ -1,5 +1,6 @@
 /** @module store/memory: `memoryStore()`, the default ActionStore; fast, and lost on restart. */
-import type { ActionPage, ActionQuery, ActionRecord, ActionStore, CreateResult } from './types.ts';
+import type { ActionRecord } from '../model.ts';
+import type { ActionPage, ActionQuery, ActionStore, CreateResult } from './types.ts';
 
 /** Marks the stores that lose their actions on restart, so the provider can warn once. */
 export const VOLATILE = Symbol.for('globus-action-provider.volatile');

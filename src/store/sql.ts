@@ -3,7 +3,8 @@
  * better-sqlite3, bun:sqlite, node:sqlite), Cloudflare D1 (SQLite too) and PostgreSQL. A
  * driver only runs statements; the schema, migrations and queries live here once.
  */
-import type { ActionPage, ActionQuery, ActionRecord, ActionStore, CreateResult } from './types.ts';
+import type { ActionRecord } from '../model.ts';
+import type { ActionPage, ActionQuery, ActionStore, CreateResult } from './types.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 

@@ -1,33 +1,5 @@
 /** @module store/types: the ActionStore interface every storage backend implements. */
-import type { ActionStatus } from '../actions.ts';
-import type { ActionStatusValue, JsonObject } from '../model.ts';
-
-/** The original request, as validated (kept for idempotency checks and for `resume`). */
-export interface StoredRequest<TBody = JsonObject> {
-  request_id: string;
-  body: TBody;
-  label: string | null;
-  monitor_by: string[] | null;
-  manage_by: string[] | null;
-  allowed_clients: string[] | null;
-  deadline: string | null;
-  release_after: string | null;
-}
-
-/**
- * One action as stored. Records are immutable values: a change is a new record with
- * `version + 1`, written with `update()`.
- */
-export interface ActionRecord extends ActionStatus {
-  request_id: string;
-  request: StoredRequest;
-  /** Private to the provider (e.g. a job id to poll); stored, never sent to clients. */
-  state: JsonObject | null;
-  /** When a completed action is due for deletion (ms since the epoch), else null. */
-  expires_at: number | null;
-  /** 1 while `run` is still executing (the placeholder); every successful update adds one. */
-  version: number;
-}
+import type { ActionRecord, ActionStatusValue } from '../model.ts';
 
 /** Which actions `list()` returns: those in `statuses` matching any of the given roles. */
 export interface ActionQuery {

@@ -1,5 +1,5 @@
 /**
- * @module input: the provider's input schema (a valibot schema or a JSON Schema), compiled once
+ * @module validation/input: the provider's input schema (a valibot schema or a JSON Schema), compiled once
  * into a JSON Schema for introspection and a validator for `body`.
  *
  * JSON Schema validation uses @cfworker/json-schema: it interprets schemas without

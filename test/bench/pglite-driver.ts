@@ -5,9 +5,9 @@
  * store's PostgreSQL SQL runs on it unchanged.
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { ActionStore } from '../../src/index.ts';
 import { numberedPlaceholders } from '../../src/store/postgres.ts';
 import { type SqlDriver, type SqlResult, type SqlStatement, sqlStore } from '../../src/store/sql.ts';
-import type { ActionStore } from '../../src/store/types.ts';
 
 export function pgliteDriver(db: PGlite): SqlDriver {
   const text = numberedPlaceholders();

@@ -45,8 +45,8 @@ import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE } from '../../examples/echo.ts';
+import type { ActionRecord } from '../../src/index.ts';
 import { type SqlDriver, type SqlStatement, sqlStore } from '../../src/store/sql.ts';
-import type { ActionRecord } from '../../src/store/types.ts';
 import { type PostgresServer, startPostgres } from '../services/postgres.ts';
 import type { FromChild, StoreName, ToChild } from './stores-server.ts';
 

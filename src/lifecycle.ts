@@ -1,41 +1,22 @@
 /**
- * @module actions: the action lifecycle rules the toolkit owns: the wire ActionStatus, and how
- * a callback's update changes a stored action (completion time, display status, expiry).
+ * @module lifecycle: the action lifecycle rules the toolkit owns: a new action's first record,
+ * and how an update changes a stored action (completion time, display status, expiry). A
+ * completed action is final.
  */
-
+import type { Caller } from './auth/types.ts';
 import { addDuration } from './duration.ts';
 import { ActionError } from './http/errors.ts';
-import type { ActionStatusValue, JsonObject } from './model.ts';
-import type { ActionRecord, StoredRequest } from './store/types.ts';
+import type {
+  ActionRecord,
+  ActionStatus,
+  ActionStatusValue,
+  ActionUpdate,
+  ActionView,
+  StoredRequest,
+} from './model.ts';
 
-/** The ActionStatus document, every standard key present (null when unset). */
-export interface ActionStatus {
-  action_id: string;
-  status: ActionStatusValue;
-  creator_id: string;
-  label: string | null;
-  monitor_by: string[];
-  manage_by: string[];
-  start_time: string;
-  completion_time: string | null;
-  release_after: string;
-  display_status: string;
-  details: JsonObject;
-}
-
-/** What callbacks see of an existing action: its status, plus the original request and private state. */
-export interface ActionView extends ActionStatus {
-  request: StoredRequest;
-  state: JsonObject | null;
-}
-
-/** What a callback (or `provider.actions.update`) sets on an action. */
-export interface ActionUpdate {
-  status: ActionStatusValue;
-  details?: JsonObject | undefined;
-  display_status?: string | null | undefined;
-  state?: JsonObject | null | undefined;
-}
+/** How long a completed action is kept when the request names no `release_after`. */
+export const DEFAULT_RELEASE_AFTER = 'P30D';
 
 export function isCompleted(status: ActionStatusValue): boolean {
   return status === 'SUCCEEDED' || status === 'FAILED';
@@ -44,6 +25,19 @@ export function isCompleted(status: ActionStatusValue): boolean {
 /** ISO 8601 with an explicit UTC offset, as Globus services write times. */
 export function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+00:00');
+}
+
+/** `formatTime` remembering its last answer: requests within one millisecond share the text. */
+export function timeFormatter(): (ms: number) => string {
+  let last = Number.NaN;
+  let text = '';
+  return (ms) => {
+    if (ms !== last) {
+      last = ms;
+      text = formatTime(ms);
+    }
+    return text;
+  };
 }
 
 export function toStatus(record: ActionRecord): ActionStatus {
@@ -64,6 +58,36 @@ export function toStatus(record: ActionRecord): ActionStatus {
 
 export function toView(record: ActionRecord): ActionView {
   return { ...toStatus(record), request: record.request, state: record.state };
+}
+
+export interface NewRecord {
+  actionId: string;
+  caller: Caller;
+  request: StoredRequest;
+  /** `start_time`, already formatted. */
+  startTime: string;
+}
+
+/** The placeholder a run stores before its callback runs (version 1): ACTIVE, owned by the caller. */
+export function newRecord({ actionId, caller, request, startTime }: NewRecord): ActionRecord {
+  return {
+    action_id: actionId,
+    creator_id: caller.identity,
+    request_id: request.request_id,
+    request,
+    status: 'ACTIVE',
+    label: request.label,
+    monitor_by: request.monitor_by ?? [caller.identity],
+    manage_by: request.manage_by ?? [caller.identity],
+    start_time: startTime,
+    completion_time: null,
+    release_after: request.release_after ?? DEFAULT_RELEASE_AFTER,
+    display_status: 'ACTIVE',
+    details: {},
+    state: null,
+    expires_at: null,
+    version: 1,
+  };
 }
 
 /**

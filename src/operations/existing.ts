@@ -1,0 +1,90 @@
+/**
+ * @module operations/existing: status, cancel and resume, the operations that may change an
+ * existing action through their callback. None calls back once the action is completed.
+ */
+import { callbackContext } from '../context.ts';
+import { ActionError } from '../http/errors.ts';
+import { jsonResponse } from '../http/response.ts';
+import { toStatus, toView } from '../lifecycle.ts';
+import type { ActionRecord, ActionUpdate } from '../model.ts';
+import type { ProviderConfig } from '../options.ts';
+import {
+  type ActionInput,
+  authenticate,
+  callForUpdate,
+  inactiveOnConsent,
+  loadManageable,
+  loadVisible,
+  mutateActive,
+  type Operation,
+  ok,
+} from './kernel.ts';
+
+/** What cancel does without a callback. */
+const CANCELED: ActionUpdate = {
+  status: 'FAILED',
+  details: { code: 'ActionCanceled', description: 'The action was canceled' },
+  display_status: 'Canceled',
+};
+
+/**
+ * Status: the stored action, refreshed by the `status` callback while not completed. Answers
+ * are serialised once per record: records are immutable (a change is a new record), so a store
+ * that hands back the same object (memory) answers repeated polls without rebuilding it.
+ * Weakly held, so the text goes with the record; only polled records pay.
+ */
+export function statusOperation(config: ProviderConfig): Operation<ActionInput> {
+  const callback = config.callbacks.status;
+  const polled = new WeakMap<ActionRecord, string>();
+  const answer = (record: ActionRecord): Response => {
+    let text = polled.get(record);
+    if (text === undefined) {
+      text = JSON.stringify(toStatus(record));
+      polled.set(record, text);
+    }
+    return jsonResponse(text, 200);
+  };
+  return async (input) => {
+    const caller = await authenticate(config, input.request);
+    const record = await loadVisible(config, input.actionId, caller);
+    // HEAD asks what GET would answer without changing anything: no callback runs.
+    if (callback === undefined || input.request.method === 'HEAD') return answer(record);
+    const refreshed = await mutateActive(config, record, (current) =>
+      callForUpdate('status', () => callback(callbackContext(input, caller, { action: toView(current) }))).catch(
+        (error: unknown) => inactiveOnConsent(config, error),
+      ),
+    );
+    return answer(refreshed);
+  };
+}
+
+/** Cancel: the `cancel` callback's update, or FAILED with ActionCanceled details without one. */
+export function cancelOperation(config: ProviderConfig): Operation<ActionInput> {
+  const callback = config.callbacks.cancel;
+  return async (input) => {
+    const caller = await authenticate(config, input.request);
+    const record = await loadManageable(config, input.actionId, caller);
+    const canceled = await mutateActive(config, record, async (current) =>
+      callback === undefined
+        ? CANCELED
+        : callForUpdate('cancel', () => callback(callbackContext(input, caller, { action: toView(current) }))),
+    );
+    return ok(canceled);
+  };
+}
+
+/** Resume: the `resume` callback's update; 501 for a provider without one. */
+export function resumeOperation(config: ProviderConfig): Operation<ActionInput> {
+  const callback = config.callbacks.resume;
+  return async (input) => {
+    const caller = await authenticate(config, input.request);
+    const record = await loadManageable(config, input.actionId, caller);
+    if (callback === undefined) throw new ActionError('NotImplemented', 'This provider does not support resume');
+    const resumed = await mutateActive(config, record, (current) =>
+      callForUpdate('resume', () => callback(callbackContext(input, caller, { action: toView(current) }))).catch(
+        (error: unknown) => inactiveOnConsent(config, error),
+      ),
+    );
+    return ok(resumed);
+  };
+}

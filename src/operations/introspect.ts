@@ -1,0 +1,16 @@
+/** @module operations/introspect: the provider description, to callers in `visible_to` (to anyone when public). */
+import { isAllowed, PUBLIC } from '../authorization.ts';
+import { ActionError } from '../http/errors.ts';
+import { jsonResponse } from '../http/response.ts';
+import type { ProviderConfig } from '../options.ts';
+import { authenticate, type Operation } from './kernel.ts';
+
+export function introspectOperation(config: ProviderConfig): Operation {
+  const { visible_to } = config.description;
+  if (visible_to.includes(PUBLIC)) return async () => jsonResponse(config.descriptionJson, 200);
+  return async ({ request }) => {
+    const caller = await authenticate(config, request);
+    if (!(await isAllowed(visible_to, caller))) throw new ActionError('ActionNotFound', 'No provider here');
+    return jsonResponse(config.descriptionJson, 200);
+  };
+}

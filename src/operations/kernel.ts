@@ -1,0 +1,142 @@
+/**
+ * @module operations/kernel: the steps every operation shares: authenticate the caller, load an
+ * action the caller may see or manage, change it with the version check, call a callback for an
+ * update (mapping a missing consent), and answer with its status.
+ */
+import * as v from 'valibot';
+import { bearerToken } from '../auth/bearer.ts';
+import { isConsentRequired } from '../auth/consent.ts';
+import type { Caller } from '../auth/types.ts';
+import { canManage, canMonitor } from '../authorization.ts';
+import type { ContextSource } from '../context.ts';
+import { ActionError } from '../http/errors.ts';
+import { jsonResponse } from '../http/response.ts';
+import { applyUpdate, isCompleted, toStatus } from '../lifecycle.ts';
+import { type ActionRecord, type ActionUpdate, ActionUpdateSchema } from '../model.ts';
+import type { ProviderConfig } from '../options.ts';
+import { formatIssues } from '../validation/issues.ts';
+
+/** What a route hands an operation: the request and the runtime's `waitUntil`. */
+export type OperationInput = ContextSource;
+
+/** What a route hands an operation on one action: also the `{id}` of its path. */
+export interface ActionInput extends OperationInput {
+  readonly actionId: string;
+}
+
+export type Operation<I extends OperationInput = OperationInput> = (input: I) => Promise<Response>;
+
+const MAX_UPDATE_ATTEMPTS = 5;
+const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer' };
+
+/** The caller of `request`, holding one of the provider's scopes; 401 otherwise. */
+export async function authenticate(config: ProviderConfig, request: Request): Promise<Caller> {
+  const token = bearerToken(request.headers.get('authorization'));
+  if (token === undefined) {
+    throw new ActionError('UnauthorizedRequest', 'Missing or malformed bearer token', {
+      headers: UNAUTHORIZED_HEADERS,
+    });
+  }
+  let caller: Caller;
+  try {
+    caller = await config.auth.authenticate({ token, request });
+  } catch (error) {
+    if (error instanceof ActionError && error.code === 'UnauthorizedRequest') {
+      throw new ActionError(error.code, error.description, { headers: UNAUTHORIZED_HEADERS });
+    }
+    throw error;
+  }
+  if (!caller.scopes.some((scope) => config.acceptedScopes.includes(scope))) {
+    throw new ActionError('UnauthorizedRequest', "The token does not grant this provider's scope", {
+      headers: UNAUTHORIZED_HEADERS,
+    });
+  }
+  return caller;
+}
+
+export const notFound = (actionId: string): ActionError =>
+  new ActionError('ActionNotFound', `No action with id ${actionId}`);
+
+/** The live (unexpired) record, or undefined. */
+export async function load(config: ProviderConfig, actionId: string): Promise<ActionRecord | undefined> {
+  const record = await config.store.get(actionId);
+  return record === undefined || (record.expires_at !== null && record.expires_at <= config.clock())
+    ? undefined
+    : record;
+}
+
+/** The record if the caller may monitor it; otherwise exactly the answer for an unknown id. */
+export async function loadVisible(config: ProviderConfig, actionId: string, caller: Caller): Promise<ActionRecord> {
+  const record = await load(config, actionId);
+  if (record === undefined || !(await canMonitor(record, caller))) throw notFound(actionId);
+  return record;
+}
+
+/** The record if the caller may manage it; 403 for one they may only monitor. */
+export async function loadManageable(config: ProviderConfig, actionId: string, caller: Caller): Promise<ActionRecord> {
+  const record = await loadVisible(config, actionId, caller);
+  if (!(await canManage(record, caller))) {
+    throw new ActionError('ForbiddenRequest', `Not allowed to manage action ${actionId}`);
+  }
+  return record;
+}
+
+/**
+ * Apply `compute(record)` with the version check, re-reading and recomputing when another
+ * writer got there first. `compute` returning undefined leaves the action as it is.
+ */
+export async function mutate(
+  config: ProviderConfig,
+  record: ActionRecord,
+  compute: (current: ActionRecord) => Promise<ActionUpdate | undefined>,
+): Promise<ActionRecord> {
+  let current = record;
+  for (let attempt = 1; ; attempt++) {
+    const update = await compute(current);
+    if (update === undefined) return current;
+    const stored = await config.store.update(applyUpdate(current, update, config.clock(), config.formatTime));
+    if (stored !== undefined) return stored;
+    const latest = await load(config, current.action_id);
+    if (latest === undefined) throw notFound(current.action_id);
+    if (attempt >= MAX_UPDATE_ATTEMPTS) {
+      throw new ActionError('ActionConflict', `Action ${current.action_id} is being changed concurrently; retry`);
+    }
+    current = latest;
+  }
+}
+
+/** `mutate` for a callback on an existing action: a completed action is final, so nothing is called. */
+export function mutateActive(
+  config: ProviderConfig,
+  record: ActionRecord,
+  compute: (current: ActionRecord) => Promise<ActionUpdate>,
+): Promise<ActionRecord> {
+  return mutate(config, record, async (current) => (isCompleted(current.status) ? undefined : compute(current)));
+}
+
+/** What a callback returned, validated; a malformed value is the provider's bug, so a logged 500. */
+export async function callForUpdate(callback: string, invoke: () => unknown): Promise<ActionUpdate> {
+  const result = v.safeParse(ActionUpdateSchema, await invoke());
+  if (result.success) return result.output;
+  throw new Error(`The ${callback} callback returned an invalid status: ${formatIssues(result.issues, true)}`);
+}
+
+/**
+ * For `run`, `status` and `resume`: a ConsentRequiredError makes the action INACTIVE with the
+ * details Globus clients recognise, so the user can consent and resume. Anything else is rethrown.
+ */
+export function inactiveOnConsent(config: ProviderConfig, error: unknown): ActionUpdate {
+  if (!isConsentRequired(error)) throw error;
+  return {
+    status: 'INACTIVE',
+    display_status: 'Consent required',
+    details: {
+      code: 'ConsentRequired',
+      description: `The user must consent to ${error.scopes.join(' ')} before this action can continue`,
+      required_scope: error.requiredScope(config.description.globus_auth_scope),
+    },
+  };
+}
+
+/** The action's status document as the answer. */
+export const ok = (record: ActionRecord, status = 200): Response => jsonResponse(toStatus(record), status);

@@ -1,0 +1,124 @@
+/**
+ * @module operations/run: start an action, idempotently. A placeholder is stored first (the
+ * store's create-if-absent by (creator, request_id) makes a duplicate atomic, on this instance
+ * or any other sharing the store), then `run` is called and its answer stored. A duplicate
+ * with the identical request gets the acknowledged answer, never the placeholder; a different
+ * request with the same `request_id` gets 409.
+ */
+import type { Caller } from '../auth/types.ts';
+import { isAllowed } from '../authorization.ts';
+import { canonicalJson } from '../canonical-json.ts';
+import { callbackContext } from '../context.ts';
+import { readJson } from '../http/body.ts';
+import { ActionError } from '../http/errors.ts';
+import { applyUpdate, newRecord } from '../lifecycle.ts';
+import type { ActionRecord, ActionUpdate } from '../model.ts';
+import type { ProviderConfig } from '../options.ts';
+import { parseActionRequest } from '../validation/request.ts';
+import {
+  authenticate,
+  callForUpdate,
+  inactiveOnConsent,
+  load,
+  notFound,
+  type Operation,
+  type OperationInput,
+  ok,
+} from './kernel.ts';
+
+const MAX_RUN_ATTEMPTS = 5;
+const PENDING_POLL_MS = 25;
+
+export function runOperation(config: ProviderConfig): Operation {
+  const { store, clock } = config;
+  /** Runs in progress in this instance, so a concurrent duplicate can wait for the real result. */
+  const inflight = new Map<string, Promise<ActionRecord>>();
+  const rules = { input: config.input, maximumDeadline: config.description.maximum_deadline, scrub: config.scrub };
+
+  return async (input) => {
+    const caller = await authenticate(config, input.request);
+    if (!(await isAllowed(config.description.runnable_by, caller))) {
+      throw new ActionError('ForbiddenRequest', 'Not allowed to run this provider');
+    }
+    const now = clock();
+    const request = parseActionRequest(await readJson(input.request, config.bodyLimit), now, rules);
+    const record = newRecord({ actionId: config.generateId(), caller, request, startTime: config.formatTime(now) });
+    for (let attempt = 0; attempt < MAX_RUN_ATTEMPTS; attempt++) {
+      const created = await store.create(record);
+      if (created.created) {
+        const pending = start(config, record, caller, input);
+        inflight.set(record.action_id, pending);
+        try {
+          return ok(await pending, 202);
+        } finally {
+          inflight.delete(record.action_id);
+        }
+      }
+      const existing = created.record;
+      if (existing.expires_at !== null && existing.expires_at <= clock() && attempt === 0) {
+        await store.delete(existing.action_id); // expired but not swept yet: its request_id is free
+        continue;
+      }
+      if (canonicalJson(existing.request) !== canonicalJson(request)) {
+        throw new ActionError(
+          'ActionConflict',
+          `request_id ${request.request_id} was already used for a different request`,
+        );
+      }
+      const running = inflight.get(existing.action_id);
+      if (running !== undefined) return ok(await running);
+      const settled = await settledRun(config, existing);
+      if (settled === undefined) continue; // that run failed or was abandoned: this request runs it
+      return ok(settled);
+    }
+    throw new ActionError('ActionConflict', `request_id ${request.request_id} is being run concurrently; retry`);
+  };
+}
+
+/** Call `run` for the stored placeholder and store its answer. */
+async function start(
+  config: ProviderConfig,
+  record: ActionRecord,
+  caller: Caller,
+  input: OperationInput,
+): Promise<ActionRecord> {
+  const { store } = config;
+  let update: ActionUpdate;
+  try {
+    const context = callbackContext(input, caller, { request: record.request, actionId: record.action_id });
+    update = await callForUpdate('run', () => config.callbacks.run(context)).catch((error: unknown) =>
+      inactiveOnConsent(config, error),
+    );
+  } catch (error) {
+    // Not acknowledged, so not kept: free the request_id for a retry.
+    await store.delete(record.action_id);
+    throw error;
+  }
+  const stored = await store.update(applyUpdate(record, update, config.clock(), config.formatTime));
+  if (stored !== undefined) return stored;
+  // The action was updated while run was executing (provider.actions.update from a
+  // background job): that write is newer than run's answer, so it stands.
+  const latest = await load(config, record.action_id);
+  if (latest === undefined) throw notFound(record.action_id);
+  return latest;
+}
+
+/**
+ * Wait for a run another instance is still executing (its placeholder is version 1) to store
+ * its answer, so a duplicate is never told something that was not acknowledged. Undefined when
+ * the run failed (its placeholder was deleted) or was abandoned: a placeholder older than
+ * `runTimeout` belongs to an instance that died mid-run, and is deleted to free its request_id.
+ * The wait itself is bounded by counting polls, so it ends whatever the injected clock does.
+ */
+async function settledRun(config: ProviderConfig, record: ActionRecord): Promise<ActionRecord | undefined> {
+  let current: ActionRecord | undefined = record;
+  for (let polls = Math.ceil(config.runTimeout / PENDING_POLL_MS); current?.version === 1; polls--) {
+    if (polls <= 0 || config.clock() - Date.parse(current.start_time) >= config.runTimeout) {
+      await config.store.delete(current.action_id);
+      return undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, PENDING_POLL_MS));
+    current = await load(config, current.action_id);
+  }
+  return current;
+}
