@@ -14,13 +14,13 @@ export {
   globusAuth,
   globusAuthOptionsFromEnv,
   type Introspection,
-} from './auth/globus.ts';
+} from './auth/globus/index.ts';
 export { type JwtAuthOptions, type JwtClaimNames, jwtAuth, type VerifiedToken } from './auth/jwt.ts';
 export type { AuthenticateInput, Authenticator, Caller } from './auth/types.ts';
+export type { Awaitable } from './awaitable.ts';
 export { type MemoryCacheOptions, memoryCache, singleFlight, type TtlCache, tokenHash } from './cache.ts';
 export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './http/errors.ts';
 export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.ts';
-export type { Awaitable } from './awaitable.ts';
 export type { ActionStatusValue, JsonObject } from './model.ts';
 export type { ActionsApi } from './operations.ts';
 export type {
