@@ -36,14 +36,7 @@ export interface DependentToken {
   expires_at: number;
 }
 
-/**
- * The `Authorization` header value of the provider's own Globus Auth client (HTTP Basic).
- *
- * @example
- * ```ts
- * const credentials = basicCredentials(env.GLOBUS_CLIENT_ID, env.GLOBUS_CLIENT_SECRET)
- * ```
- */
+/** The `Authorization` header value of the provider's own Globus Auth client (HTTP Basic). */
 export function basicCredentials(clientId: string, clientSecret: string): string {
   return `Basic ${btoa(`${clientId}:${clientSecret}`)}`;
 }
@@ -64,6 +57,17 @@ interface Reply {
   body: unknown;
 }
 
+/** One of the three calls: which service answers it, where, and how the logs name it. */
+interface Endpoint {
+  service: 'Globus Auth' | 'Globus Groups';
+  path: string;
+  what: string;
+}
+
+const INTROSPECTION: Endpoint = { service: 'Globus Auth', path: INTROSPECT_PATH, what: 'token introspection' };
+const DEPENDENT_GRANT: Endpoint = { service: 'Globus Auth', path: TOKEN_PATH, what: 'dependent token grant' };
+const MY_GROUPS: Endpoint = { service: 'Globus Groups', path: MY_GROUPS_PATH, what: 'my_groups' };
+
 /** The call itself failed (network, 5xx, not JSON): the service is unavailable. */
 class UpstreamUnavailable extends Error {}
 
@@ -82,9 +86,9 @@ export const unavailable = (service: string, cause: unknown): ActionError =>
   new ActionError('ServiceUnavailable', `${service} is unavailable; try again later`, { cause });
 
 /** One call within the deadline, retried once on a network error or 5xx while budget remains. */
-async function send(call: GlobusCall, path: string, init: RequestInit, what: string): Promise<Reply> {
+async function attempt(call: GlobusCall, { path, what }: Endpoint, init: RequestInit): Promise<Reply> {
   let lastError: unknown;
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let tries = 0; tries < 2; tries++) {
     const remaining = call.deadline - Date.now();
     if (remaining <= 0) break;
     try {
@@ -114,18 +118,12 @@ async function send(call: GlobusCall, path: string, init: RequestInit, what: str
   throw new UpstreamUnavailable(`${what} failed`, { cause: lastError });
 }
 
-/** `send`, with a failed call answered as `service` being unavailable (503). */
-async function sendTo(
-  service: string,
-  call: GlobusCall,
-  path: string,
-  init: RequestInit,
-  what: string,
-): Promise<Reply> {
+/** `attempt`, a call that failed (network, 5xx, not JSON) answered as the service being unavailable (503). */
+async function send(call: GlobusCall, endpoint: Endpoint, init: RequestInit): Promise<Reply> {
   try {
-    return await send(call, path, init, what);
+    return await attempt(call, endpoint, init);
   } catch (error) {
-    throw unavailable(service, error);
+    throw unavailable(endpoint.service, error);
   }
 }
 
@@ -156,17 +154,11 @@ function badCredentials(authUrl: string, { status, body }: Reply): Error {
  * ```
  */
 export async function introspectToken(call: GlobusCall, token: string): Promise<Introspection> {
-  const reply = await sendTo(
-    'Globus Auth',
-    call,
-    INTROSPECT_PATH,
-    form(call.credentials, { token, include: 'identity_set' }),
-    'token introspection',
-  );
+  const reply = await send(call, INTROSPECTION, form(call.credentials, { token, include: 'identity_set' }));
   const { status, body } = reply;
   if (status === 401 || status === 403) throw badCredentials(call.url, reply);
   if (status !== 200 || !isPlainObject(body) || typeof body['active'] !== 'boolean') {
-    throw unavailable('Globus Auth', new UnexpectedAnswer('token introspection', status));
+    throw unavailable(INTROSPECTION.service, new UnexpectedAnswer(INTROSPECTION.what, status));
   }
   if (body['active'] !== true) return { active: false };
   if (typeof body['sub'] !== 'string' || body['sub'] === '') {
@@ -196,13 +188,7 @@ export async function grantDependentTokens(
   token: string,
   clock: () => number,
 ): Promise<DependentToken[]> {
-  const reply = await sendTo(
-    'Globus Auth',
-    call,
-    TOKEN_PATH,
-    form(call.credentials, { grant_type: DEPENDENT_TOKEN_GRANT, token }),
-    'dependent token grant',
-  );
+  const reply = await send(call, DEPENDENT_GRANT, form(call.credentials, { grant_type: DEPENDENT_TOKEN_GRANT, token }));
   const { status, body } = reply;
   if (status === 403 && isPlainObject(body) && body['error'] === DEPENDENT_CONSENT_REQUIRED) {
     const scopes = Array.isArray(body['errors'])
@@ -216,7 +202,7 @@ export async function grantDependentTokens(
     throw badCredentials(call.url, reply);
   if (status === 400) throw new ActionError('UnauthorizedRequest', 'The token cannot be used for dependent tokens');
   if (status !== 200 || !Array.isArray(body))
-    throw unavailable('Globus Auth', new UnexpectedAnswer('dependent token grant', status));
+    throw unavailable(DEPENDENT_GRANT.service, new UnexpectedAnswer(DEPENDENT_GRANT.what, status));
   const now = clock();
   return body.filter(isPlainObject).map((item) => ({
     access_token: String(item['access_token']),
@@ -237,15 +223,11 @@ export async function grantDependentTokens(
  * ```
  */
 export async function fetchMyGroups(call: GlobusCall): Promise<readonly string[]> {
-  const { status, body } = await sendTo(
-    'Globus Groups',
-    call,
-    MY_GROUPS_PATH,
-    { headers: { authorization: call.credentials, accept: 'application/json' } },
-    'my_groups',
-  );
+  const { status, body } = await send(call, MY_GROUPS, {
+    headers: { authorization: call.credentials, accept: 'application/json' },
+  });
   if (status !== 200 || !Array.isArray(body)) {
-    throw unavailable('Globus Groups', new UnexpectedAnswer('my_groups', status));
+    throw unavailable(MY_GROUPS.service, new UnexpectedAnswer(MY_GROUPS.what, status));
   }
   return body.filter(isPlainObject).map((group) => groupUrn(String(group['id'])));
 }
