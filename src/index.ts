@@ -13,7 +13,7 @@ export {
   globusAuth,
   globusAuthOptionsFromEnv,
   type Introspection,
-} from './auth/globus.ts';
+} from './auth/globus/index.ts';
 export { type JwtAuthOptions, type JwtClaimNames, jwtAuth, type VerifiedToken } from './auth/jwt.ts';
 export type { AuthenticateInput, Authenticator, Caller } from './auth/types.ts';
 export type { Awaitable } from './awaitable.ts';

@@ -15,8 +15,9 @@ import {
   jwtVerify,
   type KeyObject,
 } from 'jose';
-import { memoryCache, type TtlCache, tokenHash, tokenHashSync } from '../cache.ts';
+import { memoryCache, type TtlCache } from '../cache.ts';
 import { ActionError } from '../http/errors.ts';
+import { cachedAuthentication, type Resolved } from './cached.ts';
 import { createCaller, groupUrn, identityUrn } from './caller.ts';
 import type { Authenticator, Caller } from './types.ts';
 
@@ -78,7 +79,7 @@ export function jwtAuth(options: JwtAuthOptions): Authenticator {
   if ((options.jwks === undefined) === (options.key === undefined))
     throw new TypeError('jwtAuth: give exactly one of jwks or key');
   const clock = options.clock ?? Date.now;
-  const claimNames = {
+  const claimNames: Required<JwtClaimNames> = {
     identity: 'sub',
     identities: 'identity_set',
     scope: 'scope',
@@ -96,60 +97,46 @@ export function jwtAuth(options: JwtAuthOptions): Authenticator {
     clockTolerance: options.clockTolerance ?? 30,
   };
 
-  async function verify(token: string): Promise<{ verified: VerifiedToken | null; ttl: number }> {
+  async function verify(token: string): Promise<Resolved<VerifiedToken | null>> {
     let payload: JWTPayload;
     try {
-      const result =
-        typeof keys === 'function'
-          ? await jwtVerify(token, keys, { ...verifyOptions, currentDate: new Date(clock()) })
-          : await jwtVerify(token, keys, { ...verifyOptions, currentDate: new Date(clock()) });
-      payload = result.payload;
+      ({ payload } = await jwtVerify(token, keys, { ...verifyOptions, currentDate: new Date(clock()) }));
     } catch (error) {
       if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) {
         throw new ActionError('ServiceUnavailable', 'The token issuer could not be reached', { cause: error });
       }
-      return { verified: null, ttl: NEGATIVE_TTL };
+      return { value: null, ttl: NEGATIVE_TTL };
     }
-    const sub = payload[claimNames.identity];
-    if (typeof sub !== 'string' || sub === '') return { verified: null, ttl: NEGATIVE_TTL };
-    const identity = identityUrn(sub);
-    const linked = payload[claimNames.identities];
-    const identities = [
-      identity,
-      ...(Array.isArray(linked) ? linked.filter((x) => typeof x === 'string').map(identityUrn) : []),
-    ];
-    const rawScope = payload[claimNames.scope] ?? (claimNames.scope === 'scope' ? payload['scp'] : undefined);
-    const scopes =
-      typeof rawScope === 'string'
-        ? rawScope.split(' ').filter(Boolean)
-        : Array.isArray(rawScope)
-          ? rawScope.map(String)
-          : [];
-    const rawGroups = payload[claimNames.groups];
-    const groups = Array.isArray(rawGroups) ? rawGroups.filter((x) => typeof x === 'string').map(groupUrn) : [];
+    const verified = fromClaims(payload, claimNames);
+    if (verified === null) return { value: null, ttl: NEGATIVE_TTL };
     const untilExpiry = payload.exp === undefined ? cacheTtl : payload.exp * 1000 - clock();
-    return { verified: { identity, identities, scopes, groups }, ttl: Math.min(cacheTtl, untilExpiry) };
+    return { value: verified, ttl: Math.min(cacheTtl, untilExpiry) };
   }
 
-  return {
-    authenticate({ token }) {
-      // The common case, a token already verified, is answered without a promise where the
-      // runtime hashes synchronously and the cache answers synchronously.
-      const key = tokenHashSync(token);
-      const cached = key === undefined ? undefined : cache.get(key);
-      if (cached !== undefined && !(cached instanceof Promise)) return toCaller(cached, token);
-      return (async () => {
-        const hashed = key ?? (await tokenHash(token));
-        let verified = await cache.get(hashed);
-        if (verified === undefined) {
-          const result = await verify(token);
-          verified = result.verified;
-          await cache.set(hashed, verified, result.ttl);
-        }
-        return toCaller(verified, token);
-      })();
-    },
-  };
+  const authenticate = cachedAuthentication({ cache, resolve: verify, toCaller });
+  return { authenticate: ({ token }) => authenticate(token) };
+}
+
+/** What the claims say about the caller; null without an identity. */
+function fromClaims(payload: JWTPayload, claimNames: Required<JwtClaimNames>): VerifiedToken | null {
+  const sub = payload[claimNames.identity];
+  if (typeof sub !== 'string' || sub === '') return null;
+  const identity = identityUrn(sub);
+  const linked = payload[claimNames.identities];
+  const identities = [
+    identity,
+    ...(Array.isArray(linked) ? linked.filter((x) => typeof x === 'string').map(identityUrn) : []),
+  ];
+  const rawScope = payload[claimNames.scope] ?? (claimNames.scope === 'scope' ? payload['scp'] : undefined);
+  const scopes =
+    typeof rawScope === 'string'
+      ? rawScope.split(' ').filter(Boolean)
+      : Array.isArray(rawScope)
+        ? rawScope.map(String)
+        : [];
+  const rawGroups = payload[claimNames.groups];
+  const groups = Array.isArray(rawGroups) ? rawGroups.filter((x) => typeof x === 'string').map(groupUrn) : [];
+  return { identity, identities, scopes, groups };
 }
 
 function toCaller(verified: VerifiedToken | null, token: string): Caller {
@@ -163,7 +150,8 @@ function toCaller(verified: VerifiedToken | null, token: string): Caller {
   });
 }
 
-function resolveKeys(options: JwtAuthOptions): JWTVerifyGetKey | CryptoKey | KeyObject | Uint8Array {
+/** Every form of key as a key function: one `jwtVerify` overload fits them all, and jose treats a function's key as it would the key. */
+function resolveKeys(options: JwtAuthOptions): JWTVerifyGetKey {
   const { jwks, key } = options;
   if (jwks !== undefined) {
     if (jwks instanceof URL || typeof jwks === 'string') {
@@ -180,7 +168,8 @@ function resolveKeys(options: JwtAuthOptions): JWTVerifyGetKey | CryptoKey | Key
     return createLocalJWKSet(jwks);
   }
   if (isJwk(key)) return createLocalJWKSet({ keys: [key] });
-  return key as CryptoKey | KeyObject | Uint8Array;
+  const single = key as CryptoKey | KeyObject | Uint8Array;
+  return () => single;
 }
 
 function isJwk(key: unknown): key is JWK {

@@ -17,4 +17,4 @@ export {
   type FakeUser,
   fakeGlobus,
   type IssueTokenOptions,
-} from './fake-globus.ts';
+} from './fake-globus/index.ts';

@@ -1,0 +1,238 @@
+/**
+ * @module auth/globus/client: the three calls to Globus (token introspection, the dependent
+ * token grant, my_groups) as plain functions of `{ fetch, url, credentials, deadline }`, and how
+ * their answers map to errors. Nothing here keeps state: caching is the authenticator's business.
+ *
+ * It calls Globus with `fetch` directly instead of the official `@globus/sdk`: that package
+ * pulls in the cross-fetch polyfill, keeps its configuration in module-level state and reads
+ * `process.env` (absent on Cloudflare Workers), none of which fits a library that must run
+ * unchanged on Node, Bun, Deno and Workers. The three calls are plain form POSTs and GETs.
+ */
+import { ActionError } from '../../http/errors.ts';
+import { isPlainObject } from '../../model.ts';
+import { groupUrn } from '../caller.ts';
+import { ConsentRequiredError } from '../consent.ts';
+import {
+  DEPENDENT_CONSENT_REQUIRED,
+  DEPENDENT_TOKEN_GRANT,
+  INTROSPECT_PATH,
+  MY_GROUPS_PATH,
+  TOKEN_PATH,
+} from './environments.ts';
+
+/** The parts of an introspection answer the toolkit uses (what the cache holds, never the token). */
+export interface Introspection {
+  active: boolean;
+  scope?: string;
+  sub?: string;
+  identity_set?: string[];
+}
+
+export interface DependentToken {
+  access_token: string;
+  resource_server: string;
+  scopes: string[];
+  /** ms since the epoch. */
+  expires_at: number;
+}
+
+/** The `Authorization` header value of the provider's own Globus Auth client (HTTP Basic). */
+export function basicCredentials(clientId: string, clientSecret: string): string {
+  return `Basic ${btoa(`${clientId}:${clientSecret}`)}`;
+}
+
+/** What one call to Globus needs; the same shape for the three calls. */
+export interface GlobusCall {
+  fetch: typeof fetch;
+  /** The service's base URL (Auth or Groups), without a trailing slash. */
+  url: string;
+  /** The `Authorization` header: `basicCredentials(...)` for Auth, `Bearer <dependent Groups token>` for Groups. */
+  credentials: string;
+  /** When to give up, in `Date.now()` ms; the retry shares this budget. */
+  deadline: number;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+}
+
+/** One of the three calls: which service answers it, where, and how the logs name it. */
+interface Endpoint {
+  service: 'Globus Auth' | 'Globus Groups';
+  path: string;
+  what: string;
+}
+
+const INTROSPECTION: Endpoint = { service: 'Globus Auth', path: INTROSPECT_PATH, what: 'token introspection' };
+const DEPENDENT_GRANT: Endpoint = { service: 'Globus Auth', path: TOKEN_PATH, what: 'dependent token grant' };
+const MY_GROUPS: Endpoint = { service: 'Globus Groups', path: MY_GROUPS_PATH, what: 'my_groups' };
+
+/** The call itself failed (network, 5xx, not JSON): the service is unavailable. */
+class UpstreamUnavailable extends Error {}
+
+/** An answer whose status the toolkit cannot use; `status` lets the caller react to one (401). */
+class UnexpectedAnswer extends Error {
+  readonly status: number;
+
+  constructor(what: string, status: number) {
+    super(`${what}: unexpected HTTP ${status} answer`);
+    this.status = status;
+  }
+}
+
+/** `service` cannot answer now (503); `cause` says why, for the logs. */
+export const unavailable = (service: string, cause: unknown): ActionError =>
+  new ActionError('ServiceUnavailable', `${service} is unavailable; try again later`, { cause });
+
+/** One call within the deadline, retried once on a network error or 5xx while budget remains. */
+async function attempt(call: GlobusCall, { path, what }: Endpoint, init: RequestInit): Promise<Reply> {
+  let lastError: unknown;
+  for (let tries = 0; tries < 2; tries++) {
+    const remaining = call.deadline - Date.now();
+    if (remaining <= 0) break;
+    try {
+      // AbortSignal.timeout takes whole milliseconds only (Node throws a RangeError otherwise).
+      const response = await call.fetch(call.url + path, {
+        ...init,
+        signal: AbortSignal.timeout(Math.ceil(remaining)),
+      });
+      if (response.status >= 500) {
+        lastError = new Error(`${what}: HTTP ${response.status}`);
+        await response.body?.cancel().catch(() => {});
+        continue;
+      }
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new UpstreamUnavailable(`${what}: HTTP ${response.status} with a body that is not JSON`);
+      }
+      return { status: response.status, body };
+    } catch (error) {
+      if (error instanceof UpstreamUnavailable) throw error;
+      lastError = error;
+    }
+  }
+  throw new UpstreamUnavailable(`${what} failed`, { cause: lastError });
+}
+
+/** `attempt`, a call that failed (network, 5xx, not JSON) answered as the service being unavailable (503). */
+async function send(call: GlobusCall, endpoint: Endpoint, init: RequestInit): Promise<Reply> {
+  try {
+    return await attempt(call, endpoint, init);
+  } catch (error) {
+    throw unavailable(endpoint.service, error);
+  }
+}
+
+const form = (credentials: string, fields: Record<string, string>): RequestInit => ({
+  method: 'POST',
+  headers: {
+    authorization: credentials,
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  },
+  body: new URLSearchParams(fields).toString(),
+});
+
+/** Not the caller's fault: the operator configured the wrong client or environment, so say how to fix it. */
+function badCredentials(authUrl: string, { status, body }: Reply): Error {
+  const code = isPlainObject(body) && typeof body['error'] === 'string' ? body['error'] : `HTTP ${status}`;
+  return new Error(
+    `Globus Auth rejected this provider's client credentials (${code}): check the client id and secret (GLOBUS_CLIENT_ID / GLOBUS_CLIENT_SECRET) and the Auth environment (${authUrl})`,
+  );
+}
+
+/**
+ * Introspects `token` with the provider's client credentials, linked identities included.
+ *
+ * @example
+ * ```ts
+ * const info = await introspectToken({ fetch, url: 'https://auth.globus.org', credentials, deadline: Date.now() + 10_000 }, token)
+ * ```
+ */
+export async function introspectToken(call: GlobusCall, token: string): Promise<Introspection> {
+  const reply = await send(call, INTROSPECTION, form(call.credentials, { token, include: 'identity_set' }));
+  const { status, body } = reply;
+  if (status === 401 || status === 403) throw badCredentials(call.url, reply);
+  if (status !== 200 || !isPlainObject(body) || typeof body['active'] !== 'boolean') {
+    throw unavailable(INTROSPECTION.service, new UnexpectedAnswer(INTROSPECTION.what, status));
+  }
+  if (body['active'] !== true) return { active: false };
+  if (typeof body['sub'] !== 'string' || body['sub'] === '') {
+    throw unavailable('Globus Auth', new Error('token introspection: an active token without sub'));
+  }
+  return {
+    active: true,
+    scope: typeof body['scope'] === 'string' ? body['scope'] : '',
+    sub: body['sub'],
+    identity_set: Array.isArray(body['identity_set'])
+      ? body['identity_set'].filter((x): x is string => typeof x === 'string')
+      : [],
+  };
+}
+
+/**
+ * Trades `token` for dependent tokens; throws `ConsentRequiredError` naming the scopes the user
+ * has not consented to. `clock` dates their expiry (ms since the epoch).
+ *
+ * @example
+ * ```ts
+ * const tokens = await grantDependentTokens({ fetch, url, credentials, deadline }, token, Date.now)
+ * ```
+ */
+export async function grantDependentTokens(
+  call: GlobusCall,
+  token: string,
+  clock: () => number,
+): Promise<DependentToken[]> {
+  const reply = await send(call, DEPENDENT_GRANT, form(call.credentials, { grant_type: DEPENDENT_TOKEN_GRANT, token }));
+  const { status, body } = reply;
+  if (status === 403 && isPlainObject(body) && body['error'] === DEPENDENT_CONSENT_REQUIRED) {
+    const scopes = Array.isArray(body['errors'])
+      ? body['errors'].flatMap((e: unknown) =>
+          isPlainObject(e) && Array.isArray(e['unapproved_scopes']) ? e['unapproved_scopes'] : [],
+        )
+      : [];
+    throw new ConsentRequiredError(scopes.map(String));
+  }
+  if (status === 401 || (status === 403 && isPlainObject(body) && body['error'] === 'invalid_client'))
+    throw badCredentials(call.url, reply);
+  if (status === 400) throw new ActionError('UnauthorizedRequest', 'The token cannot be used for dependent tokens');
+  if (status !== 200 || !Array.isArray(body))
+    throw unavailable(DEPENDENT_GRANT.service, new UnexpectedAnswer(DEPENDENT_GRANT.what, status));
+  const now = clock();
+  return body.filter(isPlainObject).map((item) => ({
+    access_token: String(item['access_token']),
+    resource_server: String(item['resource_server'] ?? ''),
+    scopes: String(item['scope'] ?? '')
+      .split(' ')
+      .filter(Boolean),
+    expires_at: now + Number(item['expires_in'] ?? 3600) * 1000,
+  }));
+}
+
+/**
+ * The caller's group URNs, read from Globus Groups with a dependent Groups token.
+ *
+ * @example
+ * ```ts
+ * const groups = await fetchMyGroups({ fetch, url: 'https://groups.api.globus.org', credentials: `Bearer ${groupsToken}`, deadline })
+ * ```
+ */
+export async function fetchMyGroups(call: GlobusCall): Promise<readonly string[]> {
+  const { status, body } = await send(call, MY_GROUPS, {
+    headers: { authorization: call.credentials, accept: 'application/json' },
+  });
+  if (status !== 200 || !Array.isArray(body)) {
+    throw unavailable(MY_GROUPS.service, new UnexpectedAnswer(MY_GROUPS.what, status));
+  }
+  return body.filter(isPlainObject).map((group) => groupUrn(String(group['id'])));
+}
+
+/** True when Globus Groups refused the dependent token itself (401): revoked, say, so a cached one is stale. */
+export function isTokenRefused(error: unknown): boolean {
+  return error instanceof ActionError && error.cause instanceof UnexpectedAnswer && error.cause.status === 401;
+}

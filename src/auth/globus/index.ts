@@ -1,0 +1,173 @@
+/**
+ * @module auth/globus: `globusAuth()`, the Authenticator for Globus Auth access tokens: token
+ * introspection with the provider's client credentials, linked identities, lazily resolved
+ * groups, and dependent tokens for calls to other Globus services on the caller's behalf.
+ */
+import { memoryCache, singleFlight, type TtlCache } from '../../cache.ts';
+import { ActionError } from '../../http/errors.ts';
+import { cachedAuthentication } from '../cached.ts';
+import { createCaller, identityUrn } from '../caller.ts';
+import { ConsentRequiredError } from '../consent.ts';
+import type { Authenticator, Caller } from '../types.ts';
+import {
+  type DependentToken,
+  fetchMyGroups,
+  type GlobusCall,
+  grantDependentTokens,
+  type Introspection,
+  introspectToken,
+  isTokenRefused,
+  unavailable,
+} from './client.ts';
+import { GROUPS_SCOPE, resourceServer } from './environments.ts';
+import { type GlobusAuthOptions, type ResolvedGlobusAuthOptions, resolveGlobusAuthOptions } from './options.ts';
+
+export type { DependentToken, Introspection } from './client.ts';
+export { GLOBUS_ENVIRONMENTS, type GlobusEnvironment, GROUPS_SCOPE } from './environments.ts';
+export { type GlobusAuthCaches, type GlobusAuthOptions, globusAuthOptionsFromEnv } from './options.ts';
+
+const INTROSPECTION_TTL = 30_000;
+const GROUPS_TTL = 5 * 60_000;
+/** The Python toolkit keeps dependent tokens 47 h; never past a token's own expiry (less a minute). */
+const DEPENDENT_TTL = 47 * 3600_000;
+const EXPIRY_MARGIN = 60_000;
+
+/** One authenticator's state: its checked options, its caches and its single flights. Nothing else. */
+interface GlobusAuthState extends ResolvedGlobusAuthOptions {
+  dependents: TtlCache<DependentToken[]>;
+  groupCache: TtlCache<readonly string[]>;
+  dependentOnce: (key: string, load: () => Promise<DependentToken[]>) => Promise<DependentToken[]>;
+  groupsOnce: (key: string, load: () => Promise<readonly string[]>) => Promise<readonly string[]>;
+}
+
+/**
+ * An Authenticator for Globus Auth access tokens.
+ *
+ * @example
+ * ```ts
+ * createActionProvider({ ..., auth: globusAuth({ clientId: env.GLOBUS_CLIENT_ID, clientSecret: env.GLOBUS_CLIENT_SECRET }) })
+ * ```
+ */
+export function globusAuth(options: GlobusAuthOptions): Authenticator {
+  const resolved = resolveGlobusAuthOptions(options);
+  const { cacheSize: max, clock } = resolved;
+  const state: GlobusAuthState = {
+    ...resolved,
+    dependents: options.caches?.dependentTokens ?? memoryCache<DependentToken[]>({ max, clock }),
+    groupCache: options.caches?.groups ?? memoryCache<readonly string[]>({ max, clock }),
+    dependentOnce: singleFlight<DependentToken[]>(),
+    groupsOnce: singleFlight<readonly string[]>(),
+  };
+  const authenticate = cachedAuthentication({
+    cache: options.caches?.introspection ?? memoryCache<Introspection>({ max, clock }),
+    resolve: async (token) => ({
+      value: await introspectToken(wire(state, state.authUrl, state.credentials), token),
+      ttl: INTROSPECTION_TTL,
+    }),
+    toCaller: (info, token, key) => callerFrom(state, info, token, key),
+  });
+  return { authenticate: ({ token }) => authenticate(token) };
+}
+
+/** A call's context, its deadline starting now: each call to Globus has the whole timeout. */
+function wire(state: GlobusAuthState, url: string, credentials: string): GlobusCall {
+  return { fetch: state.fetch, url, credentials, deadline: Date.now() + state.timeout };
+}
+
+function callerFrom(state: GlobusAuthState, info: Introspection, token: string, key: string): Caller {
+  if (!info.active || info.sub === undefined) throw new ActionError('UnauthorizedRequest', 'The token is not active');
+  return createCaller({
+    identity: identityUrn(info.sub),
+    identities: (info.identity_set ?? []).map(identityUrn),
+    scopes: (info.scope ?? '').split(' ').filter(Boolean),
+    token,
+    groups: () => groups(state, token, key),
+    tokenFor: (scope) => tokenFor(state, token, key, scope),
+  });
+}
+
+/** The caller's dependent tokens: cached by token hash until shortly before they expire. */
+async function dependentTokens(
+  state: GlobusAuthState,
+  token: string,
+  key: string,
+  refresh: boolean,
+): Promise<DependentToken[]> {
+  const { dependents, clock } = state;
+  if (!refresh) {
+    const cached = await dependents.get(key);
+    if (cached !== undefined) return cached;
+  }
+  return state.dependentOnce(key, async () => {
+    const tokens = await grantDependentTokens(wire(state, state.authUrl, state.credentials), token, clock);
+    const soonest = Math.min(...tokens.map((t) => t.expires_at), clock() + DEPENDENT_TTL + EXPIRY_MARGIN);
+    const ttl = Math.min(DEPENDENT_TTL, soonest - EXPIRY_MARGIN - clock());
+    // Tokens about to expire are used once and not kept.
+    if (ttl > 0) await dependents.set(key, tokens, ttl);
+    return tokens;
+  });
+}
+
+/**
+ * A token for a scope, or for a resource server named instead of a scope. Only the Groups scope
+ * is also looked up by its resource server (as the Python toolkit finds it); another scope must
+ * be granted by name, so a token of the same server lacking it is not taken for it.
+ */
+const find = (tokens: DependentToken[], scope: string) =>
+  tokens.find((t) => t.scopes.includes(scope)) ??
+  tokens.find((t) => t.resource_server === (scope === GROUPS_SCOPE ? resourceServer(scope) : scope));
+
+/** An access token for `scope`; a cached answer lacking it is refetched once, as the Python toolkit does. */
+async function tokenFor(state: GlobusAuthState, token: string, key: string, scope: string): Promise<string> {
+  let found = find(await dependentTokens(state, token, key, false), scope);
+  found ??= find(await dependentTokens(state, token, key, true), scope);
+  if (found === undefined) throw new ConsentRequiredError([scope]);
+  return found.access_token;
+}
+
+/** The Groups token, with what keeps it from the caller said as Groups being unavailable (503). */
+async function groupsToken(state: GlobusAuthState, token: string, key: string): Promise<string> {
+  try {
+    return await tokenFor(state, token, key, GROUPS_SCOPE);
+  } catch (error) {
+    if (error instanceof ActionError && error.code === 'UnauthorizedRequest') throw error;
+    if (error instanceof ConsentRequiredError) {
+      // Globus refuses the whole dependent grant while any dependent scope lacks consent.
+      throw new ActionError(
+        'ServiceUnavailable',
+        `Globus Groups cannot be read until the user consents to ${error.scopes.join(' ')}`,
+        { cause: error },
+      );
+    }
+    throw unavailable('Globus Groups', error);
+  }
+}
+
+async function fetchGroups(state: GlobusAuthState, token: string, key: string): Promise<readonly string[]> {
+  const bearer = `Bearer ${await groupsToken(state, token, key)}`;
+  try {
+    return await fetchMyGroups(wire(state, state.groupsUrl, bearer));
+  } catch (error) {
+    // Groups refused the cached dependent token (revoked, say): fetch a fresh one next time.
+    if (isTokenRefused(error)) await state.dependents.delete(key);
+    throw error;
+  }
+}
+
+/** The caller's group URNs: cached by token hash, one fetch at a time per token. */
+async function groups(state: GlobusAuthState, token: string, key: string): Promise<readonly string[]> {
+  const cached = await state.groupCache.get(key);
+  if (cached !== undefined) return cached;
+  try {
+    return await state.groupsOnce(key, async () => {
+      const found = await fetchGroups(state, token, key);
+      await state.groupCache.set(key, found, GROUPS_TTL);
+      return found;
+    });
+  } catch (error) {
+    if (state.groupsFailure === 'empty' && error instanceof ActionError && error.code === 'ServiceUnavailable') {
+      return [];
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * @module auth/globus/options: what `globusAuth` accepts, read from the environment by
+ * `globusAuthOptionsFromEnv` and checked up front by `resolveGlobusAuthOptions`.
+ */
+import type { TtlCache } from '../../cache.ts';
+import { basicCredentials, type DependentToken, type Introspection } from './client.ts';
+import { GLOBUS_ENVIRONMENTS, type GlobusEnvironment } from './environments.ts';
+
+export interface GlobusAuthCaches {
+  introspection?: TtlCache<Introspection>;
+  dependentTokens?: TtlCache<DependentToken[]>;
+  groups?: TtlCache<readonly string[]>;
+}
+
+export interface GlobusAuthOptions {
+  /** The provider's Globus Auth client id. */
+  clientId: string;
+  /** The provider's client secret. */
+  clientSecret: string;
+  /** `production` (default), `sandbox`, `preview`, ... like GLOBUS_SDK_ENVIRONMENT. */
+  environment?: GlobusEnvironment;
+  /** Base URL of Globus Auth, overriding the environment (like GLOBUS_SDK_SERVICE_URL_AUTH). */
+  authUrl?: string;
+  /** Base URL of Globus Groups (like GLOBUS_SDK_SERVICE_URL_GROUPS). */
+  groupsUrl?: string;
+  /** Budget for each call to Globus, retry included, in ms. Default 10,000. */
+  timeout?: number;
+  /**
+   * When groups cannot be read while a decision needs them: `error` answers 503 (default),
+   * `empty` treats the caller as in no group, as the Python toolkit does.
+   */
+  groupsFailure?: 'error' | 'empty';
+  /** Per-instance caches by default; pass shared ones to share them between instances. */
+  caches?: GlobusAuthCaches;
+  /** Entries per default cache. Default 10,000. */
+  cacheSize?: number;
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch; injectable for tests. */
+  clock?: () => number;
+}
+
+/** The options once checked, with every default filled in (caches excepted: the factory makes those). */
+export interface ResolvedGlobusAuthOptions {
+  /** The client's `Authorization` header, made once. */
+  credentials: string;
+  authUrl: string;
+  groupsUrl: string;
+  timeout: number;
+  groupsFailure: 'error' | 'empty';
+  fetch: typeof fetch;
+  clock: () => number;
+  cacheSize: number;
+}
+
+const MAX_TIMEOUT = 2_147_483_647;
+
+/**
+ * Options for `globusAuth` from environment variables (process.env, or a Worker's bindings);
+ * undefined unless both GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET are set.
+ *
+ * @example
+ * ```ts
+ * const options = globusAuthOptionsFromEnv(process.env)
+ * const auth = options === undefined ? devAuth() : globusAuth(options)
+ * ```
+ */
+export function globusAuthOptionsFromEnv(env: Record<string, unknown>): GlobusAuthOptions | undefined {
+  const str = (name: string) => (typeof env[name] === 'string' && env[name] !== '' ? (env[name] as string) : undefined);
+  const clientId = str('GLOBUS_CLIENT_ID');
+  const clientSecret = str('GLOBUS_CLIENT_SECRET');
+  if (clientId === undefined || clientSecret === undefined) return undefined;
+  const environment = str('GLOBUS_SDK_ENVIRONMENT');
+  const authUrl = str('GLOBUS_SDK_SERVICE_URL_AUTH');
+  const groupsUrl = str('GLOBUS_SDK_SERVICE_URL_GROUPS');
+  return {
+    clientId,
+    clientSecret,
+    ...(environment === undefined ? {} : { environment: environment as GlobusEnvironment }),
+    ...(authUrl === undefined ? {} : { authUrl }),
+    ...(groupsUrl === undefined ? {} : { groupsUrl }),
+  };
+}
+
+function baseUrl(value: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`globusAuth: ${name} must be an absolute URL`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** Checks `globusAuth`'s options, throwing a `TypeError` that names the bad one, and fills in defaults. */
+export function resolveGlobusAuthOptions(options: GlobusAuthOptions): ResolvedGlobusAuthOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('globusAuth: options must be an object');
+  const { clientId, clientSecret } = options;
+  if (typeof clientId !== 'string' || clientId === '') throw new TypeError('globusAuth: clientId is required');
+  if (typeof clientSecret !== 'string' || clientSecret === '')
+    throw new TypeError('globusAuth: clientSecret is required');
+  const environment = options.environment ?? 'production';
+  // Object.hasOwn: 'toString' or '__proto__' are not environments.
+  const hosts = Object.hasOwn(GLOBUS_ENVIRONMENTS, environment) ? GLOBUS_ENVIRONMENTS[environment] : undefined;
+  if (hosts === undefined) {
+    throw new TypeError(`globusAuth: environment must be one of ${Object.keys(GLOBUS_ENVIRONMENTS).join(', ')}`);
+  }
+  const authUrl = baseUrl(options.authUrl ?? hosts.auth, 'authUrl');
+  const groupsUrl = baseUrl(options.groupsUrl ?? hosts.groups, 'groupsUrl');
+  const timeout = options.timeout ?? 10_000;
+  // Timers hold at most 2^31-1 ms (Node fires a longer AbortSignal.timeout after 1 ms); a string would concatenate.
+  if (typeof timeout !== 'number' || !(timeout > 0) || timeout > MAX_TIMEOUT) {
+    throw new TypeError(`globusAuth: timeout must be a positive number of ms, at most ${MAX_TIMEOUT}`);
+  }
+  const groupsFailure = options.groupsFailure ?? 'error';
+  if (groupsFailure !== 'error' && groupsFailure !== 'empty')
+    throw new TypeError("globusAuth: groupsFailure must be 'error' or 'empty'");
+  return {
+    credentials: basicCredentials(clientId, clientSecret),
+    authUrl,
+    groupsUrl,
+    timeout,
+    groupsFailure,
+    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    clock: options.clock ?? Date.now,
+    cacheSize: options.cacheSize ?? 10_000,
+  };
+}

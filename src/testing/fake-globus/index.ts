@@ -1,0 +1,73 @@
+/**
+ * @module testing/fake-globus: a fake Globus Auth and Groups that speak the real wire format
+ * (token introspection with HTTP Basic client auth, the dependent token grant, my_groups), for
+ * testing providers without the network. Use it as an injected `fetch`, or as a real HTTP
+ * server on a port.
+ */
+import { fakeGlobusApp } from './app.ts';
+import { fakeState, issueToken } from './state.ts';
+import { injectedFetch, listen } from './transport.ts';
+import type { FakeGlobus, FakeGlobusOptions } from './types.ts';
+
+export type {
+  FakeClient,
+  FakeEndpoint,
+  FakeFailure,
+  FakeGlobus,
+  FakeGlobusCalls,
+  FakeGlobusOptions,
+  FakeUser,
+  IssueTokenOptions,
+} from './types.ts';
+
+const FAKE_BASE = 'https://globus.fake';
+
+/**
+ * Create a fake Globus.
+ *
+ * @example
+ * ```ts
+ * const globus = fakeGlobus({ users: [{ id: ALICE, groups: [LAB] }] })
+ * const auth = globusAuth(globus.authOptions())
+ * const token = globus.issueToken({ user: ALICE, scopes: [PROVIDER_SCOPE] })
+ * ```
+ */
+export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
+  const state = fakeState(options);
+  const { client: firstClient, clients, calls, failures } = state;
+  const app = fakeGlobusApp(state);
+  const fakeFetch = injectedFetch(app);
+  return {
+    client: firstClient,
+    clients,
+    calls,
+    fetch: fakeFetch,
+    app,
+    addUser(user) {
+      state.users.set(user.id, user);
+    },
+    issueToken: (o) => issueToken(state, o),
+    revoke(token) {
+      const record = state.tokens.get(token);
+      if (record) record.active = false;
+    },
+    fail(endpoint, failure) {
+      failures.set(endpoint, { ...failure, left: failure.times ?? Number.POSITIVE_INFINITY });
+    },
+    clearFailures() {
+      failures.clear();
+    },
+    resetCalls() {
+      calls.introspect = 0;
+      calls.token = 0;
+      calls.groups = 0;
+    },
+    listen: (port = 0) => listen(app, port),
+    authOptions(baseUrl) {
+      const credentials = { clientId: firstClient.id, clientSecret: firstClient.secret };
+      return baseUrl === undefined
+        ? { ...credentials, authUrl: FAKE_BASE, groupsUrl: FAKE_BASE, fetch: fakeFetch }
+        : { ...credentials, authUrl: baseUrl, groupsUrl: baseUrl };
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/** @module testing/fake-globus/types: the fake Globus's options, its users and tokens, and its API. */
+import type { Hono } from 'hono';
+
+export interface FakeClient {
+  id: string;
+  secret: string;
+}
+
+export interface FakeUser {
+  /** Identity id (a UUID). */
+  id: string;
+  /** Linked identity ids; with `id`, they form the token's `identity_set`. */
+  linked?: string[];
+  /** Ids of the groups this user belongs to. */
+  groups?: string[];
+  username?: string;
+  name?: string;
+  email?: string;
+}
+
+export interface FakeGlobusOptions {
+  /** Clients allowed to introspect (the providers under test). Default: one random client. */
+  clients?: FakeClient[];
+  users?: FakeUser[];
+  /** Milliseconds added before every answer. */
+  latency?: number;
+  /** Milliseconds since the epoch, for `exp`/`iat`; injectable. */
+  clock?: () => number;
+}
+
+export interface IssueTokenOptions {
+  /** The user's identity id (must be one of `users`, or is added on the fly). */
+  user: string;
+  /** Scopes the token grants. */
+  scopes: string[];
+  /** False for a token introspection reports as inactive. Default true. */
+  active?: boolean;
+  /** Lifetime in seconds. Default 3600. */
+  expiresIn?: number;
+  /** Scopes the dependent token grant answers with. Default: the Groups scope. */
+  dependentScopes?: string[];
+  /** Scopes the user has not consented to: the dependent grant answers 403 dependent_consent_required. */
+  unconsented?: string[];
+  /** The client the token was issued to (`client_id`). */
+  clientId?: string;
+  /** Lifetime of the dependent tokens the grant answers with, in seconds. Default 172,800 (48 h). */
+  dependentExpiresIn?: number;
+}
+
+export type FakeEndpoint = 'introspect' | 'token' | 'groups';
+
+export interface FakeFailure {
+  /** Answer with this status (and `body`, default an error JSON). */
+  status?: number;
+  /** Answer with this raw body (e.g. not JSON). */
+  body?: string;
+  /** Wait this long first (ms). */
+  delay?: number;
+  /** Drop the connection without answering. */
+  reset?: boolean;
+  /** How many calls fail; default every call until `clearFailures()`. */
+  times?: number;
+}
+
+export interface FakeGlobusCalls {
+  introspect: number;
+  token: number;
+  groups: number;
+}
+
+export interface FakeGlobus {
+  /** The first client; give its credentials to `globusAuth`. */
+  readonly client: FakeClient;
+  readonly clients: readonly FakeClient[];
+  /** Calls received per endpoint (each attempt counts). */
+  readonly calls: FakeGlobusCalls;
+  /** A fetch that answers Globus Auth and Groups requests whatever the host. */
+  readonly fetch: typeof fetch;
+  /** The Hono app behind it (mount it, or serve it yourself). */
+  readonly app: Hono;
+  addUser(user: FakeUser): void;
+  /** A new opaque access token. */
+  issueToken(options: IssueTokenOptions): string;
+  /** Make a token inactive. */
+  revoke(token: string): void;
+  fail(endpoint: FakeEndpoint, failure: FakeFailure): void;
+  clearFailures(): void;
+  resetCalls(): void;
+  /** Serve on a real port of 127.0.0.1 (Node, Bun, Deno). Auth and Groups share the base URL. */
+  listen(port?: number): Promise<{ url: string; close(): Promise<void> }>;
+  /** `globusAuth` options pointing at `baseUrl` (or at the injected fetch when omitted). */
+  authOptions(baseUrl?: string): {
+    clientId: string;
+    clientSecret: string;
+    authUrl: string;
+    groupsUrl: string;
+    fetch?: typeof fetch;
+  };
+}
