@@ -10,28 +10,29 @@ export const ALL_AUTHENTICATED_USERS = 'all_authenticated_users';
 const GROUP_PREFIX = 'urn:globus:groups:id:';
 
 /** True when one of the caller's identities, or (only if the list names a group) groups, is in `allowed`. */
-export function isAllowed(allowed: readonly string[], caller: Caller): boolean | Promise<boolean> {
+export async function isAllowed(allowed: readonly string[], caller: Caller): Promise<boolean> {
   if (allowed.length === 0) return false;
   if (allowed.includes(ALL_AUTHENTICATED_USERS) || allowed.includes(PUBLIC)) return true;
   for (const identity of caller.identities) if (allowed.includes(identity)) return true;
   if (!allowed.some((p) => p.startsWith(GROUP_PREFIX))) return false;
   // Only now, when the decision depends on them, are the caller's groups looked up.
-  return caller.groups().then((groups) => groups.some((group) => allowed.includes(group)));
+  const groups = await caller.groups();
+  return groups.some((group) => allowed.includes(group));
 }
 
-/** Manage: the creator, or a principal in `manage_by`. (Synchronous for the creator: the common case.) */
-export function canManage(record: ActionRecord, caller: Caller): boolean | Promise<boolean> {
+/** Manage: the creator, or a principal in `manage_by`. */
+export async function canManage(record: ActionRecord, caller: Caller): Promise<boolean> {
   return caller.identities.includes(record.creator_id) || isAllowed(record.manage_by, caller);
 }
 
 /**
  * Monitor: the creator, a principal in `monitor_by`, or a manager (someone who may cancel or
- * release an action must be able to see it). Synchronous for the creator: the common case.
+ * release an action must be able to see it).
  */
-export function canMonitor(record: ActionRecord, caller: Caller): boolean | Promise<boolean> {
-  if (caller.identities.includes(record.creator_id)) return true;
-  const monitor = isAllowed(record.monitor_by, caller);
-  if (monitor === true) return true;
-  if (monitor === false) return isAllowed(record.manage_by, caller);
-  return monitor.then((allowed) => allowed || isAllowed(record.manage_by, caller));
+export async function canMonitor(record: ActionRecord, caller: Caller): Promise<boolean> {
+  return (
+    caller.identities.includes(record.creator_id) ||
+    (await isAllowed(record.monitor_by, caller)) ||
+    isAllowed(record.manage_by, caller)
+  );
 }
