@@ -17,10 +17,10 @@ export {
 } from './auth/globus.ts';
 export { type JwtAuthOptions, type JwtClaimNames, jwtAuth, type VerifiedToken } from './auth/jwt.ts';
 export type { AuthenticateInput, Authenticator, Caller } from './auth/types.ts';
+export type { Awaitable } from './awaitable.ts';
 export { type MemoryCacheOptions, memoryCache, singleFlight, type TtlCache, tokenHash } from './cache.ts';
 export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './http/errors.ts';
 export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.ts';
-export type { Awaitable } from './awaitable.ts';
 export type { ActionStatusValue, JsonObject } from './model.ts';
 export type { ActionsApi } from './operations.ts';
 export type {
