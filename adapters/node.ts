@@ -12,9 +12,7 @@ import { withPrefix } from './prefix.ts';
 
 export type { FetchProvider } from './contract.ts';
 
-export interface NodeListenerOptions {
-  /** Serve under this path, e.g. `/echo`. */
-  prefix?: string;
+export interface NodeListenerOptions extends Pick<ServerOptions, 'prefix'> {
   /**
    * Let @hono/node-server replace the global Request and Response with its lighter versions
    * (Hono's default on Node, several times cheaper per request). Default: false for
