@@ -13,7 +13,7 @@ import type {
   NextFunction,
   RequestHandler,
 } from 'express';
-import { ActionError } from '../src/http/errors.ts';
+import { ActionError } from '../src/index.ts';
 import { type FetchProvider, nodeListener } from './node.ts';
 
 /** The bytes a host body parser already read, or undefined when the stream is untouched. */

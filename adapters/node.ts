@@ -2,18 +2,17 @@
  * @module adapters/node: serve a provider with node:http (through @hono/node-server), under an
  * optional prefix, with graceful shutdown.
  */
-
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { sweeperFor } from '../src/store/sweeper.ts';
-import { type FetchProvider, withPrefix } from './prefix.ts';
+import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
+import { processSignals, running, serverSettings } from './lifecycle.ts';
+import { withPrefix } from './prefix.ts';
 
-export type { FetchProvider } from './prefix.ts';
+export type { FetchProvider } from './contract.ts';
 
-export interface NodeListenerOptions {
-  /** Serve under this path, e.g. `/echo`. */
-  prefix?: string;
+export interface NodeListenerOptions extends Pick<ServerOptions, 'prefix'> {
   /**
    * Let @hono/node-server replace the global Request and Response with its lighter versions
    * (Hono's default on Node, several times cheaper per request). Default: false for
@@ -22,27 +21,12 @@ export interface NodeListenerOptions {
   overrideGlobalObjects?: boolean;
 }
 
-export interface ServeOptions extends NodeListenerOptions {
-  /** Default 8080; 0 picks a free port. */
-  port?: number;
-  /** Default `127.0.0.1`. */
-  hostname?: string;
-  /** Stop gracefully on SIGTERM and SIGINT. Default true. */
-  handleSignals?: boolean;
+export interface ServeOptions extends NodeListenerOptions, ServerOptions {
   /** On close, requests still running after this many ms are cut off. Default 10,000. */
   shutdownGrace?: number;
-  /** Delete expired actions every this many ms while serving; 0 turns it off. Default 60,000. */
-  sweepInterval?: number;
 }
 
-export interface RunningServer {
-  readonly server: Server;
-  /** The base URL, e.g. `http://127.0.0.1:8080/echo`. */
-  readonly url: string;
-  readonly port: number;
-  /** Stop accepting connections, let requests in flight finish, then close. */
-  close(): Promise<void>;
-}
+export type RunningServer = RunningServerOf<Server>;
 
 /**
  * A `(req, res)` listener for `http.createServer` (or any host that speaks node:http).
@@ -72,52 +56,28 @@ export function nodeListener(
  * ```
  */
 export async function serve(provider: FetchProvider, options: ServeOptions = {}): Promise<RunningServer> {
-  const port = options.port ?? 8080;
-  const hostname = options.hostname ?? '127.0.0.1';
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new TypeError('port: must be an integer from 0 to 65535');
-  const server = createServer(
-    nodeListener(provider, { ...options, overrideGlobalObjects: options.overrideGlobalObjects ?? true }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, hostname, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const settings = serverSettings(options);
+  const { shutdownGrace = 10_000, overrideGlobalObjects = true } = options;
+  if (!Number.isFinite(shutdownGrace) || shutdownGrace < 0)
+    throw new TypeError('shutdownGrace: must be a number of ms');
+  const server = createServer(nodeListener(provider, { prefix: settings.prefix, overrideGlobalObjects }));
+  server.listen(settings.port, settings.hostname);
+  await once(server, 'listening'); // rejects on 'error' (a port in use, say)
+  const { port } = server.address() as AddressInfo;
+  const stop = () => drain(server, shutdownGrace);
+  return running(provider, settings, { server, hostname: settings.hostname, port, stop, signals: processSignals });
+}
+
+/** `server.close()`, closing connections as they go idle and all of them after `grace` ms. */
+function drain(server: Server, grace: number): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  // Connections go idle as their last response is written (or open and never send a request):
+  // close those as they appear; after the grace period, close everything.
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
+  const hard = setTimeout(() => server.closeAllConnections(), grace);
+  server.closeIdleConnections();
+  return closed.finally(() => {
+    clearInterval(idle);
+    clearTimeout(hard);
   });
-  const actualPort = (server.address() as AddressInfo).port;
-  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-  const prefix = options.prefix ? `/${options.prefix.replace(/^\/+|\/+$/g, '')}` : '';
-  const sweeper = sweeperFor(provider, options.sweepInterval);
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve, reject) => {
-      void sweeper?.stop();
-      server.close((error) => (error ? reject(error) : resolve()));
-      // Connections go idle as their last response is written (or open and never send a
-      // request): close those as they appear; after the grace period, close everything.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      const hard = setTimeout(() => server.closeAllConnections(), options.shutdownGrace ?? 10_000);
-      server.once('close', () => {
-        clearInterval(sweep);
-        clearTimeout(hard);
-      });
-      server.closeIdleConnections();
-    }).finally(() => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    });
-    return closing;
-  };
-  // On a signal the process is going away: once requests in flight are done, close the store
-  // too (an open database pool would otherwise keep the process alive).
-  const onSignal = (): void => {
-    void close().then(() => provider.close?.());
-  };
-  if (options.handleSignals ?? true) {
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  }
-  return { server, url: `http://${host}:${actualPort}${prefix}`, port: actualPort, close };
 }

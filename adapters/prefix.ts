@@ -2,17 +2,7 @@
  * @module adapters/prefix: serve a provider under a URL prefix. The provider never learns where
  * it is mounted: `/prefix` and `/prefix/` both reach its introspection route.
  */
-import { ActionError } from '../src/http/errors.ts';
-
-/** What the adapters serve: a provider, or anything with `fetch`. */
-export interface FetchProvider {
-  // `never[]`: any handler taking extra arguments (a Worker's env and ctx) fits.
-  fetch(request: Request, ...rest: never[]): Response | Promise<Response>;
-  /** Present on providers: deletes expired actions (the servers run it on an interval). */
-  sweep?(): Promise<number>;
-  /** Present on providers: closes the store (after a signal-driven shutdown). */
-  close?(): Promise<void>;
-}
+import { ActionError } from '../src/index.ts';
 
 /** `'api/echo/'` → `'/api/echo'`; `''` and `'/'` → `''` (no prefix). */
 export function normalisePrefix(prefix: string | undefined): string {

@@ -52,10 +52,3 @@ export function startSweeper(options: SweeperOptions): Sweeper {
     },
   };
 }
-
-/** The expiry sweeper a server runs for `provider`, unless turned off with 0. */
-export function sweeperFor(provider: { sweep?(): Promise<number> }, interval: number | undefined): Sweeper | undefined {
-  const sweep = provider.sweep?.bind(provider);
-  if (interval === 0 || sweep === undefined) return undefined;
-  return startSweeper({ sweep, ...(interval === undefined ? {} : { interval }) });
-}

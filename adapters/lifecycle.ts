@@ -1,0 +1,112 @@
+/**
+ * @module adapters/lifecycle: a server's lifecycle, written once for Node, Bun and Deno: options
+ * checked before anything listens, the base URL, the expiry sweeper, shutdown on SIGTERM and
+ * SIGINT (stop, drain, then close the store), and a `close()` that runs once.
+ */
+import { startSweeper } from '../src/index.ts';
+import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
+import { normalisePrefix } from './prefix.ts';
+
+/** The signals that ask a server to shut down. */
+export type ShutdownSignal = 'SIGTERM' | 'SIGINT';
+const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = ['SIGTERM', 'SIGINT'];
+
+/** Where a runtime delivers signals: `process` on Node and Bun, `Deno.addSignalListener` on Deno. */
+export interface SignalSource {
+  on(signal: ShutdownSignal, listener: () => void): void;
+  off(signal: ShutdownSignal, listener: () => void): void;
+}
+
+/**
+ * Node's and Bun's signals. `once`: a second signal of the same kind while requests
+ * drain is no longer caught here, so (unless the host listens for it) it ends the process at once.
+ */
+export const processSignals: SignalSource = {
+  on: (signal, listener) => void process.once(signal, listener),
+  off: (signal, listener) => void process.off(signal, listener),
+};
+
+/** `ServerOptions` checked, with their defaults. */
+export interface ServerSettings {
+  readonly port: number;
+  readonly hostname: string;
+  /** Normalised: `''` or `/path`. */
+  readonly prefix: string;
+  readonly handleSignals: boolean;
+  /** 0: no sweeper. */
+  readonly sweepInterval: number;
+}
+
+/**
+ * Checks `options` and applies their defaults. Called before listening, so a bad option throws
+ * a `TypeError` naming it instead of leaving a port bound.
+ *
+ * @example
+ * ```ts
+ * const { port, hostname, prefix } = serverSettings({ port: 0, prefix: 'echo/' }) // 0, '127.0.0.1', '/echo'
+ * ```
+ */
+export function serverSettings(options: ServerOptions): ServerSettings {
+  const { port = 8080, hostname = '127.0.0.1', handleSignals = true, sweepInterval = 60_000 } = options;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new TypeError('port: must be an integer from 0 to 65535');
+  if (typeof hostname !== 'string') throw new TypeError('hostname: must be a string');
+  // startSweeper's own range, checked here as well so that it fails before the port is bound.
+  if (sweepInterval !== 0 && !(Number.isFinite(sweepInterval) && sweepInterval >= 10 && sweepInterval <= 2_147_483_647))
+    throw new TypeError('sweepInterval: must be 0 (off) or a number of ms from 10 to 2147483647');
+  return { port, hostname, prefix: normalisePrefix(options.prefix), handleSignals, sweepInterval };
+}
+
+/** A runtime's server once it listens, and the runtime's signals. */
+export interface Listening<S> {
+  readonly server: S;
+  /** Where it listens, for the URL. */
+  readonly hostname: string;
+  readonly port: number;
+  /** Stops accepting connections; resolves once the requests in flight are done. */
+  stop(): Promise<void>;
+  readonly signals: SignalSource;
+}
+
+/**
+ * Everything after listening: runs the expiry sweeper until close; on SIGTERM or SIGINT (unless
+ * `handleSignals` is false) closes, then closes the provider's store, once however many signals
+ * come. `close()` stops the sweeper and the server, removes the signal listeners, and returns
+ * the same promise however often it is called.
+ *
+ * @example
+ * ```ts
+ * const settings = serverSettings(options)
+ * const server = Bun.serve({ port: settings.port, hostname: settings.hostname, fetch })
+ * const { hostname, port } = server
+ * return running(provider, settings, { server, hostname, port, stop: () => server.stop(), signals: processSignals })
+ * ```
+ */
+export function running<S>(
+  provider: FetchProvider,
+  settings: ServerSettings,
+  listening: Listening<S>,
+): RunningServerOf<S> {
+  const { server, hostname, port, signals } = listening;
+  const sweep = provider.sweep?.bind(provider);
+  const sweeper =
+    sweep && settings.sweepInterval !== 0 ? startSweeper({ sweep, interval: settings.sweepInterval }) : undefined;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= Promise.all([sweeper?.stop(), listening.stop()])
+      .then(() => {})
+      .finally(() => {
+        if (settings.handleSignals) for (const signal of SHUTDOWN_SIGNALS) signals.off(signal, onSignal);
+      }));
+  // On a signal the process is going away: once requests in flight are done, close the store
+  // too (an open database pool would otherwise keep the process alive).
+  let signalled = false;
+  const onSignal = (): void => {
+    if (signalled) return;
+    signalled = true;
+    void close().then(() => provider.close?.());
+  };
+  if (settings.handleSignals) for (const signal of SHUTDOWN_SIGNALS) signals.on(signal, onSignal);
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return { server, url: `http://${host}:${port}${settings.prefix}`, port, close };
+}
