@@ -5,12 +5,18 @@
 import * as v from 'valibot';
 import { expectTypeOf } from 'vitest';
 import {
+  type ActionRecord,
+  type ActionRequest,
+  type ActionStatus,
   type ActionUpdate,
   type ActionView,
   type Caller,
   createActionProvider,
+  type DescriptionOptions,
   type JsonObject,
   jwtAuth,
+  type LogPage,
+  type StoredRequest,
 } from '../src/index.ts';
 
 const auth = jwtAuth({ jwks: { keys: [] } });
@@ -99,3 +105,90 @@ createActionProvider({
   auth,
   run: () => ({ status: 'ACTIVE' }),
 });
+
+// Every callback on an existing action sees the body typed as `run` does.
+createActionProvider({
+  description,
+  auth,
+  input: v.object({ path: v.string() }),
+  run: ({ request }) => {
+    expectTypeOf(request.body).toEqualTypeOf<{ path: string }>();
+    return { status: 'ACTIVE' };
+  },
+  status: ({ action }) => {
+    expectTypeOf(action.request.body).toEqualTypeOf<{ path: string }>();
+    expectTypeOf(action).toEqualTypeOf<ActionView<{ path: string }>>();
+    return { status: 'ACTIVE' };
+  },
+  cancel: ({ action }) => {
+    expectTypeOf(action.request.body.path).toEqualTypeOf<string>();
+    return { status: 'FAILED' };
+  },
+  resume: ({ action }) => {
+    expectTypeOf(action.request.body).toEqualTypeOf<{ path: string }>();
+    return { status: 'ACTIVE' };
+  },
+  release: ({ action }) => {
+    expectTypeOf(action.request.body).toEqualTypeOf<{ path: string }>();
+  },
+  log: ({ action, limit, marker }) => {
+    expectTypeOf(action.request.body).toEqualTypeOf<{ path: string }>();
+    expectTypeOf(limit).toEqualTypeOf<number>();
+    expectTypeOf(marker).toEqualTypeOf<string | null>();
+    return { entries: [] };
+  },
+});
+
+// Without `input`, the body is a JSON object everywhere (not `unknown`).
+createActionProvider({
+  description,
+  auth,
+  run: ({ request }) => {
+    expectTypeOf(request.body).toEqualTypeOf<JsonObject>();
+    return { status: 'ACTIVE' };
+  },
+  status: ({ action }) => {
+    expectTypeOf(action.request.body).toEqualTypeOf<JsonObject>();
+    return { status: 'ACTIVE' };
+  },
+});
+
+// The wire types are the schemas' types: every ActionStatus key present, nulls where unset.
+expectTypeOf<ActionStatus>().toEqualTypeOf<{
+  action_id: string;
+  status: 'SUCCEEDED' | 'FAILED' | 'ACTIVE' | 'INACTIVE';
+  creator_id: string;
+  label: string | null;
+  monitor_by: string[];
+  manage_by: string[];
+  start_time: string;
+  completion_time: string | null;
+  release_after: string;
+  display_status: string;
+  details: JsonObject;
+}>();
+expectTypeOf<ActionUpdate>().toEqualTypeOf<{
+  status: 'SUCCEEDED' | 'FAILED' | 'ACTIVE' | 'INACTIVE';
+  details?: JsonObject | undefined;
+  display_status?: string | null | undefined;
+  state?: JsonObject | null | undefined;
+}>();
+expectTypeOf<LogPage>().toEqualTypeOf<{
+  entries: JsonObject[];
+  has_next_page?: boolean | undefined;
+  marker?: string | null | undefined;
+}>();
+// The stored request: every envelope field present, null when the caller left it out.
+expectTypeOf<StoredRequest['label']>().toEqualTypeOf<string | null>();
+expectTypeOf<StoredRequest['monitor_by']>().toEqualTypeOf<string[] | null>();
+expectTypeOf<StoredRequest['release_after']>().toEqualTypeOf<string | null>();
+expectTypeOf<StoredRequest<{ n: number }>['body']>().toEqualTypeOf<{ n: number }>();
+expectTypeOf<ActionRequest<{ n: number }>>().toEqualTypeOf<StoredRequest<{ n: number }>>();
+expectTypeOf<ActionRecord>().toMatchTypeOf<ActionStatus>();
+expectTypeOf<ActionView['state']>().toEqualTypeOf<JsonObject | null>();
+// The description you write: three required fields, the rest optional.
+expectTypeOf<DescriptionOptions['title']>().toEqualTypeOf<string>();
+expectTypeOf<DescriptionOptions['visible_to']>().toEqualTypeOf<string[] | undefined>();
+// @ts-expect-error `admin_contact` is required
+const incomplete: DescriptionOptions = { title: 't', globus_auth_scope: 's' };
+void incomplete;
