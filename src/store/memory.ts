@@ -50,30 +50,8 @@ export function memoryStore(): ActionStore & { readonly size: number; readonly [
       byRequest.delete(requestKey(current));
       return true;
     },
-    async list(query: ActionQuery): Promise<ActionPage> {
-      const statuses = new Set(query.statuses);
-      const creators = new Set(query.creator_id);
-      const monitors = new Set(query.monitor_by);
-      const managers = new Set(query.manage_by);
-      const matches: ActionRecord[] = [];
-      for (const record of actions.values()) {
-        if (!statuses.has(record.status)) continue;
-        if (record.expires_at !== null && record.expires_at <= query.now) continue;
-        if (query.cursor !== undefined && orderKey(record) <= query.cursor) continue;
-        if (
-          creators.has(record.creator_id) ||
-          record.monitor_by.some((p) => monitors.has(p)) ||
-          record.manage_by.some((p) => managers.has(p))
-        ) {
-          matches.push(record);
-        }
-      }
-      matches.sort((a, b) => (orderKey(a) < orderKey(b) ? -1 : 1));
-      const page = matches.slice(0, query.limit);
-      const last = page.at(-1);
-      return matches.length > query.limit && last !== undefined
-        ? { actions: page, cursor: orderKey(last) }
-        : { actions: page };
+    async list(query) {
+      return page(actions.values(), query);
     },
     async deleteExpired(now) {
       let count = 0;
@@ -87,6 +65,33 @@ export function memoryStore(): ActionStore & { readonly size: number; readonly [
       return count;
     },
   };
+}
+
+/** The page of `records` matching `query`, oldest first. */
+function page(records: Iterable<ActionRecord>, query: ActionQuery): ActionPage {
+  const statuses = new Set(query.statuses);
+  const creators = new Set(query.creator_id);
+  const monitors = new Set(query.monitor_by);
+  const managers = new Set(query.manage_by);
+  const matches: ActionRecord[] = [];
+  for (const record of records) {
+    if (!statuses.has(record.status)) continue;
+    if (record.expires_at !== null && record.expires_at <= query.now) continue;
+    if (query.cursor !== undefined && orderKey(record) <= query.cursor) continue;
+    if (
+      creators.has(record.creator_id) ||
+      record.monitor_by.some((p) => monitors.has(p)) ||
+      record.manage_by.some((p) => managers.has(p))
+    ) {
+      matches.push(record);
+    }
+  }
+  matches.sort((a, b) => (orderKey(a) < orderKey(b) ? -1 : 1));
+  const found = matches.slice(0, query.limit);
+  const last = found.at(-1);
+  return matches.length > query.limit && last !== undefined
+    ? { actions: found, cursor: orderKey(last) }
+    : { actions: found };
 }
 
 /** Oldest first; the action id breaks ties. */

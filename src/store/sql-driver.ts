@@ -1,0 +1,31 @@
+/**
+ * @module store/sql-driver: what a database must offer the SQL store: statements with `?`
+ * placeholders, run one at a time or atomically in a batch.
+ */
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/** A statement with `?` placeholders (drivers for `$n` dialects convert them). */
+export interface SqlStatement {
+  sql: string;
+  params: readonly unknown[];
+}
+
+export interface SqlResult {
+  /** Rows changed (INSERT, UPDATE, DELETE). */
+  changes: number;
+  /** Rows returned (SELECT). */
+  rows: Record<string, unknown>[];
+}
+
+/** What a database must offer the SQL store. */
+export interface SqlDriver {
+  readonly dialect: SqlDialect;
+  /** Run one statement. */
+  execute(statement: SqlStatement): Promise<SqlResult>;
+  /** Run statements in order, atomically (all or none). */
+  batch(statements: readonly SqlStatement[]): Promise<SqlResult[]>;
+  close?(): Promise<void>;
+}
+
+export const stmt = (sql: string, ...params: unknown[]): SqlStatement => ({ sql, params });
