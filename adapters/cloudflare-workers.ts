@@ -4,29 +4,10 @@
  * Worker's `ctx.waitUntil` reaches callbacks as `waitUntil`; a Cron Trigger runs the expiry
  * sweep through the `scheduled` handler.
  */
+import type { ProviderWorker, WorkerExecutionContext, WorkerOptions, WorkerProvider } from './contract.ts';
 import { withPrefix } from './prefix.ts';
 
-/** The parts of the Workers runtime types used here (so the package needs no Workers types). */
-export interface WorkerExecutionContext {
-  waitUntil(promise: Promise<unknown>): void;
-  passThroughOnException?(): void;
-}
-
-export interface WorkerProvider {
-  fetch(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response>;
-  sweep?(): Promise<number>;
-}
-
-export interface WorkerOptions {
-  /** Serve under this path, e.g. `/echo`. */
-  prefix?: string;
-}
-
-export interface ProviderWorker<Env> {
-  fetch(request: Request, env: Env, ctx: WorkerExecutionContext): Promise<Response>;
-  /** Deletes expired actions; add a Cron Trigger (e.g. every hour) in wrangler.toml to run it. */
-  scheduled(controller: unknown, env: Env, ctx: WorkerExecutionContext): Promise<void>;
-}
+export type { ProviderWorker, WorkerExecutionContext, WorkerOptions, WorkerProvider } from './contract.ts';
 
 interface Built<Env> {
   provider: WorkerProvider;

@@ -1,6 +1,7 @@
 /**
- * @module adapters/contract: what the adapters serve (`FetchProvider`), and the options and
- * result the Node, Bun and Deno `serve()` helpers share.
+ * @module adapters/contract: what the adapters serve (`FetchProvider`), the options and result
+ * the Node, Bun and Deno `serve()` helpers share, and the shapes of the Node and Worker entries.
+ * Runtime types are written structurally here, so the package needs no Bun, Deno or Workers types.
  */
 
 /** What the adapters serve: a provider, or anything with `fetch`. */
@@ -35,4 +36,40 @@ export interface RunningServerOf<S> {
   readonly port: number;
   /** Stop accepting connections, let requests in flight finish, then close. */
   close(): Promise<void>;
+}
+
+export interface NodeListenerOptions extends Pick<ServerOptions, 'prefix'> {
+  /**
+   * Let @hono/node-server replace the global Request and Response with its lighter versions
+   * (Hono's default on Node, several times cheaper per request). Default: false for
+   * `nodeListener` (a host's process), true for `serve` (a process of the provider's own).
+   */
+  overrideGlobalObjects?: boolean;
+}
+
+export interface ServeOptions extends NodeListenerOptions, ServerOptions {
+  /** On close, requests still running after this many ms are cut off. Default 10,000. */
+  shutdownGrace?: number;
+}
+
+/** The parts of the Workers runtime types used here (so the package needs no Workers types). */
+export interface WorkerExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+  passThroughOnException?(): void;
+}
+
+export interface WorkerProvider {
+  fetch(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response>;
+  sweep?(): Promise<number>;
+}
+
+export interface WorkerOptions {
+  /** Serve under this path, e.g. `/echo`. */
+  prefix?: string;
+}
+
+export interface ProviderWorker<Env> {
+  fetch(request: Request, env: Env, ctx: WorkerExecutionContext): Promise<Response>;
+  /** Deletes expired actions; add a Cron Trigger (e.g. every hour) in wrangler.toml to run it. */
+  scheduled(controller: unknown, env: Env, ctx: WorkerExecutionContext): Promise<void>;
 }

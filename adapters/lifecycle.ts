@@ -110,3 +110,27 @@ export function running<S>(
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;
   return { server, url: `http://${host}:${port}${settings.prefix}`, port, close };
 }
+
+/** The part of a node:http `Server` that draining uses. */
+export interface DrainableServer {
+  close(callback: (error?: Error) => void): unknown;
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+}
+
+/**
+ * Node's stop: `server.close()`, closing connections as they go idle and all of them after
+ * `grace` ms (Bun's `stop(false)` and Deno's `shutdown()` drain by themselves).
+ */
+export function drain(server: DrainableServer, grace: number): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  // Connections go idle as their last response is written (or open and never send a request):
+  // close those as they appear; after the grace period, close everything.
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
+  const hard = setTimeout(() => server.closeAllConnections(), grace);
+  server.closeIdleConnections();
+  return closed.finally(() => {
+    clearInterval(idle);
+    clearTimeout(hard);
+  });
+}

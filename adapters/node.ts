@@ -6,25 +6,11 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
-import { processSignals, running, serverSettings } from './lifecycle.ts';
+import type { FetchProvider, NodeListenerOptions, RunningServerOf, ServeOptions } from './contract.ts';
+import { drain, processSignals, running, serverSettings } from './lifecycle.ts';
 import { withPrefix } from './prefix.ts';
 
-export type { FetchProvider } from './contract.ts';
-
-export interface NodeListenerOptions extends Pick<ServerOptions, 'prefix'> {
-  /**
-   * Let @hono/node-server replace the global Request and Response with its lighter versions
-   * (Hono's default on Node, several times cheaper per request). Default: false for
-   * `nodeListener` (a host's process), true for `serve` (a process of the provider's own).
-   */
-  overrideGlobalObjects?: boolean;
-}
-
-export interface ServeOptions extends NodeListenerOptions, ServerOptions {
-  /** On close, requests still running after this many ms are cut off. Default 10,000. */
-  shutdownGrace?: number;
-}
+export type { FetchProvider, NodeListenerOptions, ServeOptions } from './contract.ts';
 
 export type RunningServer = RunningServerOf<Server>;
 
@@ -66,18 +52,4 @@ export async function serve(provider: FetchProvider, options: ServeOptions = {})
   const { port } = server.address() as AddressInfo;
   const stop = () => drain(server, shutdownGrace);
   return running(provider, settings, { server, hostname: settings.hostname, port, stop, signals: processSignals });
-}
-
-/** `server.close()`, closing connections as they go idle and all of them after `grace` ms. */
-function drain(server: Server, grace: number): Promise<void> {
-  const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-  // Connections go idle as their last response is written (or open and never send a request):
-  // close those as they appear; after the grace period, close everything.
-  const idle = setInterval(() => server.closeIdleConnections(), 50);
-  const hard = setTimeout(() => server.closeAllConnections(), grace);
-  server.closeIdleConnections();
-  return closed.finally(() => {
-    clearInterval(idle);
-    clearTimeout(hard);
-  });
 }
