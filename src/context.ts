@@ -53,28 +53,19 @@ export interface ContextSource {
   readonly waitUntil: WaitUntil;
 }
 
-/** The shared part, with `signal` as a getter on the prototype (so it stays lazy). */
-class Context implements CallbackContext {
-  readonly caller: Caller;
-  readonly waitUntil: WaitUntil;
-  readonly #request: Request;
-
-  constructor(source: ContextSource, caller: Caller) {
-    this.caller = caller;
-    this.waitUntil = source.waitUntil;
-    this.#request = source.request;
-  }
-
-  get signal(): AbortSignal {
-    return this.#request.signal;
-  }
-}
-
-/** A callback's context: the shared part plus what this callback needs (`action`, `limit`, ...). */
+/** A callback's context: what this callback needs (`action`, `limit`, ...) plus the shared part. */
 export function callbackContext<T extends object>(
   source: ContextSource,
   caller: Caller,
   fields: T,
 ): T & CallbackContext {
-  return Object.assign(new Context(source, caller), fields);
+  const { request, waitUntil } = source;
+  return {
+    ...fields,
+    caller,
+    waitUntil,
+    get signal() {
+      return request.signal;
+    },
+  };
 }
