@@ -15,7 +15,7 @@ import { serve } from '../adapters/node.ts';
 import { normalisePrefix, withPrefix } from '../adapters/prefix.ts';
 import { BIN, exampleEnv, type Host, listenNode, ROOT, startWorker } from './conformance/hosts.ts';
 import { caller, mint, rid, SCOPE, testProvider, USERS } from './helpers.ts';
-import { freePort } from './services/ports.ts';
+import { freePort } from './support/ports.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -11,7 +11,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { memoryStore } from '../src/index.ts';
 import { exampleEnv, ROOT } from './conformance/hosts.ts';
 import { caller, mint, rid, testProvider, USERS } from './helpers.ts';
-import { record } from './store-contract.ts';
+import { record } from './support/stores.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
