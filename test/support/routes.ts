@@ -2,8 +2,8 @@
  * @module test/support/routes: the routes of the interface: run's two spellings, and every
  * form of each operation on an existing action, each sent the way a client would send it.
  */
-import type { ClientReply } from '../../src/testing/index.ts';
-import type { Connection, Routes } from './transports.ts';
+import type { ClientReply, RunRequest } from '../../src/testing/index.ts';
+import { type Connection, connect, type Routes, type Servable, type Transport } from './transports.ts';
 
 /** Both spellings of "run": the legacy route and the `/actions` family. */
 export const ROUTES = ['/run', '/actions'] as const;
@@ -68,3 +68,14 @@ export const FORMS: Record<Operation, Form[]> = {
     client('GET /actions/{id}/log', (id) => `/actions/${id}/log`, 'actions', 'log'),
   ],
 };
+
+export interface RunConnection extends Connection {
+  /** POST `request` to the route as `token` (none when undefined), through the library's client. */
+  run(token: string | undefined, request: RunRequest): Promise<ClientReply>;
+}
+
+/** Connect to `provider` through `transport` for the tests of one run route. */
+export async function connectRun(transport: Transport, route: Route, provider: Servable): Promise<RunConnection> {
+  const connection = await connect(transport, provider);
+  return { ...connection, run: (token, request) => connection.client(token, routesOf(route)).run(request) };
+}
