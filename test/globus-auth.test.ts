@@ -10,6 +10,7 @@ import { actionClient, fakeGlobus } from '../src/testing/index.ts';
 import { expectError } from './support/assertions.ts';
 import { harness, recordingFetch, startGlobus } from './support/globus.ts';
 import { OTHER_SCOPE, SCOPE, USERS } from './support/identities.ts';
+import { description } from './support/providers.ts';
 import { inProcessClient, listen } from './support/transports.ts';
 
 const EXTRA_SCOPE = 'https://auth.globus.org/scopes/22222222-2222-4222-8222-222222222222/extra';
@@ -279,7 +280,7 @@ describe('introspection cache and single flight', () => {
     const { globus, url } = await startGlobus({ users: [{ id: USERS.creator, linked: [USERS.creatorLinked] }] });
     const introspection = recordingCache<Introspection>();
     const provider = createActionProvider({
-      description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a' },
+      description: description({ title: 't', admin_contact: 'a' }),
       auth: globusAuth({ ...globus.authOptions(url), caches: { introspection } }),
       logger: silentLogger,
       run: () => ({ status: 'SUCCEEDED', details: {} }),
@@ -324,7 +325,7 @@ describe('introspection cache and single flight', () => {
     const introspection = recordingCache<Introspection>();
     const make = () =>
       createActionProvider({
-        description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a' },
+        description: description({ title: 't', admin_contact: 'a' }),
         auth: globusAuth({ ...globus.authOptions(url), caches: { introspection } }),
         logger: silentLogger,
         run: () => ({ status: 'SUCCEEDED', details: {} }),
@@ -339,7 +340,7 @@ describe('introspection cache and single flight', () => {
     const globus = fakeGlobus();
     const make = () =>
       createActionProvider({
-        description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a' },
+        description: description({ title: 't', admin_contact: 'a' }),
         auth: globusAuth(globus.authOptions()),
         logger: silentLogger,
         run: () => ({ status: 'SUCCEEDED', details: {} }),

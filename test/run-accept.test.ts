@@ -1,4 +1,7 @@
-/** Run (`POST /run`, `POST /actions`): accepted requests, the ActionStatus answer, the run callback's context, runnable_by. */
+/**
+ * @module test/run-accept: run (`POST /run`, `POST /actions`): accepted requests, the ActionStatus
+ * answer, the run callback's context, runnable_by.
+ */
 import * as v from 'valibot';
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { type ActionProvider, type Caller, createActionProvider, type RunContext, silentLogger } from '../src/index.ts';

@@ -1,4 +1,7 @@
-/** Run (`POST /run`, `POST /actions`): reading the body and validating the ActionRequest envelope. */
+/**
+ * @module test/run-envelope: run (`POST /run`, `POST /actions`): reading the body and validating
+ * the ActionRequest envelope.
+ */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rid } from './support/actions.ts';
 import { expectAction, expectError, fieldLines } from './support/assertions.ts';

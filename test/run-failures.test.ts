@@ -1,4 +1,7 @@
-/** Run (`POST /run`, `POST /actions`): body size limits, failing run callbacks, error bodies, and tokens kept out of answers and logs. */
+/**
+ * @module test/run-failures: run (`POST /run`, `POST /actions`): body size limits, failing run
+ * callbacks, error bodies, and tokens kept out of answers and logs.
+ */
 import { request as httpRequest } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ActionError, type ActionUpdate } from '../src/index.ts';

@@ -1,4 +1,7 @@
-/** Run (`POST /run`, `POST /actions`): request_id idempotency, sequential and concurrent. */
+/**
+ * @module test/run-idempotency: run (`POST /run`, `POST /actions`): request_id idempotency,
+ * sequential and concurrent.
+ */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActionUpdate } from '../src/index.ts';
 import { rid } from './support/actions.ts';

@@ -1,4 +1,7 @@
-/** Run (`POST /run`, `POST /actions`): `body` against the provider's input schema (JSON Schema or valibot), and scrubbing. */
+/**
+ * @module test/run-input: run (`POST /run`, `POST /actions`): `body` against the provider's input
+ * schema (JSON Schema or valibot), and scrubbing.
+ */
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { InputOption } from '../src/index.ts';
