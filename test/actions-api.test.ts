@@ -1,11 +1,15 @@
 /** @module test/actions-api: `provider.actions.get` / `update`, for background jobs and webhooks. */
 import { describe, expect, it } from 'vitest';
 import { ActionError, type ActionUpdate } from '../src/index.ts';
-import { caller, rid, testAuth, testProvider, tokens, USERS, urn } from './helpers.ts';
-import { field, slowUpdateStore, start } from './operations-fixtures.ts';
+import { rid, start } from './support/actions.ts';
+import { testAuth, tokens, USERS, urn } from './support/identities.ts';
+import { field, testProvider } from './support/providers.ts';
+import { slowUpdateStore } from './support/stores.ts';
+import { inProcessClient } from './support/transports.ts';
 
 const T = await tokens();
 
+/** A provider whose run keeps state, and the creator's clients (legacy routes and `/actions`). */
 function setup(options: Parameters<typeof testProvider>[0] = {}) {
   const provider = testProvider({
     run: ({ request }) => ({
@@ -15,13 +19,17 @@ function setup(options: Parameters<typeof testProvider>[0] = {}) {
     }),
     ...options,
   });
-  return { provider, call: caller(provider) };
+  return {
+    provider,
+    client: inProcessClient(provider, { token: T.creator }),
+    actions: inProcessClient(provider, { token: T.creator, routes: 'actions' }),
+  };
 }
 
 describe('provider.actions', () => {
   it('get returns the action with its request and state, undefined for an unknown id', async () => {
-    const { provider, call } = setup();
-    const action = await start(call, T.creator, { label: 'job' }, { x: 1 });
+    const { provider, client } = setup();
+    const action = await start(client, { label: 'job' }, { x: 1 });
     const view = await provider.actions.get(action.action_id);
     expect(view).toEqual({
       ...action,
@@ -34,8 +42,8 @@ describe('provider.actions', () => {
   it('update moves an action to SUCCEEDED, sets completion_time, and clients see it', async () => {
     let now = Date.now();
     const clock = () => now;
-    const { provider, call } = setup({ clock, auth: testAuth(clock) });
-    const action = await start(call, T.creator);
+    const { provider, client, actions } = setup({ clock, auth: testAuth(clock) });
+    const action = await start(client);
     now += 1234;
     const updated = await provider.actions.update(action.action_id, {
       status: 'SUCCEEDED',
@@ -50,13 +58,13 @@ describe('provider.actions', () => {
       completion_time: new Date(now).toISOString().replace('Z', '+00:00'),
     });
     expect(updated).not.toHaveProperty('state');
-    expect((await call('GET', `/actions/${action.action_id}`, { token: T.creator })).json).toEqual(updated);
+    expect((await actions.status(action.action_id)).body).toEqual(updated);
     expect((await provider.actions.get(action.action_id))?.state).toEqual({ job: null });
   });
 
   it('a patch without status keeps the current status and the fields it omits', async () => {
-    const { provider, call } = setup();
-    const action = await start(call, T.creator, {}, { status: 'INACTIVE' });
+    const { provider, client } = setup();
+    const action = await start(client, {}, { status: 'INACTIVE' });
     const a = await provider.actions.update(action.action_id, { display_status: 'Waiting' });
     expect(a).toMatchObject({
       status: 'INACTIVE',
@@ -82,8 +90,8 @@ describe('provider.actions', () => {
     ['null', null],
     ['a string', 'SUCCEEDED'],
   ])('a malformed patch (%s) throws a TypeError and changes nothing', async (_, patch) => {
-    const { provider, call } = setup();
-    const action = await start(call, T.creator);
+    const { provider, client } = setup();
+    const action = await start(client);
     const before = await provider.actions.get(action.action_id);
     await expect(provider.actions.update(action.action_id, patch as never)).rejects.toBeInstanceOf(TypeError);
     expect(await provider.actions.get(action.action_id)).toEqual(before);
@@ -97,18 +105,18 @@ describe('provider.actions', () => {
   });
 
   it('a released action is gone for update too', async () => {
-    const { provider, call } = setup();
-    const action = await start(call, T.creator, {}, { status: 'SUCCEEDED' });
-    expect((await call('DELETE', `/actions/${action.action_id}`, { token: T.creator })).status).toBe(200);
+    const { provider, client, actions } = setup();
+    const action = await start(client, {}, { status: 'SUCCEEDED' });
+    expect((await actions.release(action.action_id)).status).toBe(200);
     await expect(provider.actions.update(action.action_id, { details: {} })).rejects.toMatchObject({
       code: 'ActionNotFound',
     });
   });
 
   it('a completed action cannot be reopened (ActionConflict), but may gain details', async () => {
-    const { provider, call } = setup();
+    const { provider, client } = setup();
     for (const final of ['SUCCEEDED', 'FAILED'] as const) {
-      const action = await start(call, T.creator, {}, { status: final });
+      const action = await start(client, {}, { status: final });
       for (const status of ['ACTIVE', 'INACTIVE', final === 'SUCCEEDED' ? 'FAILED' : 'SUCCEEDED'] as const) {
         const error = await provider.actions.update(action.action_id, { status }).catch((e: unknown) => e);
         expect(error, status).toBeInstanceOf(ActionError);
@@ -124,8 +132,8 @@ describe('provider.actions', () => {
   });
 
   it('concurrent updates do not lose each other', async () => {
-    const { provider, call } = setup({ store: slowUpdateStore(15) });
-    const action = await start(call, T.creator);
+    const { provider, client } = setup({ store: slowUpdateStore(15) });
+    const action = await start(client);
     const versionBefore = (await provider.store.get(action.action_id))?.version ?? 0;
     const [a, b] = await Promise.all([
       provider.actions.update(action.action_id, { details: { result: 'from job A' } }),
@@ -140,8 +148,8 @@ describe('provider.actions', () => {
   });
 
   it('of two concurrent completions exactly one wins; the other is an ActionConflict', async () => {
-    const { provider, call } = setup({ store: slowUpdateStore(15) });
-    const action = await start(call, T.creator);
+    const { provider, client } = setup({ store: slowUpdateStore(15) });
+    const action = await start(client);
     const results = await Promise.allSettled([
       provider.actions.update(action.action_id, { status: 'SUCCEEDED', details: { by: 'A' } }),
       provider.actions.update(action.action_id, { status: 'FAILED', details: { by: 'B' } }),
@@ -157,7 +165,7 @@ describe('provider.actions', () => {
 
   it('a status poll racing a background completion does not reopen the action', async () => {
     const polledStatuses: string[] = [];
-    const { provider, call } = setup({
+    const { provider, client, actions } = setup({
       // The background job completes the action while the status callback is running.
       status: async ({ action }) => {
         polledStatuses.push(action.status);
@@ -166,10 +174,10 @@ describe('provider.actions', () => {
         return { status: 'ACTIVE', details: { stale: true } };
       },
     });
-    const action = await start(call, T.creator);
-    const polled = await call('GET', `/actions/${action.action_id}`, { token: T.creator });
+    const action = await start(client);
+    const polled = await actions.status(action.action_id);
     expect(polled.status).toBe(200);
-    expect(polled.json).toMatchObject({ status: 'SUCCEEDED', details: { result: 'done' } });
+    expect(polled.body).toMatchObject({ status: 'SUCCEEDED', details: { result: 'done' } });
     expect(await provider.actions.get(action.action_id)).toMatchObject({
       status: 'SUCCEEDED',
       details: { result: 'done' },
@@ -179,14 +187,14 @@ describe('provider.actions', () => {
   });
 
   it('the creator is unchanged by updates, and a request_id stays bound to its action', async () => {
-    const { provider, call } = setup();
+    const { provider, client } = setup();
     const requestId = rid();
-    const created = await call('POST', '/run', { token: T.creator, body: { request_id: requestId, body: {} } });
-    await provider.actions.update(created.json.action_id, { status: 'SUCCEEDED' });
-    const again = await call('POST', '/run', { token: T.creator, body: { request_id: requestId, body: {} } });
+    const created = await client.run({ request_id: requestId, body: {} });
+    await provider.actions.update(created.body.action_id, { status: 'SUCCEEDED' });
+    const again = await client.run({ request_id: requestId, body: {} });
     expect(again.status).toBe(200);
-    expect(again.json).toMatchObject({
-      action_id: created.json.action_id,
+    expect(again.body).toMatchObject({
+      action_id: created.body.action_id,
       status: 'SUCCEEDED',
       creator_id: urn(USERS.creator),
     });

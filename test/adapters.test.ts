@@ -4,8 +4,6 @@
  * and an Express host's own routes, parsers and error handling left intact.
  */
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { getRequestListener } from '@hono/node-server';
 import express from 'express';
 import { Hono } from 'hono';
@@ -13,20 +11,25 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expressMiddleware } from '../adapters/express.ts';
 import { serve } from '../adapters/node.ts';
 import { normalisePrefix, withPrefix } from '../adapters/prefix.ts';
-import { BIN, exampleEnv, type Host, listenNode, ROOT, startWorker } from './conformance/hosts.ts';
-import { caller, mint, rid, SCOPE, testProvider, USERS } from './helpers.ts';
-import { freePort } from './services/ports.ts';
+import { actionClient, type ClientReply } from '../src/testing/index.ts';
+import { type Host, listenNode, startWorker } from './support/hosts.ts';
+import { exampleEnv, mint, SCOPE, USERS } from './support/identities.ts';
+import { freePort } from './support/ports.ts';
+import { BIN, spawnHost, spawnProcess } from './support/processes.ts';
+import { testProvider } from './support/providers.ts';
+import { rawCaller } from './support/raw.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const stop of cleanup.splice(0)) await stop();
 });
 
-async function waitForHttp(url: string, timeoutMs = 30_000): Promise<Response> {
+/** Introspect `url` through the library's client as soon as something listens there. */
+async function introspectOnceUp(url: string, timeoutMs = 30_000): Promise<ClientReply> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await fetch(url);
+      return await actionClient(url).introspect();
     } catch (error) {
       if (Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -66,8 +69,7 @@ describe('Node adapter', () => {
       },
     });
     const server = await serve(provider, { port: 0, handleSignals: false, prefix: '/p' });
-    const token = await mint(USERS.creator);
-    const inFlight = caller(server.url)('POST', '/run', { token, body: { request_id: rid(), body: {} } });
+    const inFlight = actionClient(server.url, { token: await mint(USERS.creator) }).run({ body: {} });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const closed = server.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -78,14 +80,11 @@ describe('Node adapter', () => {
   });
 
   it('stops gracefully on SIGTERM with a request in flight', async () => {
-    const env = await exampleEnv();
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `
+    const host = await spawnHost(process.execPath, [
+      '--import',
+      'tsx',
+      '-e',
+      `
       import { serve } from './adapters/node.ts';
       import { createActionProvider, jwtAuth, silentLogger } from './src/index.ts';
       const provider = createActionProvider({
@@ -96,62 +95,43 @@ describe('Node adapter', () => {
       const { url } = await serve(provider, { port: 0 });
       console.log('listening on ' + url + '/');
     `,
-      ],
-      { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    cleanup.push(async () => child.kill('SIGKILL'));
-    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-    const url = /listening on (\S+?)\/\s/.exec(line.toString())?.[1] ?? '';
-    const inFlight = caller(url)('POST', '/run', {
-      token: await mint(USERS.creator),
-      body: { request_id: rid(), body: {} },
-    });
+    ]);
+    cleanup.push(() => host.kill());
+    const inFlight = actionClient(host.url, { token: await mint(USERS.creator) }).run({ body: {} });
     await new Promise((resolve) => setTimeout(resolve, 150));
-    child.kill('SIGTERM');
+    host.child.kill('SIGTERM');
     const reply = await inFlight;
     expect(reply.status).toBe(202);
-    expect(reply.json.status).toBe('SUCCEEDED');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
+    expect(reply.body.status).toBe('SUCCEEDED');
+    expect((await host.exited).code).toBe(0);
   });
 });
 
 describe('export default provider', () => {
   it('is served as it is by Bun', async () => {
     const port = await freePort();
-    const child = spawn(BIN('bun'), ['test/fixtures/default-export.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: String(port) },
-      stdio: 'ignore',
-    });
-    cleanup.push(async () => child.kill('SIGKILL'));
-    const response = await waitForHttp(`http://127.0.0.1:${port}/`);
-    expect(response.status).toBe(200);
-    expect((await response.json()).title).toBe('Default export');
+    const bun = await spawnProcess(BIN('bun'), ['test/fixtures/default-export.ts'], { env: { PORT: String(port) } });
+    cleanup.push(() => bun.kill());
+    const reply = await introspectOnceUp(`http://127.0.0.1:${port}`);
+    expect(reply.status).toBe(200);
+    expect(reply.body.title).toBe('Default export');
   });
   it('is served as it is by `deno serve`', async () => {
     const port = await freePort();
-    const child = spawn(
-      BIN('deno'),
-      [
-        'serve',
-        '--allow-env',
-        '--allow-read',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        'test/fixtures/default-export.ts',
-      ],
-      {
-        cwd: ROOT,
-        stdio: 'ignore',
-      },
-    );
-    cleanup.push(async () => child.kill('SIGKILL'));
-    const response = await waitForHttp(`http://127.0.0.1:${port}/`);
-    expect(response.status).toBe(200);
-    expect((await response.json()).title).toBe('Default export');
+    const deno = await spawnProcess(BIN('deno'), [
+      'serve',
+      '--allow-env',
+      '--allow-read',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      'test/fixtures/default-export.ts',
+    ]);
+    cleanup.push(() => deno.kill());
+    const reply = await introspectOnceUp(`http://127.0.0.1:${port}`);
+    expect(reply.status).toBe(200);
+    expect(reply.body.title).toBe('Default export');
   });
 });
 
@@ -163,19 +143,18 @@ describe('Cloudflare Workers adapter (workerd)', () => {
       PROVIDER_SCOPE: SCOPE,
     });
     cleanup.push(() => host.stop());
-    const call = caller(`${host.url}/ap`);
-    const token = await mint(USERS.creator, { issuer: 'anyone' });
-    const run = await call('POST', '/run', { token, body: { request_id: rid(), body: {} } });
+    const client = actionClient(`${host.url}/ap`, { token: await mint(USERS.creator, { issuer: 'anyone' }) });
+    const run = await client.run({ body: {} });
     expect(run.status).toBe(202);
-    expect(run.json).toMatchObject({ status: 'ACTIVE', details: { queued: true } });
-    let status = run.json.status;
+    expect(run.body).toMatchObject({ status: 'ACTIVE', details: { queued: true } });
+    let status = run.body.status;
     for (let i = 0; i < 50 && status !== 'SUCCEEDED'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
-      status = (await call('GET', `/${run.json.action_id}/status`, { token })).json.status;
+      status = (await client.status(run.body.action_id)).body.status;
     }
     expect(status).toBe('SUCCEEDED');
-    for (let i = 0; i < 3; i++) expect((await call('GET', '/')).json.title).toBe('builds=1');
-    expect((await caller(host.url)('GET', '/')).status).toBe(404);
+    for (let i = 0; i < 3; i++) expect((await client.withToken(undefined).introspect()).body.title).toBe('builds=1');
+    expect((await actionClient(host.url).introspect()).status).toBe(404);
   });
 });
 
@@ -185,11 +164,17 @@ describe('Express adapter', () => {
     configure(app);
     const server = await listenNode(app);
     cleanup.push(() => server.stop());
-    return caller(server.url);
+    return {
+      /** The host's own routes, and bytes the client does not send. */
+      raw: rawCaller(server.url),
+      /** The library's client on the provider mounted at `mount`, as the creator. */
+      client: async (mount: string, routes: 'legacy' | 'actions' = 'legacy') =>
+        actionClient(server.url + mount, { token: await mint(USERS.creator), routes }),
+    };
   };
 
   it("leaves the host's routes, parsers and error handling intact", async () => {
-    const call = await host((app) => {
+    const { raw, client } = await host((app) => {
       app.use(express.json());
       app.post('/host/echo', (req, res) => void res.json({ host: req.body }));
       app.get('/host/boom', () => {
@@ -200,39 +185,34 @@ describe('Express adapter', () => {
         res.status(418).json({ handledBy: 'host', message: error.message });
       });
     });
-    expect((await call('POST', '/host/echo', { body: { a: 1 } })).json).toEqual({ host: { a: 1 } });
-    expect(await call('GET', '/host/boom').then((r) => [r.status, r.json])).toEqual([
+    expect((await raw('POST', '/host/echo', { body: { a: 1 } })).body).toEqual({ host: { a: 1 } });
+    expect(await raw('GET', '/host/boom').then((r) => [r.status, r.body])).toEqual([
       418,
       { handledBy: 'host', message: 'host failure' },
     ]);
-    const token = await mint(USERS.creator);
-    const run = await call('POST', '/ap/actions', { token, body: { request_id: rid(), body: { x: 1 } } });
+    const run = await (await client('/ap', 'actions')).run({ body: { x: 1 } });
     expect(run.status).toBe(202);
-    expect(run.json.details).toEqual({ got: { x: 1 } });
+    expect(run.body.details).toEqual({ got: { x: 1 } });
   });
 
   it("answers a host parser's rejection under the mount with the provider's JSON errors", async () => {
-    const call = await host((app) => {
+    const { raw, client } = await host((app) => {
       app.use(express.json({ type: '*/*', limit: 1000 }));
       app.use('/ap', expressMiddleware(testProvider()));
     });
-    const token = await mint(USERS.creator);
-    const invalid = await call('POST', '/ap/run', {
-      token,
+    const invalid = await raw('POST', '/ap/run', {
+      token: await mint(USERS.creator),
       raw: '{oops',
       headers: { 'content-type': 'application/json' },
     });
-    expect([invalid.status, invalid.json]).toEqual([400, { code: 'BadActionRequest', description: 'Invalid JSON' }]);
-    const large = await call('POST', '/ap/run', {
-      token,
-      body: { request_id: rid(), body: { pad: 'x'.repeat(5000) } },
-    });
+    expect([invalid.status, invalid.body]).toEqual([400, { code: 'BadActionRequest', description: 'Invalid JSON' }]);
+    const large = await (await client('/ap')).run({ body: { pad: 'x'.repeat(5000) } });
     expect(large.status).toBe(413);
-    expect(large.json.code).toBe('PayloadTooLarge');
+    expect(large.body.code).toBe('PayloadTooLarge');
   });
 
   it('reads a body the host left alone as a stream, and one consumed by other middleware as empty JSON, without hanging', async () => {
-    const call = await host((app) => {
+    const { client } = await host((app) => {
       app.use('/drained', (req, _res, next) => {
         req.resume();
         req.on('end', () => next());
@@ -240,14 +220,10 @@ describe('Express adapter', () => {
       app.use('/drained', expressMiddleware(testProvider()));
       app.use('/ap', expressMiddleware(testProvider()));
     });
-    const token = await mint(USERS.creator);
-    const streamed = await call('POST', '/ap/run', {
-      token,
-      body: { request_id: rid(), body: { big: 'y'.repeat(200_000) } },
-    });
+    const streamed = await (await client('/ap')).run({ body: { big: 'y'.repeat(200_000) } });
     expect(streamed.status).toBe(202);
-    const drained = await call('POST', '/drained/run', { token, body: { request_id: rid(), body: {} } });
-    expect([drained.status, drained.json.code]).toEqual([400, 'BadActionRequest']);
+    const drained = await (await client('/drained')).run({ body: {} });
+    expect([drained.status, drained.body.code]).toEqual([400, 'BadActionRequest']);
   });
 });
 
@@ -260,14 +236,16 @@ describe('Hono host', () => {
     app.get('/other', (c) => c.text('host'));
     const server = await listenNode(getRequestListener(app.fetch));
     cleanup.push(() => server.stop());
-    const call = caller(server.url);
+    // The mount point without its slash, and the host's own route: raw.
+    const raw = rawCaller(server.url);
     const token = await mint(USERS.creator);
     for (const base of ['/via-route', '/via-mount']) {
-      expect((await call('GET', base)).json.title).toBe('Test provider');
-      const run = await call('POST', `${base}/run`, { token, body: { request_id: rid(), body: {} } });
+      expect((await raw('GET', base)).body.title).toBe('Test provider');
+      const run = await actionClient(server.url + base, { token }).run({ body: {} });
       expect(run.status).toBe(202);
-      expect((await call('GET', `${base}/actions/${run.json.action_id}`, { token })).status).toBe(200);
+      const status = await actionClient(server.url + base, { token, routes: 'actions' }).status(run.body.action_id);
+      expect(status.status).toBe(200);
     }
-    expect((await call('GET', '/other')).text).toBe('host');
+    expect((await raw('GET', '/other')).text).toBe('host');
   });
 });

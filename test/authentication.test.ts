@@ -2,19 +2,27 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActionProvider } from '../src/index.ts';
-import { type Call, ISSUER, mint, OTHER_SCOPE, SCOPE, TRANSPORTS, testProvider, USERS } from './helpers.ts';
-import { connect, expectError, start } from './operations-fixtures.ts';
+import type { ActionClient, ClientReply } from '../src/testing/index.ts';
+import { start } from './support/actions.ts';
+import { expectError } from './support/assertions.ts';
+import { ISSUER, mint, OTHER_SCOPE, SCOPE, USERS } from './support/identities.ts';
+import { description, testProvider } from './support/providers.ts';
+import { connect, type Routes, TRANSPORTS } from './support/transports.ts';
 
-/** A route of every kind that needs a token (the ids need not exist: authentication comes first). */
-const ROUTES: [string, string][] = [
-  ['POST', '/run'],
-  ['POST', '/actions'],
-  ['GET', '/actions'],
-  ['GET', '/some-id/status'],
-  ['GET', '/actions/some-id'],
-  ['POST', '/actions/some-id/cancel'],
-  ['DELETE', '/actions/some-id'],
-  ['GET', '/some-id/log'],
+type Send = (client: ActionClient) => Promise<ClientReply>;
+/**
+ * A route of every kind that needs a token (the ids need not exist: authentication comes
+ * first), with the client call that sends it.
+ */
+const ROUTES: [string, string, Routes, Send][] = [
+  ['POST', '/run', 'legacy', (c) => c.run({ request_id: 'r', body: {} })],
+  ['POST', '/actions', 'actions', (c) => c.run({ request_id: 'r', body: {} })],
+  ['GET', '/actions', 'actions', (c) => c.enumerate()],
+  ['GET', '/some-id/status', 'legacy', (c) => c.status('some-id')],
+  ['GET', '/actions/some-id', 'actions', (c) => c.status('some-id')],
+  ['POST', '/actions/some-id/cancel', 'actions', (c) => c.cancel('some-id')],
+  ['DELETE', '/actions/some-id', 'actions', (c) => c.release('some-id')],
+  ['GET', '/some-id/log', 'legacy', (c) => c.log('some-id')],
 ];
 
 const valid = await mint(USERS.creator);
@@ -34,7 +42,7 @@ const BAD_TOKENS: Record<string, string> = {
   'with an empty scope': await mint(USERS.creator, { scope: '' }),
 };
 
-function expectUnauthorized(reply: Awaited<ReturnType<Call>>): void {
+function expectUnauthorized(reply: ClientReply): void {
   expectError(reply, 401, 'UnauthorizedRequest');
   expect(reply.headers.get('www-authenticate')).toBe('Bearer');
   expect(reply.headers.get('access-control-allow-origin')).toBe('*');
@@ -46,8 +54,9 @@ describe.each(TRANSPORTS)('authentication ($name)', (transport) => {
     provider = testProvider({ log: () => ({ entries: [] }) });
   });
 
-  describe.each(ROUTES)('%s %s', (method, path) => {
+  describe.each(ROUTES)('%s %s', (method, path, routes, send) => {
     const body = method === 'POST' ? { body: { request_id: 'r', body: {} } } : {};
+    // The Authorization headers the client never sends go raw.
     const headerCases: [string, Record<string, string>][] = [
       ['no Authorization header', {}],
       ['Basic credentials', { authorization: 'Basic dXNlcjpwYXNz' }],
@@ -57,57 +66,50 @@ describe.each(TRANSPORTS)('authentication ($name)', (transport) => {
       ['a Bearer header with two tokens', { authorization: `Bearer ${valid} ${valid}` }],
     ];
     it.each(headerCases)('%s → 401', async (_, headers) => {
-      const call = await connect(transport, provider);
-      expectUnauthorized(await call(method, path, { headers, ...body }));
+      const connection = await connect(transport, provider);
+      expectUnauthorized(await connection.raw(method, path, { headers, ...body }));
     });
 
     it.each(Object.entries(BAD_TOKENS))('a token %s → 401', async (_, token) => {
-      const call = await connect(transport, provider);
-      expectUnauthorized(await call(method, path, { token, ...body }));
+      const connection = await connect(transport, provider);
+      expectUnauthorized(await send(connection.client(token, routes)));
     });
   });
 
   it('accepts the scheme in lower case and extra spaces around the token', async () => {
-    const call = await connect(transport, provider);
+    const connection = await connect(transport, provider);
     for (const authorization of [`bearer ${valid}`, `BEARER ${valid}`, `Bearer    ${valid}   `, `  Bearer ${valid}`]) {
-      const reply = await call('GET', '/actions', { headers: { authorization } });
+      const reply = await connection.raw('GET', '/actions', { headers: { authorization } });
       expect(reply.status, `${JSON.stringify(authorization)}: ${reply.text}`).toBe(200);
     }
   });
 
   it('accepts a token that holds the provider scope among others', async () => {
-    const call = await connect(transport, provider);
+    const connection = await connect(transport, provider);
     const token = await mint(USERS.creator, { scope: `openid ${OTHER_SCOPE} ${SCOPE}` });
-    expect((await call('GET', '/actions', { token })).status).toBe(200);
+    expect((await connection.client(token).enumerate()).status).toBe(200);
   });
 
   it('an authenticated caller reaches the operation (unknown id → 404, not 401)', async () => {
-    const call = await connect(transport, provider);
-    expectError(await call('GET', '/actions/some-id', { token: valid }), 404, 'ActionNotFound');
+    const connection = await connect(transport, provider);
+    expectError(await connection.client(valid, 'actions').status('some-id'), 404, 'ActionNotFound');
   });
 
   it('with additional_scopes, a token holding only one additional scope is accepted', async () => {
     const extra = 'https://auth.globus.org/scopes/22222222-2222-4222-8222-222222222222/extra';
     const p = testProvider({
-      description: {
-        title: 't',
-        globus_auth_scope: SCOPE,
-        admin_contact: 'a',
-        additional_scopes: [OTHER_SCOPE, extra],
-      },
+      description: description({ title: 't', admin_contact: 'a', additional_scopes: [OTHER_SCOPE, extra] }),
     });
-    const call = await connect(transport, p);
+    const connection = await connect(transport, p);
     const onlyExtra = await mint(USERS.creator, { scope: extra });
-    const action = await start(call, onlyExtra);
+    const action = await start(connection.client(onlyExtra));
     expect(action.creator_id).toBe(`urn:globus:auth:identity:${USERS.creator}`);
-    expect(
-      (await call('GET', `/actions/${action.action_id}`, { token: await mint(USERS.creator, { scope: OTHER_SCOPE }) }))
-        .status,
-    ).toBe(200);
-    expect((await call('GET', '/actions', { token: valid })).status).toBe(200);
-    expectUnauthorized(await call('GET', '/actions', { token: await mint(USERS.creator, { scope: 'openid' }) }));
+    const otherOnly = connection.client(await mint(USERS.creator, { scope: OTHER_SCOPE }), 'actions');
+    expect((await otherOnly.status(action.action_id)).status).toBe(200);
+    expect((await connection.client(valid).enumerate()).status).toBe(200);
+    expectUnauthorized(await connection.client(await mint(USERS.creator, { scope: 'openid' })).enumerate());
     // additional scopes are not published
-    const doc = (await call('GET', '/')).json;
+    const doc = (await connection.client().introspect()).body;
     expect(doc.globus_auth_scope).toBe(SCOPE);
     expect(JSON.stringify(doc)).not.toContain(extra);
   });

@@ -4,21 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ActionProvider } from '../src/index.ts';
-import {
-  type Call,
-  caller,
-  GROUP,
-  groupUrn,
-  mint,
-  rid,
-  SCOPE,
-  TRANSPORTS,
-  testProvider,
-  tokens,
-  USERS,
-  urn,
-} from './helpers.ts';
-import { connect, countingAuth, expectError, FORMS, field, start } from './operations-fixtures.ts';
+import { start } from './support/actions.ts';
+import { expectError } from './support/assertions.ts';
+import { countingAuth, GROUP, groupUrn, mint, tokens, USERS, urn } from './support/identities.ts';
+import { description, field, testProvider } from './support/providers.ts';
+import { FORMS } from './support/routes.ts';
+import { connect, inProcessClient, type Routes, TRANSPORTS } from './support/transports.ts';
 
 const T = await tokens();
 /** The creator's linked identity, holding the creator in its identity_set. */
@@ -134,15 +125,15 @@ describe.each(TRANSPORTS)('authorization ($name)', (transport) => {
     describe.each(FORMS[op])(`${op}: $name`, (form) => {
       it.each(CASES)('$who', async ({ token, envelope, access }) => {
         const provider = matrixProvider();
-        const call = await connect(transport, provider);
-        const action = await start(call, T.creator, envelope, { complete });
+        const connection = await connect(transport, provider);
+        const action = await start(connection.client(T.creator), envelope, { complete });
         const id = action.action_id as string;
-        const reply = await call(form.method, form.path(id), token === undefined ? {} : { token });
+        const reply = await form.send(connection, id, token);
         const status = expected(access, needs);
         if (status === 200) {
           expect(reply.status, reply.text).toBe(200);
-          if (op === 'log') expect(reply.json.entries).toEqual([{ msg: 'hello' }]);
-          else expect(reply.json.action_id).toBe(id);
+          if (op === 'log') expect(reply.body.entries).toEqual([{ msg: 'hello' }]);
+          else expect(reply.body.action_id).toBe(id);
         } else if (status === 401) {
           expectError(reply, 401, 'UnauthorizedRequest');
         } else if (status === 403) {
@@ -151,7 +142,7 @@ describe.each(TRANSPORTS)('authorization ($name)', (transport) => {
           expectError(reply, 404, 'ActionNotFound');
           // Byte-identical to the answer for an id that does not exist: delete it and ask again.
           await provider.store.delete(id);
-          const unknown = await call(form.method, form.path(id), { token: T.creator });
+          const unknown = await form.send(connection, id, T.creator);
           expect(unknown.status).toBe(404);
           expect(reply.text).toBe(unknown.text);
           expect([...reply.headers].filter(([k]) => k !== 'date')).toEqual(
@@ -172,10 +163,10 @@ describe.each(TRANSPORTS)('authorization ($name)', (transport) => {
   }
 
   it('the 404 for an unknown id is the same for every caller', async () => {
-    const call = await connect(transport, matrixProvider());
+    const connection = await connect(transport, matrixProvider());
     const bodies = new Set<string>();
     for (const token of [T.creator, T.stranger, T.member, LINKED_TO_CREATOR]) {
-      const reply = await call('GET', '/actions/00000000-0000-4000-8000-0000000000ff', { token });
+      const reply = await connection.client(token, 'actions').status('00000000-0000-4000-8000-0000000000ff');
       expectError(reply, 404, 'ActionNotFound');
       bodies.add(reply.text);
     }
@@ -192,45 +183,45 @@ describe('groups are fetched only when an allow-list names a group', () => {
   async function setup(envelope: Record<string, unknown>) {
     const auth = countingAuth({ [member]: [group] });
     const provider = testProvider({ auth, resume: () => ({ status: 'ACTIVE' }), log: () => ({ entries: [] }) });
-    const call: Call = caller(provider);
-    const reply = await call('POST', '/run', { token: creator, body: { request_id: rid(), body: {}, ...envelope } });
-    expect(reply.status, reply.text).toBe(202);
+    /** The client as `token` (countingAuth's tokens are identity URNs), on the `/actions` family unless told otherwise. */
+    const as = (token: string, routes: Routes = 'actions') => inProcessClient(provider, { token, routes });
+    const id = (await start(as(creator, 'legacy'), envelope)).action_id as string;
     auth.groupLoads = 0;
-    return { auth, call, id: reply.json.action_id as string };
+    return { auth, as, id };
   }
 
   it('no group URN anywhere: no group lookup, whoever asks', async () => {
-    const { auth, call, id } = await setup({ monitor_by: [monitor], manage_by: [creator] });
-    expect((await call('GET', `/actions/${id}`, { token: creator })).status).toBe(200);
-    expect((await call('GET', `/actions/${id}`, { token: monitor })).status).toBe(200);
-    expect((await call('GET', `/actions/${id}/log`, { token: monitor })).status).toBe(200);
-    expect((await call('POST', `/actions/${id}/cancel`, { token: monitor })).status).toBe(403);
-    expect((await call('GET', `/actions/${id}`, { token: member })).status).toBe(404);
-    expect((await call('POST', `/actions/${id}/resume`, { token: member })).status).toBe(404);
-    expect((await call('GET', '/', { token: member })).status).toBe(200);
-    expect((await call('POST', '/run', { token: member, body: { request_id: rid(), body: {} } })).status).toBe(202);
-    expect((await call('GET', '/actions', { token: member })).status).toBe(200);
+    const { auth, as, id } = await setup({ monitor_by: [monitor], manage_by: [creator] });
+    expect((await as(creator).status(id)).status).toBe(200);
+    expect((await as(monitor).status(id)).status).toBe(200);
+    expect((await as(monitor).log(id)).status).toBe(200);
+    expect((await as(monitor).cancel(id)).status).toBe(403);
+    expect((await as(member).status(id)).status).toBe(404);
+    expect((await as(member).resume(id)).status).toBe(404);
+    expect((await as(member).introspect()).status).toBe(200);
+    expect((await as(member, 'legacy').run({ body: {} })).status).toBe(202);
+    expect((await as(member).enumerate()).status).toBe(200);
     expect(auth.groupLoads).toBe(0);
   });
 
   it('the creator, or an identity listed before the group is checked, needs no lookup', async () => {
-    const { auth, call, id } = await setup({ monitor_by: [monitor, group], manage_by: [creator, group] });
-    expect((await call('GET', `/actions/${id}`, { token: creator })).status).toBe(200);
-    expect((await call('POST', `/actions/${id}/resume`, { token: creator })).status).toBe(200);
-    expect((await call('GET', `/actions/${id}`, { token: monitor })).status).toBe(200);
-    expect((await call('GET', `/actions/${id}`, { token: `${member},${monitor}` })).status).toBe(200);
+    const { auth, as, id } = await setup({ monitor_by: [monitor, group], manage_by: [creator, group] });
+    expect((await as(creator).status(id)).status).toBe(200);
+    expect((await as(creator).resume(id)).status).toBe(200);
+    expect((await as(monitor).status(id)).status).toBe(200);
+    expect((await as(`${member},${monitor}`).status(id)).status).toBe(200);
     expect(auth.groupLoads).toBe(0);
   });
 
   it('a decision that needs the group loads the groups once per request', async () => {
-    const { auth, call, id } = await setup({ monitor_by: [monitor], manage_by: [group] });
-    expect((await call('GET', `/actions/${id}`, { token: member })).status).toBe(200);
+    const { auth, as, id } = await setup({ monitor_by: [monitor], manage_by: [group] });
+    expect((await as(member).status(id)).status).toBe(200);
     expect(auth.groupLoads).toBe(1);
     // monitor (no), manage_by (yes) for visibility, then manage_by again: one load
-    expect((await call('POST', `/actions/${id}/cancel`, { token: member })).status).toBe(200);
+    expect((await as(member).cancel(id)).status).toBe(200);
     expect(auth.groupLoads).toBe(2);
     const stranger = urn(USERS.stranger);
-    expect((await call('GET', `/actions/${id}`, { token: stranger })).status).toBe(404);
+    expect((await as(stranger).status(id)).status).toBe(404);
     expect(auth.groupLoads).toBe(3);
   });
 
@@ -238,20 +229,14 @@ describe('groups are fetched only when an allow-list names a group', () => {
     const auth = countingAuth({ [member]: [group] });
     const provider = testProvider({
       auth,
-      description: {
-        title: 't',
-        globus_auth_scope: SCOPE,
-        admin_contact: 'a',
-        runnable_by: [monitor, group],
-        visible_to: [group],
-      },
+      description: description({ title: 't', admin_contact: 'a', runnable_by: [monitor, group], visible_to: [group] }),
     });
-    const call = caller(provider);
-    expect((await call('POST', '/run', { token: monitor, body: { request_id: rid(), body: {} } })).status).toBe(202);
+    const as = (token: string) => inProcessClient(provider, { token });
+    expect((await as(monitor).run({ body: {} })).status).toBe(202);
     expect(auth.groupLoads).toBe(0);
-    expect((await call('POST', '/run', { token: member, body: { request_id: rid(), body: {} } })).status).toBe(202);
+    expect((await as(member).run({ body: {} })).status).toBe(202);
     expect(auth.groupLoads).toBe(1);
-    expect((await call('GET', '/', { token: member })).status).toBe(200);
+    expect((await as(member).introspect()).status).toBe(200);
     expect(auth.groupLoads).toBe(2);
   });
 });

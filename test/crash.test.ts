@@ -10,15 +10,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { caller, mint, type Reply, USERS, urn } from './helpers.ts';
-import {
-  freshDatabase,
-  type ProviderProcess,
-  pool,
-  spawnDurableProvider,
-  spawnNodeExample,
-  stopProcess,
-} from './process-support.ts';
+import { actionClient, type ClientReply } from '../src/testing/index.ts';
+import { pool } from './support/async.ts';
+import { mint, USERS, urn } from './support/identities.ts';
+import { freshDatabase } from './support/postgres.ts';
+import { type ProviderProcess, spawnDurableProvider, spawnNodeExample } from './support/processes.ts';
 
 const STEPS = 3; // test/fixtures/durable-provider.ts, PROVIDER_MODE=stepper: step 3 is SUCCEEDED
 const IN_FLIGHT = 40;
@@ -82,7 +78,7 @@ interface LoadResult {
  * (and, for the stepper, while a slow run is surely in progress).
  */
 async function loadThenKill(host: ProviderProcess, token: string, mode: Mode): Promise<LoadResult> {
-  const call = caller(host.url);
+  const client = actionClient(host.url, { token });
   const result: LoadResult = {
     acked: new Map(),
     unanswered: new Map(),
@@ -109,12 +105,12 @@ async function loadThenKill(host: ProviderProcess, token: string, mode: Mode): P
   }, 5);
   const status = async (id: string) => {
     try {
-      const reply = await call('GET', `/${id}/status`, { token });
+      const reply = await client.status(id);
       if (reply.status !== 200) return result.unexpected.push(`status ${reply.status} ${reply.text}`);
       const previous = result.acked.get(id);
-      if (previous.details.step !== undefined && step(reply.json) < step(previous))
+      if (previous.details.step !== undefined && step(reply.body) < step(previous))
         result.unexpected.push(`step went back: ${reply.text}`);
-      result.acked.set(id, reply.json);
+      result.acked.set(id, reply.body);
       result.ackedStatusCalls++;
     } catch {
       result.failed++;
@@ -129,13 +125,10 @@ async function loadThenKill(host: ProviderProcess, token: string, mode: Mode): P
       if (slow) slowInFlight.set(i, performance.now());
       try {
         const input = `said ${i}${slow ? ' slow' : ''}`;
-        const reply = await call('POST', '/run', {
-          token,
-          body: { request_id: `crash-${i}`, body: { input_string: input } },
-        });
+        const reply = await client.run({ request_id: `crash-${i}`, body: { input_string: input } });
         if (reply.status === 202) {
-          id = reply.json.action_id as string;
-          result.acked.set(id, reply.json);
+          id = reply.body.action_id as string;
+          result.acked.set(id, reply.body);
           result.ackedRuns++;
         } else {
           result.unexpected.push(`run ${reply.status} ${reply.text}`);
@@ -165,7 +158,7 @@ describe.each(SCENARIOS)('SIGKILL under load: %s', (_name, mode, makeData, spawn
     const token = await mint(USERS.creator);
 
     const first = await spawn(data.env);
-    cleanups.push(() => stopProcess(first));
+    cleanups.push(() => first.kill());
     const load = await loadThenKill(first, token, mode);
     expect(load.unexpected).toEqual([]);
     expect(load.ackedRuns).toBeGreaterThanOrEqual(KILL_AFTER_RUNS);
@@ -174,13 +167,13 @@ describe.each(SCENARIOS)('SIGKILL under load: %s', (_name, mode, makeData, spawn
     if (mode === 'stepper') expect(load.failed).toBeGreaterThan(0);
 
     const second = await spawn(data.env);
-    cleanups.push(() => stopProcess(second));
-    const call = caller(second.url);
+    cleanups.push(() => second.kill());
+    const client = actionClient(second.url, { token });
 
     // Stored state, read without calling any callback: enumerate lists straight from the store.
-    const listed = await call('GET', '/actions?status=active,inactive,succeeded,failed', { token });
+    const listed = await client.enumerate({ status: 'active,inactive,succeeded,failed' });
     expect(listed.status).toBe(200);
-    const stored = new Map<string, any>((listed.json as any[]).map((doc) => [doc.action_id, doc]));
+    const stored = new Map<string, any>((listed.body as any[]).map((doc) => [doc.action_id, doc]));
     for (const [id, acked] of load.acked) {
       const doc = stored.get(id);
       expect(doc, `acknowledged action ${id} lost`).toBeDefined();
@@ -210,16 +203,16 @@ describe.each(SCENARIOS)('SIGKILL under load: %s', (_name, mode, makeData, spawn
 
     // And over the status route (for the stepper, one more step, as its status callback runs).
     const entries = [...load.acked.entries()];
-    const replies: Reply[] = await pool(entries, 50, ([id]) => call('GET', `/${id}/status`, { token }));
+    const replies: ClientReply[] = await pool(entries, 50, ([id]) => client.status(id));
     replies.forEach((reply, i) => {
       const [id, acked] = entries[i] as [string, any];
       expect(reply.status, id).toBe(200);
       if (mode === 'echo') {
-        expect(reply.json).toEqual(acked);
+        expect(reply.body).toEqual(acked);
       } else {
         const before = stored.get(id);
         const expected = Math.min(STEPS, step(before) + 1);
-        expect(reply.json).toMatchObject({
+        expect(reply.body).toMatchObject({
           action_id: id,
           status: expected >= STEPS ? 'SUCCEEDED' : 'ACTIVE',
           details: { said: acked.details.said, step: expected },
@@ -228,10 +221,7 @@ describe.each(SCENARIOS)('SIGKILL under load: %s', (_name, mode, makeData, spawn
     });
 
     // The restarted provider takes new work.
-    const fresh = await call('POST', '/run', {
-      token,
-      body: { request_id: 'after-restart', body: { input_string: 'again' } },
-    });
+    const fresh = await client.run({ request_id: 'after-restart', body: { input_string: 'again' } });
     expect(fresh.status).toBe(202);
   }, 60_000);
 });

@@ -1,8 +1,12 @@
 /** @module test/enumerate: `GET /actions`, filtered by status and role, and only what the caller may see. */
 import { describe, expect, it } from 'vitest';
 import type { ActionProvider } from '../src/index.ts';
-import { type Call, GROUP, groupUrn, mint, SCOPE, TRANSPORTS, testProvider, tokens, USERS, urn } from './helpers.ts';
-import { connect, expectError, field, start } from './operations-fixtures.ts';
+import type { ClientReply } from '../src/testing/index.ts';
+import { start } from './support/actions.ts';
+import { expectError } from './support/assertions.ts';
+import { GROUP, groupUrn, mint, tokens, USERS, urn } from './support/identities.ts';
+import { description, field, testProvider } from './support/providers.ts';
+import { type Connection, connect, TRANSPORTS } from './support/transports.ts';
 
 const T = await tokens();
 
@@ -12,15 +16,15 @@ const provider = (): ActionProvider =>
     run: ({ request }) => ({ status: (field(request.body, 'status') as 'ACTIVE' | undefined) ?? 'ACTIVE' }),
   });
 
-const ids = (reply: { json: { action_id: string }[] }) => reply.json.map((a) => a.action_id).sort();
+const ids = (reply: ClientReply<{ action_id: string }[]>) => reply.body.map((a) => a.action_id).sort();
 
 /**
  * The creator's actions in each status, plus actions of others that name the monitor, the
  * manager or the group; returns the action ids by name.
  */
-async function populate(call: Call) {
+async function populate(connection: Connection) {
   const mk = async (token: string, status: string, envelope: Record<string, unknown> = {}) =>
-    (await start(call, token, envelope, { status })).action_id as string;
+    (await start(connection.client(token), envelope, { status })).action_id as string;
   return {
     active: await mk(T.creator, 'ACTIVE'),
     inactive: await mk(T.creator, 'INACTIVE'),
@@ -37,91 +41,91 @@ async function populate(call: Call) {
 
 describe.each(TRANSPORTS)('enumerate ($name)', (transport) => {
   it('defaults to status=active and roles=creator_id', async () => {
-    const call = await connect(transport, provider());
-    const a = await populate(call);
-    const reply = await call('GET', '/actions', { token: T.creator });
+    const connection = await connect(transport, provider());
+    const a = await populate(connection);
+    const reply = await connection.client(T.creator).enumerate();
     expect(reply.status).toBe(200);
     expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
     expect(ids(reply)).toEqual([a.active]);
-    expect(Object.keys(reply.json[0]).sort()).toContain('display_status');
-    expect(reply.json[0]).not.toHaveProperty('state');
-    expect(reply.json[0]).not.toHaveProperty('request');
+    expect(Object.keys(reply.body[0]).sort()).toContain('display_status');
+    expect(reply.body[0]).not.toHaveProperty('state');
+    expect(reply.body[0]).not.toHaveProperty('request');
     // the stranger's default listing holds only their own active actions
-    expect(ids(await call('GET', '/actions', { token: T.stranger }))).toEqual(
+    expect(ids(await connection.client(T.stranger).enumerate())).toEqual(
       [a.monitored, a.managed, a.groupManaged, a.strangers].sort(),
     );
   });
 
   it('status takes a comma list in any case', async () => {
-    const call = await connect(transport, provider());
-    const a = await populate(call);
-    expect(ids(await call('GET', '/actions?status=succeeded,FAILED', { token: T.creator }))).toEqual(
-      [a.succeeded, a.failed].sort(),
-    );
-    expect(ids(await call('GET', '/actions?status=Inactive', { token: T.creator }))).toEqual([a.inactive]);
-    expect(ids(await call('GET', '/actions?status=active,%20inactive,Succeeded,failed', { token: T.creator }))).toEqual(
+    const connection = await connect(transport, provider());
+    const a = await populate(connection);
+    const creator = connection.client(T.creator);
+    expect(ids(await creator.enumerate({ status: 'succeeded,FAILED' }))).toEqual([a.succeeded, a.failed].sort());
+    expect(ids(await creator.enumerate({ status: 'Inactive' }))).toEqual([a.inactive]);
+    expect(ids(await creator.enumerate({ status: 'active, inactive,Succeeded,failed' }))).toEqual(
       [a.active, a.inactive, a.succeeded, a.failed].sort(),
     );
-    expect(ids(await call('GET', '/actions?status=ACTIVE,active', { token: T.creator }))).toEqual([a.active]);
+    expect(ids(await creator.enumerate({ status: 'ACTIVE,active' }))).toEqual([a.active]);
   });
 
   it('the linked identity of the creator lists the creator’s actions', async () => {
-    const call = await connect(transport, provider());
-    const a = await populate(call);
+    const connection = await connect(transport, provider());
+    const a = await populate(connection);
     const linked = await mint(USERS.creatorLinked, { identitySet: [USERS.creatorLinked, USERS.creator] });
-    expect(ids(await call('GET', '/actions', { token: linked }))).toEqual([a.active]);
-    expect(ids(await call('GET', '/actions', { token: T.creatorLinked }))).toEqual([]);
+    expect(ids(await connection.client(linked).enumerate())).toEqual([a.active]);
+    expect(ids(await connection.client(T.creatorLinked).enumerate())).toEqual([]);
   });
 
   it('roles monitor_by and manage_by, by identity', async () => {
-    const call = await connect(transport, provider());
-    const a = await populate(call);
-    expect(ids(await call('GET', '/actions?roles=monitor_by', { token: T.monitor }))).toEqual([a.monitored]);
-    expect(ids(await call('GET', '/actions?roles=creator_id', { token: T.monitor }))).toEqual([]);
-    expect(ids(await call('GET', '/actions', { token: T.monitor }))).toEqual([]);
-    expect(ids(await call('GET', '/actions?roles=manage_by', { token: T.manager }))).toEqual([a.managed]);
-    expect(ids(await call('GET', '/actions?roles=monitor_by', { token: T.manager }))).toEqual([]);
-    expect(ids(await call('GET', '/actions?roles=MONITOR_BY,Manage_By', { token: T.manager }))).toEqual([a.managed]);
+    const connection = await connect(transport, provider());
+    const a = await populate(connection);
+    expect(ids(await connection.client(T.monitor).enumerate({ roles: 'monitor_by' }))).toEqual([a.monitored]);
+    expect(ids(await connection.client(T.monitor).enumerate({ roles: 'creator_id' }))).toEqual([]);
+    expect(ids(await connection.client(T.monitor).enumerate())).toEqual([]);
+    expect(ids(await connection.client(T.manager).enumerate({ roles: 'manage_by' }))).toEqual([a.managed]);
+    expect(ids(await connection.client(T.manager).enumerate({ roles: 'monitor_by' }))).toEqual([]);
+    expect(ids(await connection.client(T.manager).enumerate({ roles: 'MONITOR_BY,Manage_By' }))).toEqual([a.managed]);
   });
 
   it('roles monitor_by and manage_by, via a group', async () => {
-    const call = await connect(transport, provider());
-    const a = await populate(call);
-    expect(ids(await call('GET', '/actions?roles=monitor_by&status=succeeded', { token: T.member }))).toEqual([
+    const connection = await connect(transport, provider());
+    const a = await populate(connection);
+    expect(ids(await connection.client(T.member).enumerate({ roles: 'monitor_by', status: 'succeeded' }))).toEqual([
       a.groupMonitored,
     ]);
-    expect(ids(await call('GET', '/actions?roles=manage_by', { token: T.member }))).toEqual([a.groupManaged]);
+    expect(ids(await connection.client(T.member).enumerate({ roles: 'manage_by' }))).toEqual([a.groupManaged]);
     expect(
-      ids(await call('GET', '/actions?roles=monitor_by,manage_by&status=active,succeeded', { token: T.member })),
+      ids(await connection.client(T.member).enumerate({ roles: 'monitor_by,manage_by', status: 'active,succeeded' })),
     ).toEqual([a.groupMonitored, a.groupManaged].sort());
   });
 
   it('only actions the caller may see are returned', async () => {
-    const call = await connect(transport, provider());
-    const a = await populate(call);
-    const everything = '/actions?roles=creator_id,monitor_by,manage_by&status=active,inactive,succeeded,failed';
+    const connection = await connect(transport, provider());
+    const a = await populate(connection);
+    const everything = (token: string) =>
+      connection
+        .client(token)
+        .enumerate({ roles: 'creator_id,monitor_by,manage_by', status: 'active,inactive,succeeded,failed' });
     const outsider = await mint(USERS.member, { groups: ['00000000-0000-4000-8000-000000000300'] });
-    expect((await call('GET', everything, { token: outsider })).json).toEqual([]);
-    expect(ids(await call('GET', everything, { token: T.creator }))).toEqual(
-      [a.active, a.inactive, a.succeeded, a.failed].sort(),
-    );
-    expect(ids(await call('GET', everything, { token: T.monitor }))).toEqual([a.monitored]);
+    expect((await everything(outsider)).body).toEqual([]);
+    expect(ids(await everything(T.creator))).toEqual([a.active, a.inactive, a.succeeded, a.failed].sort());
+    expect(ids(await everything(T.monitor))).toEqual([a.monitored]);
     // every listed action is readable by the caller
     for (const token of [T.creator, T.monitor, T.manager, T.member, T.stranger]) {
-      const listed = (await call('GET', everything, { token })).json as { action_id: string }[];
+      const listed = (await everything(token)).body as { action_id: string }[];
       for (const action of listed) {
-        const status = await call('GET', `/actions/${action.action_id}`, { token });
+        const status = await connection.client(token, 'actions').status(action.action_id);
         expect(status.status).toBe(200);
-        expect(status.json).toEqual(action);
+        expect(status.body).toEqual(action);
       }
     }
   });
 
   it('released actions are absent', async () => {
-    const call = await connect(transport, provider());
-    const a = await populate(call);
-    expect((await call('DELETE', `/actions/${a.succeeded}`, { token: T.creator })).status).toBe(200);
-    expect(ids(await call('GET', '/actions?status=succeeded,failed', { token: T.creator }))).toEqual([a.failed]);
+    const connection = await connect(transport, provider());
+    const a = await populate(connection);
+    expect((await connection.client(T.creator, 'actions').release(a.succeeded)).status).toBe(200);
+    expect(ids(await connection.client(T.creator).enumerate({ status: 'succeeded,failed' }))).toEqual([a.failed]);
   });
 
   it.each([
@@ -130,26 +134,21 @@ describe.each(TRANSPORTS)('enumerate ($name)', (transport) => {
     ['roles=owner', 'owner'],
     ['roles=creator_id,viewer', 'viewer'],
   ])('an unknown value (%s) → 422 naming it', async (query, bad) => {
-    const call = await connect(transport, provider());
-    const reply = await call('GET', `/actions?${query}`, { token: T.creator });
+    const connection = await connect(transport, provider());
+    const reply = await connection.client(T.creator).enumerate(Object.fromEntries(new URLSearchParams(query)));
     expectError(reply, 422, 'RequestValidationError');
-    expect(reply.json.description.toLowerCase()).toContain(bad.toLowerCase());
+    expect(reply.body.description.toLowerCase()).toContain(bad.toLowerCase());
   });
 
   it('a caller not in runnable_by → 403 ForbiddenRequest', async () => {
     const p = testProvider({
-      description: {
-        title: 't',
-        globus_auth_scope: SCOPE,
-        admin_contact: 'a',
-        runnable_by: [urn(USERS.creator), groupUrn(GROUP)],
-      },
+      description: description({ title: 't', admin_contact: 'a', runnable_by: [urn(USERS.creator), groupUrn(GROUP)] }),
     });
-    const call = await connect(transport, p);
-    expectError(await call('GET', '/actions', { token: T.stranger }), 403, 'ForbiddenRequest');
-    expect((await call('GET', '/actions', { token: T.creator })).status).toBe(200);
-    expect((await call('GET', '/actions', { token: T.member })).status).toBe(200);
-    expectError(await call('GET', '/actions'), 401, 'UnauthorizedRequest');
+    const connection = await connect(transport, p);
+    expectError(await connection.client(T.stranger).enumerate(), 403, 'ForbiddenRequest');
+    expect((await connection.client(T.creator).enumerate()).status).toBe(200);
+    expect((await connection.client(T.member).enumerate()).status).toBe(200);
+    expectError(await connection.client().enumerate(), 401, 'UnauthorizedRequest');
   });
 
   it('an enumerate callback replaces the store and receives the parsed query', async () => {
@@ -160,10 +159,9 @@ describe.each(TRANSPORTS)('enumerate ($name)', (transport) => {
         return [];
       },
     });
-    const call = await connect(transport, p);
-    expect((await call('GET', '/actions?status=failed,Succeeded&roles=Monitor_by', { token: T.creator })).json).toEqual(
-      [],
-    );
+    const connection = await connect(transport, p);
+    const reply = await connection.client(T.creator).enumerate({ status: 'failed,Succeeded', roles: 'Monitor_by' });
+    expect(reply.body).toEqual([]);
     expect(seen).toEqual([{ identity: urn(USERS.creator), statuses: ['FAILED', 'SUCCEEDED'], roles: ['monitor_by'] }]);
   });
 });

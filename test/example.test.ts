@@ -2,17 +2,17 @@
  * @module test/example: README's first quick-start line, as a newcomer runs it: the example
  * starts in dev mode and the curl command it prints works when pasted into a shell.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { actionClient, fakeGlobus } from '../src/testing/index.ts';
+import { type Spawned, spawnProcess } from './support/processes.ts';
 
 const run = promisify(execFile);
-const children: ChildProcess[] = [];
+const children: Spawned[] = [];
 const dataDirs: string[] = [];
 /** A fresh DATA_DIR, removed after the file's tests. */
 const freshDataDir = () => {
@@ -21,41 +21,22 @@ const freshDataDir = () => {
   return dir;
 };
 afterAll(async () => {
-  await Promise.all(
-    children.map((child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return undefined;
-      child.kill('SIGTERM');
-      return once(child, 'exit');
-    }),
-  );
+  await Promise.all(children.map((child) => child.stop()));
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Start examples/node.ts (as `npm start` does) and wait for the printed curl command. */
+/** Start examples/node.ts (as `npm start` does) and wait for the printed curl command (or `ready`). */
 async function startExample(
   env: Record<string, string>,
-  ready = (line: string) => line.trim().startsWith('curl '),
-): Promise<{ output: string; curl: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], {
-    env: { ...process.env, DATA_DIR: freshDataDir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  ready = /^\s*(curl .*)\n/m,
+): Promise<{ output: string; curl: string; example: Spawned }> {
+  const example = await spawnProcess(process.execPath, ['--import', 'tsx', 'examples/node.ts'], {
+    env: { DATA_DIR: freshDataDir(), ...env },
+    ready,
+    timeout: 15_000,
   });
-  children.push(child);
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const curl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no curl line in time; output so far:\n${output}`)), 15_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const line = output.split('\n').find(ready);
-      if (line) {
-        clearTimeout(timer);
-        resolve(line.trim());
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`example exited with ${code}:\n${output}`)));
-  });
-  return { output, curl, child };
+  children.push(example);
+  return { output: example.output(), curl: example.match?.[1]?.trim() ?? '', example };
 }
 
 describe('examples/node.ts (npm start)', () => {
@@ -75,15 +56,14 @@ describe('examples/node.ts (npm start)', () => {
   });
 
   it('honours PROVIDER_PREFIX and stops cleanly on SIGTERM', async () => {
-    const { curl, child } = await startExample({ PORT: '0', PROVIDER_PREFIX: '/tools/echo' });
+    const { curl, example } = await startExample({ PORT: '0', PROVIDER_PREFIX: '/tools/echo' });
     expect(curl).toMatch(/\/tools\/echo\/run /);
     const url = /(http:\/\/\S+)\/run/.exec(curl)?.[1] ?? '';
-    const introspection = await fetch(url);
+    const introspection = await actionClient(url).introspect();
     expect(introspection.status).toBe(200);
-    expect((await introspection.json()).title).toBe('Echo');
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
+    expect(introspection.body.title).toBe('Echo');
+    example.child.kill('SIGTERM');
+    expect((await example.exited).code).toBe(0);
   });
 
   it('authenticates with Globus Auth when GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET are set', async () => {
@@ -100,7 +80,7 @@ describe('examples/node.ts (npm start)', () => {
           GLOBUS_SDK_SERVICE_URL_AUTH: `${fake.url}/`,
           GLOBUS_SDK_SERVICE_URL_GROUPS: `${fake.url}/`,
         },
-        (line) => line.includes('listening on'),
+        /listening on .*\n/,
       );
       expect(output).not.toMatch(/DEV MODE/);
       const url = /listening on (http:\/\/\S+?)\/? /.exec(output)?.[1] ?? '';
@@ -121,15 +101,15 @@ describe('examples/node.ts (npm start)', () => {
     const first = await startExample({ PORT: '0', DATA_DIR: dataDir });
     const ran = await run('bash', ['-c', `${first.curl} -w '\\n%{http_code}'`]);
     const action = JSON.parse(ran.stdout.trim().split('\n')[0] ?? '');
-    first.child.kill('SIGTERM');
-    await once(first.child, 'exit');
+    first.example.child.kill('SIGTERM');
+    await first.example.exited;
     // The dev key and identity live in DATA_DIR too: after a restart the same token still
     // works, and the action is still there.
     const second = await startExample({ PORT: '0', DATA_DIR: dataDir });
     const token = /Bearer ([^']+)'/.exec(first.curl)?.[1] ?? '';
     const url = /(http:\/\/\S+)\/run/.exec(second.curl)?.[1] ?? '';
-    const status = await fetch(`${url}/${action.action_id}/status`, { headers: { authorization: `Bearer ${token}` } });
+    const status = await actionClient(url, { token }).status(action.action_id);
     expect(status.status).toBe(200);
-    expect(await status.json()).toEqual(action);
+    expect(status.body).toEqual(action);
   });
 });

@@ -1,13 +1,12 @@
 /**
- * @module test/expiry: release_after with an injected clock on every store (memory, SQLite,
- * PostgreSQL): a completed action is served until release_after has passed, then 404 before
- * anything deletes it; `provider.sweep()` deletes it; ACTIVE actions never expire. And the
- * sweepers that run on their own: the Node, Bun and Deno adapters' `sweepInterval`, and the
- * `scheduled` handler of a Worker on D1.
+ * @module test/expiry: release_after with an injected clock, over both transports (every route
+ * 404 once it has passed, before any sweep) and on every store (memory, SQLite, PostgreSQL): a
+ * completed action is served until release_after has passed, then 404 before anything deletes
+ * it; `provider.sweep()` deletes it; ACTIVE actions never expire. And the sweepers that run on
+ * their own: the Node, Bun and Deno adapters' `sweepInterval`, and the `scheduled` handler of a
+ * Worker on D1.
  */
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +16,17 @@ import { serve } from '../adapters/node.ts';
 import { type ActionStore, memoryStore } from '../src/index.ts';
 import { postgresStore } from '../src/store/postgres.ts';
 import { sqliteStore } from '../src/store/sqlite.ts';
-import { BIN, bundleWorker, exampleEnv, ROOT, spawnHost } from './conformance/hosts.ts';
-import { type Call, caller, mint, rid, testAuth, testProvider, USERS } from './helpers.ts';
-import { sleep, stopProcess, uniqueName, waitFor } from './process-support.ts';
+import { type ActionClient, actionClient } from '../src/testing/index.ts';
+import { rid, runWithState, start } from './support/actions.ts';
+import { expectError } from './support/assertions.ts';
+import { sleep, waitFor } from './support/async.ts';
+import { startWorker } from './support/hosts.ts';
+import { exampleEnv, mint, testAuth, tokens, USERS } from './support/identities.ts';
+import { uniqueName } from './support/postgres.ts';
+import { BIN, spawnHost, spawnProcess } from './support/processes.ts';
+import { testProvider } from './support/providers.ts';
+import { FORMS } from './support/routes.ts';
+import { connect, inProcessClient, type Routes, TRANSPORTS } from './support/transports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gap-expiry-'));
 const cleanups: (() => Promise<unknown> | unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
@@ -36,15 +43,66 @@ const run = ({ request }: { request: { body: unknown } }) => ({
   details: { ran: true },
 });
 
-async function start(call: Call, token: string, status: 'ACTIVE' | 'SUCCEEDED', releaseAfter: string): Promise<string> {
-  const reply = await call('POST', '/run', {
-    token,
-    body: { request_id: rid(), body: { status }, release_after: releaseAfter },
-  });
-  expect(reply.status).toBe(202);
-  expect(reply.json).toMatchObject({ status, release_after: releaseAfter });
-  return reply.json.action_id as string;
+/** Run as `client`'s caller an action that answers `status`, with `releaseAfter`; its id. */
+async function startExpiring(
+  client: ActionClient,
+  status: 'ACTIVE' | 'SUCCEEDED',
+  releaseAfter: string,
+): Promise<string> {
+  const action = await start(client, { release_after: releaseAfter }, { status });
+  expect(action).toMatchObject({ status, release_after: releaseAfter });
+  return action.action_id as string;
 }
+
+const T = await tokens();
+
+describe.each(TRANSPORTS)('expiry without a sweep ($name)', (transport) => {
+  it('a completed action with release_after PT60S is served before 60 s and 404 after', async () => {
+    let now = Date.now();
+    const clock = () => now;
+    const provider = testProvider({ run: runWithState, clock, auth: testAuth(clock), log: () => ({ entries: [] }) });
+    const connection = await connect(transport, provider);
+    const client = connection.client(T.creator);
+    const request = { request_id: rid(), body: { status: 'SUCCEEDED' }, release_after: 'PT60S' };
+    const created = await client.run(request);
+    expect(created.status).toBe(202);
+    expect(created.body.release_after).toBe('PT60S');
+    const id = created.body.action_id as string;
+    now += 59_999;
+    expect((await connection.client(T.creator, 'actions').status(id)).status).toBe(200);
+    expect((await client.enumerate({ status: 'succeeded' })).body).toHaveLength(1);
+    expect(await provider.actions.get(id)).toBeDefined();
+    now += 1;
+    for (const forms of Object.values(FORMS)) {
+      for (const f of forms) expectError(await f.send(connection, id, T.creator), 404, 'ActionNotFound');
+    }
+    expect((await client.enumerate({ status: 'succeeded' })).body).toEqual([]);
+    expect(await provider.actions.get(id)).toBeUndefined();
+    await expect(provider.actions.update(id, { details: {} })).rejects.toMatchObject({ code: 'ActionNotFound' });
+    // no sweep ran: the record is still in the store, yet its request_id is free
+    expect(await provider.store.get(id)).toBeDefined();
+    const again = await client.run(request);
+    expect(again.status).toBe(202);
+    expect(again.body.action_id).not.toBe(id);
+  });
+
+  it('an active action does not expire, and its clock starts at completion', async () => {
+    let now = Date.now();
+    const clock = () => now;
+    const provider = testProvider({ run: runWithState, clock, auth: testAuth(clock) });
+    const connection = await connect(transport, provider);
+    const action = await start(connection.client(T.creator), { release_after: 60 });
+    expect(action.release_after).toBe('PT60S');
+    const client = connection.client(T.creator, 'actions');
+    now += 120_000;
+    expect((await client.status(action.action_id)).status).toBe(200);
+    await provider.actions.update(action.action_id, { status: 'SUCCEEDED' });
+    now += 59_000;
+    expect((await client.status(action.action_id)).body.status).toBe('SUCCEEDED');
+    now += 1_000;
+    expectError(await client.status(action.action_id), 404, 'ActionNotFound');
+  });
+});
 
 const STORES: [string, () => Promise<ActionStore>][] = [
   ['memoryStore', async () => memoryStore()],
@@ -64,7 +122,7 @@ async function clocked(makeStore: () => Promise<ActionStore>) {
     store,
     t0,
     provider,
-    call: caller(provider),
+    client: (token: string, routes: Routes = 'legacy') => inProcessClient(provider, { token, routes }),
     at: (ms: number) => {
       now = ms;
     },
@@ -73,27 +131,27 @@ async function clocked(makeStore: () => Promise<ActionStore>) {
 
 describe.each(STORES)('expiry with an injected clock: %s', (_name, makeStore) => {
   it('serves a completed action until release_after has passed, 404 from then on before any sweep; sweep() deletes it and counts', async () => {
-    const { store, t0, provider, call, at } = await clocked(makeStore);
+    const { store, t0, provider, client: as, at } = await clocked(makeStore);
     const token = await mint(USERS.creator);
+    const client = as(token);
 
-    const soon = await start(call, token, 'SUCCEEDED', 'PT60S');
-    const later = await start(call, token, 'SUCCEEDED', 'PT120S');
-    expect((await call('GET', `/${soon}/status`, { token })).json.completion_time).toBe(formatTime(t0));
+    const soon = await startExpiring(client, 'SUCCEEDED', 'PT60S');
+    const later = await startExpiring(client, 'SUCCEEDED', 'PT120S');
+    expect((await client.status(soon)).body.completion_time).toBe(formatTime(t0));
 
     at(t0 + 59_000);
-    expect((await call('GET', `/${soon}/status`, { token })).status).toBe(200);
+    expect((await client.status(soon)).status).toBe(200);
     expect(await provider.sweep()).toBe(0);
     expect(await store.get(soon)).toBeDefined();
 
     at(t0 + 60_000);
-    for (const path of [`/${soon}/status`, `/actions/${soon}`]) {
-      const reply = await call('GET', path, { token });
+    for (const reply of [await client.status(soon), await as(token, 'actions').status(soon)]) {
       expect(reply.status).toBe(404);
-      expect(reply.json.code).toBe('ActionNotFound');
+      expect(reply.body.code).toBe('ActionNotFound');
     }
-    expect((await call('POST', `/${soon}/release`, { token })).status).toBe(404);
+    expect((await client.release(soon)).status).toBe(404);
     expect(
-      (await call('GET', '/actions?status=succeeded', { token })).json.map((a: { action_id: string }) => a.action_id),
+      (await client.enumerate({ status: 'succeeded' })).body.map((a: { action_id: string }) => a.action_id),
     ).toEqual([later]);
     // Not served, yet still stored: nothing has swept.
     expect(await store.get(soon)).toMatchObject({ action_id: soon, expires_at: t0 + 60_000 });
@@ -101,38 +159,38 @@ describe.each(STORES)('expiry with an injected clock: %s', (_name, makeStore) =>
     expect(await provider.sweep()).toBe(1);
     expect(await store.get(soon)).toBeUndefined();
     expect(await store.get(later)).toBeDefined();
-    expect((await call('GET', `/${later}/status`, { token })).status).toBe(200);
+    expect((await client.status(later)).status).toBe(200);
     expect(await provider.sweep()).toBe(0);
 
     at(t0 + 120_000);
-    expect((await call('GET', `/${later}/status`, { token })).status).toBe(404);
+    expect((await client.status(later)).status).toBe(404);
     expect(await provider.sweep()).toBe(1);
     expect(await store.get(later)).toBeUndefined();
   });
 
   it('never expires an ACTIVE action; its release_after counts from completion', async () => {
-    const { store, t0, provider, call, at } = await clocked(makeStore);
-    const token = await mint(USERS.creator, { expiresIn: '500d' });
+    const { store, t0, provider, client: as, at } = await clocked(makeStore);
+    const client = as(await mint(USERS.creator, { expiresIn: '500d' }));
 
-    const active = await start(call, token, 'ACTIVE', 'PT60S');
-    const done = await start(call, token, 'SUCCEEDED', 'PT60S');
+    const active = await startExpiring(client, 'ACTIVE', 'PT60S');
+    const done = await startExpiring(client, 'SUCCEEDED', 'PT60S');
     at(t0 + 400 * DAY);
     expect(await provider.sweep()).toBe(1); // `done` only
     expect(await store.get(done)).toBeUndefined();
-    const reply = await call('GET', `/${active}/status`, { token });
+    const reply = await client.status(active);
     expect(reply.status).toBe(200);
-    expect(reply.json).toMatchObject({ status: 'ACTIVE', completion_time: null });
+    expect(reply.body).toMatchObject({ status: 'ACTIVE', completion_time: null });
     expect(await store.get(active)).toMatchObject({ status: 'ACTIVE', expires_at: null });
 
     await provider.actions.update(active, { status: 'SUCCEEDED' });
     at(t0 + 400 * DAY + 59_999);
     expect(await provider.sweep()).toBe(0);
-    expect((await call('GET', `/${active}/status`, { token })).json).toMatchObject({
+    expect((await client.status(active)).body).toMatchObject({
       status: 'SUCCEEDED',
       completion_time: formatTime(t0 + 400 * DAY),
     });
     at(t0 + 400 * DAY + 60_000);
-    expect((await call('GET', `/${active}/status`, { token })).status).toBe(404);
+    expect((await client.status(active)).status).toBe(404);
     expect(await provider.sweep()).toBe(1);
     expect(await store.get(active)).toBeUndefined();
   });
@@ -155,11 +213,10 @@ describe('the Node adapter sweeper', () => {
     };
     const server = await serve(counted, { port: 0, handleSignals: false, sweepInterval: 50 });
     cleanups.push(() => server.close());
-    const call = caller(server.url);
-    const token = await mint(USERS.creator, { expiresIn: '500d' });
+    const client = actionClient(server.url, { token: await mint(USERS.creator, { expiresIn: '500d' }) });
 
-    const done = await start(call, token, 'SUCCEEDED', 'PT60S');
-    const active = await start(call, token, 'ACTIVE', 'PT60S');
+    const done = await startExpiring(client, 'SUCCEEDED', 'PT60S');
+    const active = await startExpiring(client, 'ACTIVE', 'PT60S');
     expect(await waitFor(() => sweeps >= 3)).toBe(true);
     expect(await store.get(done)).toBeDefined(); // swept, but not expired yet
 
@@ -169,9 +226,9 @@ describe('the Node adapter sweeper', () => {
     const before = sweeps;
     expect(await waitFor(() => sweeps >= before + 3)).toBe(true);
     expect(await store.get(active)).toMatchObject({ status: 'ACTIVE' });
-    expect((await call('GET', `/${active}/status`, { token })).status).toBe(200);
+    expect((await client.status(active)).status).toBe(200);
 
-    const last = await start(call, token, 'SUCCEEDED', 'PT60S');
+    const last = await startExpiring(client, 'SUCCEEDED', 'PT60S');
     await server.close();
     const after = sweeps;
     now += 60_000;
@@ -182,25 +239,23 @@ describe('the Node adapter sweeper', () => {
   });
 
   it('leaves nothing that keeps the process alive after close()', async () => {
-    const env = await exampleEnv();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/sweep-then-close.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, TOKEN: await mint(USERS.creator) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const spawned = await spawnProcess(process.execPath, ['--import', 'tsx', 'test/fixtures/sweep-then-close.ts'], {
+      env: { ...(await exampleEnv()), TOKEN: await mint(USERS.creator) },
     });
-    let output = '';
     let closedAt = Number.NaN;
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (Number.isNaN(closedAt) && output.includes('closed')) closedAt = performance.now();
+    const watch = () => {
+      if (Number.isNaN(closedAt) && spawned.output().includes('closed')) closedAt = performance.now();
     };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    const exited = once(child, 'exit');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [code, signal] = await exited;
+    spawned.child.stdout?.on('data', watch);
+    spawned.child.stderr?.on('data', watch);
+    const timer = setTimeout(() => spawned.child.kill('SIGKILL'), 15_000);
+    const { code, signal } = await spawned.exited;
     clearTimeout(timer);
-    expect({ code, signal, output: output.trim() }).toEqual({ code: 0, signal: null, output: 'swept\nclosed' });
+    expect({ code, signal, output: spawned.output().trim() }).toEqual({
+      code: 0,
+      signal: null,
+      output: 'swept\nclosed',
+    });
     // Promptly: not after some timer (the shutdown grace period, say) ran out.
     expect(performance.now() - closedAt).toBeLessThan(2_000);
   });
@@ -226,42 +281,31 @@ describe.each(RUNTIMES)('sweepInterval on %s', (_name, command, args) => {
   it('deletes expired actions from the SQLite file on its own, and never an ACTIVE one', async () => {
     const dataDir = mkdtempSync(join(dir, 'rt-'));
     const host = await spawnHost(command, args, { DATA_DIR: dataDir });
-    cleanups.push(() => stopProcess(host));
+    cleanups.push(() => host.kill());
     const file = join(dataDir, 'actions.db');
-    const call = caller(host.url);
-    const token = await mint(USERS.creator);
+    const client = actionClient(host.url, { token: await mint(USERS.creator) });
 
-    const done = await start(call, token, 'SUCCEEDED', 'PT60S');
-    const active = await start(call, token, 'ACTIVE', 'PT60S');
+    const done = await startExpiring(client, 'SUCCEEDED', 'PT60S');
+    const active = await startExpiring(client, 'ACTIVE', 'PT60S');
     await sleep(300); // six sweeps: nothing is due yet
     expect(storedIds(file).sort()).toEqual([done, active].sort());
 
     expect((await fetch(`${host.url}/__clock`, { method: 'POST', body: String(61_000) })).status).toBe(200);
     expect(await waitFor(() => !storedIds(file).includes(done), 5_000)).toBe(true);
-    expect((await call('GET', `/${done}/status`, { token })).status).toBe(404);
+    expect((await client.status(done)).status).toBe(404);
     expect((await fetch(`${host.url}/__clock`, { method: 'POST', body: String(400 * DAY) })).status).toBe(200);
     await sleep(300);
     expect(storedIds(file)).toEqual([active]);
-    expect((await call('GET', `/${active}/status`, { token })).json).toMatchObject({ status: 'ACTIVE' });
+    expect((await client.status(active)).body).toMatchObject({ status: 'ACTIVE' });
   }, 60_000);
 });
 
 describe('the Worker scheduled handler', () => {
   it('deletes expired D1 actions when the Cron Trigger fires, and never an ACTIVE one', async () => {
-    const { Miniflare } = await import('miniflare');
-    const mf = new Miniflare({
-      modules: true,
-      script: new TextDecoder().decode(await bundleWorker('test/fixtures/sweeping-worker.ts')),
-      compatibilityDate: '2026-04-01',
-      bindings: await exampleEnv(),
-      d1Databases: ['DB'],
-      port: 0,
-      host: '127.0.0.1',
-    });
-    cleanups.push(() => mf.dispose());
-    const url = (await mf.ready).href.replace(/\/$/, '');
-    const call = caller(url);
-    const token = await mint(USERS.creator);
+    const host = await startWorker('test/fixtures/sweeping-worker.ts', await exampleEnv(), ['DB']);
+    cleanups.push(() => host.stop());
+    const { url, miniflare: mf } = host;
+    const client = actionClient(url, { token: await mint(USERS.creator) });
     const d1 = await mf.getD1Database('DB');
     const ids = async () =>
       ((await d1.prepare('SELECT action_id FROM gap_actions').all()).results as { action_id: string }[])
@@ -271,13 +315,13 @@ describe('the Worker scheduled handler', () => {
     type Scheduler = { scheduled(options: { cron: string }): Promise<{ outcome: string }> };
     const scheduled = async () => ((await mf.getWorker()) as unknown as Scheduler).scheduled({ cron: '0 * * * *' });
 
-    const done = await start(call, token, 'SUCCEEDED', 'PT60S');
-    const active = await start(call, token, 'ACTIVE', 'PT60S');
+    const done = await startExpiring(client, 'SUCCEEDED', 'PT60S');
+    const active = await startExpiring(client, 'ACTIVE', 'PT60S');
     expect((await scheduled()).outcome).toBe('ok');
     expect(await ids()).toEqual([done, active].sort());
 
     expect((await fetch(`${url}/__clock`, { method: 'POST', body: String(61_000) })).status).toBe(200);
-    expect((await call('GET', `/${done}/status`, { token })).status).toBe(404);
+    expect((await client.status(done)).status).toBe(404);
     expect(await ids()).toEqual([done, active].sort()); // expired, not yet swept
     expect((await scheduled()).outcome).toBe('ok');
     expect(await waitFor(async () => !(await ids()).includes(done), 5_000)).toBe(true);
@@ -286,6 +330,6 @@ describe('the Worker scheduled handler', () => {
     expect((await fetch(`${url}/__clock`, { method: 'POST', body: String(400 * DAY) })).status).toBe(200);
     expect((await scheduled()).outcome).toBe('ok');
     expect(await ids()).toEqual([active]);
-    expect((await call('GET', `/${active}/status`, { token })).json).toMatchObject({ status: 'ACTIVE' });
+    expect((await client.status(active)).body).toMatchObject({ status: 'ACTIVE' });
   }, 60_000);
 });

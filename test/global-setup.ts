@@ -1,6 +1,6 @@
 /** @module test/global-setup: services the whole suite shares, started once per run. */
 import type { TestProject } from 'vitest/node';
-import { startPostgres } from './services/postgres.ts';
+import { startPostgres } from './support/postgres.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

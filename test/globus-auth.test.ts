@@ -6,9 +6,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createActionProvider, globusAuth, type Introspection, silentLogger, type TtlCache } from '../src/index.ts';
-import { fakeGlobus } from '../src/testing/index.ts';
-import { expectError, harness, recordingFetch, startGlobus } from './globus-fixtures.ts';
-import { caller, listen, OTHER_SCOPE, SCOPE, USERS } from './helpers.ts';
+import { actionClient, fakeGlobus } from '../src/testing/index.ts';
+import { expectError } from './support/assertions.ts';
+import { harness, recordingFetch, startGlobus } from './support/globus.ts';
+import { OTHER_SCOPE, SCOPE, USERS } from './support/identities.ts';
+import { description } from './support/providers.ts';
+import { inProcessClient, listen } from './support/transports.ts';
 
 const EXTRA_SCOPE = 'https://auth.globus.org/scopes/22222222-2222-4222-8222-222222222222/extra';
 
@@ -30,7 +33,7 @@ describe('authentication with globusAuth (real HTTP on both sides)', () => {
       ['Bearer followed by spaces only', { authorization: 'Bearer    ' }],
     ] as [string, Record<string, string>][])('%s → 401 without calling Globus', async (_, headers) => {
       const h = await harness();
-      const reply = await h.call(method, path, { headers, ...body });
+      const reply = await h.raw(method, path, { headers, ...body });
       expectError(reply, 401, 'UnauthorizedRequest');
       expect(reply.headers.get('www-authenticate')).toBe('Bearer');
       expect(h.globus.calls).toEqual({ introspect: 0, token: 0, groups: 0 });
@@ -40,9 +43,9 @@ describe('authentication with globusAuth (real HTTP on both sides)', () => {
   it('accepts the scheme in lower case (ours: RFC 7235)', async () => {
     const h = await harness();
     const token = h.token(USERS.creator);
-    const reply = await h.call('GET', '/actions', { headers: { authorization: `bearer ${token}` } });
+    const reply = await h.raw('GET', '/actions', { headers: { authorization: `bearer ${token}` } });
     expect(reply.status, reply.text).toBe(200);
-    expect(reply.json).toEqual([]);
+    expect(reply.body).toEqual([]);
     expect(h.globus.calls.introspect).toBe(1);
   });
 
@@ -50,19 +53,19 @@ describe('authentication with globusAuth (real HTTP on both sides)', () => {
     const record = recordingFetch();
     const h = await harness({ auth: { fetch: record } });
     const token = h.token(USERS.creator);
-    const reply = await h.call('POST', '/run', {
+    const reply = await h.raw('POST', '/run', {
       headers: { authorization: `Bearer    ${token}   ` },
       body: { request_id: 'r1', body: {} },
     });
     expect(reply.status, reply.text).toBe(202);
-    expect(reply.json.creator_id).toBe(`urn:globus:auth:identity:${USERS.creator}`);
+    expect(reply.body.creator_id).toBe(`urn:globus:auth:identity:${USERS.creator}`);
     expect(record.requests).toHaveLength(1);
     expect(new URLSearchParams(record.requests[0]!.body).get('token')).toBe(token);
   });
 
   it('an inactive token → 401', async () => {
     const h = await harness();
-    const reply = await h.call('GET', '/actions', { token: h.token(USERS.creator, { active: false }) });
+    const reply = await h.client(h.token(USERS.creator, { active: false })).enumerate();
     expectError(reply, 401, 'UnauthorizedRequest');
     expect(reply.headers.get('www-authenticate')).toBe('Bearer');
     expect(h.globus.calls.introspect).toBe(1);
@@ -70,14 +73,14 @@ describe('authentication with globusAuth (real HTTP on both sides)', () => {
 
   it('an unknown token → 401', async () => {
     const h = await harness();
-    const reply = await h.call('GET', '/actions', { token: 'never-issued-by-globus' });
+    const reply = await h.client('never-issued-by-globus').enumerate();
     expectError(reply, 401, 'UnauthorizedRequest');
     expect(h.globus.calls.introspect).toBe(1);
   });
 
   it('an expired token → 401', async () => {
     const h = await harness();
-    const reply = await h.call('GET', '/actions', { token: h.token(USERS.creator, { expiresIn: -60 }) });
+    const reply = await h.client(h.token(USERS.creator, { expiresIn: -60 })).enumerate();
     expectError(reply, 401, 'UnauthorizedRequest');
   });
 
@@ -85,35 +88,32 @@ describe('authentication with globusAuth (real HTTP on both sides)', () => {
     const fakeClock = { now: Date.now() };
     const h = await harness({ fake: { clock: () => fakeClock.now } });
     const token = h.token(USERS.creator, { expiresIn: 10 });
-    expect((await h.call('GET', '/actions', { token })).status).toBe(200);
+    expect((await h.client(token).enumerate()).status).toBe(200);
     fakeClock.now += 11_000;
     h.clock.advance(30_001);
-    expectError(await h.call('GET', '/actions', { token }), 401, 'UnauthorizedRequest');
+    expectError(await h.client(token).enumerate(), 401, 'UnauthorizedRequest');
     expect(h.globus.calls.introspect).toBe(2);
   });
 
   it('a revoked token → 401 once the 30 s cache entry is gone', async () => {
     const h = await harness();
     const token = h.token(USERS.creator);
-    expect((await h.call('GET', '/actions', { token })).status).toBe(200);
+    expect((await h.client(token).enumerate()).status).toBe(200);
     h.globus.revoke(token);
     h.clock.advance(30_001);
-    expectError(await h.call('GET', '/actions', { token }), 401, 'UnauthorizedRequest');
+    expectError(await h.client(token).enumerate(), 401, 'UnauthorizedRequest');
   });
 
   it('a token revoked before its first use → 401', async () => {
     const h = await harness();
     const token = h.token(USERS.creator);
     h.globus.revoke(token);
-    expectError(await h.call('GET', '/actions', { token }), 401, 'UnauthorizedRequest');
+    expectError(await h.client(token).enumerate(), 401, 'UnauthorizedRequest');
   });
 
   it('an active token without the provider scope → 401', async () => {
     const h = await harness();
-    const reply = await h.call('POST', '/run', {
-      token: h.token(USERS.creator, { scopes: [OTHER_SCOPE] }),
-      body: { request_id: 'r', body: {} },
-    });
+    const reply = await h.client(h.token(USERS.creator, { scopes: [OTHER_SCOPE] })).run({ request_id: 'r', body: {} });
     expectError(reply, 401, 'UnauthorizedRequest');
     expect(reply.headers.get('www-authenticate')).toBe('Bearer');
     expect(h.globus.calls.introspect).toBe(1);
@@ -121,33 +121,29 @@ describe('authentication with globusAuth (real HTTP on both sides)', () => {
 
   it('an active token with no scope at all → 401', async () => {
     const h = await harness();
-    expectError(
-      await h.call('GET', '/actions', { token: h.token(USERS.creator, { scopes: [] }) }),
-      401,
-      'UnauthorizedRequest',
-    );
+    expectError(await h.client(h.token(USERS.creator, { scopes: [] })).enumerate(), 401, 'UnauthorizedRequest');
   });
 
   it('additional_scopes: a token holding only one of them is accepted (ours), a token holding none is not', async () => {
     const h = await harness({ description: { additional_scopes: [OTHER_SCOPE, EXTRA_SCOPE] } });
     const onlyExtra = h.token(USERS.creator, { scopes: [EXTRA_SCOPE] });
-    const run = await h.call('POST', '/run', { token: onlyExtra, body: { request_id: 'r', body: {} } });
+    const run = await h.client(onlyExtra).run({ request_id: 'r', body: {} });
     expect(run.status, run.text).toBe(202);
-    expect((await h.call('GET', `/${run.json.action_id}/status`, { token: onlyExtra })).status).toBe(200);
+    expect((await h.client(onlyExtra).status(run.body.action_id)).status).toBe(200);
     const onlyOther = h.token(USERS.creator, { scopes: [OTHER_SCOPE, 'openid', 'email'] });
-    expect((await h.call('GET', '/actions', { token: onlyOther })).status).toBe(200);
+    expect((await h.client(onlyOther).enumerate()).status).toBe(200);
     const none = h.token(USERS.creator, { scopes: ['openid', 'email'] });
-    expectError(await h.call('GET', '/actions', { token: none }), 401, 'UnauthorizedRequest');
-    const doc = (await h.call('GET', '/')).json;
+    expectError(await h.client(none).enumerate(), 401, 'UnauthorizedRequest');
+    const doc = (await h.client().introspect()).body;
     expect(doc.globus_auth_scope).toBe(SCOPE);
     expect(JSON.stringify(doc)).not.toContain(EXTRA_SCOPE);
   });
 
   it('a public GET / never calls Globus, with or without a token', async () => {
     const h = await harness();
-    expect((await h.call('GET', '/')).status).toBe(200);
-    expect((await h.call('GET', '/', { token: 'garbage' })).status).toBe(200);
-    expect((await h.call('GET', '/', { token: h.token(USERS.creator) })).status).toBe(200);
+    expect((await h.client().introspect()).status).toBe(200);
+    expect((await h.client('garbage').introspect()).status).toBe(200);
+    expect((await h.client(h.token(USERS.creator)).introspect()).status).toBe(200);
     expect(h.globus.calls).toEqual({ introspect: 0, token: 0, groups: 0 });
   });
 });
@@ -157,7 +153,7 @@ describe('the introspection request', () => {
     const record = recordingFetch();
     const h = await harness({ auth: { fetch: record } });
     const token = h.token(USERS.creator);
-    expect((await h.call('GET', '/actions', { token })).status).toBe(200);
+    expect((await h.client(token).enumerate()).status).toBe(200);
     expect(record.requests).toHaveLength(1);
     const request = record.requests[0]!;
     expect(request.method).toBe('POST');
@@ -223,7 +219,7 @@ describe('introspection cache and single flight', () => {
   it('200 concurrent requests carrying one new token cause exactly one introspection', async () => {
     const h = await harness({ fake: { latency: 50 } });
     const token = h.token(USERS.creator);
-    const replies = await Promise.all(Array.from({ length: 200 }, () => h.call('GET', '/actions', { token })));
+    const replies = await Promise.all(Array.from({ length: 200 }, () => h.client(token).enumerate()));
     expect(replies.map((r) => r.status)).toEqual(Array(200).fill(200));
     expect(h.globus.calls.introspect).toBe(1);
   });
@@ -234,44 +230,40 @@ describe('introspection cache and single flight', () => {
     const action = (await h.client(creatorToken).run({ body: {} })).body;
     h.globus.resetCalls();
     const token = h.token(USERS.creator);
-    const replies = await Promise.all(
-      Array.from({ length: 200 }, () => h.call('GET', `/${action.action_id}/status`, { token })),
-    );
-    expect(replies.every((r) => r.status === 200 && r.json.action_id === action.action_id)).toBe(true);
+    const replies = await Promise.all(Array.from({ length: 200 }, () => h.client(token).status(action.action_id)));
+    expect(replies.every((r) => r.status === 200 && r.body.action_id === action.action_id)).toBe(true);
     expect(h.globus.calls.introspect).toBe(1);
   });
 
   it('a cached token causes no call until 30 s have passed, then exactly one', async () => {
     const h = await harness();
     const token = h.token(USERS.creator);
-    expect((await h.call('GET', '/actions', { token })).status).toBe(200);
+    expect((await h.client(token).enumerate()).status).toBe(200);
     expect(h.globus.calls.introspect).toBe(1);
     h.clock.advance(29_000);
-    expect((await h.call('GET', '/actions', { token })).status).toBe(200);
-    expect((await h.call('POST', '/run', { token, body: { request_id: 'x', body: {} } })).status).toBe(202);
+    expect((await h.client(token).enumerate()).status).toBe(200);
+    expect((await h.client(token).run({ request_id: 'x', body: {} })).status).toBe(202);
     expect(h.globus.calls.introspect).toBe(1);
     h.clock.advance(1_001);
-    expect((await h.call('GET', '/actions', { token })).status).toBe(200);
-    expect((await h.call('GET', '/actions', { token })).status).toBe(200);
+    expect((await h.client(token).enumerate()).status).toBe(200);
+    expect((await h.client(token).enumerate()).status).toBe(200);
     expect(h.globus.calls.introspect).toBe(2);
   });
 
   it('inactive answers are cached too', async () => {
     const h = await harness();
     const token = h.token(USERS.creator, { active: false });
-    expectError(await h.call('GET', '/actions', { token }), 401, 'UnauthorizedRequest');
-    expectError(await h.call('GET', '/actions', { token }), 401, 'UnauthorizedRequest');
+    expectError(await h.client(token).enumerate(), 401, 'UnauthorizedRequest');
+    expectError(await h.client(token).enumerate(), 401, 'UnauthorizedRequest');
     expect(h.globus.calls.introspect).toBe(1);
     h.clock.advance(30_001);
-    expectError(await h.call('GET', '/actions', { token }), 401, 'UnauthorizedRequest');
+    expectError(await h.client(token).enumerate(), 401, 'UnauthorizedRequest');
     expect(h.globus.calls.introspect).toBe(2);
   });
 
   it('concurrent requests with an unknown token share one introspection too', async () => {
     const h = await harness({ fake: { latency: 50 } });
-    const replies = await Promise.all(
-      Array.from({ length: 50 }, () => h.call('GET', '/actions', { token: 'unknown-token' })),
-    );
+    const replies = await Promise.all(Array.from({ length: 50 }, () => h.client('unknown-token').enumerate()));
     expect(replies.every((r) => r.status === 401)).toBe(true);
     expect(h.globus.calls.introspect).toBe(1);
   });
@@ -280,7 +272,7 @@ describe('introspection cache and single flight', () => {
     const h = await harness();
     const a = h.token(USERS.creator);
     const b = h.token(USERS.stranger);
-    await Promise.all([a, b, a, b].map((token) => h.call('GET', '/actions', { token })));
+    await Promise.all([a, b, a, b].map((token) => h.client(token).enumerate()));
     expect(h.globus.calls.introspect).toBe(2);
   });
 
@@ -288,19 +280,19 @@ describe('introspection cache and single flight', () => {
     const { globus, url } = await startGlobus({ users: [{ id: USERS.creator, linked: [USERS.creatorLinked] }] });
     const introspection = recordingCache<Introspection>();
     const provider = createActionProvider({
-      description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a' },
+      description: description({ title: 't', admin_contact: 'a' }),
       auth: globusAuth({ ...globus.authOptions(url), caches: { introspection } }),
       logger: silentLogger,
       run: () => ({ status: 'SUCCEEDED', details: {} }),
     });
     const server = await listen(provider);
     try {
-      const call = caller(server.url);
+      const as = (token: string) => actionClient(server.url, { token });
       const active = globus.issueToken({ user: USERS.creator, scopes: [SCOPE] });
       const inactive = globus.issueToken({ user: USERS.creator, scopes: [SCOPE], active: false });
-      expect((await call('GET', '/actions', { token: active })).status).toBe(200);
-      expect((await call('GET', '/actions', { token: inactive })).status).toBe(401);
-      expect((await call('GET', '/actions', { token: active })).status).toBe(200);
+      expect((await as(active).enumerate()).status).toBe(200);
+      expect((await as(inactive).enumerate()).status).toBe(401);
+      expect((await as(active).enumerate()).status).toBe(200);
       expect(globus.calls.introspect).toBe(2);
       expect(introspection.sets).toHaveLength(2);
       const sha = (t: string) => createHash('sha256').update(t).digest('hex');
@@ -333,14 +325,14 @@ describe('introspection cache and single flight', () => {
     const introspection = recordingCache<Introspection>();
     const make = () =>
       createActionProvider({
-        description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a' },
+        description: description({ title: 't', admin_contact: 'a' }),
         auth: globusAuth({ ...globus.authOptions(url), caches: { introspection } }),
         logger: silentLogger,
         run: () => ({ status: 'SUCCEEDED', details: {} }),
       });
     const token = globus.issueToken({ user: USERS.creator, scopes: [SCOPE] });
-    expect((await caller(make())('GET', '/actions', { token })).status).toBe(200);
-    expect((await caller(make())('GET', '/actions', { token })).status).toBe(200);
+    expect((await inProcessClient(make(), { token }).enumerate()).status).toBe(200);
+    expect((await inProcessClient(make(), { token }).enumerate()).status).toBe(200);
     expect(globus.calls.introspect).toBe(1);
   });
 
@@ -348,17 +340,17 @@ describe('introspection cache and single flight', () => {
     const globus = fakeGlobus();
     const make = () =>
       createActionProvider({
-        description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a' },
+        description: description({ title: 't', admin_contact: 'a' }),
         auth: globusAuth(globus.authOptions()),
         logger: silentLogger,
         run: () => ({ status: 'SUCCEEDED', details: {} }),
       });
     const token = globus.issueToken({ user: USERS.creator, scopes: [SCOPE] });
-    const one = caller(make());
-    const two = caller(make());
-    expect((await one('GET', '/actions', { token })).status).toBe(200);
-    expect((await one('GET', '/actions', { token })).status).toBe(200);
-    expect((await two('GET', '/actions', { token })).status).toBe(200);
+    const one = inProcessClient(make(), { token });
+    const two = inProcessClient(make(), { token });
+    expect((await one.enumerate()).status).toBe(200);
+    expect((await one.enumerate()).status).toBe(200);
+    expect((await two.enumerate()).status).toBe(200);
     expect(globus.calls.introspect).toBe(2);
   });
 });

@@ -4,8 +4,11 @@
  * fetched and how long they are cached.
  */
 import { describe, expect, it } from 'vitest';
-import { expectError, GROUPS, harness, startAction } from './globus-fixtures.ts';
-import { groupUrn, USERS, urn } from './helpers.ts';
+import { GROUPS_SCOPE } from '../src/index.ts';
+import { start } from './support/actions.ts';
+import { expectError } from './support/assertions.ts';
+import { harness, TRANSFER_SCOPE } from './support/globus.ts';
+import { GROUPS, groupUrn, USERS, urn } from './support/identities.ts';
 
 const G = (id: string) => groupUrn(id);
 
@@ -48,6 +51,21 @@ describe('group allow-lists on the provider', () => {
     expectError(await h.client().introspect(), 401, 'UnauthorizedRequest');
     expectError(await h.client('not-a-token').introspect(), 401, 'UnauthorizedRequest');
   });
+
+  it('a group decision blocked by a missing consent answers 503 naming the scope to consent to', async () => {
+    const h = await harness({
+      fake: { users: [{ id: USERS.member, groups: [GROUPS.lab] }] },
+      description: { runnable_by: [G(GROUPS.lab)] },
+    });
+    const token = h.token(USERS.member, {
+      dependentScopes: [GROUPS_SCOPE, TRANSFER_SCOPE],
+      unconsented: [TRANSFER_SCOPE],
+    });
+    const reply = await h.client(token).run({ body: {} });
+    expectError(reply, 503, 'ServiceUnavailable');
+    expect(reply.body.description).toContain(TRANSFER_SCOPE);
+    expect(reply.body.description).toMatch(/consent/);
+  });
 });
 
 describe('monitor_by and manage_by with group URNs', () => {
@@ -56,7 +74,7 @@ describe('monitor_by and manage_by with group URNs', () => {
       fake: { users },
       provider: { log: ({ action }) => ({ entries: [{ id: action.action_id }] }) },
     });
-    const action = await startAction(h, h.token(USERS.creator), {
+    const action = await start(h.client(h.token(USERS.creator)), {
       monitor_by: [G(GROUPS.monitors)],
       manage_by: [G(GROUPS.managers)],
     });
@@ -131,7 +149,7 @@ describe('linked identities (identity_set)', () => {
   it('a user whose linked identity created the action can monitor and manage it', async () => {
     const h = await harness({ fake: { users: linkedUsers } });
     // Created under the linked identity, acted on by the primary one.
-    const action = await startAction(h, h.token(USERS.creatorLinked));
+    const action = await start(h.client(h.token(USERS.creatorLinked)));
     expect(action.creator_id).toBe(urn(USERS.creatorLinked));
     const primary = h.client(h.token(USERS.creator));
     expect((await primary.status(action.action_id)).status).toBe(200);
@@ -141,7 +159,7 @@ describe('linked identities (identity_set)', () => {
 
   it('a user whose linked identity is in monitor_by can monitor but not manage', async () => {
     const h = await harness({ fake: { users: linkedUsers } });
-    const action = await startAction(h, h.token(USERS.creator), { monitor_by: [urn(USERS.monitor)] });
+    const action = await start(h.client(h.token(USERS.creator)), { monitor_by: [urn(USERS.monitor)] });
     const linked = h.client(h.token(USERS.member));
     expect((await linked.status(action.action_id)).status).toBe(200);
     expectError(await linked.cancel(action.action_id), 403, 'ForbiddenRequest');
@@ -152,7 +170,7 @@ describe('linked identities (identity_set)', () => {
 
   it("every linked identity's token carries the same identity_set, so either one may act on the other's action", async () => {
     const h = await harness({ fake: { users: linkedUsers } });
-    const action = await startAction(h, h.token(USERS.creator));
+    const action = await start(h.client(h.token(USERS.creator)));
     // Globus reports the whole linked set whichever identity the token was issued to.
     expect((await h.client(h.token(USERS.creatorLinked)).status(action.action_id)).status).toBe(200);
     expectError(await h.client(h.token(USERS.stranger)).status(action.action_id), 404, 'ActionNotFound');
@@ -171,7 +189,7 @@ describe('when groups are fetched', () => {
   it('never when no allow-list holds a group URN', async () => {
     const h = await harness({ fake: { users } });
     const token = h.token(USERS.member);
-    const action = await startAction(h, token, { monitor_by: [urn(USERS.monitor)], manage_by: [urn(USERS.manager)] });
+    const action = await start(h.client(token), { monitor_by: [urn(USERS.monitor)], manage_by: [urn(USERS.manager)] });
     const client = h.client(token);
     expect((await client.status(action.action_id)).status).toBe(200);
     expect((await client.enumerate()).status).toBe(200);
@@ -183,7 +201,7 @@ describe('when groups are fetched', () => {
 
   it('once per request even when several lists of one decision hold groups', async () => {
     const h = await harness({ fake: { users } });
-    const action = await startAction(h, h.token(USERS.creator), {
+    const action = await start(h.client(h.token(USERS.creator)), {
       monitor_by: [G(GROUPS.monitors)],
       manage_by: [G(GROUPS.managers)],
     });

@@ -6,16 +6,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActionProvider, GROUPS_SCOPE, globusAuth } from '../src/index.ts';
-import { fakeGlobus } from '../src/testing/index.ts';
-import { captureLogger, expectError, GROUPS, type Harness, harness, TRANSFER_SCOPE } from './globus-fixtures.ts';
-import { caller, groupUrn, type Reply, SCOPE, USERS } from './helpers.ts';
+import { type ClientReply, fakeGlobus } from '../src/testing/index.ts';
+import { expectError } from './support/assertions.ts';
+import { type Harness, harness, TRANSFER_SCOPE } from './support/globus.ts';
+import { GROUPS, groupUrn, SCOPE, USERS } from './support/identities.ts';
+import { captureLogger } from './support/logger.ts';
+import { description } from './support/providers.ts';
+import { inProcessClient } from './support/transports.ts';
 
 const users = [{ id: USERS.member, groups: [GROUPS.lab] }, { id: USERS.stranger }];
 const LAB = groupUrn(GROUPS.lab);
 
 /** Neither the bearer token nor the client secret appears in the replies or in any log line. */
-function expectNoLeak(h: Harness, secrets: string[], replies: Reply[]): void {
-  const everything = [...h.logger.lines, ...replies.map((r) => r.text)];
+function expectNoLeak(h: Harness, secrets: string[], replies: ClientReply[]): void {
+  const everything = [h.logger.text(), ...replies.map((r) => r.text)];
   for (const secret of [...secrets, h.globus.client.secret]) {
     for (const text of everything) expect(text).not.toContain(secret);
   }
@@ -26,9 +30,9 @@ function expectNoLeak(h: Harness, secrets: string[], replies: Reply[]): void {
  * cold start (module loading, the first connections); the call counters start from zero again.
  */
 async function warmUp(h: Harness): Promise<void> {
-  const reply = await h.call('GET', '/', { token: h.token(USERS.stranger) });
+  const reply = await h.client(h.token(USERS.stranger)).introspect();
   expect(reply.status).toBeLessThan(500);
-  await h.call('GET', '/actions', { token: h.token(USERS.stranger) });
+  await h.client(h.token(USERS.stranger)).enumerate();
   h.globus.resetCalls();
 }
 
@@ -39,7 +43,7 @@ describe('Globus Auth introspection failures', () => {
     h.globus.fail('introspect', { delay: 2000 });
     const token = h.token(USERS.creator);
     const started = performance.now();
-    const reply = await h.call('GET', '/actions', { token });
+    const reply = await h.client(token).enumerate();
     const elapsed = performance.now() - started;
     expectError(reply, 503, 'ServiceUnavailable');
     expect(elapsed).toBeGreaterThanOrEqual(290);
@@ -48,7 +52,7 @@ describe('Globus Auth introspection failures', () => {
     expect(h.globus.calls.introspect).toBe(1);
     // The failure is not cached: once Globus answers again, so do we.
     h.globus.clearFailures();
-    expect((await h.call('GET', '/actions', { token })).status).toBe(200);
+    expect((await h.client(token).enumerate()).status).toBe(200);
     expect(h.globus.calls.introspect).toBe(2);
     expectNoLeak(h, [token], [reply]);
   });
@@ -57,18 +61,16 @@ describe('Globus Auth introspection failures', () => {
     const globus = fakeGlobus();
     const logger = captureLogger();
     const provider = createActionProvider({
-      description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a' },
+      description: description({ title: 't', admin_contact: 'a' }),
       auth: globusAuth({ ...globus.authOptions(), timeout: 300 }),
       logger,
       run: () => ({ status: 'SUCCEEDED', details: {} }),
     });
-    const call = caller(provider);
-    expect(
-      (await call('GET', '/actions', { token: globus.issueToken({ user: USERS.stranger, scopes: [SCOPE] }) })).status,
-    ).toBe(200);
+    const as = (user: string) => inProcessClient(provider, { token: globus.issueToken({ user, scopes: [SCOPE] }) });
+    expect((await as(USERS.stranger).enumerate()).status).toBe(200);
     globus.fail('introspect', { delay: 2000 });
     const started = performance.now();
-    const reply = await call('GET', '/actions', { token: globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }) });
+    const reply = await as(USERS.creator).enumerate();
     expectError(reply, 503, 'ServiceUnavailable');
     expect(performance.now() - started).toBeLessThan(300 + 300);
   });
@@ -79,7 +81,7 @@ describe('Globus Auth introspection failures', () => {
     h.globus.fail('introspect', { delay: 2000 });
     const token = h.token(USERS.creator);
     const started = performance.now();
-    const replies = await Promise.all(Array.from({ length: 20 }, () => h.call('GET', '/actions', { token })));
+    const replies = await Promise.all(Array.from({ length: 20 }, () => h.client(token).enumerate()));
     for (const reply of replies) expectError(reply, 503, 'ServiceUnavailable');
     expect(performance.now() - started).toBeLessThan(300 + 300);
     expect(h.globus.calls.introspect).toBe(1);
@@ -89,7 +91,7 @@ describe('Globus Auth introspection failures', () => {
     const h = await harness();
     h.globus.fail('introspect', { status: 500, times: 1 });
     const token = h.token(USERS.creator);
-    const reply = await h.call('GET', '/actions', { token });
+    const reply = await h.client(token).enumerate();
     expect(reply.status, reply.text).toBe(200);
     expect(h.globus.calls.introspect).toBe(2);
   });
@@ -98,11 +100,11 @@ describe('Globus Auth introspection failures', () => {
     const h = await harness();
     h.globus.fail('introspect', { status });
     const token = h.token(USERS.creator);
-    const reply = await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } });
+    const reply = await h.client(token).run({ request_id: 'r', body: {} });
     expectError(reply, 503, 'ServiceUnavailable');
     expect(h.globus.calls.introspect).toBe(2);
     h.globus.clearFailures();
-    expect((await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } })).status).toBe(202);
+    expect((await h.client(token).run({ request_id: 'r', body: {} })).status).toBe(202);
     expectNoLeak(h, [token], [reply]);
   });
 
@@ -110,7 +112,7 @@ describe('Globus Auth introspection failures', () => {
     const h = await harness();
     h.globus.fail('introspect', { reset: true });
     const token = h.token(USERS.creator);
-    const reply = await h.call('GET', '/actions', { token });
+    const reply = await h.client(token).enumerate();
     expectError(reply, 503, 'ServiceUnavailable');
     expect(h.globus.calls.introspect).toBe(2);
     expectNoLeak(h, [token], [reply]);
@@ -119,7 +121,7 @@ describe('Globus Auth introspection failures', () => {
   it('connection reset once → the retry succeeds → 200', async () => {
     const h = await harness();
     h.globus.fail('introspect', { reset: true, times: 1 });
-    const reply = await h.call('GET', '/actions', { token: h.token(USERS.creator) });
+    const reply = await h.client(h.token(USERS.creator)).enumerate();
     expect(reply.status, reply.text).toBe(200);
     expect(h.globus.calls.introspect).toBe(2);
   });
@@ -127,25 +129,18 @@ describe('Globus Auth introspection failures', () => {
   it('connection reset with the fake as injected fetch: every time → 503, once → 200', async () => {
     const globus = fakeGlobus();
     const logger = captureLogger();
-    const call = caller(
-      createActionProvider({
-        description: { title: 't', globus_auth_scope: SCOPE, admin_contact: 'a' },
-        auth: globusAuth(globus.authOptions()),
-        logger,
-        run: () => ({ status: 'SUCCEEDED', details: {} }),
-      }),
-    );
+    const provider = createActionProvider({
+      description: description({ title: 't', admin_contact: 'a' }),
+      auth: globusAuth(globus.authOptions()),
+      logger,
+      run: () => ({ status: 'SUCCEEDED', details: {} }),
+    });
+    const as = (user: string) => inProcessClient(provider, { token: globus.issueToken({ user, scopes: [SCOPE] }) });
     globus.fail('introspect', { reset: true });
-    expectError(
-      await call('GET', '/actions', { token: globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }) }),
-      503,
-      'ServiceUnavailable',
-    );
+    expectError(await as(USERS.creator).enumerate(), 503, 'ServiceUnavailable');
     expect(globus.calls.introspect).toBe(2);
     globus.fail('introspect', { reset: true, times: 1 });
-    expect(
-      (await call('GET', '/actions', { token: globus.issueToken({ user: USERS.creator, scopes: [SCOPE] }) })).status,
-    ).toBe(200);
+    expect((await as(USERS.creator).enumerate()).status).toBe(200);
     expect(globus.calls.introspect).toBe(4);
   });
 
@@ -161,7 +156,7 @@ describe('Globus Auth introspection failures', () => {
     const h = await harness();
     h.globus.fail('introspect', failure);
     const token = h.token(USERS.creator);
-    const reply = await h.call('GET', '/actions', { token });
+    const reply = await h.client(token).enumerate();
     expectError(reply, 503, 'ServiceUnavailable');
     expectNoLeak(h, [token], [reply]);
   });
@@ -170,26 +165,26 @@ describe('Globus Auth introspection failures', () => {
     const wrongSecret = 'wrong-secret-0123456789';
     const h = await harness({ auth: { clientSecret: wrongSecret } });
     const token = h.token(USERS.creator);
-    const reply = await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } });
+    const reply = await h.client(token).run({ request_id: 'r', body: {} });
     expect(reply.status).toBe(500);
-    expect(reply.json).toEqual({ code: 'ActionProviderError', description: 'Internal Server Error' });
-    const errors = h.logger.lines.filter((line) => /client credentials/.test(line));
+    expect(reply.body).toEqual({ code: 'ActionProviderError', description: 'Internal Server Error' });
+    const errors = h.logger.json().filter((line) => /client credentials/.test(line));
     expect(errors.length).toBeGreaterThanOrEqual(1);
     expect(errors[0]).toMatch(/GLOBUS_CLIENT_SECRET/);
     expect(errors[0]).toMatch(/"level":"error"/);
     expectNoLeak(h, [token, wrongSecret], [reply]);
     // Not cached as an answer about the token: fixing nothing, it fails again the same way.
-    expect((await h.call('GET', '/actions', { token })).status).toBe(500);
+    expect((await h.client(token).enumerate()).status).toBe(500);
     expect(h.globus.calls.introspect).toBe(2);
   });
 
   it('wrong client id → logged 500 too', async () => {
     const h = await harness({ auth: { clientId: 'not-a-registered-client' } });
     const token = h.token(USERS.creator);
-    const reply = await h.call('GET', '/actions', { token });
+    const reply = await h.client(token).enumerate();
     expect(reply.status).toBe(500);
-    expect(reply.json).toEqual({ code: 'ActionProviderError', description: 'Internal Server Error' });
-    expect(h.logger.lines.some((line) => line.includes('client credentials'))).toBe(true);
+    expect(reply.body).toEqual({ code: 'ActionProviderError', description: 'Internal Server Error' });
+    expect(h.logger.json().some((line) => line.includes('client credentials'))).toBe(true);
     expectNoLeak(h, [token], [reply]);
   });
 });
@@ -199,11 +194,11 @@ describe('Groups failures while a decision needs groups', () => {
     const h = await harness({ fake: { users }, description: { runnable_by: [LAB] } });
     h.globus.fail('groups', { status: 500 });
     const token = h.token(USERS.member);
-    const reply = await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } });
+    const reply = await h.client(token).run({ request_id: 'r', body: {} });
     expectError(reply, 503, 'ServiceUnavailable');
     expect(h.globus.calls.groups).toBe(2);
     h.globus.clearFailures();
-    expect((await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } })).status).toBe(202);
+    expect((await h.client(token).run({ request_id: 'r', body: {} })).status).toBe(202);
     expectNoLeak(h, [token], [reply]);
   });
 
@@ -227,7 +222,7 @@ describe('Groups failures while a decision needs groups', () => {
     h.globus.fail(endpoint, failure);
     const token = h.token(USERS.member);
     const started = performance.now();
-    const reply = await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } });
+    const reply = await h.client(token).run({ request_id: 'r', body: {} });
     expectError(reply, 503, 'ServiceUnavailable');
     expect(performance.now() - started).toBeLessThan(2 * 300 + 300);
     expectNoLeak(h, [token], [reply]);
@@ -236,11 +231,7 @@ describe('Groups failures while a decision needs groups', () => {
   it('a dependent grant holding no Groups token → 503 by default', async () => {
     const h = await harness({ fake: { users }, description: { runnable_by: [LAB] } });
     const token = h.token(USERS.member, { dependentScopes: [TRANSFER_SCOPE] });
-    expectError(
-      await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } }),
-      503,
-      'ServiceUnavailable',
-    );
+    expectError(await h.client(token).run({ request_id: 'r', body: {} }), 503, 'ServiceUnavailable');
     expect(h.globus.calls.groups).toBe(0);
   });
 
@@ -298,13 +289,13 @@ describe('dependent grant failures inside a callback', () => {
     h.globus.fail('token', { delay: 2000 });
     const token = h.token(USERS.creator, { dependentScopes: [TRANSFER_SCOPE] });
     const started = performance.now();
-    const reply = await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } });
+    const reply = await h.client(token).run({ request_id: 'r', body: {} });
     expectError(reply, 503, 'ServiceUnavailable');
     expect(performance.now() - started).toBeLessThan(300 + 300);
     h.globus.clearFailures();
-    const retry = await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } });
+    const retry = await h.client(token).run({ request_id: 'r', body: {} });
     expect(retry.status).toBe(202);
-    expect(retry.json.status).toBe('SUCCEEDED');
+    expect(retry.body.status).toBe('SUCCEEDED');
     expectNoLeak(h, [token], [reply, retry]);
   });
 
@@ -318,12 +309,12 @@ describe('dependent grant failures inside a callback', () => {
       },
     });
     const token = h.token(USERS.creator);
-    expect((await h.call('GET', '/actions', { token })).status).toBe(200);
+    expect((await h.client(token).enumerate()).status).toBe(200);
     h.globus.fail('token', { status: 401, body: '{"error":"invalid_client"}' });
-    const reply = await h.call('POST', '/run', { token, body: { request_id: 'r', body: {} } });
+    const reply = await h.client(token).run({ request_id: 'r', body: {} });
     expect(reply.status).toBe(500);
-    expect(reply.json).toEqual({ code: 'ActionProviderError', description: 'Internal Server Error' });
-    expect(h.logger.lines.some((line) => line.includes('client credentials'))).toBe(true);
+    expect(reply.body).toEqual({ code: 'ActionProviderError', description: 'Internal Server Error' });
+    expect(h.logger.json().some((line) => line.includes('client credentials'))).toBe(true);
     expectNoLeak(h, [token], [reply]);
   });
 });

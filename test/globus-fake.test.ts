@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { GROUPS_SCOPE } from '../src/index.ts';
 import { type FakeGlobus, fakeGlobus } from '../src/testing/index.ts';
-import { GROUPS, startGlobus, TRANSFER_SCOPE } from './globus-fixtures.ts';
-import { SCOPE, USERS } from './helpers.ts';
+import { startGlobus, TRANSFER_SCOPE } from './support/globus.ts';
+import { GROUPS, SCOPE, USERS } from './support/identities.ts';
 
 interface Wire {
   globus: FakeGlobus;
@@ -14,7 +14,7 @@ interface Wire {
   fetch: typeof fetch;
 }
 
-const TRANSPORTS: { name: string; make: (options?: Parameters<typeof fakeGlobus>[0]) => Promise<Wire> }[] = [
+const WIRES: { name: string; make: (options?: Parameters<typeof fakeGlobus>[0]) => Promise<Wire> }[] = [
   {
     name: 'injected fetch',
     make: async (options) => {
@@ -72,7 +72,7 @@ async function myGroups(w: Wire, bearer?: string): Promise<{ status: number; bod
   return { status: response.status, body: await response.json() };
 }
 
-describe.each(TRANSPORTS)('the fake Globus ($name)', ({ make }) => {
+describe.each(WIRES)('the fake Globus ($name)', ({ make }) => {
   const users = [
     {
       id: USERS.creator,

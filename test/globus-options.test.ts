@@ -12,8 +12,8 @@ import {
   globusAuthOptionsFromEnv,
 } from '../src/index.ts';
 import { fakeGlobus } from '../src/testing/index.ts';
-import { recordingFetch, startGlobus } from './globus-fixtures.ts';
-import { SCOPE, USERS } from './helpers.ts';
+import { recordingFetch, startGlobus } from './support/globus.ts';
+import { SCOPE, USERS } from './support/identities.ts';
 
 /** A fetch that plays Globus (active token, a Groups token, one group) and records the URLs asked. */
 function offlineGlobus() {

@@ -5,9 +5,10 @@
  * resume after consent.
  */
 import { describe, expect, it } from 'vitest';
-import { type Caller, type DependentToken, GROUPS_SCOPE, memoryCache, tokenHash } from '../src/index.ts';
-import { expectError, GROUPS, type Harness, harness, recordingFetch, TRANSFER_SCOPE } from './globus-fixtures.ts';
-import { SCOPE, USERS, urn } from './helpers.ts';
+import { type Caller, type DependentToken, GROUPS_SCOPE, memoryCache, type TtlCache, tokenHash } from '../src/index.ts';
+import { expectError } from './support/assertions.ts';
+import { type Harness, harness, recordingFetch, TRANSFER_SCOPE } from './support/globus.ts';
+import { GROUPS, groupUrn, SCOPE, USERS, urn } from './support/identities.ts';
 
 /** Ask the fake (over HTTP, as a client would) what it knows of `token`. */
 async function introspectAtFake(h: Harness, token: string): Promise<any> {
@@ -99,7 +100,7 @@ describe('caller.tokenFor(scope) in callbacks', () => {
     let groupsToken = '';
     const h = await harness({
       fake: { users: [{ id: USERS.member, groups: [GROUPS.lab] }] },
-      description: { runnable_by: [`urn:globus:groups:id:${GROUPS.lab}`] },
+      description: { runnable_by: [groupUrn(GROUPS.lab)] },
       auth: { fetch: record },
       provider: {
         run: async ({ caller }) => {
@@ -188,6 +189,27 @@ describe('caller.tokenFor(scope) in callbacks', () => {
     expectError(await client.run({ body: {} }), 401, 'UnauthorizedRequest');
     expect(runCalled).toBe(true);
     expect((await client.enumerate({ status: 'active,inactive,succeeded,failed' })).body).toEqual([]);
+  });
+
+  it('does not cache dependent tokens that expire within the safety margin', async () => {
+    const sets: number[] = [];
+    const dependentTokens: TtlCache<DependentToken[]> = {
+      get: () => undefined,
+      set: (_key, _value, ttl) => void sets.push(ttl),
+      delete: () => {},
+    };
+    const h = await harness({
+      fake: { users: [{ id: USERS.member, groups: [GROUPS.lab] }] },
+      description: { runnable_by: [groupUrn(GROUPS.lab)] },
+      auth: { caches: { dependentTokens } },
+    });
+    // Tokens living 48 h are cached for at most 47 h; tokens living 30 s are used and not kept.
+    expect((await h.client(h.token(USERS.member)).run({ body: {} })).status).toBe(202);
+    expect(sets).toHaveLength(1);
+    expect(sets[0]).toBeGreaterThan(0);
+    expect(sets[0]).toBeLessThanOrEqual(47 * 3600_000);
+    expect((await h.client(h.token(USERS.member, { dependentExpiresIn: 30 })).run({ body: {} })).status).toBe(202);
+    expect(sets).toHaveLength(1);
   });
 });
 

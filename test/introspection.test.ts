@@ -2,20 +2,12 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import {
-  caller,
-  GROUP,
-  groupUrn,
-  listen,
-  mint,
-  SCOPE,
-  TRANSPORTS,
-  testProvider,
-  tokens,
-  USERS,
-  urn,
-} from './helpers.ts';
-import { connect, expectError } from './operations-fixtures.ts';
+import { actionClient } from '../src/testing/index.ts';
+import { expectError } from './support/assertions.ts';
+import { GROUP, groupUrn, mint, SCOPE, tokens, USERS, urn } from './support/identities.ts';
+import { description, testProvider } from './support/providers.ts';
+import { rawCaller } from './support/raw.ts';
+import { connect, inProcessClient, listen, TRANSPORTS } from './support/transports.ts';
 
 const T = await tokens();
 
@@ -30,24 +22,25 @@ describe.each(TRANSPORTS)('introspection ($name)', (transport) => {
       ['a valid token', { authorization: `Bearer ${T.stranger}` }],
     ])('answers 200 with %s, with CORS', async (_, headers) => {
       const provider = testProvider();
-      const call = await connect(transport, provider);
-      const reply = await call('GET', '/', { headers });
+      // Chosen Authorization headers: raw.
+      const { raw } = await connect(transport, provider);
+      const reply = await raw('GET', '/', { headers });
       expect(reply.status, reply.text).toBe(200);
       expect(reply.headers.get('access-control-allow-origin')).toBe('*');
       expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
-      expect(reply.json).toEqual(provider.description);
+      expect(reply.body).toEqual(provider.description);
     });
 
     it('answers HEAD / with 200 and no body', async () => {
-      const call = await connect(transport, testProvider());
-      const reply = await call('HEAD', '/');
+      const { raw } = await connect(transport, testProvider());
+      const reply = await raw('HEAD', '/');
       expect(reply.status).toBe(200);
       expect(reply.text).toBe('');
     });
 
     it('answers OPTIONS / with 204 and the CORS headers, without a token', async () => {
-      const call = await connect(transport, testProvider());
-      const reply = await call('OPTIONS', '/', {
+      const { raw } = await connect(transport, testProvider());
+      const reply = await raw('OPTIONS', '/', {
         headers: { origin: 'https://app.globus.org', 'access-control-request-method': 'GET' },
       });
       expect(reply.status).toBe(204);
@@ -61,62 +54,56 @@ describe.each(TRANSPORTS)('introspection ($name)', (transport) => {
   describe('visible_to not public', () => {
     const restricted = () =>
       testProvider({
-        description: {
+        description: description({
           title: 'Hidden',
-          globus_auth_scope: SCOPE,
           admin_contact: 'a',
           visible_to: [urn(USERS.monitor), groupUrn(GROUP)],
-        },
+        }),
       });
 
     it('no token → 401', async () => {
-      const call = await connect(transport, restricted());
-      const reply = await call('GET', '/');
+      const connection = await connect(transport, restricted());
+      const reply = await connection.client().introspect();
       expectError(reply, 401, 'UnauthorizedRequest');
       expect(reply.headers.get('www-authenticate')).toBe('Bearer');
     });
 
     it('an invalid token → 401', async () => {
-      const call = await connect(transport, restricted());
-      expectError(await call('GET', '/', { token: 'not-a-jwt' }), 401, 'UnauthorizedRequest');
-      expectError(
-        await call('GET', '/', {
-          token: await mint(USERS.monitor, { expiresIn: Math.floor(Date.now() / 1000) - 3600 }),
-        }),
-        401,
-        'UnauthorizedRequest',
-      );
+      const connection = await connect(transport, restricted());
+      expectError(await connection.client('not-a-jwt').introspect(), 401, 'UnauthorizedRequest');
+      const expired = await mint(USERS.monitor, { expiresIn: Math.floor(Date.now() / 1000) - 3600 });
+      expectError(await connection.client(expired).introspect(), 401, 'UnauthorizedRequest');
     });
 
     it('a valid token not in the list → 404 ActionNotFound', async () => {
-      const call = await connect(transport, restricted());
-      expectError(await call('GET', '/', { token: T.stranger }), 404, 'ActionNotFound');
-      expectError(await call('GET', '/', { token: T.creator }), 404, 'ActionNotFound');
+      const connection = await connect(transport, restricted());
+      expectError(await connection.client(T.stranger).introspect(), 404, 'ActionNotFound');
+      expectError(await connection.client(T.creator).introspect(), 404, 'ActionNotFound');
     });
 
     it('a listed identity → 200', async () => {
       const provider = restricted();
-      const call = await connect(transport, provider);
-      const reply = await call('GET', '/', { token: T.monitor });
+      const connection = await connect(transport, provider);
+      const reply = await connection.client(T.monitor).introspect();
       expect(reply.status).toBe(200);
-      expect(reply.json).toEqual(provider.description);
-      expect(reply.json.visible_to).toEqual([urn(USERS.monitor), groupUrn(GROUP)]);
+      expect(reply.body).toEqual(provider.description);
+      expect(reply.body.visible_to).toEqual([urn(USERS.monitor), groupUrn(GROUP)]);
     });
 
     it('a linked identity of the caller that is listed → 200', async () => {
-      const call = await connect(transport, restricted());
+      const connection = await connect(transport, restricted());
       const token = await mint(USERS.stranger, { identitySet: [USERS.stranger, USERS.monitor] });
-      expect((await call('GET', '/', { token })).status).toBe(200);
+      expect((await connection.client(token).introspect()).status).toBe(200);
     });
 
     it('a member of a listed group → 200', async () => {
-      const call = await connect(transport, restricted());
-      expect((await call('GET', '/', { token: T.member })).status).toBe(200);
+      const connection = await connect(transport, restricted());
+      expect((await connection.client(T.member).introspect()).status).toBe(200);
     });
 
     it('OPTIONS / still answers the preflight without a token', async () => {
-      const call = await connect(transport, restricted());
-      expect((await call('OPTIONS', '/')).status).toBe(204);
+      const { raw } = await connect(transport, restricted());
+      expect((await raw('OPTIONS', '/')).status).toBe(204);
     });
   });
 });
@@ -127,16 +114,16 @@ describe('introspection under a prefix (real HTTP)', () => {
     const server = await listen(provider, '/prefix');
     try {
       const base = server.url.replace(/\/prefix$/, '');
-      const call = caller(base);
-      for (const path of ['/prefix', '/prefix/']) {
-        const reply = await call('GET', path);
-        expect(reply.status, path).toBe(200);
-        expect(reply.json).toEqual(provider.description);
+      // The client asks for /prefix/; the prefix alone, HEAD, OPTIONS and paths outside go raw.
+      const raw = rawCaller(base);
+      for (const reply of [await raw('GET', '/prefix'), await actionClient(server.url).introspect()]) {
+        expect(reply.status, reply.text).toBe(200);
+        expect(reply.body).toEqual(provider.description);
         expect(reply.headers.get('access-control-allow-origin')).toBe('*');
       }
-      for (const path of ['/prefix', '/prefix/']) expect((await call('HEAD', path)).status, path).toBe(200);
-      expect((await call('OPTIONS', '/prefix')).status).toBe(204);
-      expectError(await call('GET', '/elsewhere'), 404, 'ActionNotFound');
+      for (const path of ['/prefix', '/prefix/']) expect((await raw('HEAD', path)).status, path).toBe(200);
+      expect((await raw('OPTIONS', '/prefix')).status).toBe(204);
+      expectError(await raw('GET', '/elsewhere'), 404, 'ActionNotFound');
     } finally {
       await server.close();
     }
@@ -148,7 +135,7 @@ describe('the provider description document', () => {
 
   it('has every field, optional ones null when unset, and the defaults', async () => {
     const provider = testProvider({ description: base });
-    const doc = (await caller(provider)('GET', '/')).json;
+    const doc = (await inProcessClient(provider).introspect()).body;
     expect(doc).toEqual({
       types: ['ACTION'],
       api_version: '1.0',
@@ -184,9 +171,9 @@ describe('the provider description document', () => {
         maximum_deadline: 'P2D',
       },
     });
-    const reply = await caller(provider)('GET', '/', { token: T.monitor });
+    const reply = await inProcessClient(provider, { token: T.monitor }).introspect();
     expect(reply.status).toBe(200);
-    expect(reply.json).toMatchObject({
+    expect(reply.body).toMatchObject({
       subtitle: 'Sub',
       description: 'Long text',
       keywords: ['a', 'b'],
@@ -206,15 +193,15 @@ describe('the provider description document', () => {
       required: ['input_string'],
       additionalProperties: false,
     };
-    const fromObject = (await caller(testProvider({ input: schema }))('GET', '/')).json;
+    const fromObject = (await inProcessClient(testProvider({ input: schema })).introspect()).body;
     expect(fromObject.input_schema).toEqual(schema);
-    const fromText = (await caller(testProvider({ input: JSON.stringify(schema) }))('GET', '/')).json;
+    const fromText = (await inProcessClient(testProvider({ input: JSON.stringify(schema) })).introspect()).body;
     expect(fromText.input_schema).toEqual(schema);
   });
 
   it('input_schema is generated from a valibot schema', async () => {
     const schema = v.object({ input_string: v.string(), count: v.optional(v.number()) });
-    const doc = (await caller(testProvider({ input: schema }))('GET', '/')).json;
+    const doc = (await inProcessClient(testProvider({ input: schema })).introspect()).body;
     expect(doc.input_schema).toEqual(toJsonSchema(schema));
     expect(doc.input_schema).toMatchObject({
       type: 'object',
@@ -224,7 +211,8 @@ describe('the provider description document', () => {
   });
 
   it('log_supported is true exactly when a log callback exists', async () => {
-    expect((await caller(testProvider())('GET', '/')).json.log_supported).toBe(false);
-    expect((await caller(testProvider({ log: () => ({ entries: [] }) }))('GET', '/')).json.log_supported).toBe(true);
+    expect((await inProcessClient(testProvider()).introspect()).body.log_supported).toBe(false);
+    const withLog = testProvider({ log: () => ({ entries: [] }) });
+    expect((await inProcessClient(withLog).introspect()).body.log_supported).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 /** @module test/jwt-auth: jwtAuth's cache: keyed by the token's SHA-256, answering a warm token without verifying it again, negative answers too. */
 import { describe, expect, it } from 'vitest';
 import { jwtAuth, type TtlCache, tokenHash, type VerifiedToken } from '../src/index.ts';
-import { ISSUER, mint, publicKey, SCOPE, USERS } from './helpers.ts';
+import { ISSUER, mint, publicKey, SCOPE, USERS } from './support/identities.ts';
 
 function recordingCache(): TtlCache<VerifiedToken | null> & { keys: string[]; values: unknown[]; hits: number } {
   const map = new Map<string, VerifiedToken | null>();

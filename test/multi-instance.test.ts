@@ -6,8 +6,11 @@
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { caller, mint, type Reply, USERS, urn } from './helpers.ts';
-import { type ProviderProcess, pool, spawnDurableProvider, stopProcess, uniqueName } from './process-support.ts';
+import { type ActionClient, actionClient, type ClientReply } from '../src/testing/index.ts';
+import { pool } from './support/async.ts';
+import { mint, USERS, urn } from './support/identities.ts';
+import { uniqueName } from './support/postgres.ts';
+import { type ProviderProcess, spawnDurableProvider } from './support/processes.ts';
 
 const INSTANCES = ['A', 'B', 'C'] as const;
 const IN_FLIGHT = 100;
@@ -68,7 +71,7 @@ describe('three provider processes on one PostgreSQL database', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(hosts.map(stopProcess));
+    await Promise.all(hosts.map((host) => host.kill()));
     await sql?.unsafe(
       `DROP TABLE IF EXISTS ${tablePrefix}actions, ${tablePrefix}principals, ${tablePrefix}schema_migrations`,
     );
@@ -79,14 +82,11 @@ describe('three provider processes on one PostgreSQL database', () => {
     const requests = plan();
     expect(requests).toHaveLength(1000);
     expect(requests.filter((r) => r.kind === 'repeat')).toHaveLength(3 * GROUPS);
-    const calls = hosts.map((h) => caller(h.url));
+    /** The library's client on instance `instance` as creator `creator`. */
+    const as = (instance: number, creator: 0 | 1): ActionClient =>
+      actionClient((hosts[instance] as ProviderProcess).url, { token: tokens[creator] as string });
 
-    const replies: Reply[] = await pool(requests, IN_FLIGHT, (r) =>
-      (calls[r.instance] as (typeof calls)[number])('POST', '/run', {
-        token: tokens[r.creator] as string,
-        body: r.body,
-      }),
-    );
+    const replies: ClientReply[] = await pool(requests, IN_FLIGHT, (r) => as(r.instance, r.creator).run(r.body));
     const unexpected = replies
       .map((reply, i) => ({ reply, i }))
       .filter(({ reply }) => reply.status !== 200 && reply.status !== 202);
@@ -95,15 +95,15 @@ describe('three provider processes on one PostgreSQL database', () => {
     // Singles: each created, by the instance it was sent to.
     const createdVia = new Map<string, { instance: number; creator: 0 | 1; said: string }>();
     requests.forEach((r, i) => {
-      const reply = replies[i] as Reply;
+      const reply = replies[i] as ClientReply;
       if (r.kind !== 'single') return;
       expect(reply.status).toBe(202);
-      expect(reply.json).toMatchObject({
+      expect(reply.body).toMatchObject({
         status: 'SUCCEEDED',
         creator_id: urn(CREATORS[r.creator]),
         details: { you_said: r.body.body.input_string, via: INSTANCES[r.instance] },
       });
-      createdVia.set(reply.json.action_id, {
+      createdVia.set(reply.body.action_id, {
         instance: r.instance,
         creator: r.creator,
         said: r.body.body.input_string,
@@ -112,28 +112,28 @@ describe('three provider processes on one PostgreSQL database', () => {
     expect(createdVia.size).toBe(SINGLES);
 
     // Repeats: one 202 and two 200 per request_id, all three with the same action_id, one per instance.
-    const groups = new Map<string, { instance: number; reply: Reply; creator: 0 | 1 }[]>();
+    const groups = new Map<string, { instance: number; reply: ClientReply; creator: 0 | 1 }[]>();
     requests.forEach((r, i) => {
       if (r.kind !== 'repeat') return;
       const list = groups.get(r.body.request_id) ?? [];
-      list.push({ instance: r.instance, reply: replies[i] as Reply, creator: r.creator });
+      list.push({ instance: r.instance, reply: replies[i] as ClientReply, creator: r.creator });
       groups.set(r.body.request_id, list);
     });
     expect(groups.size).toBe(GROUPS);
     for (const [requestId, copies] of groups) {
       expect(copies.map((c) => c.instance).sort(), requestId).toEqual([0, 1, 2]);
       expect(copies.map((c) => c.reply.status).sort(), requestId).toEqual([200, 200, 202]);
-      const ids = new Set(copies.map((c) => c.reply.json.action_id));
+      const ids = new Set(copies.map((c) => c.reply.body.action_id));
       expect(ids.size, requestId).toBe(1);
       const first = copies.find((c) => c.reply.status === 202)!;
-      expect(first.reply.json).toMatchObject({
+      expect(first.reply.body).toMatchObject({
         status: 'SUCCEEDED',
         details: { you_said: `repeat ${requestId.slice(4)}` },
       });
-      for (const c of copies) expect(c.reply.json.creator_id).toBe(urn(CREATORS[c.creator]));
+      for (const c of copies) expect(c.reply.body.creator_id).toBe(urn(CREATORS[c.creator]));
       // A duplicate is only ever told what was acknowledged: the first run's answer, never its placeholder.
-      for (const c of copies) expect(c.reply.json, requestId).toEqual(first.reply.json);
-      createdVia.set(first.reply.json.action_id, {
+      for (const c of copies) expect(c.reply.body, requestId).toEqual(first.reply.body);
+      createdVia.set(first.reply.body.action_id, {
         instance: first.instance,
         creator: first.creator,
         said: `repeat ${requestId.slice(4)}`,
@@ -166,13 +166,11 @@ describe('three provider processes on one PostgreSQL database', () => {
     const reads = [...createdVia.entries()].flatMap(([id, meta]) =>
       [0, 1, 2].map((instance) => ({ id, meta, instance })),
     );
-    const statuses = await pool(reads, IN_FLIGHT, ({ id, meta, instance }) =>
-      (calls[instance] as (typeof calls)[number])('GET', `/${id}/status`, { token: tokens[meta.creator] as string }),
-    );
+    const statuses = await pool(reads, IN_FLIGHT, ({ id, meta, instance }) => as(instance, meta.creator).status(id));
     statuses.forEach((reply, i) => {
       const { id, meta } = reads[i] as (typeof reads)[number];
       expect(reply.status, `${id} via ${INSTANCES[(reads[i] as (typeof reads)[number]).instance]}`).toBe(200);
-      expect(reply.json).toMatchObject({
+      expect(reply.body).toMatchObject({
         action_id: id,
         status: 'SUCCEEDED',
         details: { you_said: meta.said, via: INSTANCES[meta.instance] },
@@ -186,12 +184,10 @@ describe('three provider processes on one PostgreSQL database', () => {
       byCreator(instance).map(([id, meta]) => ({ id, meta, via: (instance + 1) % 3 })),
     );
     expect(releases).toHaveLength(45);
-    const released = await pool(releases, 20, ({ id, meta, via }) =>
-      (calls[via] as (typeof calls)[number])('POST', `/${id}/release`, { token: tokens[meta.creator] as string }),
-    );
+    const released = await pool(releases, 20, ({ id, meta, via }) => as(via, meta.creator).release(id));
     released.forEach((reply, i) => {
       expect(reply.status).toBe(200);
-      expect(reply.json).toMatchObject({
+      expect(reply.body).toMatchObject({
         action_id: (releases[i] as (typeof releases)[number]).id,
         status: 'SUCCEEDED',
       });
@@ -199,20 +195,13 @@ describe('three provider processes on one PostgreSQL database', () => {
     const after = await pool(
       releases.flatMap((r) => [0, 1, 2].map((instance) => ({ ...r, instance }))),
       IN_FLIGHT,
-      ({ id, meta, instance }) =>
-        (calls[instance] as (typeof calls)[number])('GET', `/${id}/status`, { token: tokens[meta.creator] as string }),
+      ({ id, meta, instance }) => as(instance, meta.creator).status(id),
     );
     for (const reply of after) {
       expect(reply.status).toBe(404);
-      expect(reply.json.code).toBe('ActionNotFound');
+      expect(reply.body.code).toBe('ActionNotFound');
     }
-    const again = await Promise.all(
-      releases.map(({ id, meta, via }) =>
-        (calls[(via + 1) % 3] as (typeof calls)[number])('POST', `/${id}/release`, {
-          token: tokens[meta.creator] as string,
-        }),
-      ),
-    );
+    const again = await Promise.all(releases.map(({ id, meta, via }) => as((via + 1) % 3, meta.creator).release(id)));
     expect(again.map((r) => r.status)).toEqual(releases.map(() => 404));
     const left = await sql.unsafe(
       `SELECT count(*)::int AS n FROM ${tablePrefix}actions WHERE action_id IN (${releases.map((_r, i) => `$${i + 1}`).join(', ')})`,

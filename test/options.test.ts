@@ -9,7 +9,7 @@ import {
   type ProviderOptions,
   silentLogger,
 } from '../src/index.ts';
-import { publicKey, SCOPE } from './helpers.ts';
+import { publicKey, SCOPE } from './support/identities.ts';
 
 const base = (): ProviderOptions => ({
   description: { title: 'T', globus_auth_scope: SCOPE, admin_contact: 'a@example.org' },

@@ -1,7 +1,13 @@
-/** @module test/routing: JSON 405 and 404 answers, and CORS preflights without a token. */
+/**
+ * @module test/routing: JSON 405 and 404 answers, and CORS preflights without a token. Methods
+ * and paths no client sends, so the requests are raw.
+ */
 import { describe, expect, it } from 'vitest';
-import { TRANSPORTS, testProvider, tokens } from './helpers.ts';
-import { connect, expectError, start } from './operations-fixtures.ts';
+import { start } from './support/actions.ts';
+import { expectError } from './support/assertions.ts';
+import { tokens } from './support/identities.ts';
+import { testProvider } from './support/providers.ts';
+import { connect, TRANSPORTS } from './support/transports.ts';
 
 const T = await tokens();
 
@@ -21,9 +27,9 @@ describe.each(TRANSPORTS)('routing ($name)', (transport) => {
     ['POST', '/some-id/log', ['GET', 'HEAD', 'OPTIONS']],
     ['POST', '/', ['GET', 'HEAD', 'OPTIONS']],
   ])('%s %s → 405 MethodNotAllowed with Allow', async (method, path, allowed) => {
-    const call = await connect(transport, testProvider());
+    const { raw } = await connect(transport, testProvider());
     for (const token of [undefined, T.creator]) {
-      const reply = await call(method, path, token === undefined ? {} : { token });
+      const reply = await raw(method, path, token === undefined ? {} : { token });
       expectError(reply, 405, 'MethodNotAllowed');
       const allow = reply.headers.get('allow');
       expect(allow, 'Allow header').not.toBeNull();
@@ -34,15 +40,15 @@ describe.each(TRANSPORTS)('routing ($name)', (transport) => {
   });
 
   it('a wrong method on an existing action leaves it alone', async () => {
-    const call = await connect(transport, testProvider());
-    const action = await start(call, T.creator);
+    const connection = await connect(transport, testProvider());
+    const action = await start(connection.client(T.creator));
     expectError(
-      await call('PUT', `/actions/${action.action_id}`, { token: T.creator, body: { status: 'SUCCEEDED' } }),
+      await connection.raw('PUT', `/actions/${action.action_id}`, { token: T.creator, body: { status: 'SUCCEEDED' } }),
       405,
       'MethodNotAllowed',
     );
-    const after = await call('GET', `/actions/${action.action_id}`, { token: T.creator });
-    expect(after.json).toEqual(action);
+    const after = await connection.client(T.creator, 'actions').status(action.action_id);
+    expect(after.body).toEqual(action);
   });
 
   it.each([
@@ -53,9 +59,9 @@ describe.each(TRANSPORTS)('routing ($name)', (transport) => {
     ['GET', '/a/b/c/d'],
     ['DELETE', '/some-id'],
   ])('%s %s (unknown path) → 404 JSON ActionNotFound', async (method, path) => {
-    const call = await connect(transport, testProvider());
+    const { raw } = await connect(transport, testProvider());
     for (const token of [undefined, T.creator]) {
-      const reply = await call(method, path, token === undefined ? {} : { token });
+      const reply = await raw(method, path, token === undefined ? {} : { token });
       expectError(reply, 404, 'ActionNotFound');
       expect(reply.headers.get('access-control-allow-origin')).toBe('*');
     }
@@ -75,8 +81,8 @@ describe.each(TRANSPORTS)('routing ($name)', (transport) => {
     ['/x/resume', 'POST'],
     ['/x/log', 'GET'],
   ])('OPTIONS %s → 204 preflight without a token', async (path, method) => {
-    const call = await connect(transport, testProvider());
-    const reply = await call('OPTIONS', path, {
+    const { raw } = await connect(transport, testProvider());
+    const reply = await raw('OPTIONS', path, {
       headers: {
         origin: 'https://app.globus.org',
         'access-control-request-method': method,

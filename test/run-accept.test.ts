@@ -1,9 +1,17 @@
-/** Run (`POST /run`, `POST /actions`): accepted requests, the ActionStatus answer, the run callback's context, runnable_by. */
+/**
+ * @module test/run-accept: run (`POST /run`, `POST /actions`): accepted requests, the ActionStatus
+ * answer, the run callback's context, runnable_by.
+ */
 import * as v from 'valibot';
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { type ActionProvider, type Caller, createActionProvider, type RunContext, silentLogger } from '../src/index.ts';
-import { GROUP, groupUrn, rid, TRANSPORTS, testAuth, testProvider, tokens, USERS, urn } from './helpers.ts';
-import { description, expectAction, expectError, gate, ISO_UTC, opener, ROUTES, within } from './run-support.ts';
+import { rid } from './support/actions.ts';
+import { expectAction, expectError, ISO_UTC } from './support/assertions.ts';
+import { gate, within } from './support/async.ts';
+import { GROUP, groupUrn, testAuth, tokens, USERS, urn } from './support/identities.ts';
+import { description, testProvider } from './support/providers.ts';
+import { connectRun, ROUTES } from './support/routes.ts';
+import { type Servable, TRANSPORTS } from './support/transports.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
 beforeAll(async () => {
@@ -11,15 +19,15 @@ beforeAll(async () => {
 });
 
 describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
-  const open = opener(transport);
-
   describe.each(ROUTES)('POST %s', (route) => {
+    const open = (provider: Servable) => connectRun(transport, route, provider);
+
     it('answers 202 with a full ActionStatus and the defaults filled in', async () => {
       const before = Date.now();
-      const { call } = await open(testProvider());
-      const reply = await call('POST', route, { token: t.creator, body: { request_id: rid(), body: { x: 1 } } });
+      const { run } = await open(testProvider());
+      const reply = await run(t.creator, { request_id: rid(), body: { x: 1 } });
       expectAction(reply, 202);
-      const status = reply.json;
+      const status = reply.body;
       expect(status).toMatchObject({
         status: 'ACTIVE',
         creator_id: urn(USERS.creator),
@@ -40,41 +48,38 @@ describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
 
     it('writes times from the injected clock as ISO 8601 with +00:00, and a completed action gets a completion_time', async () => {
       const now = Date.parse('2024-01-02T03:04:05.678Z');
-      const { call } = await open(
+      const { run } = await open(
         testProvider({
           clock: () => now,
           run: () => ({ status: 'SUCCEEDED', details: { done: true }, display_status: 'Done' }),
         }),
       );
-      const reply = await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {} } });
+      const reply = await run(t.creator, { request_id: rid(), body: {} });
       expectAction(reply, 202);
-      expect(reply.json).toMatchObject({
+      expect(reply.body).toMatchObject({
         status: 'SUCCEEDED',
         start_time: '2024-01-02T03:04:05.678+00:00',
         completion_time: '2024-01-02T03:04:05.678+00:00',
         display_status: 'Done',
         details: { done: true },
       });
-      expect(reply.json.completion_time).toMatch(ISO_UTC);
+      expect(reply.body.completion_time).toMatch(ISO_UTC);
     });
 
     it('echoes label, monitor_by, manage_by and release_after as given', async () => {
-      const { call } = await open(testProvider());
+      const { run } = await open(testProvider());
       const monitorBy = [urn(USERS.monitor), groupUrn(GROUP)];
       const manageBy = [urn(USERS.manager)];
-      const reply = await call('POST', route, {
-        token: t.creator,
-        body: {
-          request_id: rid(),
-          body: {},
-          label: 'My action',
-          monitor_by: monitorBy,
-          manage_by: manageBy,
-          release_after: 'P7D',
-        },
+      const reply = await run(t.creator, {
+        request_id: rid(),
+        body: {},
+        label: 'My action',
+        monitor_by: monitorBy,
+        manage_by: manageBy,
+        release_after: 'P7D',
       });
       expectAction(reply, 202);
-      expect(reply.json).toMatchObject({
+      expect(reply.body).toMatchObject({
         label: 'My action',
         monitor_by: monitorBy,
         manage_by: manageBy,
@@ -83,10 +88,11 @@ describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
     });
 
     it('accepts allowed_clients from the spec pattern', async () => {
-      const { call } = await open(testProvider());
-      const reply = await call('POST', route, {
-        token: t.creator,
-        body: { request_id: rid(), body: {}, allowed_clients: ['public', 'globus', 'creator', 'x'] },
+      const { run } = await open(testProvider());
+      const reply = await run(t.creator, {
+        request_id: rid(),
+        body: {},
+        allowed_clients: ['public', 'globus', 'creator', 'x'],
       });
       expectAction(reply, 202);
     });
@@ -108,16 +114,13 @@ describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
           return { status: 'ACTIVE' };
         },
       });
-      const { call } = await open(provider);
+      const { run } = await open(provider);
       const requestId = rid();
-      const reply = await call('POST', route, {
-        token: t.creator,
-        body: {
-          request_id: requestId,
-          body: { count: '42', dropped: 'unknown key' },
-          label: 'typed',
-          tags: ['ignored'],
-        },
+      const reply = await run(t.creator, {
+        request_id: requestId,
+        body: { count: '42', dropped: 'unknown key' },
+        label: 'typed',
+        tags: ['ignored'],
       });
       expectAction(reply, 202);
       expect(seen).toBeDefined();
@@ -133,7 +136,7 @@ describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
         deadline: null,
         release_after: null,
       });
-      expect(context.actionId).toBe(reply.json.action_id);
+      expect(context.actionId).toBe(reply.body.action_id);
       const who: Caller = context.caller;
       expect(who.identity).toBe(urn(USERS.creator));
       expect(who.identities).toEqual(expect.arrayContaining([urn(USERS.creator), urn(USERS.creatorLinked)]));
@@ -142,7 +145,7 @@ describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
       expect(context.signal).toBeInstanceOf(AbortSignal);
       expect(context.signal.aborted).toBe(false);
       // The action is stored before run is called, so a background job could update it.
-      expect(storedDuringRun).toMatchObject({ action_id: reply.json.action_id, status: 'ACTIVE' });
+      expect(storedDuringRun).toMatchObject({ action_id: reply.body.action_id, status: 'ACTIVE' });
     });
 
     it("aborts the run callback's signal when the client goes away", async () => {
@@ -181,12 +184,12 @@ describe.each(TRANSPORTS)('run, accepted requests ($name)', (transport) => {
 });
 
 describe.each(TRANSPORTS)('run, runnable_by ($name)', (transport) => {
-  const open = opener(transport);
-
   describe.each(ROUTES)('POST %s', (route) => {
+    const open = (provider: Servable) => connectRun(transport, route, provider);
+
     it('answers 403 ForbiddenRequest to a caller not in runnable_by, without calling run', async () => {
       let calls = 0;
-      const { call } = await open(
+      const { run } = await open(
         testProvider({
           description: description({ runnable_by: [urn(USERS.creator)] }),
           run: () => {
@@ -195,38 +198,30 @@ describe.each(TRANSPORTS)('run, runnable_by ($name)', (transport) => {
           },
         }),
       );
-      const reply = await call('POST', route, { token: t.stranger, body: { request_id: rid(), body: {} } });
+      const reply = await run(t.stranger, { request_id: rid(), body: {} });
       expectError(reply, 403, 'ForbiddenRequest');
       expect(calls).toBe(0);
-      expectAction(await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {} } }), 202);
+      expectAction(await run(t.creator, { request_id: rid(), body: {} }), 202);
       expect(calls).toBe(1);
     });
 
     it('lets a linked identity of the caller match runnable_by', async () => {
-      const { call } = await open(
+      const { run } = await open(
         testProvider({ description: description({ runnable_by: [urn(USERS.creatorLinked)] }) }),
       );
       // The creator's token links creatorLinked.
-      const reply = await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {} } });
+      const reply = await run(t.creator, { request_id: rid(), body: {} });
       expectAction(reply, 202);
-      expect(reply.json.creator_id).toBe(urn(USERS.creator));
+      expect(reply.body.creator_id).toBe(urn(USERS.creator));
     });
 
     it('lets a member of a group in runnable_by run, and nobody else', async () => {
-      const { call } = await open(testProvider({ description: description({ runnable_by: [groupUrn(GROUP)] }) }));
-      const reply = await call('POST', route, { token: t.member, body: { request_id: rid(), body: {} } });
+      const { run } = await open(testProvider({ description: description({ runnable_by: [groupUrn(GROUP)] }) }));
+      const reply = await run(t.member, { request_id: rid(), body: {} });
       expectAction(reply, 202);
-      expect(reply.json.creator_id).toBe(urn(USERS.member));
-      expectError(
-        await call('POST', route, { token: t.stranger, body: { request_id: rid(), body: {} } }),
-        403,
-        'ForbiddenRequest',
-      );
-      expectError(
-        await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {} } }),
-        403,
-        'ForbiddenRequest',
-      );
+      expect(reply.body.creator_id).toBe(urn(USERS.member));
+      expectError(await run(t.stranger, { request_id: rid(), body: {} }), 403, 'ForbiddenRequest');
+      expectError(await run(t.creator, { request_id: rid(), body: {} }), 403, 'ForbiddenRequest');
     });
   });
 });

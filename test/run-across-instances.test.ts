@@ -5,15 +5,15 @@
  * instance that died mid-run is taken over after `runTimeout`; and a provider on PostgreSQL
  * exits cleanly on SIGTERM.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { memoryStore } from '../src/index.ts';
-import { exampleEnv, ROOT } from './conformance/hosts.ts';
-import { caller, mint, rid, testProvider, USERS } from './helpers.ts';
-import { record } from './store-contract.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { rid } from './support/actions.ts';
+import { sleep } from './support/async.ts';
+import { mint, USERS } from './support/identities.ts';
+import { spawnNodeExample } from './support/processes.ts';
+import { testProvider } from './support/providers.ts';
+import { record } from './support/stores.ts';
+import { inProcessClient } from './support/transports.ts';
 
 describe('idempotent run across instances sharing a store', () => {
   it('a duplicate on another instance waits for the first run and answers its result', async () => {
@@ -30,14 +30,14 @@ describe('idempotent run across instances sharing a store', () => {
     const other = testProvider({ store, run: () => ({ status: 'FAILED' }) });
     const token = await mint(USERS.creator);
     const request = { request_id: rid(), body: { n: 1 } };
-    const first = caller(slow)('POST', '/run', { token, body: request });
+    const first = inProcessClient(slow, { token }).run(request);
     await sleep(50);
-    const duplicate = await caller(other)('POST', '/run', { token, body: request });
+    const duplicate = await inProcessClient(other, { token }).run(request);
     const original = await first;
     expect(original.status).toBe(202);
     expect(duplicate.status).toBe(200);
-    expect(duplicate.json).toEqual(original.json);
-    expect(duplicate.json).toMatchObject({ status: 'SUCCEEDED', details: { done: { n: 1 } } });
+    expect(duplicate.body).toEqual(original.body);
+    expect(duplicate.body).toMatchObject({ status: 'SUCCEEDED', details: { done: { n: 1 } } });
     expect(runs).toBe(1);
   });
 
@@ -53,12 +53,12 @@ describe('idempotent run across instances sharing a store', () => {
     const healthy = testProvider({ store, run: () => ({ status: 'SUCCEEDED', details: { by: 'second' } }) });
     const token = await mint(USERS.creator);
     const request = { request_id: rid(), body: {} };
-    const first = caller(failing)('POST', '/run', { token, body: request });
+    const first = inProcessClient(failing, { token }).run(request);
     await sleep(30);
-    const duplicate = await caller(healthy)('POST', '/run', { token, body: request });
+    const duplicate = await inProcessClient(healthy, { token }).run(request);
     expect((await first).status).toBe(500);
     expect(duplicate.status).toBe(202);
-    expect(duplicate.json.details).toEqual({ by: 'second' });
+    expect(duplicate.body.details).toEqual({ by: 'second' });
   });
 
   it('takes over a placeholder abandoned by an instance that died mid-run, after runTimeout', async () => {
@@ -92,10 +92,10 @@ describe('idempotent run across instances sharing a store', () => {
     });
     await store.create(abandoned);
     now += 1_000;
-    const retry = await caller(provider)('POST', '/run', { token, body: { request_id: requestId, body: {} } });
+    const retry = await inProcessClient(provider, { token }).run({ request_id: requestId, body: {} });
     expect(retry.status).toBe(202);
-    expect(retry.json.action_id).not.toBe('abandoned');
-    expect(retry.json.details).toEqual({ rerun: true });
+    expect(retry.body.action_id).not.toBe('abandoned');
+    expect(retry.body.details).toEqual({ rerun: true });
     expect(await store.get('abandoned')).toBeUndefined();
   });
 
@@ -106,22 +106,11 @@ describe('idempotent run across instances sharing a store', () => {
 
 describe('a provider on PostgreSQL', () => {
   it('exits by itself on SIGTERM: the serve() helper closes the store after the server', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/node.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, ...(await exampleEnv()), DATABASE_URL: inject('databaseUrl') },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('listening on')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
-    });
+    const host = await spawnNodeExample({ DATABASE_URL: inject('databaseUrl') });
+    onTestFinished(() => host.kill());
     const started = Date.now();
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
+    host.child.kill('SIGTERM');
+    const { code } = await host.exited;
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(3_000);
   });

@@ -1,7 +1,14 @@
-/** Run (`POST /run`, `POST /actions`): reading the body and validating the ActionRequest envelope. */
+/**
+ * @module test/run-envelope: run (`POST /run`, `POST /actions`): reading the body and validating
+ * the ActionRequest envelope.
+ */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GROUP, groupUrn, rid, TRANSPORTS, testProvider, tokens, USERS, urn } from './helpers.ts';
-import { description, expectAction, expectError, fieldLines, opener, ROUTES } from './run-support.ts';
+import { rid } from './support/actions.ts';
+import { expectAction, expectError, fieldLines } from './support/assertions.ts';
+import { GROUP, groupUrn, tokens, USERS, urn } from './support/identities.ts';
+import { description, testProvider } from './support/providers.ts';
+import { connectRun, ROUTES } from './support/routes.ts';
+import { type Servable, TRANSPORTS } from './support/transports.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
 beforeAll(async () => {
@@ -12,12 +19,12 @@ const DAY = 86_400_000;
 const VALID_ID = urn(USERS.monitor);
 
 describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
-  const open = opener(transport);
-
   describe.each(ROUTES)('POST %s', (route) => {
+    const open = (provider: Servable) => connectRun(transport, route, provider);
+
     it('ignores an unknown top-level field such as tags', async () => {
       let seen: unknown;
-      const { call } = await open(
+      const { run } = await open(
         testProvider({
           run: ({ request }) => {
             seen = request;
@@ -25,17 +32,14 @@ describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
           },
         }),
       );
-      const reply = await call('POST', route, {
-        token: t.creator,
-        body: { request_id: rid(), body: { k: 'v' }, tags: ['a', 'b'] },
-      });
+      const reply = await run(t.creator, { request_id: rid(), body: { k: 'v' }, tags: ['a', 'b'] });
       expectAction(reply, 202);
       expect(seen).not.toHaveProperty('tags');
     });
 
     it('coerces a numeric request_id to a string', async () => {
       let requestId: unknown;
-      const { call } = await open(
+      const { run, raw } = await open(
         testProvider({
           run: ({ request }) => {
             requestId = request.request_id;
@@ -44,13 +48,11 @@ describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
         }),
       );
       const number = Date.now();
-      expectAction(await call('POST', route, { token: t.creator, body: { request_id: number, body: {} } }), 202);
+      // A RunRequest's request_id is a string: the number goes raw.
+      expectAction(await raw('POST', route, { token: t.creator, body: { request_id: number, body: {} } }), 202);
       expect(requestId).toBe(String(number));
       // The same request with the id as a string is the same request.
-      expectAction(
-        await call('POST', route, { token: t.creator, body: { request_id: String(number), body: {} } }),
-        200,
-      );
+      expectAction(await run(t.creator, { request_id: String(number), body: {} }), 200);
     });
 
     it.each([
@@ -80,10 +82,10 @@ describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
       ['an empty body', ''],
       ['whitespace only', '  \n '],
       ['a trailing comma', '{"request_id": "x", "body": {},}'],
-    ])('answers %s with 400 BadActionRequest "Invalid JSON"', async (_name, raw) => {
-      const { call } = await open(testProvider());
+    ])('answers %s with 400 BadActionRequest "Invalid JSON"', async (_name, text) => {
+      const { raw } = await open(testProvider());
       expectError(
-        await call('POST', route, { token: t.creator, raw, headers: { 'content-type': 'application/json' } }),
+        await raw('POST', route, { token: t.creator, raw: text, headers: { 'content-type': 'application/json' } }),
         400,
         'BadActionRequest',
         'Invalid JSON',
@@ -91,16 +93,16 @@ describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
     });
 
     it('answers a POST without any body with 400 BadActionRequest "Invalid JSON"', async () => {
-      const { call } = await open(testProvider());
-      expectError(await call('POST', route, { token: t.creator }), 400, 'BadActionRequest', 'Invalid JSON');
+      const { raw } = await open(testProvider());
+      expectError(await raw('POST', route, { token: t.creator }), 400, 'BadActionRequest', 'Invalid JSON');
     });
 
     it.each([['[]'], ['"x"'], ['null'], ['42'], ['true']])(
       'answers JSON that is not an object (%s) with 422',
-      async (raw) => {
-        const { call } = await open(testProvider());
+      async (text) => {
+        const { raw } = await open(testProvider());
         expectError(
-          await call('POST', route, { token: t.creator, raw }),
+          await raw('POST', route, { token: t.creator, raw: text }),
           422,
           'RequestValidationError',
           /^Field '\$' \(category: 'type'\): /,
@@ -111,13 +113,16 @@ describe.each(TRANSPORTS)('run, reading the body ($name)', (transport) => {
 });
 
 describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport) => {
-  const open = opener(transport);
-
   describe.each(ROUTES)('POST %s', (route) => {
-    /** POST `request` as the creator and expect a 422 whose description has exactly `lines`. */
+    const open = (provider: Servable) => connectRun(transport, route, provider);
+
+    /**
+     * POST `request` as the creator and expect a 422 whose description has exactly `lines`. Raw:
+     * most malformed envelopes are not RunRequests the client could type.
+     */
     async function rejects(request: unknown, lines: (string | RegExp)[]) {
       let calls = 0;
-      const { call } = await open(
+      const { raw } = await open(
         testProvider({
           run: () => {
             calls++;
@@ -125,7 +130,7 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
           },
         }),
       );
-      const reply = await call('POST', route, { token: t.creator, body: request });
+      const reply = await raw('POST', route, { token: t.creator, body: request });
       expectError(reply, 422, 'RequestValidationError');
       const got = fieldLines(reply);
       expect(got).toHaveLength(lines.length);
@@ -142,7 +147,7 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
         "Field '$.request_id' (category: 'required'): field required",
         "Field '$.body' (category: 'required'): field required",
       ]);
-      expect(reply.json.description).toBe(
+      expect(reply.body.description).toBe(
         "Field '$.request_id' (category: 'required'): field required; Field '$.body' (category: 'required'): field required",
       );
     });
@@ -188,10 +193,10 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
       ['64 non-ASCII characters', 'é'.repeat(64)],
       ['64 characters outside the BMP', '😀'.repeat(64)],
     ])('accepts a label of %s and echoes it', async (_name, label) => {
-      const { call } = await open(testProvider());
-      const reply = await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, label } });
+      const { run } = await open(testProvider());
+      const reply = await run(t.creator, { request_id: rid(), body: {}, label });
       expectAction(reply, 202);
-      expect(reply.json.label).toBe(label);
+      expect(reply.body.label).toBe(label);
     });
 
     it('rejects a label of 65 characters outside the BMP', async () => {
@@ -225,14 +230,16 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
     });
 
     it('accepts identity and group URNs in monitor_by and manage_by', async () => {
-      const { call } = await open(testProvider());
-      const reply = await call('POST', route, {
-        token: t.creator,
-        body: { request_id: rid(), body: {}, monitor_by: [groupUrn(GROUP)], manage_by: [VALID_ID, groupUrn(GROUP)] },
+      const { run } = await open(testProvider());
+      const reply = await run(t.creator, {
+        request_id: rid(),
+        body: {},
+        monitor_by: [groupUrn(GROUP)],
+        manage_by: [VALID_ID, groupUrn(GROUP)],
       });
       expectAction(reply, 202);
-      expect(reply.json.monitor_by).toEqual([groupUrn(GROUP)]);
-      expect(reply.json.manage_by).toEqual([VALID_ID, groupUrn(GROUP)]);
+      expect(reply.body.monitor_by).toEqual([groupUrn(GROUP)]);
+      expect(reply.body.manage_by).toEqual([VALID_ID, groupUrn(GROUP)]);
     });
 
     it('rejects a bad allowed_clients item, naming its index', async () => {
@@ -250,13 +257,10 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
     it.each(['P1M', 'P1Y', 'P2W', 'PT1H30M', 'P1DT2H', 'P0D', 'PT0.5S', 'P1Y2M3W4DT5H6M7S'])(
       'accepts release_after %s and echoes it',
       async (duration) => {
-        const { call } = await open(testProvider());
-        const reply = await call('POST', route, {
-          token: t.creator,
-          body: { request_id: rid(), body: {}, release_after: duration },
-        });
+        const { run } = await open(testProvider());
+        const reply = await run(t.creator, { request_id: rid(), body: {}, release_after: duration });
         expectAction(reply, 202);
-        expect(reply.json.release_after).toBe(duration);
+        expect(reply.body.release_after).toBe(duration);
       },
     );
 
@@ -265,7 +269,7 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
       [0, 'PT0S'],
     ])('accepts release_after as integer seconds (%s) and echoes it as ISO 8601', async (seconds, duration) => {
       let given: unknown;
-      const { call } = await open(
+      const { run } = await open(
         testProvider({
           run: ({ request }) => {
             given = request.release_after;
@@ -273,12 +277,9 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
           },
         }),
       );
-      const reply = await call('POST', route, {
-        token: t.creator,
-        body: { request_id: rid(), body: {}, release_after: seconds },
-      });
+      const reply = await run(t.creator, { request_id: rid(), body: {}, release_after: seconds });
       expectAction(reply, 202);
-      expect(reply.json.release_after).toBe(duration);
+      expect(reply.body.release_after).toBe(duration);
       expect(given).toBe(duration);
     });
 
@@ -296,22 +297,16 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
     });
 
     it('accepts a deadline within maximum_deadline, in any offset', async () => {
-      const { call } = await open(testProvider());
+      const { run } = await open(testProvider());
       const inADay = new Date(Date.now() + DAY).toISOString();
-      expectAction(
-        await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline: inADay } }),
-        202,
-      );
+      expectAction(await run(t.creator, { request_id: rid(), body: {}, deadline: inADay }), 202);
       const withOffset = new Date(Date.now() + 29 * DAY).toISOString().replace('Z', '+00:00');
-      expectAction(
-        await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline: withOffset } }),
-        202,
-      );
+      expectAction(await run(t.creator, { request_id: rid(), body: {}, deadline: withOffset }), 202);
     });
 
     it('passes the deadline to run as given', async () => {
       let given: unknown;
-      const { call } = await open(
+      const { run } = await open(
         testProvider({
           run: ({ request }) => {
             given = request.deadline;
@@ -320,10 +315,7 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
         }),
       );
       const deadline = new Date(Date.now() + DAY).toISOString();
-      expectAction(
-        await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline } }),
-        202,
-      );
+      expectAction(await run(t.creator, { request_id: rid(), body: {}, deadline }), 202);
       expect(given).toBe(deadline);
     });
 
@@ -340,17 +332,11 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
     });
 
     it('enforces a custom maximum_deadline', async () => {
-      const { call } = await open(testProvider({ description: description({ maximum_deadline: 'PT1H' }) }));
+      const { run } = await open(testProvider({ description: description({ maximum_deadline: 'PT1H' }) }));
       const soon = new Date(Date.now() + 30 * 60_000).toISOString();
-      expectAction(
-        await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {}, deadline: soon } }),
-        202,
-      );
+      expectAction(await run(t.creator, { request_id: rid(), body: {}, deadline: soon }), 202);
       const later = new Date(Date.now() + 2 * 3_600_000).toISOString();
-      const reply = await call('POST', route, {
-        token: t.creator,
-        body: { request_id: rid(), body: {}, deadline: later },
-      });
+      const reply = await run(t.creator, { request_id: rid(), body: {}, deadline: later });
       expectError(reply, 422, 'RequestValidationError', /^Field '\$\.deadline' \(category: 'value'\): .*PT1H/);
     });
 

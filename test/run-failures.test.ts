@@ -1,9 +1,19 @@
-/** Run (`POST /run`, `POST /actions`): body size limits, failing run callbacks, error bodies, and tokens kept out of answers and logs. */
+/**
+ * @module test/run-failures: run (`POST /run`, `POST /actions`): body size limits, failing run
+ * callbacks, error bodies, and tokens kept out of answers and logs.
+ */
 import { request as httpRequest } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ActionError, type ActionUpdate } from '../src/index.ts';
-import { type Reply, rid, TRANSPORTS, testProvider, tokens, toReply } from './helpers.ts';
-import { type Connection, captureLogger, expectAction, expectError, opener, ROUTES } from './run-support.ts';
+import type { ClientReply } from '../src/testing/index.ts';
+import { rid } from './support/actions.ts';
+import { expectAction, expectError } from './support/assertions.ts';
+import { tokens } from './support/identities.ts';
+import { captureLogger } from './support/logger.ts';
+import { testProvider } from './support/providers.ts';
+import { toReply } from './support/raw.ts';
+import { connectRun, ROUTES } from './support/routes.ts';
+import { type Connection, type Servable, TRANSPORTS } from './support/transports.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
 beforeAll(async () => {
@@ -21,7 +31,7 @@ function bodyOfSize(size: number): string {
 }
 
 /** POST `text` with a Content-Length header (fetch adds it over HTTP; in process it is set by hand). */
-async function postSized(connection: Connection, route: string, text: string): Promise<Reply> {
+async function postSized(connection: Connection, route: string, text: string): Promise<ClientReply> {
   const bytes = new TextEncoder().encode(text);
   const headers: Record<string, string> = { authorization: `Bearer ${t.creator}`, 'content-type': 'application/json' };
   if (connection.url === undefined) headers['content-length'] = String(bytes.byteLength);
@@ -49,7 +59,7 @@ function lazyStream(total: number, chunkSize = 64 * 1024) {
 }
 
 interface StreamResult {
-  reply: Reply;
+  reply: ClientReply;
   written: number;
   ms: number;
 }
@@ -88,7 +98,7 @@ function streamOverHttp(url: string, route: string, total: number, declareLength
           if (typeof value === 'string') headers.set(name, value);
         req.destroy();
         resolve({
-          reply: { status: res.statusCode ?? 0, headers, text, json: JSON.parse(text) },
+          reply: { status: res.statusCode ?? 0, headers, text, body: JSON.parse(text) },
           written,
           ms: Date.now() - started,
         });
@@ -116,9 +126,9 @@ function streamOverHttp(url: string, route: string, total: number, declareLength
 }
 
 describe.each(TRANSPORTS)('run, body size ($name)', (transport) => {
-  const open = opener(transport);
-
   describe.each(ROUTES)('POST %s', (route) => {
+    const open = (provider: Servable) => connectRun(transport, route, provider);
+
     it('accepts a body of 1 MiB under the default limit', async () => {
       const connection = await open(testProvider({ run: () => ({ status: 'ACTIVE' }) }));
       const reply = await postSized(connection, route, bodyOfSize(MiB));
@@ -213,9 +223,9 @@ describe.each(TRANSPORTS)('run, body size ($name)', (transport) => {
 });
 
 describe.each(TRANSPORTS)('run, failing run callbacks ($name)', (transport) => {
-  const open = opener(transport);
-
   describe.each(ROUTES)('POST %s', (route) => {
+    const open = (provider: Servable) => connectRun(transport, route, provider);
+
     /** A provider whose run returns (or throws) each of `results` in turn, with a capturing logger. */
     async function scripted(results: unknown[]) {
       const logger = captureLogger();
@@ -241,60 +251,60 @@ describe.each(TRANSPORTS)('run, failing run callbacks ($name)', (transport) => {
     ])(
       'answers run returning %s with the generic 500, logs the cause, and frees the request_id',
       async (_name, malformed) => {
-        const { call, logger, calls } = await scripted([malformed, { status: 'ACTIVE', details: { second: true } }]);
+        const { run, logger, calls } = await scripted([malformed, { status: 'ACTIVE', details: { second: true } }]);
         const request = { request_id: rid(), body: {} };
-        const failed = await call('POST', route, { token: t.creator, body: request });
+        const failed = await run(t.creator, request);
         expectError(failed, 500, 'ActionProviderError', 'Internal Server Error');
-        expect(failed.json).toEqual(INTERNAL);
+        expect(failed.body).toEqual(INTERNAL);
         const logged = logger.lines.filter((line) => line.level === 'error');
         expect(logged).toHaveLength(1);
         expect(logger.text()).toContain('run callback returned an invalid status');
         expect(failed.text).not.toContain('run callback');
-        const retry = await call('POST', route, { token: t.creator, body: request });
+        const retry = await run(t.creator, request);
         expectAction(retry, 202);
-        expect(retry.json.details).toEqual({ second: true });
+        expect(retry.body.details).toEqual({ second: true });
         expect(calls()).toBe(2);
       },
     );
 
     it('answers run throwing a plain Error with the generic 500, never echoing its message, and frees the request_id', async () => {
-      const { call, logger } = await scripted([
+      const { run, logger } = await scripted([
         () => {
           throw new Error('database password is hunter2');
         },
         { status: 'ACTIVE' },
       ]);
       const request = { request_id: rid(), body: {} };
-      const failed = await call('POST', route, { token: t.creator, body: request });
+      const failed = await run(t.creator, request);
       expectError(failed, 500, 'ActionProviderError', 'Internal Server Error');
       expect(failed.text).not.toContain('hunter2');
       expect(logger.text()).toContain('database password is hunter2');
-      expectAction(await call('POST', route, { token: t.creator, body: request }), 202);
+      expectAction(await run(t.creator, request), 202);
     });
 
     it("answers run throwing ActionError('RequestValidationError', ...) with that 422 body", async () => {
       const description = "Field '$.path' (category: 'value'): path must be absolute";
-      const { call } = await scripted([
+      const { run } = await scripted([
         () => {
           throw new ActionError('RequestValidationError', description);
         },
         { status: 'ACTIVE' },
       ]);
       const request = { request_id: rid(), body: {} };
-      const failed = await call('POST', route, { token: t.creator, body: request });
+      const failed = await run(t.creator, request);
       expectError(failed, 422, 'RequestValidationError', description);
-      expect(failed.json).toEqual({ code: 'RequestValidationError', description });
+      expect(failed.body).toEqual({ code: 'RequestValidationError', description });
       // Not acknowledged, so the request_id may be used again.
-      expectAction(await call('POST', route, { token: t.creator, body: request }), 202);
+      expectAction(await run(t.creator, request), 202);
     });
 
     it('answers run throwing a 5xx ActionError with its own code, and logs it', async () => {
-      const { call, logger } = await scripted([
+      const { run, logger } = await scripted([
         () => {
           throw new ActionError('ServiceUnavailable', 'The transfer service is down');
         },
       ]);
-      const failed = await call('POST', route, { token: t.creator, body: { request_id: rid(), body: {} } });
+      const failed = await run(t.creator, { request_id: rid(), body: {} });
       expectError(failed, 503, 'ServiceUnavailable', 'The transfer service is down');
       expect(logger.text()).toContain('The transfer service is down');
     });
@@ -302,9 +312,9 @@ describe.each(TRANSPORTS)('run, failing run callbacks ($name)', (transport) => {
 });
 
 describe.each(TRANSPORTS)('run, error bodies and secrets ($name)', (transport) => {
-  const open = opener(transport);
-
   describe.each(ROUTES)('POST %s', (route) => {
+    const open = (provider: Servable) => connectRun(transport, route, provider);
+
     it('never puts a token in an error body or a log line', async () => {
       const logger = captureLogger();
       let calls = 0;
@@ -321,34 +331,39 @@ describe.each(TRANSPORTS)('run, error bodies and secrets ($name)', (transport) =
           },
         }),
       );
-      const { call } = connection;
+      const { run, raw } = connection;
       const forged = `${t.stranger.slice(0, -4)}AAAA`;
-      const replies: Reply[] = [];
-      const send = async (options: Parameters<typeof call>[2]) => {
-        const reply = await call('POST', route, options);
+      const replies: ClientReply[] = [];
+      const kept = async (sent: Promise<ClientReply>) => {
+        const reply = await sent;
         replies.push(reply);
         return reply;
       };
       const request = { request_id: rid(), body: {} };
-      expectError(await send({ token: t.creator, body: request }), 500, 'ActionProviderError'); // run throws
-      expectError(await send({ token: t.creator, body: request }), 500, 'ActionProviderError'); // malformed status
-      expectAction(await send({ token: t.creator, body: request }), 202);
-      expectAction(await send({ token: t.creator, body: request }), 200);
-      expectError(await send({ token: t.creator, body: { ...request, body: { other: 1 } } }), 409, 'ActionConflict');
-      expectError(await send({ token: forged, body: request }), 401, 'UnauthorizedRequest');
+      expectError(await kept(run(t.creator, request)), 500, 'ActionProviderError'); // run throws
+      expectError(await kept(run(t.creator, request)), 500, 'ActionProviderError'); // malformed status
+      expectAction(await kept(run(t.creator, request)), 202);
+      expectAction(await kept(run(t.creator, request)), 200);
+      expectError(await kept(run(t.creator, { ...request, body: { other: 1 } })), 409, 'ActionConflict');
+      expectError(await kept(run(forged, request)), 401, 'UnauthorizedRequest');
+      // Basic credentials and broken JSON are not what the client sends: raw.
       expectError(
-        await send({ headers: { authorization: `Basic ${t.creator}` }, body: request }),
+        await kept(raw('POST', route, { headers: { authorization: `Basic ${t.creator}` }, body: request })),
         401,
         'UnauthorizedRequest',
       );
-      expectError(await send({ token: t.creator, raw: `{"token": "${t.creator}"` }), 400, 'BadActionRequest');
       expectError(
-        await send({ token: t.creator, body: { request_id: rid(), body: {}, label: t.creator } }),
+        await kept(raw('POST', route, { token: t.creator, raw: `{"token": "${t.creator}"` })),
+        400,
+        'BadActionRequest',
+      );
+      expectError(
+        await kept(run(t.creator, { request_id: rid(), body: {}, label: t.creator })),
         422,
         'RequestValidationError',
       );
       expectError(
-        await send({ token: t.creator, body: { request_id: rid(), body: { pad: 'x'.repeat(4096) } } }),
+        await kept(run(t.creator, { request_id: rid(), body: { pad: 'x'.repeat(4096) } })),
         413,
         'PayloadTooLarge',
       );

@@ -1,8 +1,17 @@
-/** Run (`POST /run`, `POST /actions`): request_id idempotency, sequential and concurrent. */
+/**
+ * @module test/run-idempotency: run (`POST /run`, `POST /actions`): request_id idempotency,
+ * sequential and concurrent.
+ */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActionUpdate } from '../src/index.ts';
-import { rid, TRANSPORTS, testProvider, tokens, USERS, urn } from './helpers.ts';
-import { countingStore, expectAction, expectError, opener, ROUTES, releasePath, within } from './run-support.ts';
+import { rid } from './support/actions.ts';
+import { expectAction, expectError } from './support/assertions.ts';
+import { within } from './support/async.ts';
+import { tokens, USERS, urn } from './support/identities.ts';
+import { testProvider } from './support/providers.ts';
+import { connectRun, ROUTES, routesOf } from './support/routes.ts';
+import { countingStore } from './support/stores.ts';
+import { type Servable, TRANSPORTS } from './support/transports.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
 beforeAll(async () => {
@@ -22,56 +31,47 @@ function counted(result: ActionUpdate = { status: 'ACTIVE', details: { n: 1 } })
 }
 
 describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
-  const open = opener(transport);
-
   describe.each(ROUTES)('POST %s', (route) => {
+    const open = (provider: Servable) => connectRun(transport, route, provider);
+
     it('answers a repeat of the same request by the same caller with 200 and the same action, without running again', async () => {
       const counter = counted();
-      const { call } = await open(testProvider({ run: counter.run }));
+      const { run } = await open(testProvider({ run: counter.run }));
       const request = { request_id: rid(), body: { a: 1, b: [1, 2] }, label: 'once' };
-      const first = await call('POST', route, { token: t.creator, body: request });
+      const first = await run(t.creator, request);
       expectAction(first, 202);
-      const second = await call('POST', route, { token: t.creator, body: request });
+      const second = await run(t.creator, request);
       expectAction(second, 200);
-      expect(second.json).toEqual(first.json);
+      expect(second.body).toEqual(first.body);
       expect(counter.calls).toBe(1);
     });
 
     it('treats key order, an ignored field and a numeric request_id as the same request', async () => {
       const counter = counted();
-      const { call } = await open(testProvider({ run: counter.run }));
-      const first = await call('POST', route, {
+      const { raw } = await open(testProvider({ run: counter.run }));
+      // A numeric request_id, and key order of our own choosing: both raw.
+      const first = await raw('POST', route, {
         token: t.creator,
         body: { request_id: 1, body: { a: 1, b: 2 }, label: 'l' },
       });
       expectAction(first, 202);
-      const again = await call('POST', route, {
+      const again = await raw('POST', route, {
         token: t.creator,
         raw: '{"label":"l","body":{"b":2,"a":1},"request_id":"1","tags":["x"]}',
       });
       expectAction(again, 200);
-      expect(again.json.action_id).toBe(first.json.action_id);
+      expect(again.body.action_id).toBe(first.body.action_id);
       expect(counter.calls).toBe(1);
     });
 
     it('answers the same request_id with a different request by 409 ActionConflict', async () => {
       const counter = counted();
-      const { call } = await open(testProvider({ run: counter.run }));
+      const { run } = await open(testProvider({ run: counter.run }));
       const requestId = rid();
-      expectAction(
-        await call('POST', route, { token: t.creator, body: { request_id: requestId, body: { a: 1 } } }),
-        202,
-      );
+      expectAction(await run(t.creator, { request_id: requestId, body: { a: 1 } }), 202);
+      expectError(await run(t.creator, { request_id: requestId, body: { a: 2 } }), 409, 'ActionConflict');
       expectError(
-        await call('POST', route, { token: t.creator, body: { request_id: requestId, body: { a: 2 } } }),
-        409,
-        'ActionConflict',
-      );
-      expectError(
-        await call('POST', route, {
-          token: t.creator,
-          body: { request_id: requestId, body: { a: 1 }, label: 'new label' },
-        }),
+        await run(t.creator, { request_id: requestId, body: { a: 1 }, label: 'new label' }),
         409,
         'ActionConflict',
       );
@@ -80,31 +80,31 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
 
     it('starts a new action when another caller reuses a request_id', async () => {
       const counter = counted();
-      const { call } = await open(testProvider({ run: counter.run }));
+      const { run } = await open(testProvider({ run: counter.run }));
       const request = { request_id: rid(), body: { a: 1 } };
-      const mine = await call('POST', route, { token: t.creator, body: request });
+      const mine = await run(t.creator, request);
       expectAction(mine, 202);
-      const theirs = await call('POST', route, { token: t.stranger, body: request });
+      const theirs = await run(t.stranger, request);
       expectAction(theirs, 202);
-      expect(theirs.json.action_id).not.toBe(mine.json.action_id);
-      expect(theirs.json.creator_id).toBe(urn(USERS.stranger));
+      expect(theirs.body.action_id).not.toBe(mine.body.action_id);
+      expect(theirs.body.creator_id).toBe(urn(USERS.stranger));
       // A different body from the other caller is no conflict either.
-      expectAction(await call('POST', route, { token: t.monitor, body: { ...request, body: { other: true } } }), 202);
+      expectAction(await run(t.monitor, { ...request, body: { other: true } }), 202);
       expect(counter.calls).toBe(3);
     });
 
     it('starts a new action for a request_id whose action was released', async () => {
       const counter = counted({ status: 'SUCCEEDED', details: { done: true } });
-      const { call } = await open(testProvider({ run: counter.run }));
+      const { run, client } = await open(testProvider({ run: counter.run }));
       const request = { request_id: rid(), body: { a: 1 } };
-      const first = await call('POST', route, { token: t.creator, body: request });
+      const first = await run(t.creator, request);
       expectAction(first, 202);
-      expect(first.json.status).toBe('SUCCEEDED');
-      const released = await call('POST', releasePath(route, first.json.action_id), { token: t.creator });
+      expect(first.body.status).toBe('SUCCEEDED');
+      const released = await client(t.creator, routesOf(route)).release(first.body.action_id);
       expect(released.status, released.text).toBe(200);
-      const again = await call('POST', route, { token: t.creator, body: request });
+      const again = await run(t.creator, request);
       expectAction(again, 202);
-      expect(again.json.action_id).not.toBe(first.json.action_id);
+      expect(again.body.action_id).not.toBe(first.body.action_id);
       expect(counter.calls).toBe(2);
     });
 
@@ -112,7 +112,7 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
       const n = 50;
       const { store, allArrived } = countingStore(n);
       let calls = 0;
-      const { call } = await open(
+      const { run } = await open(
         testProvider({
           store,
           run: async () => {
@@ -124,9 +124,7 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
         }),
       );
       const request = { request_id: rid(), body: { same: true } };
-      const replies = await Promise.all(
-        Array.from({ length: n }, () => call('POST', route, { token: t.creator, body: request })),
-      );
+      const replies = await Promise.all(Array.from({ length: n }, () => run(t.creator, request)));
       const statuses = replies.map((reply) => reply.status);
       expect(statuses.filter((s) => s === 202)).toHaveLength(1);
       expect(statuses.filter((s) => s === 200)).toHaveLength(n - 1);
@@ -134,9 +132,9 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
       for (const reply of replies) {
         expectAction(reply, reply.status as 200 | 202);
         // Every duplicate waited for run's answer rather than returning the half-started action.
-        expect(reply.json).toEqual(created?.json);
+        expect(reply.body).toEqual(created?.body);
       }
-      expect(created?.json.details).toEqual({ slow: true });
+      expect(created?.body.details).toEqual({ slow: true });
       expect(calls).toBe(1);
     });
 
@@ -144,7 +142,7 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
       const n = 10;
       const { store, allArrived } = countingStore(n);
       let calls = 0;
-      const { call } = await open(
+      const { run } = await open(
         testProvider({
           store,
           run: async ({ request }) => {
@@ -156,9 +154,7 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
       );
       const requestId = rid();
       const replies = await Promise.all(
-        Array.from({ length: n }, (_, i) =>
-          call('POST', route, { token: t.creator, body: { request_id: requestId, body: { i } } }),
-        ),
+        Array.from({ length: n }, (_, i) => run(t.creator, { request_id: requestId, body: { i } })),
       );
       const created = replies.filter((reply) => reply.status === 202);
       expect(created).toHaveLength(1);

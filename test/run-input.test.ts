@@ -1,9 +1,16 @@
-/** Run (`POST /run`, `POST /actions`): `body` against the provider's input schema (JSON Schema or valibot), and scrubbing. */
+/**
+ * @module test/run-input: run (`POST /run`, `POST /actions`): `body` against the provider's input
+ * schema (JSON Schema or valibot), and scrubbing.
+ */
 import * as v from 'valibot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { InputOption } from '../src/index.ts';
-import { rid, TRANSPORTS, testProvider, tokens } from './helpers.ts';
-import { expectAction, expectError, fieldLines, opener, ROUTES } from './run-support.ts';
+import { rid } from './support/actions.ts';
+import { expectAction, expectError, fieldLines } from './support/assertions.ts';
+import { tokens } from './support/identities.ts';
+import { testProvider } from './support/providers.ts';
+import { connectRun, ROUTES } from './support/routes.ts';
+import { type Servable, TRANSPORTS } from './support/transports.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
 beforeAll(async () => {
@@ -37,12 +44,12 @@ const JSON_SCHEMA_INPUTS: [string, InputOption][] = [
 ];
 
 describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
-  const open = opener(transport);
-
   describe.each(ROUTES)('POST %s', (route) => {
-    async function post(input: InputOption, body: unknown, scrub?: boolean) {
+    const open = (provider: Servable) => connectRun(transport, route, provider);
+
+    async function post(input: InputOption, body: Record<string, unknown>, scrub?: boolean) {
       let calls = 0;
-      const { call } = await open(
+      const { run } = await open(
         testProvider({
           input,
           ...(scrub === undefined ? {} : { scrubValidationErrors: scrub }),
@@ -52,7 +59,7 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
           },
         }),
       );
-      const reply = await call('POST', route, { token: t.creator, body: { request_id: rid(), body } });
+      const reply = await run(t.creator, { request_id: rid(), body });
       return { reply, calls: () => calls };
     }
 
@@ -60,7 +67,7 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
       it('accepts a body that matches', async () => {
         const { reply, calls } = await post(input, { input_string: 'abc', count: 3, items: [{ name: 'x' }] });
         expectAction(reply, 202);
-        expect(reply.json.details).toEqual({ got: { input_string: 'abc', count: 3, items: [{ name: 'x' }] } });
+        expect(reply.body.details).toEqual({ got: { input_string: 'abc', count: 3, items: [{ name: 'x' }] } });
         expect(calls()).toBe(1);
       });
 
@@ -113,9 +120,9 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
       it("shows the library's message when scrubbing is off", async () => {
         const { reply } = await post(input, { input_string: 'ok', count: SECRET_NUMBER }, false);
         expectError(reply, 422, 'RequestValidationError', /^Field '\$\.count' \(category: 'maximum'\): /);
-        expect(reply.json.description).not.toContain('Input failed schema validation');
+        expect(reply.body.description).not.toContain('Input failed schema validation');
         // The library's own words, which here include the value.
-        expect(reply.json.description).toContain(String(SECRET_NUMBER));
+        expect(reply.body.description).toContain(String(SECRET_NUMBER));
       });
     });
 
@@ -123,7 +130,7 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
       it('accepts a body that matches and hands run the parsed output', async () => {
         const { reply } = await post(valibotSchema, { input_string: 'hello', extra: 'dropped' });
         expectAction(reply, 202);
-        expect(reply.json.details).toEqual({ got: { input_string: 'hello' } });
+        expect(reply.body.details).toEqual({ got: { input_string: 'hello' } });
       });
 
       it("answers a type error with 422 in the `Field '<path>' (category: '<kind>'): <message>` format, without the value", async () => {
@@ -182,20 +189,18 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
       it('scrubs user data from the envelope errors too, and shows it when scrubbing is off', async () => {
         const label = `${SECRET}-${'x'.repeat(64)}`;
         const scrubbed = await open(testProvider());
-        const hidden = await scrubbed.call('POST', route, {
+        // A numeric label is not a RunRequest's: raw.
+        const hidden = await scrubbed.raw('POST', route, {
           token: t.creator,
           body: { request_id: rid(), body: {}, label: SECRET_NUMBER },
         });
         expectError(hidden, 422, 'RequestValidationError', /^Field '\$\.label' \(category: 'type'\): /);
         expect(hidden.text).not.toContain(String(SECRET_NUMBER));
-        const long = await scrubbed.call('POST', route, {
-          token: t.creator,
-          body: { request_id: rid(), body: {}, label },
-        });
+        const long = await scrubbed.run(t.creator, { request_id: rid(), body: {}, label });
         expectError(long, 422, 'RequestValidationError', /^Field '\$\.label' /);
         expect(long.text).not.toContain(SECRET);
         const unscrubbed = await open(testProvider({ scrubValidationErrors: false }));
-        const shown = await unscrubbed.call('POST', route, {
+        const shown = await unscrubbed.raw('POST', route, {
           token: t.creator,
           body: { request_id: rid(), body: {}, label: SECRET_NUMBER },
         });

@@ -9,9 +9,11 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { expressMiddleware } from '../adapters/express.ts';
 import { echoProvider } from '../examples/echo.ts';
-import { BIN, exampleEnv, type Host, listenNode, spawnHost, startWorker } from './conformance/hosts.ts';
+import { silentLogger as silent } from '../src/index.ts';
 import { conformanceSuite } from './conformance/suite.ts';
-import { SCOPE, silent, testAuth } from './runtime-fixtures.ts';
+import { type Host, listenNode, startWorker } from './support/hosts.ts';
+import { exampleEnv, SCOPE, testAuth } from './support/identities.ts';
+import { BIN, spawnHost, spawnNodeExample } from './support/processes.ts';
 
 type Start = () => Promise<Host>;
 
@@ -26,7 +28,7 @@ const expressHost =
   };
 
 const HOSTS: [string, Start][] = [
-  ['Node (examples/node.ts)', () => spawnHost(process.execPath, ['--import', 'tsx', 'examples/node.ts'])],
+  ['Node (examples/node.ts)', () => spawnNodeExample()],
   ['Bun (examples/bun.ts)', () => spawnHost(BIN('bun'), ['examples/bun.ts'])],
   [
     'Deno (examples/deno.ts)',
@@ -44,7 +46,7 @@ const HOSTS: [string, Start][] = [
   ['workerd with D1 (examples/worker.ts)', async () => startWorker('examples/worker.ts', await exampleEnv(), ['DB'])],
   [
     'Node with PostgreSQL (examples/node.ts, DATABASE_URL)',
-    () => spawnHost(process.execPath, ['--import', 'tsx', 'examples/node.ts'], { DATABASE_URL: inject('databaseUrl') }),
+    () => spawnNodeExample({ DATABASE_URL: inject('databaseUrl') }),
   ],
   ['Express 5, no body parser', expressHost([])],
   ['Express 5 after express.json()', expressHost([express.json()])],

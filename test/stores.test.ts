@@ -15,7 +15,8 @@ import { memoryStore } from '../src/index.ts';
 import { type D1Like, d1Store } from '../src/store/d1.ts';
 import { postgresStore } from '../src/store/postgres.ts';
 import { openSqliteStore, sqliteStore } from '../src/store/sqlite.ts';
-import { record, storeContract } from './store-contract.ts';
+import { storeContract } from './support/store-contract.ts';
+import { record } from './support/stores.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gap-stores-'));
 const cleanup: (() => Promise<unknown> | unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];

@@ -10,6 +10,8 @@ export interface ClientReply<T = any> {
   headers: Headers;
   /** Parsed JSON body; undefined when the body is empty or not JSON. */
   body: T;
+  /** The body as received, before parsing: for checks on the exact bytes (what must never be sent, byte-identical answers). */
+  text: string;
 }
 
 export interface ActionClientOptions {
@@ -72,7 +74,7 @@ export function actionClient(baseUrl: string, options: ActionClientOptions = {})
     } catch {
       parsed = undefined;
     }
-    return { status: response.status, headers: response.headers, body: parsed };
+    return { status: response.status, headers: response.headers, body: parsed, text };
   }
 
   const id = (actionId: string) => encodeURIComponent(actionId);

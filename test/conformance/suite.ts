@@ -1,13 +1,21 @@
 /**
  * @module test/conformance/suite: one runtime-agnostic suite. It takes a base URL and drives a
- * running echo provider over HTTP: introspection, run, idempotent rerun, status, cancel,
- * release, log, enumerate, errors and authorization. Every host runs exactly this.
+ * running echo provider over HTTP with the library's own client: introspection, run, idempotent
+ * rerun, status, cancel, release, log, enumerate, errors and authorization. Every host runs
+ * exactly this.
  */
 import { expect, it } from 'vitest';
-import { type Call, caller, mint, rid, USERS, urn } from '../helpers.ts';
+import { type ActionClient, type ActionClientOptions, actionClient } from '../../src/testing/index.ts';
+import { rid } from '../support/actions.ts';
+import { mint, USERS, urn } from '../support/identities.ts';
+import { type RawCall, rawCaller } from '../support/raw.ts';
 
 export function conformanceSuite(baseUrl: () => string): void {
-  const call: Call = (method, path, options) => caller(baseUrl())(method, path, options);
+  /** The library's client as `token` (none when undefined). */
+  const as = (token?: string, routes?: ActionClientOptions['routes']): ActionClient =>
+    actionClient(baseUrl(), { ...(token === undefined ? {} : { token }), ...(routes === undefined ? {} : { routes }) });
+  /** A raw request: for the bare base URL, HEAD, OPTIONS, invalid JSON, wrong methods and unknown paths. */
+  const raw: RawCall = (method, path, options) => rawCaller(baseUrl())(method, path, options);
   let creator: string;
   let monitor: string;
   let stranger: string;
@@ -16,15 +24,16 @@ export function conformanceSuite(baseUrl: () => string): void {
     monitor ??= await mint(USERS.monitor);
     stranger ??= await mint(USERS.stranger);
     const request = { request_id: rid(), body: { input_string: 'hello' }, ...extra };
-    const reply = await call('POST', '/run', { token: token ?? creator, body: request });
+    const reply = await as(token ?? creator).run(request);
     return { request, reply };
   };
 
   it('introspects with and without the trailing slash, HEAD and OPTIONS', async () => {
-    for (const path of ['/', '']) {
-      const reply = await caller(baseUrl().replace(/\/$/, ''))('GET', path);
+    const base = baseUrl().replace(/\/$/, '');
+    // The client asks for `<base>/`; the base alone goes raw.
+    for (const reply of [await as().introspect(), await rawCaller(base)('GET', '')]) {
       expect(reply.status).toBe(200);
-      expect(reply.json).toMatchObject({
+      expect(reply.body).toMatchObject({
         title: 'Echo',
         types: ['ACTION'],
         api_version: '1.0',
@@ -33,8 +42,8 @@ export function conformanceSuite(baseUrl: () => string): void {
       });
       expect(reply.headers.get('access-control-allow-origin')).toBe('*');
     }
-    expect((await call('HEAD', '/')).status).toBe(200);
-    const options = await call('OPTIONS', '/');
+    expect((await raw('HEAD', '/')).status).toBe(200);
+    const options = await raw('OPTIONS', '/');
     expect(options.status).toBe(204);
     expect(options.headers.get('access-control-allow-methods')).toBe('GET, OPTIONS');
   });
@@ -42,101 +51,94 @@ export function conformanceSuite(baseUrl: () => string): void {
   it('runs, and an identical rerun answers 200 with the same action; a different one 409', async () => {
     const { request, reply } = await start();
     expect(reply.status).toBe(202);
-    expect(reply.json).toMatchObject({
+    expect(reply.body).toMatchObject({
       status: 'SUCCEEDED',
       details: { you_said: 'hello' },
       creator_id: urn(USERS.creator),
     });
-    expect(reply.json.completion_time).toMatch(/\+00:00$/);
-    const again = await call('POST', '/actions', { token: creator, body: request });
+    expect(reply.body.completion_time).toMatch(/\+00:00$/);
+    const again = await as(creator, 'actions').run(request);
     expect(again.status).toBe(200);
-    expect(again.json.action_id).toBe(reply.json.action_id);
-    const changed = await call('POST', '/run', {
-      token: creator,
-      body: { ...request, body: { input_string: 'other' } },
-    });
+    expect(again.body.action_id).toBe(reply.body.action_id);
+    const changed = await as(creator).run({ ...request, body: { input_string: 'other' } });
     expect(changed.status).toBe(409);
-    expect(changed.json.code).toBe('ActionConflict');
+    expect(changed.body.code).toBe('ActionConflict');
   });
 
   it('answers status on both route families, to the creator and a linked identity', async () => {
     const { reply } = await start();
-    const id = reply.json.action_id as string;
-    for (const path of [`/${id}/status`, `/actions/${id}`]) {
-      const status = await call('GET', path, { token: creator });
+    const id = reply.body.action_id as string;
+    for (const status of [await as(creator).status(id), await as(creator, 'actions').status(id)]) {
       expect(status.status).toBe(200);
-      expect(status.json).toEqual(reply.json);
+      expect(status.body).toEqual(reply.body);
     }
     // Globus gives every linked identity's token the same identity_set.
     const linked = await mint(USERS.creatorLinked, { identitySet: [USERS.creatorLinked, USERS.creator] });
-    expect((await call('GET', `/${id}/status`, { token: linked })).status).toBe(200);
+    expect((await as(linked).status(id)).status).toBe(200);
   });
 
   it('cancel returns a completed action unchanged; release deletes it and frees its request_id', async () => {
     const { request, reply } = await start();
-    const id = reply.json.action_id as string;
-    const cancel = await call('POST', `/${id}/cancel`, { token: creator });
+    const id = reply.body.action_id as string;
+    const cancel = await as(creator).cancel(id);
     expect(cancel.status).toBe(200);
-    expect(cancel.json).toEqual(reply.json);
-    const release = await call('DELETE', `/actions/${id}`, { token: creator });
+    expect(cancel.body).toEqual(reply.body);
+    const release = await as(creator, 'actions').release(id);
     expect(release.status).toBe(200);
-    expect(release.json.action_id).toBe(id);
-    expect((await call('GET', `/${id}/status`, { token: creator })).status).toBe(404);
-    const rerun = await call('POST', '/run', { token: creator, body: request });
+    expect(release.body.action_id).toBe(id);
+    expect((await as(creator).status(id)).status).toBe(404);
+    const rerun = await as(creator).run(request);
     expect(rerun.status).toBe(202);
-    expect(rerun.json.action_id).not.toBe(id);
+    expect(rerun.body.action_id).not.toBe(id);
   });
 
   it("serves the log and enumerates the caller's actions", async () => {
     const { reply } = await start();
-    const id = reply.json.action_id as string;
-    const log = await call('GET', `/actions/${id}/log?limit=5`, { token: creator });
+    const id = reply.body.action_id as string;
+    const log = await as(creator, 'actions').log(id, { limit: 5 });
     expect(log.status).toBe(200);
-    expect(log.json).toMatchObject({ has_next_page: false, limit: 5, marker: null });
-    expect(log.json.entries[0].message).toBe('Echoed "hello"');
-    const listed = await call('GET', '/actions?status=succeeded', { token: creator });
+    expect(log.body).toMatchObject({ has_next_page: false, limit: 5, marker: null });
+    expect(log.body.entries[0].message).toBe('Echoed "hello"');
+    const listed = await as(creator).enumerate({ status: 'succeeded' });
     expect(listed.status).toBe(200);
-    expect(listed.json.map((a: { action_id: string }) => a.action_id)).toContain(id);
-    const strangers = await call('GET', '/actions?status=succeeded', { token: stranger });
-    expect(strangers.json.map((a: { action_id: string }) => a.action_id)).not.toContain(id);
+    expect(listed.body.map((a: { action_id: string }) => a.action_id)).toContain(id);
+    const strangers = await as(stranger).enumerate({ status: 'succeeded' });
+    expect(strangers.body.map((a: { action_id: string }) => a.action_id)).not.toContain(id);
   });
 
   it('authorizes: monitor may look, not manage; a stranger sees nothing; no token is 401', async () => {
     const { reply } = await start({ monitor_by: [urn(USERS.monitor)] });
-    const id = reply.json.action_id as string;
-    expect((await call('GET', `/${id}/status`, { token: monitor })).status).toBe(200);
-    const cancel = await call('POST', `/${id}/cancel`, { token: monitor });
+    const id = reply.body.action_id as string;
+    expect((await as(monitor).status(id)).status).toBe(200);
+    const cancel = await as(monitor).cancel(id);
     expect(cancel.status).toBe(403);
-    expect(cancel.json.code).toBe('ForbiddenRequest');
-    const hidden = await call('GET', `/${id}/status`, { token: stranger });
-    const unknown = await call('GET', '/no-such-action/status', { token: stranger });
+    expect(cancel.body.code).toBe('ForbiddenRequest');
+    const hidden = await as(stranger).status(id);
+    const unknown = await as(stranger).status('no-such-action');
     expect(hidden.status).toBe(404);
     expect(hidden.text).toBe(unknown.text.replace('no-such-action', id));
-    const anonymous = await call('GET', `/${id}/status`);
+    const anonymous = await as().status(id);
     expect(anonymous.status).toBe(401);
-    expect(anonymous.json.code).toBe('UnauthorizedRequest');
+    expect(anonymous.body.code).toBe('UnauthorizedRequest');
   });
 
   it("answers bad input and bad routes with the contract's JSON errors", async () => {
     creator ??= await mint(USERS.creator);
-    const invalid = await call('POST', '/run', { token: creator, raw: '{not json' });
-    expect([invalid.status, invalid.json]).toEqual([400, { code: 'BadActionRequest', description: 'Invalid JSON' }]);
-    const wrongType = await call('POST', '/run', {
-      token: creator,
-      body: { request_id: rid(), body: { input_string: 42 } },
-    });
+    const invalid = await raw('POST', '/run', { token: creator, raw: '{not json' });
+    expect([invalid.status, invalid.body]).toEqual([400, { code: 'BadActionRequest', description: 'Invalid JSON' }]);
+    const wrongType = await as(creator).run({ request_id: rid(), body: { input_string: 42 } });
     expect(wrongType.status).toBe(422);
-    expect(wrongType.json.code).toBe('RequestValidationError');
-    expect(wrongType.json.description).toMatch(/^Field '\$\.input_string' \(category: 'type'\)/);
-    expect(wrongType.json.description).not.toContain('42');
-    const method = await call('GET', '/run', { token: creator });
+    expect(wrongType.body.code).toBe('RequestValidationError');
+    expect(wrongType.body.description).toMatch(/^Field '\$\.input_string' \(category: 'type'\)/);
+    expect(wrongType.body.description).not.toContain('42');
+    const method = await raw('GET', '/run', { token: creator });
     expect(method.status).toBe(405);
     expect(method.headers.get('allow')).toContain('POST');
-    expect(method.json.code).toBe('MethodNotAllowed');
-    const unknown = await call('GET', '/a/b/c/d', { token: creator });
-    expect([unknown.status, unknown.json.code]).toEqual([404, 'ActionNotFound']);
+    expect(method.body.code).toBe('MethodNotAllowed');
+    const unknown = await raw('GET', '/a/b/c/d', { token: creator });
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'ActionNotFound']);
     expect(unknown.headers.get('content-type')).toMatch(/application\/json/);
-    const preflight = await call('OPTIONS', '/run');
+    const preflight = await raw('OPTIONS', '/run');
     expect(preflight.status).toBe(204);
   });
 }

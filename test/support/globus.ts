@@ -1,31 +1,31 @@
 /**
- * @module test/globus-fixtures: a fake Globus served on a real port, a provider using
+ * @module test/support/globus: a fake Globus served on a real port, a provider using
  * `globusAuth` served on another, a manual clock and a capturing logger, for the globus-*.test.ts
- * suites. Everything started here stops when the test ends.
+ * suites; and a fetch that records what `globusAuth` sends. Everything started here stops when
+ * the test ends.
  */
-import { expect, onTestFinished } from 'vitest';
+import { onTestFinished } from 'vitest';
 import {
   type ActionProvider,
   createActionProvider,
   type DescriptionOptions,
   type GlobusAuthOptions,
   globusAuth,
-  type Logger,
   type ProviderOptions,
-} from '../src/index.ts';
+} from '../../src/index.ts';
 import {
   type ActionClient,
   actionClient,
   type FakeGlobus,
   type FakeGlobusOptions,
   fakeGlobus,
-} from '../src/testing/index.ts';
-import { type Call, caller, listen, type Reply, SCOPE } from './helpers.ts';
+} from '../../src/testing/index.ts';
+import { SCOPE } from './identities.ts';
+import { type CapturingLogger, captureLogger } from './logger.ts';
+import { description } from './providers.ts';
+import { type RawCall, rawCaller } from './raw.ts';
+import { listen } from './transports.ts';
 
-const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-
-/** Group ids of the Globus suites. */
-export const GROUPS = { lab: id(200), monitors: id(201), managers: id(202), other: id(203) } as const;
 export const TRANSFER_SCOPE = 'urn:globus:auth:scope:transfer.api.globus.org:all';
 
 /** A clock the test moves by hand. */
@@ -41,15 +41,6 @@ export function manualClock(start = Date.now()): ManualClock {
     now += ms;
   };
   return clock;
-}
-
-/** A logger that keeps every line as JSON text (what a log sink would receive). */
-export function captureLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    lines.push(JSON.stringify({ level, message, ...fields }));
-  };
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 /** Start the fake Globus on a real port of 127.0.0.1; it stops when the test ends. */
@@ -75,9 +66,11 @@ export interface Harness {
   providerUrl: string;
   /** The clock given to `globusAuth`. */
   clock: ManualClock;
-  logger: ReturnType<typeof captureLogger>;
-  call: Call;
+  logger: CapturingLogger;
+  /** The library's client as `token` (none when undefined), over HTTP. */
   client(token?: string): ActionClient;
+  /** A raw request over HTTP (see raw.ts), for the Authorization headers the client does not send. */
+  raw: RawCall;
   /** A fresh token from the fake for `user`, with the provider scope unless `scopes` is given. */
   token(
     user: string,
@@ -98,12 +91,7 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = manualClock();
   const logger = captureLogger();
   const provider = createActionProvider({
-    description: {
-      title: 'Globus test provider',
-      globus_auth_scope: SCOPE,
-      admin_contact: 'admin@example.org',
-      ...options.description,
-    },
+    description: description({ title: 'Globus test provider', ...options.description }),
     auth: globusAuth({ ...globus.authOptions(globusUrl), clock, ...options.auth }),
     logger,
     run: () => ({ status: 'ACTIVE', details: {} }),
@@ -118,17 +106,10 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
     providerUrl: server.url,
     clock,
     logger,
-    call: caller(server.url),
     client: (token) => actionClient(server.url, token === undefined ? {} : { token }),
+    raw: rawCaller(server.url),
     token: (user, extra = {}) => globus.issueToken({ user, scopes: [SCOPE], ...extra }),
   };
-}
-
-/** Assert the standard error body and status. */
-export function expectError(reply: Reply | { status: number; body: unknown }, status: number, code: string): void {
-  const body = 'json' in reply ? reply.json : reply.body;
-  expect(reply.status, JSON.stringify(body)).toBe(status);
-  expect(body).toEqual({ code, description: expect.any(String) });
 }
 
 /** A fetch that records what globusAuth sends, then forwards it (to the real server, or to `answer`). */
@@ -156,11 +137,4 @@ export function recordingFetch(
   }) as typeof fetch & { requests: RecordedRequest[] };
   wrapped.requests = requests;
   return wrapped;
-}
-
-/** POST /run as `token`, expecting 202; returns the ActionStatus. */
-export async function startAction(h: Harness, token: string, envelope: Record<string, unknown> = {}): Promise<any> {
-  const reply = await h.client(token).run({ body: {}, ...envelope });
-  expect(reply.status, JSON.stringify(reply.body)).toBe(202);
-  return reply.body;
 }

@@ -1,4 +1,4 @@
-/** @module test/services/ports: a free TCP port on 127.0.0.1 for a server the tests start. */
+/** @module test/support/ports: a free TCP port on 127.0.0.1 for a server the tests start. */
 import { createServer } from 'node:net';
 
 export async function freePort(): Promise<number> {

@@ -1,49 +1,10 @@
 /**
- * @module test/store-contract: what every ActionStore must do. Each implementation runs it
- * (test/stores.test.ts): create-if-absent, get, versioned update, delete, list, expiry.
+ * @module test/support/store-contract: what every ActionStore must do. Each implementation runs
+ * it (test/stores.test.ts): create-if-absent, get, versioned update, delete, list, expiry.
  */
 import { describe, expect, it } from 'vitest';
-import type { ActionRecord, ActionStore } from '../src/index.ts';
-
-const uuid = () => crypto.randomUUID();
-const who = (n: number) => `urn:globus:auth:identity:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const group = (n: number) => `urn:globus:groups:id:00000000-0000-4000-9000-${String(n).padStart(12, '0')}`;
-
-let clock = Date.UTC(2026, 0, 1);
-/** A record as the provider would create it; start times increase so ordering is testable. */
-export function record(overrides: Partial<ActionRecord> = {}): ActionRecord {
-  clock += 1000;
-  const creator = overrides.creator_id ?? who(1);
-  const requestId = overrides.request_id ?? uuid();
-  return {
-    action_id: uuid(),
-    creator_id: creator,
-    request_id: requestId,
-    request: {
-      request_id: requestId,
-      body: { n: 1 },
-      label: null,
-      monitor_by: null,
-      manage_by: null,
-      allowed_clients: null,
-      deadline: null,
-      release_after: null,
-    },
-    status: 'ACTIVE',
-    label: null,
-    monitor_by: [creator],
-    manage_by: [creator],
-    start_time: new Date(clock).toISOString().replace('Z', '+00:00'),
-    completion_time: null,
-    release_after: 'P30D',
-    display_status: 'ACTIVE',
-    details: {},
-    state: null,
-    expires_at: null,
-    version: 1,
-    ...overrides,
-  };
-}
+import type { ActionStore } from '../../src/index.ts';
+import { group, record, who } from './stores.ts';
 
 const NOW = Date.UTC(2030, 0, 1);
 const ids = (list: { action_id: string }[]) => list.map((r) => r.action_id);
@@ -79,7 +40,7 @@ export function storeContract(name: string, open: () => Promise<ActionStore>): v
     it(
       'lets exactly one of many concurrent creates with one key win',
       withStore(async (store) => {
-        const requestId = uuid();
+        const requestId = crypto.randomUUID();
         const attempts = Array.from({ length: 25 }, () => record({ request_id: requestId }));
         const results = await Promise.all(attempts.map((r) => store.create(r)));
         expect(results.filter((r) => r.created)).toHaveLength(1);

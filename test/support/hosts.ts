@@ -1,0 +1,69 @@
+/**
+ * @module test/support/hosts: a provider served by a host other than our own adapters: a Node
+ * request listener (an Express or Hono app) on a free port, or a Worker bundled as
+ * `wrangler deploy` would and served by workerd through miniflare.
+ */
+import type { AddressInfo } from 'node:net';
+import { ROOT } from './processes.ts';
+
+export interface Host {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Serve a Node request listener (an Express or Hono host app) on a free port; `path` is appended to the URL. */
+export async function listenNode(
+  listener: Parameters<typeof import('node:http').createServer>[1],
+  path = '',
+): Promise<Host> {
+  const { createServer } = await import('node:http');
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A Worker script (a path from the repository root) bundled with esbuild, as `wrangler deploy` would. */
+export async function bundleWorker(script: string): Promise<Uint8Array> {
+  const { build } = await import('esbuild');
+  const bundle = await build({
+    entryPoints: [`${ROOT}${script}`],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['workerd', 'worker', 'browser'],
+    minify: true,
+    write: false,
+  });
+  return bundle.outputFiles[0]?.contents ?? new Uint8Array();
+}
+
+export interface WorkerHost extends Host {
+  miniflare: import('miniflare').Miniflare;
+}
+
+/** A Worker script, bundled, served by workerd through miniflare. */
+export async function startWorker(
+  script: string,
+  bindings: Record<string, string>,
+  d1Databases: string[] = [],
+): Promise<WorkerHost> {
+  const { Miniflare } = await import('miniflare');
+  const miniflare = new Miniflare({
+    modules: true,
+    script: new TextDecoder().decode(await bundleWorker(script)),
+    compatibilityDate: '2026-04-01',
+    bindings,
+    d1Databases,
+    port: 0,
+    host: '127.0.0.1',
+  });
+  const url = await miniflare.ready;
+  return { url: url.href.replace(/\/$/, ''), miniflare, stop: () => miniflare.dispose() };
+}
