@@ -11,7 +11,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { build } from 'esbuild';
-import { ROOT } from '../conformance/hosts.ts';
+import { ROOT } from '../support/processes.ts';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);

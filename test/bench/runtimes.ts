@@ -15,7 +15,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { BIN, bundleWorker, exampleEnv, ROOT, spawnHost, startWorker } from '../conformance/hosts.ts';
+import { bundleWorker, startWorker } from '../support/hosts.ts';
+import { exampleEnv } from '../support/identities.ts';
+import { BIN, ROOT, spawnHost } from '../support/processes.ts';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);

@@ -47,7 +47,7 @@ import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE } from '../../examples/echo.ts';
 import type { ActionRecord } from '../../src/index.ts';
 import { type SqlDriver, type SqlStatement, sqlStore } from '../../src/store/sql.ts';
-import { type PostgresServer, startPostgres } from '../services/postgres.ts';
+import { type PostgresServer, startPostgres } from '../support/postgres.ts';
 import type { FromChild, StoreName, ToChild } from './stores-server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
