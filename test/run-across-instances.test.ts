@@ -12,7 +12,7 @@ import { sleep } from './support/async.ts';
 import { mint, USERS } from './support/identities.ts';
 import { spawnNodeExample } from './support/processes.ts';
 import { testProvider } from './support/providers.ts';
-import { record } from './support/stores.ts';
+import { record, storedRequest } from './support/stores.ts';
 import { inProcessClient } from './support/transports.ts';
 
 describe('idempotent run across instances sharing a store', () => {
@@ -78,16 +78,7 @@ describe('idempotent run across instances sharing a store', () => {
       action_id: 'abandoned',
       creator_id: `urn:globus:auth:identity:${USERS.creator}`,
       request_id: requestId,
-      request: {
-        request_id: requestId,
-        body: {},
-        label: null,
-        monitor_by: null,
-        manage_by: null,
-        allowed_clients: null,
-        deadline: null,
-        release_after: null,
-      },
+      request: storedRequest(requestId, {}),
       start_time: new Date(now).toISOString().replace('Z', '+00:00'),
     });
     await store.create(abandoned);

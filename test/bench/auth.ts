@@ -10,24 +10,14 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import { build } from 'esbuild';
 import { ROOT } from '../support/processes.ts';
+import { bundledServer } from './bundle.ts';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
-const outfile = `${ROOT}node_modules/.cache/globus-action-provider-bench/auth-server.mjs`;
-await build({
-  entryPoints: [`${ROOT}test/bench/auth-server.ts`],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'error',
-});
+const outfile = await bundledServer('test/bench/auth-server.ts');
 const child = spawn(process.execPath, [outfile], {
   cwd: ROOT,
   stdio: ['ignore', 'pipe', 'inherit'],

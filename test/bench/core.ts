@@ -29,11 +29,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { build } from 'esbuild';
+import { bundledServer } from './bundle.ts';
 import type { FromChild, ToChild } from './server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SERVER = join(ROOT, 'test/bench/server.ts');
 const PROFILE_DIR = join(tmpdir(), 'globus-action-provider-bench-prof');
 
 const { values: args } = parseArgs({
@@ -67,26 +66,7 @@ interface Child {
   stop(): Promise<void>;
 }
 
-/**
- * The server child runs as plain JavaScript bundled by esbuild (dependencies left in
- * node_modules), as a user's compiled provider would: under tsx, esbuild's keepNames wraps every
- * closure in a `__name()` call, a cost production code does not pay.
- */
-async function bundledServer(): Promise<string> {
-  const outfile = join(ROOT, 'node_modules/.cache/globus-action-provider-bench/server.mjs');
-  await build({
-    entryPoints: [SERVER],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  });
-  return outfile;
-}
-const SERVER_JS = await bundledServer();
+const SERVER_JS = await bundledServer('test/bench/server.ts');
 
 async function startChild(
   mode: 'hono' | 'provider',

@@ -14,29 +14,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { bundleWorker, startWorker } from '../support/hosts.ts';
 import { exampleEnv } from '../support/identities.ts';
 import { BIN, ROOT, spawnHost } from '../support/processes.ts';
+import { bundledServer } from './bundle.ts';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
-
-/** Node runs the server as esbuild-bundled JavaScript (no tsx keepNames wrappers), as a compiled provider would. */
-async function bundled(entry: string): Promise<string> {
-  const outfile = `${ROOT}node_modules/.cache/globus-action-provider-bench/${entry.replace(/\W/g, '_')}.mjs`;
-  await build({
-    entryPoints: [`${ROOT}${entry}`],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  });
-  return outfile;
-}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
@@ -81,7 +65,7 @@ function wrk(url: string, token?: string): number {
 async function throughput(runtime: 'node' | 'bun' | 'deno'): Promise<{ bare: number; provider: number }> {
   const [command, args] =
     runtime === 'node'
-      ? [process.execPath, [await bundled('test/bench/runtime-server.ts')]]
+      ? [process.execPath, [await bundledServer('test/bench/runtime-server.ts')]]
       : runtime === 'bun'
         ? [BIN('bun'), ['test/bench/runtime-server.ts']]
         : [BIN('deno'), ['run', '-A', 'test/bench/runtime-server.ts']];

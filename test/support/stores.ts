@@ -2,12 +2,24 @@
  * @module test/support/stores: records as the provider would store them, and memory stores
  * wrapped to make races happen on purpose.
  */
-import { type ActionRecord, type ActionStore, memoryStore } from '../../src/index.ts';
+import {
+  type ActionRecord,
+  type ActionStore,
+  type JsonObject,
+  memoryStore,
+  type StoredRequest,
+} from '../../src/index.ts';
 import { gate } from './async.ts';
 
 /** An identity URN and a group URN numbered `n` (the store tests need many). */
 export const who = (n: number) => `urn:globus:auth:identity:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 export const group = (n: number) => `urn:globus:groups:id:00000000-0000-4000-9000-${String(n).padStart(12, '0')}`;
+
+/** The request as the provider stores it when the caller sent only `request_id` and `body`. */
+export function storedRequest(requestId: string, body: JsonObject): StoredRequest {
+  const none = { label: null, monitor_by: null, manage_by: null, allowed_clients: null, deadline: null };
+  return { request_id: requestId, body, ...none, release_after: null };
+}
 
 let clock = Date.UTC(2026, 0, 1);
 /** A record as the provider would create it; start times increase so ordering is testable. */
@@ -19,16 +31,7 @@ export function record(overrides: Partial<ActionRecord> = {}): ActionRecord {
     action_id: crypto.randomUUID(),
     creator_id: creator,
     request_id: requestId,
-    request: {
-      request_id: requestId,
-      body: { n: 1 },
-      label: null,
-      monitor_by: null,
-      manage_by: null,
-      allowed_clients: null,
-      deadline: null,
-      release_after: null,
-    },
+    request: storedRequest(requestId, { n: 1 }),
     status: 'ACTIVE',
     label: null,
     monitor_by: [creator],
