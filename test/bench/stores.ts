@@ -19,7 +19,7 @@
  *    request creates an action) and GET /{id}/status of one action, on memory, embedded SQLite
  *    (better-sqlite3, WAL, synchronous FULL: the defaults), PGlite (PostgreSQL in WASM, through
  *    test/bench/pglite-driver.ts; a reference point, not shipped) and a real PostgreSQL
- *    (test/services/postgres.ts). Each measurement: `--duration` s.
+ *    (test/support/postgres.ts). Each measurement: `--duration` s.
  * 2. PostgreSQL at scale: `--rows` actions bulk-loaded (INSERT ... SELECT generate_series, rows
  *    shaped exactly like the store's: the record of a real completed echo action with its ids,
  *    times and principals varied; and their principals rows), ANALYZE; then GET /{id}/status of
