@@ -2,7 +2,8 @@
  * @module operations/existing: status, cancel and resume, the operations that may change an
  * existing action through their callback. None calls back once the action is completed.
  */
-import { callbackContext } from '../context.ts';
+import type { Caller } from '../auth/types.ts';
+import { type ActionContext, callbackContext } from '../context.ts';
 import { ActionError } from '../http/errors.ts';
 import { jsonResponse } from '../http/response.ts';
 import { toStatus, toView } from '../lifecycle.ts';
@@ -49,12 +50,7 @@ export function statusOperation(config: ProviderConfig): Operation<ActionInput> 
     const record = await loadVisible(config, input.actionId, caller);
     // HEAD asks what GET would answer without changing anything: no callback runs.
     if (callback === undefined || input.request.method === 'HEAD') return answer(record);
-    const refreshed = await mutateActive(config, record, (current) =>
-      callForUpdate('status', () => callback(callbackContext(input, caller, { action: toView(current) }))).catch(
-        (error: unknown) => inactiveOnConsent(config, error),
-      ),
-    );
-    return answer(refreshed);
+    return answer(await updateWithConsent(config, { input, caller, record, name: 'status', callback }));
   };
 }
 
@@ -80,11 +76,24 @@ export function resumeOperation(config: ProviderConfig): Operation<ActionInput> 
     const caller = await authenticate(config, input.request);
     const record = await loadManageable(config, input.actionId, caller);
     if (callback === undefined) throw new ActionError('NotImplemented', 'This provider does not support resume');
-    const resumed = await mutateActive(config, record, (current) =>
-      callForUpdate('resume', () => callback(callbackContext(input, caller, { action: toView(current) }))).catch(
-        (error: unknown) => inactiveOnConsent(config, error),
-      ),
-    );
-    return ok(resumed);
+    return ok(await updateWithConsent(config, { input, caller, record, name: 'resume', callback }));
   };
+}
+
+interface CallbackUpdate {
+  input: ActionInput;
+  caller: Caller;
+  record: ActionRecord;
+  /** The callback's name, for the error a malformed answer raises. */
+  name: string;
+  callback: (context: ActionContext) => unknown;
+}
+
+/** The action after `callback`'s update, unless it is completed; a missing consent makes it INACTIVE. */
+function updateWithConsent(config: ProviderConfig, { input, caller, record, name, callback }: CallbackUpdate) {
+  return mutateActive(config, record, (current) =>
+    callForUpdate(name, () => callback(callbackContext(input, caller, { action: toView(current) }))).catch(
+      (error: unknown) => inactiveOnConsent(config, error),
+    ),
+  );
 }
