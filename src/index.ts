@@ -33,6 +33,7 @@ export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './htt
 export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.ts';
 export type {
   ActionRecord,
+  ActionRequestEnvelope,
   ActionStatus,
   ActionStatusValue,
   ActionUpdate,

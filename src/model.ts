@@ -79,6 +79,9 @@ export const ActionRequestSchema = v.object({
   ),
 });
 
+/** The ActionRequest a client sends (before validation: `request_id` may be a number, `release_after` seconds). */
+export type ActionRequestEnvelope = v.InferInput<typeof ActionRequestSchema>;
+
 /** The validated ActionRequest as stored, with `body` typed by the provider's input schema. */
 export type StoredRequest<TBody = JsonObject> = Omit<v.InferOutput<typeof ActionRequestSchema>, 'body'> & {
   body: TBody;

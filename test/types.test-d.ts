@@ -7,6 +7,7 @@ import { expectTypeOf } from 'vitest';
 import {
   type ActionRecord,
   type ActionRequest,
+  type ActionRequestEnvelope,
   type ActionStatus,
   type ActionUpdate,
   type ActionView,
@@ -18,6 +19,7 @@ import {
   type LogPage,
   type StoredRequest,
 } from '../src/index.ts';
+import type { RunRequest } from '../src/testing/index.ts';
 
 const auth = jwtAuth({ jwks: { keys: [] } });
 const description = { title: 't', globus_auth_scope: 's', admin_contact: 'a' };
@@ -192,3 +194,11 @@ expectTypeOf<DescriptionOptions['visible_to']>().toEqualTypeOf<string[] | undefi
 // @ts-expect-error `admin_contact` is required
 const incomplete: DescriptionOptions = { title: 't', globus_auth_scope: 's' };
 void incomplete;
+
+// The client's run request is the envelope, with `request_id` optional (the client makes one up).
+expectTypeOf<RunRequest['label']>().toEqualTypeOf<string | null | undefined>();
+expectTypeOf<RunRequest['release_after']>().toEqualTypeOf<string | number | null | undefined>();
+expectTypeOf<ActionRequestEnvelope['request_id']>().toEqualTypeOf<string | number>();
+// @ts-expect-error `body` is required
+const noBody: RunRequest = { request_id: 'r' };
+void noBody;

@@ -3,6 +3,7 @@
  * for tests. It calls the routes Globus Flows calls (`/run`, `/{id}/status`, ...) or, with
  * `routes: 'actions'`, the `/actions` family.
  */
+import type { ActionRequestEnvelope } from '../model.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a test reads the JSON it asserts on without declaring its shape first.
 export interface ClientReply<T = any> {
@@ -23,16 +24,9 @@ export interface ActionClientOptions {
   fetch?: (request: Request) => Response | Promise<Response>;
 }
 
-export interface RunRequest {
-  request_id?: string;
-  body: Record<string, unknown>;
-  label?: string;
-  monitor_by?: string[];
-  manage_by?: string[];
-  deadline?: string;
-  release_after?: string | number;
-  [key: string]: unknown;
-}
+/** The ActionRequest to send; `request_id` may be left out, and other keys pass through as given. */
+export type RunRequest = Omit<ActionRequestEnvelope, 'request_id'> &
+  Partial<Pick<ActionRequestEnvelope, 'request_id'>> & { [key: string]: unknown };
 
 export interface ActionClient {
   introspect(): Promise<ClientReply>;
