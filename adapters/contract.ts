@@ -6,8 +6,8 @@
 
 /** What the adapters serve: a provider, or anything with `fetch`. */
 export interface FetchProvider {
-  // `never[]`: any handler taking extra arguments (a Worker's env and ctx) fits.
-  fetch(request: Request, ...rest: never[]): Response | Promise<Response>;
+  /** A Hono app's, a provider's or any Web handler's `fetch`; a runtime may pass its env and context. */
+  fetch(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response>;
   /** Present on providers: deletes expired actions (the servers run it on an interval). */
   sweep?(): Promise<number>;
   /** Present on providers: closes the store (after a signal-driven shutdown). */

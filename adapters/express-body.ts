@@ -30,5 +30,6 @@ const PARSER_ERRORS: Record<string, () => ActionError> = {
 /** The provider's answer to a body parser's rejection of the client's body; undefined for any other error. */
 export function parserError(error: unknown): ActionError | undefined {
   const type = typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined;
-  return typeof type === 'string' ? PARSER_ERRORS[type]?.() : undefined;
+  // Own keys only: a `type` of 'constructor' or 'toString' is no parser error.
+  return typeof type === 'string' && Object.hasOwn(PARSER_ERRORS, type) ? PARSER_ERRORS[type]?.() : undefined;
 }

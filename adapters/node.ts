@@ -44,8 +44,10 @@ export function nodeListener(
 export async function serve(provider: FetchProvider, options: ServeOptions = {}): Promise<RunningServer> {
   const settings = serverSettings(options);
   const { shutdownGrace = 10_000, overrideGlobalObjects = true } = options;
-  if (!Number.isFinite(shutdownGrace) || shutdownGrace < 0)
-    throw new TypeError('shutdownGrace: must be a number of ms');
+  // Timers hold at most 2^31-1 ms (a longer one fires after 1 ms).
+  if (!(shutdownGrace >= 0 && shutdownGrace <= 2_147_483_647)) {
+    throw new TypeError('shutdownGrace: must be a number of ms from 0 to 2147483647');
+  }
   const server = createServer(nodeListener(provider, { prefix: settings.prefix, overrideGlobalObjects }));
   server.listen(settings.port, settings.hostname);
   await once(server, 'listening'); // rejects on 'error' (a port in use, say)

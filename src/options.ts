@@ -84,8 +84,8 @@ export interface ProviderConfig {
   generateId: () => string;
 }
 
-/** Options that must be functions when given. */
-const FUNCTIONS = ['run', 'status', 'cancel', 'resume', 'release', 'log', 'enumerate', 'clock', 'generateId'] as const;
+/** Callbacks: functions when given. */
+const CALLBACKS = ['run', 'status', 'cancel', 'resume', 'release', 'log', 'enumerate'] as const;
 const STORE_METHODS = ['create', 'get', 'update', 'delete', 'list', 'deleteExpired'] as const;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -96,7 +96,7 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
   }
   const d = parseDescription(options.description);
   if (typeof options.run !== 'function') throw new TypeError('run: a run callback is required');
-  for (const name of FUNCTIONS) {
+  for (const name of CALLBACKS) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {
       throw new TypeError(`${name}: must be a function`);
     }
@@ -107,7 +107,12 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
   const bodyLimit = positiveInteger(options.bodyLimit, 10 * 1024 * 1024, 'bodyLimit: must be a positive integer');
   const runTimeout = positiveInteger(options.runTimeout, 60_000, 'runTimeout: must be a positive integer of ms');
   const scrub = resolveScrub(options.scrubValidationErrors);
-  const logger = resolveLogger(options.logger);
+  for (const name of ['clock', 'generateId'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new TypeError(`${name}: must be a function`);
+    }
+  }
+  const logger = resolveLogger(options.logger ?? consoleLogger());
   const store = resolveStore(options.store, logger);
   const input = compileInput(options.input);
   const description = introspectionDocument(d, {
@@ -145,7 +150,7 @@ function resolveScrub(value: boolean | undefined): boolean {
   return value ?? true;
 }
 
-function resolveLogger(logger: Logger = consoleLogger()): Logger {
+function resolveLogger(logger: Logger): Logger {
   for (const level of LOG_LEVELS) {
     if (typeof logger[level] !== 'function') throw new TypeError(`logger: must have a ${level}() method`);
   }

@@ -5,7 +5,7 @@
  */
 
 import { getRequestListener } from '@hono/node-server';
-import express from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expressMiddleware } from '../adapters/express.ts';
@@ -59,6 +59,15 @@ describe('prefix helper', () => {
 });
 
 describe('Node adapter', () => {
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31])(
+    'rejects shutdownGrace %s before listening',
+    async (grace) => {
+      await expect(serve(testProvider(), { port: 0, handleSignals: false, shutdownGrace: grace })).rejects.toThrow(
+        /^shutdownGrace: /,
+      );
+    },
+  );
+
   it('finishes requests in flight on close, then refuses new connections', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -209,6 +218,21 @@ describe('Express adapter', () => {
     const large = await (await client('/ap')).run({ body: { pad: 'x'.repeat(5000) } });
     expect(large.status).toBe(413);
     expect(large.body.code).toBe('PayloadTooLarge');
+  });
+
+  it("passes on errors whose type only looks like a parser's (an Object.prototype key) to the host", async () => {
+    const { raw } = await host((app) => {
+      app.use('/ap', (_req, _res, next) =>
+        next(Object.assign(new Error('not a parser error'), { type: 'constructor' })),
+      );
+      app.use('/ap', expressMiddleware(testProvider()));
+      app.use(
+        ((error: Error, _req, res, _next) =>
+          void res.status(418).json({ host: error.message })) satisfies ErrorRequestHandler,
+      );
+    });
+    const reply = await raw('GET', '/ap/');
+    expect([reply.status, reply.body]).toEqual([418, { host: 'not a parser error' }]);
   });
 
   it('reads a body the host left alone as a stream, and one consumed by other middleware as empty JSON, without hanging', async () => {

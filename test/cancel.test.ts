@@ -31,6 +31,18 @@ describe.each(TRANSPORTS)('cancel ($name)', (transport) => {
       });
     });
 
+    it('without a callback, gives each canceled action details of its own', async () => {
+      const provider = testProvider({ run });
+      const connection = await connect(transport, provider);
+      const first = await start(connection.client(T.creator));
+      const second = await start(connection.client(T.creator));
+      await form.send(connection, first.action_id, T.creator);
+      const stored = await provider.actions.get(first.action_id);
+      (stored?.details as Record<string, unknown>)['changed'] = true; // what a callback could do to the view it is given
+      const reply = await form.send(connection, second.action_id, T.creator);
+      expect(reply.body.details).toEqual({ code: 'ActionCanceled', description: expect.any(String) });
+    });
+
     it('without a callback, marks an INACTIVE action FAILED', async () => {
       const connection = await connect(transport, testProvider({ run }));
       const action = await start(connection.client(T.creator), {}, { status: 'INACTIVE' });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { serve } from '../adapters/node.ts';
-import { type ActionStore, memoryStore } from '../src/index.ts';
+import { type ActionStore, memoryStore, startSweeper } from '../src/index.ts';
 import { postgresStore } from '../src/store/postgres.ts';
 import { sqliteStore } from '../src/store/sqlite.ts';
 import { type ActionClient, actionClient } from '../src/testing/index.ts';
@@ -193,6 +193,33 @@ describe.each(STORES)('expiry with an injected clock: %s', (_name, makeStore) =>
     expect((await client.status(active)).status).toBe(404);
     expect(await provider.sweep()).toBe(1);
     expect(await store.get(active)).toBeUndefined();
+  });
+});
+
+describe('startSweeper', () => {
+  it('runs one sweep at a time: ticks during a slow sweep are skipped, and stop() waits only for that one', async () => {
+    let sweeps = 0;
+    let running = 0;
+    let overlapped = false;
+    const sweeper = startSweeper({
+      interval: 10,
+      sweep: async () => {
+        sweeps++;
+        overlapped ||= ++running > 1;
+        await sleep(120); // a dozen ticks' worth
+        running--;
+        return 0;
+      },
+    });
+    expect(await waitFor(() => sweeps === 1)).toBe(true);
+    await sleep(60);
+    const stopping = Date.now();
+    await sweeper.stop();
+    expect(Date.now() - stopping).toBeLessThan(110);
+    expect(sweeps).toBe(1);
+    expect(overlapped).toBe(false);
+    await sleep(50);
+    expect(sweeps).toBe(1);
   });
 });
 

@@ -1,6 +1,6 @@
 /** @module test/options: bad options fail at creation with a TypeError naming the field. */
 import * as v from 'valibot';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createActionProvider,
   jwtAuth,
@@ -65,6 +65,18 @@ describe('createActionProvider options', () => {
     ];
     for (const input of schemas)
       expect(createActionProvider({ ...base(), input }).description.input_schema).toMatchObject({ type: 'object' });
+  });
+
+  it('logger: null or undefined means the default console logger', () => {
+    const lines = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(create({ logger: null })).not.toThrow();
+      expect(create({ logger: undefined })).not.toThrow();
+      // The memory store's warning, written by the console logger as one JSON line each time.
+      expect(lines.mock.calls.map(([line]) => JSON.parse(String(line)).level)).toEqual(['warn', 'warn']);
+    } finally {
+      lines.mockRestore();
+    }
   });
 
   it('warns once, at creation, that the default memory store loses actions on restart', () => {

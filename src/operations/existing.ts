@@ -21,12 +21,12 @@ import {
   ok,
 } from './kernel.ts';
 
-/** What cancel does without a callback. */
-const CANCELED: ActionUpdate = {
+/** What cancel does without a callback (new objects each time: a stored record owns its details). */
+const canceled = (): ActionUpdate => ({
   status: 'FAILED',
   details: { code: 'ActionCanceled', description: 'The action was canceled' },
   display_status: 'Canceled',
-};
+});
 
 /**
  * Status: the stored action, refreshed by the `status` callback while not completed. Answers
@@ -60,12 +60,12 @@ export function cancelOperation(config: ProviderConfig): Operation<ActionInput> 
   return async (input) => {
     const caller = await authenticate(config, input.request);
     const record = await loadManageable(config, input.actionId, caller);
-    const canceled = await mutateActive(config, record, async (current) =>
+    const result = await mutateActive(config, record, async (current) =>
       callback === undefined
-        ? CANCELED
+        ? canceled()
         : callForUpdate('cancel', () => callback(callbackContext(input, caller, { action: toView(current) }))),
     );
-    return ok(canceled);
+    return ok(result);
   };
 }
 

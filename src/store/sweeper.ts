@@ -31,16 +31,20 @@ export function startSweeper(options: SweeperOptions): Sweeper {
   if (!Number.isFinite(interval) || interval < 10 || interval > 2_147_483_647) {
     throw new TypeError('sweep interval: must be a number of ms from 10 to 2147483647');
   }
-  let running: Promise<void> = Promise.resolve();
+  // One sweep at a time: a tick that finds one still running is skipped, not queued, so a slow
+  // database never piles sweeps up (nor makes stop() wait for a queue of them).
+  let running: Promise<void> | undefined;
   const tick = () => {
-    running = running.then(async () => {
+    running ??= (async () => {
       try {
         const removed = await options.sweep();
         if (removed > 0) options.logger?.debug('expired actions deleted', { count: removed });
       } catch (error) {
         options.logger?.error('sweeping expired actions failed', { error: logSafe(error) });
+      } finally {
+        running = undefined;
       }
-    });
+    })();
   };
   const timer = setInterval(tick, interval);
   // The sweeper alone must not keep a process alive.
