@@ -9,8 +9,9 @@ import type { Caller } from '../auth/types.ts';
 import { isAllowed } from '../authorization.ts';
 import { canonicalJson } from '../canonical-json.ts';
 import { callbackContext } from '../context.ts';
-import { readJson } from '../http/body.ts';
+import { readBody } from '../http/body.ts';
 import { ActionError } from '../http/errors.ts';
+import { parseJson } from '../http/json.ts';
 import { applyUpdate, newRecord } from '../lifecycle.ts';
 import type { ActionRecord, ActionUpdate } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
@@ -41,7 +42,7 @@ export function runOperation(config: ProviderConfig): Operation {
       throw new ActionError('ForbiddenRequest', 'Not allowed to run this provider');
     }
     const now = clock();
-    const request = parseActionRequest(await readJson(input.request, config.bodyLimit), now, rules);
+    const request = parseActionRequest(parseJson(await readBody(input.request, config.bodyLimit)), now, rules);
     const record = newRecord({ actionId: config.generateId(), caller, request, startTime: config.formatTime(now) });
     for (let attempt = 0; attempt < MAX_RUN_ATTEMPTS; attempt++) {
       const created = await store.create(record);
