@@ -3,7 +3,7 @@
  * the introspection document served at `GET /`.
  */
 import * as v from 'valibot';
-import { isDuration } from './duration.ts';
+import { isFiniteDuration } from './duration.ts';
 import { type JsonObject, PRINCIPAL_URN } from './model.ts';
 
 const principalOr = (special: string) =>
@@ -28,7 +28,10 @@ export const DescriptionSchema = v.object({
   runnable_by: v.optional(v.array(principalOr('all_authenticated_users')), ['all_authenticated_users']),
   administered_by: v.optional(v.array(v.pipe(v.string(), v.regex(PRINCIPAL_URN, 'must be a principal URN')))),
   /** The longest `deadline` accepted, as an ISO 8601 duration. Default `P30D`. */
-  maximum_deadline: v.optional(v.pipe(v.string(), v.check(isDuration, 'must be an ISO 8601 duration')), 'P30D'),
+  maximum_deadline: v.optional(
+    v.pipe(v.string(), v.check(isFiniteDuration, 'must be an ISO 8601 duration a date can be added to')),
+    'P30D',
+  ),
   /** Further scopes a token may hold instead of `globus_auth_scope`. Not published. */
   additional_scopes: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
 });

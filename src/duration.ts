@@ -14,9 +14,28 @@ export function isDuration(value: string): boolean {
   return ISO8601_DURATION.test(value);
 }
 
-/** Integer seconds as a duration (`90` → `PT90S`); `0` is `PT0S`. */
+/** The longest `release_after` accepted: one year, as 366 days (P1Y, P12M, P366D, 31,622,400 s). */
+export const MAX_RELEASE_AFTER_SECONDS = 366 * 86_400;
+
+/**
+ * Whether `duration` is finite and at most `maxSeconds` long, measured from 1 January of a leap
+ * year (where P1Y and P12M are longest). Digits beyond what a number holds make it infinite.
+ */
+export function isDurationAtMost(duration: string, maxSeconds: number): boolean {
+  if (!ISO8601_DURATION.test(duration)) return false;
+  const from = Date.UTC(2024, 0, 1);
+  const end = addDuration(from, duration);
+  return Number.isFinite(end) && end - from <= maxSeconds * 1000;
+}
+
+/** Whether `duration` can be added to a date at all (a finite instant results). */
+export function isFiniteDuration(duration: string): boolean {
+  return ISO8601_DURATION.test(duration) && Number.isFinite(addDuration(Date.UTC(2024, 0, 1), duration));
+}
+
+/** Integer seconds as a duration (`90` → `PT90S`); `0` is `PT0S`; digits, never an exponent (`1e21`). */
 export function secondsToDuration(seconds: number): string {
-  return `PT${seconds}S`;
+  return `PT${BigInt(seconds)}S`;
 }
 
 /**

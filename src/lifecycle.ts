@@ -4,7 +4,7 @@
  * completed action is final.
  */
 import type { Caller } from './auth/types.ts';
-import { addDuration } from './duration.ts';
+import { addDuration, isFiniteDuration, MAX_RELEASE_AFTER_SECONDS } from './duration.ts';
 import { ActionError } from './http/errors.ts';
 import type {
   ActionRecord,
@@ -91,6 +91,16 @@ export function newRecord({ actionId, caller, request, startTime }: NewRecord): 
 }
 
 /**
+ * When an action completed at `completed` is due for deletion. A `release_after` that cannot be
+ * added to a date (only a record stored before the envelope bounded it) expires after the longest
+ * one accepted, so no later update of an acknowledged action can fail on it.
+ */
+function expiry(completed: number, releaseAfter: string): number {
+  const end = isFiniteDuration(releaseAfter) ? addDuration(completed, releaseAfter) : Number.NaN;
+  return Number.isFinite(end) ? end : completed + MAX_RELEASE_AFTER_SECONDS * 1000;
+}
+
+/**
  * The record after `update`, as version + 1. A completed action keeps its status and
  * completion time: a later update may add details but never reopen it.
  */
@@ -114,7 +124,7 @@ export function applyUpdate(
     display_status: displayStatus,
     state: update.state === undefined ? record.state : update.state,
     completion_time: completionTime,
-    expires_at: completionTime === null ? null : addDuration(Date.parse(completionTime), record.release_after),
+    expires_at: completionTime === null ? null : expiry(Date.parse(completionTime), record.release_after),
     version: record.version + 1,
   };
 }

@@ -3,7 +3,7 @@
  * from its valibot schema, so a field is written once.
  */
 import * as v from 'valibot';
-import { ISO8601_DURATION, secondsToDuration } from './duration.ts';
+import { ISO8601_DURATION, isDurationAtMost, MAX_RELEASE_AFTER_SECONDS, secondsToDuration } from './duration.ts';
 
 /** The spec's PrincipalURN pattern. */
 export const PRINCIPAL_URN =
@@ -12,6 +12,26 @@ export const PRINCIPAL_URN =
 export const ALLOWED_CLIENT = /^(public|globus|creator|.$)$/;
 /** RFC 3339 date-time (what `format: date-time` means), offset required. */
 export const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})$/;
+
+/** The longest `request_id` (in characters: code points), which keeps the stores' unique index within its key size. */
+export const MAX_REQUEST_ID_LENGTH = 512;
+/** The most principals `monitor_by` and `manage_by` may each hold (and items in `allowed_clients`). */
+export const MAX_PRINCIPALS = 1000;
+const TOO_LONG_RELEASE = `Invalid value: Expected at most one year (P1Y, P366D or ${MAX_RELEASE_AFTER_SECONDS} seconds)`;
+
+/** No C0 or C1 control character (NUL included) and no unpaired surrogate. */
+function isPrintable(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++; // a surrogate pair
+    } else if (c >= 0xdc00 && c <= 0xdfff) return false;
+  }
+  return true;
+}
 
 export const ACTION_STATUSES = ['SUCCEEDED', 'FAILED', 'ACTIVE', 'INACTIVE'] as const;
 export type ActionStatusValue = (typeof ACTION_STATUSES)[number];
@@ -30,9 +50,11 @@ export const PrincipalUrnSchema = v.pipe(
   v.regex(PRINCIPAL_URN, 'Invalid principal: Expected urn:globus:auth:identity:<uuid> or urn:globus:groups:id:<uuid>'),
 );
 
+const tooMany = `Invalid length: Expected <=${MAX_PRINCIPALS} items`;
 const principalList = v.nullish(
   v.pipe(
     v.array(PrincipalUrnSchema),
+    v.maxLength(MAX_PRINCIPALS, tooMany),
     v.transform((list) => [...new Set(list)]),
   ),
   null,
@@ -49,7 +71,8 @@ export const ActionRequestSchema = v.object({
   request_id: v.pipe(
     v.union([v.string(), v.number()], 'Invalid type: Expected string'),
     v.transform(String),
-    v.minLength(1, 'Invalid length: Expected a non-empty string'),
+    v.maxCodePoints(MAX_REQUEST_ID_LENGTH, `Invalid length: Expected <=${MAX_REQUEST_ID_LENGTH} characters`),
+    v.check(isPrintable, 'Invalid characters: Expected no control characters or unpaired surrogates'),
   ),
   body: JsonObjectSchema,
   // 64 characters as JSON Schema's maxLength (and Python's len) count them: code points, not UTF-16 units.
@@ -60,7 +83,10 @@ export const ActionRequestSchema = v.object({
   monitor_by: principalList,
   manage_by: principalList,
   allowed_clients: v.nullish(
-    v.array(v.pipe(v.string(), v.regex(ALLOWED_CLIENT, 'Invalid client: Expected public, globus or creator'))),
+    v.pipe(
+      v.array(v.pipe(v.string(), v.regex(ALLOWED_CLIENT, 'Invalid client: Expected public, globus or creator'))),
+      v.maxLength(MAX_PRINCIPALS, tooMany),
+    ),
     null,
   ),
   deadline: v.nullish(
@@ -68,12 +94,17 @@ export const ActionRequestSchema = v.object({
     null,
   ),
   release_after: v.nullish(
-    v.union(
-      [
-        v.pipe(v.string(), v.regex(ISO8601_DURATION)),
-        v.pipe(v.number(), v.integer(), v.minValue(0), v.transform(secondsToDuration)),
-      ],
-      'Invalid type: Expected an ISO 8601 duration or integer seconds',
+    v.pipe(
+      v.union(
+        [
+          v.pipe(v.string(), v.regex(ISO8601_DURATION)),
+          v.pipe(v.number(), v.integer(), v.minValue(0), v.transform(secondsToDuration)),
+        ],
+        'Invalid type: Expected an ISO 8601 duration or integer seconds',
+      ),
+      // On the duration either form became, so that seconds and durations share one bound.
+      // (Only on a duration: for anything else the union has said what is wrong.)
+      v.check((d) => !ISO8601_DURATION.test(d) || isDurationAtMost(d, MAX_RELEASE_AFTER_SECONDS), TOO_LONG_RELEASE),
     ),
     null,
   ),

@@ -254,7 +254,7 @@ describe.each(TRANSPORTS)('run, the ActionRequest envelope ($name)', (transport)
       ]);
     });
 
-    it.each(['P1M', 'P1Y', 'P2W', 'PT1H30M', 'P1DT2H', 'P0D', 'PT0.5S', 'P1Y2M3W4DT5H6M7S'])(
+    it.each(['P1M', 'P1Y', 'P2W', 'PT1H30M', 'P1DT2H', 'P0D', 'PT0.5S', 'P0Y2M3W4DT5H6M7S', 'P12M', 'P366D'])(
       'accepts release_after %s and echoes it',
       async (duration) => {
         const { run } = await open(testProvider());

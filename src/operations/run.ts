@@ -13,7 +13,7 @@ import { readBody } from '../http/body.ts';
 import { ActionError } from '../http/errors.ts';
 import { parseJson } from '../http/json.ts';
 import { applyUpdate, newRecord } from '../lifecycle.ts';
-import type { ActionRecord, ActionUpdate } from '../model.ts';
+import type { ActionRecord } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
 import { parseActionRequest } from '../validation/request.ts';
 import {
@@ -76,7 +76,11 @@ export function runOperation(config: ProviderConfig): Operation {
   };
 }
 
-/** Call `run` for the stored placeholder and store its answer. */
+/**
+ * Call `run` for the stored placeholder and store its answer. Until that answer is stored
+ * nothing was acknowledged: on any failure the placeholder goes (as far as the store can still
+ * delete it), so no ghost ACTIVE action stays behind and a retry need not wait for it.
+ */
 async function start(
   config: ProviderConfig,
   record: ActionRecord,
@@ -84,18 +88,17 @@ async function start(
   input: OperationInput,
 ): Promise<ActionRecord> {
   const { store } = config;
-  let update: ActionUpdate;
+  let stored: ActionRecord | undefined;
   try {
     const context = callbackContext(input, caller, { request: record.request, actionId: record.action_id });
-    update = await callForUpdate('run', () => config.callbacks.run(context)).catch((error: unknown) =>
+    const update = await callForUpdate('run', () => config.callbacks.run(context)).catch((error: unknown) =>
       inactiveOnConsent(config, error),
     );
+    stored = await store.update(applyUpdate(record, update, config.clock(), config.formatTime));
   } catch (error) {
-    // Not acknowledged, so not kept: free the request_id for a retry.
-    await store.delete(record.action_id);
+    await store.delete(record.action_id).catch(() => {}); // the store being down is the error already
     throw error;
   }
-  const stored = await store.update(applyUpdate(record, update, config.clock(), config.formatTime));
   if (stored !== undefined) return stored;
   // The action was updated while run was executing (provider.actions.update from a
   // background job): that write is newer than run's answer, so it stands.
