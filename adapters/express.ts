@@ -13,12 +13,9 @@ import { escaped } from './answers.ts';
 import { consumedBody, parserOutcome } from './express-body.ts';
 import { type FetchProvider, nodeListener } from './node.ts';
 
-/** Our JSON error through Express's response. */
+/** Our JSON error with the provider's headers (Express's `set()` and `json()` add a charset to its content type). */
 const send = (res: Response, error: ActionError) =>
-  void res
-    .status(error.status)
-    .set({ ...error.getResponseHeaders() })
-    .json(error.toJSON());
+  void res.writeHead(error.status, error.getResponseHeaders()).end(JSON.stringify(error.toJSON()));
 
 /**
  * The provider as Express middleware: a request handler, plus an error handler for a host body
