@@ -47,7 +47,8 @@ const UNBUILDABLE = new Set(['CONNECT', 'TRACE', 'TRACK']);
  */
 function moved(request: Request, url: URL): Request {
   if (!UNBUILDABLE.has(request.method.toUpperCase())) return new Request(url, request);
-  const standIn = new Request(url, { headers: request.headers, signal: request.signal });
+  // No body and no signal: the provider answers these at once, whatever the path.
+  const standIn = new Request(url, { headers: request.headers });
   Object.defineProperty(standIn, 'method', { value: request.method });
   return standIn;
 }

@@ -3,8 +3,8 @@
  * sends, as bytes over a real socket: always the provider's JSON, never an empty, text or HTML
  * page. Node: a bad or missing Host, backslash and absolute-form targets, malformed request
  * lines and headers, CONNECT, TRACE under a prefix, the timeouts and the connection cap, a
- * client cut off mid-body. Express: host body parsers answered as without them. Bun and Deno:
- * the same inputs where they reach our handler, and a throw past the provider.
+ * client cut off mid-body. Express: host body parsers answered as without them. Bun, Deno and
+ * workerd: the same inputs where they reach our handler, and a throw past the provider.
  */
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -14,8 +14,8 @@ import { expressMiddleware } from '../adapters/express.ts';
 import { jsonClientErrors, nodeListener, type RunningServer, type ServeOptions, serve } from '../adapters/node.ts';
 import type { ClientReply } from '../src/testing/index.ts';
 import { expectError } from './support/assertions.ts';
-import { type Host, listenNode } from './support/hosts.ts';
-import { mint, USERS } from './support/identities.ts';
+import { type Host, listenNode, startWorker } from './support/hosts.ts';
+import { exampleEnv, mint, SCOPE, USERS } from './support/identities.ts';
 import { captureLogger } from './support/logger.ts';
 import { BIN, type ProviderProcess, spawnHost } from './support/processes.ts';
 import { testProvider } from './support/providers.ts';
@@ -382,5 +382,26 @@ describe.each([
     expectJsonError(reply, 500, 'ActionProviderError');
     expect(reply.body.description).toBe('Internal Server Error');
     expect(host.output()).toMatch(/unhandled error in the adapter/);
+  });
+});
+
+describe('Cloudflare Workers adapter (workerd) under a prefix', () => {
+  const SCRIPT = 'test/fixtures/wait-until-worker.ts';
+
+  it('answers TRACE with the provider’s 405 and Allow', async () => {
+    const env = await exampleEnv();
+    const host = await startWorker(SCRIPT, { JWT_JWKS: env['JWT_JWKS'] ?? '', PROVIDER_SCOPE: SCOPE });
+    cleanup.push(() => host.stop());
+    // workerd keeps the connection open whatever the request asks.
+    const reply = await exchange(port(host.url), head('TRACE', '/ap/'), { untilResponse: true });
+    expectError(asReply(reply), 405, 'MethodNotAllowed');
+    expect(reply.headers['allow']).toBe('GET, HEAD, OPTIONS');
+  });
+
+  it('answers while its provider cannot be built (a missing binding) with the generic JSON 500', async () => {
+    const host = await startWorker(SCRIPT, { PROVIDER_SCOPE: SCOPE });
+    cleanup.push(() => host.stop());
+    const reply = await exchange(port(host.url), head('GET', '/ap/'), { untilResponse: true });
+    expectError(asReply(reply), 500, 'ActionProviderError', 'Internal Server Error');
   });
 });
