@@ -4,7 +4,6 @@
  * Worker's `ctx.waitUntil` reaches callbacks as `waitUntil`; a Cron Trigger runs the expiry
  * sweep through the `scheduled` handler.
  */
-
 import { escapedError } from './answers.ts';
 import type { ProviderWorker, WorkerExecutionContext, WorkerOptions, WorkerProvider } from './contract.ts';
 import { withPrefix } from './prefix.ts';

@@ -2,7 +2,6 @@
  * @module adapters/deno: serve a provider with `Deno.serve`, under an optional prefix, with
  * graceful shutdown. (`deno serve` also runs `export default provider` directly.)
  */
-
 import { escapedError } from './answers.ts';
 import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
 import { running, type ShutdownSignal, serverSettings } from './lifecycle.ts';
