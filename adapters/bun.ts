@@ -2,6 +2,8 @@
  * @module adapters/bun: serve a provider with `Bun.serve`, under an optional prefix, with
  * graceful shutdown. (Bun also runs `export default provider` directly: it is `{ fetch }`.)
  */
+
+import { escapedError } from './answers.ts';
 import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
 import { processSignals, running, serverSettings } from './lifecycle.ts';
 import { withPrefix } from './prefix.ts';
@@ -17,6 +19,7 @@ declare const Bun: {
     port: number;
     hostname: string;
     fetch: (request: Request, server: unknown) => Response | Promise<Response>;
+    error: (error: Error) => Response;
   }): BunServer;
 };
 
@@ -33,7 +36,9 @@ export type BunRunningServer = RunningServerOf<BunServer>;
 export function serve(provider: FetchProvider, options: BunServeOptions = {}): BunRunningServer {
   const settings = serverSettings(options);
   const handler = withPrefix((request: Request) => provider.fetch(request), settings.prefix);
-  const server = Bun.serve({ port: settings.port, hostname: settings.hostname, fetch: (request) => handler(request) });
+  const { port: wanted, hostname: host } = settings;
+  // error: Bun's own answer to a throw is an HTML page with the stack trace.
+  const server = Bun.serve({ port: wanted, hostname: host, fetch: (request) => handler(request), error: escapedError });
   // stop(false): stop accepting, and resolve once requests in flight are done.
   const stop = () => server.stop(false);
   const { hostname, port } = server;

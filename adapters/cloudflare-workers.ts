@@ -4,6 +4,7 @@
  * Worker's `ctx.waitUntil` reaches callbacks as `waitUntil`; a Cron Trigger runs the expiry
  * sweep through the `scheduled` handler.
  */
+import { escapedError } from './answers.ts';
 import type { ProviderWorker, WorkerExecutionContext, WorkerOptions, WorkerProvider } from './contract.ts';
 import { withPrefix } from './prefix.ts';
 
@@ -46,7 +47,12 @@ export function worker<Env = Record<string, unknown>>(
   };
   return {
     async fetch(request, env, ctx) {
-      return (await build(env)).handle(request, env, ctx);
+      // A failed build (or a throw that escaped the provider) gets the JSON 500, not workerd's text page.
+      try {
+        return await (await build(env)).handle(request, env, ctx);
+      } catch (error) {
+        return escapedError(error);
+      }
     },
     async scheduled(_controller, env, ctx) {
       const { provider } = await build(env);

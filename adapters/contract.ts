@@ -50,6 +50,15 @@ export interface NodeListenerOptions extends Pick<ServerOptions, 'prefix'> {
 export interface ServeOptions extends NodeListenerOptions, ServerOptions {
   /** On close, requests still running after this many ms are cut off. Default 10,000. */
   shutdownGrace?: number;
+  /** A request's headers must arrive within this many ms, or it is answered 408; 0: no limit. Default 10,000. */
+  headersTimeout?: number;
+  /**
+   * A whole request (headers and body; not the response) must arrive within this many ms, or it
+   * is answered 408; 0: no limit. Default 60,000. Not below `headersTimeout`.
+   */
+  requestTimeout?: number;
+  /** Connections beyond this many are closed as they arrive (node:http's `maxConnections`). Default: no cap. */
+  maxConnections?: number;
 }
 
 /** The parts of the Workers runtime types used here (so the package needs no Workers types). */

@@ -2,6 +2,7 @@
  * @module adapters/deno: serve a provider with `Deno.serve`, under an optional prefix, with
  * graceful shutdown. (`deno serve` also runs `export default provider` directly.)
  */
+import { escapedError } from './answers.ts';
 import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
 import { running, type ShutdownSignal, serverSettings } from './lifecycle.ts';
 import { withPrefix } from './prefix.ts';
@@ -14,7 +15,12 @@ interface DenoServer {
 }
 declare const Deno: {
   serve(
-    options: { port: number; hostname: string; onListen?: (addr: { hostname: string; port: number }) => void },
+    options: {
+      port: number;
+      hostname: string;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+      onError?: (error: unknown) => Response;
+    },
     handler: (request: Request) => Response | Promise<Response>,
   ): DenoServer;
   addSignalListener(signal: ShutdownSignal, handler: () => void): void;
@@ -34,8 +40,9 @@ export type DenoRunningServer = RunningServerOf<DenoServer>;
 export function serve(provider: FetchProvider, options: DenoServeOptions = {}): DenoRunningServer {
   const settings = serverSettings(options);
   const handler = withPrefix((request: Request) => provider.fetch(request), settings.prefix);
-  // onListen: Deno would otherwise print its own "Listening on" line.
-  const server = Deno.serve({ port: settings.port, hostname: settings.hostname, onListen: () => {} }, handler);
+  // onListen: Deno would otherwise print its own "Listening on" line; onError: its own answer is a text 500.
+  const { port: wanted, hostname: host } = settings;
+  const server = Deno.serve({ port: wanted, hostname: host, onListen: () => {}, onError: escapedError }, handler);
   const signals = {
     on: (signal: ShutdownSignal, listener: () => void) => Deno.addSignalListener(signal, listener),
     off: (signal: ShutdownSignal, listener: () => void) => Deno.removeSignalListener(signal, listener),

@@ -4,7 +4,7 @@
  * SIGINT (stop, drain, then close the store), and a `close()` that runs once.
  */
 import { startSweeper } from '../src/index.ts';
-import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
+import type { FetchProvider, RunningServerOf, ServeOptions, ServerOptions } from './contract.ts';
 import { normalisePrefix } from './prefix.ts';
 
 /** The signals that ask a server to shut down. */
@@ -55,6 +55,40 @@ export function serverSettings(options: ServerOptions): ServerSettings {
   if (sweepInterval !== 0 && !(Number.isFinite(sweepInterval) && sweepInterval >= 10 && sweepInterval <= 2_147_483_647))
     throw new TypeError('sweepInterval: must be 0 (off) or a number of ms from 10 to 2147483647');
   return { port, hostname, prefix: normalisePrefix(options.prefix), handleSignals, sweepInterval };
+}
+
+/** The Node-only `ServeOptions`, checked, with their defaults. */
+export interface NodeServerSettings {
+  readonly shutdownGrace: number;
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
+  /** undefined: no cap. */
+  readonly maxConnections: number | undefined;
+  /** How often node:http looks for requests past their timeouts (30 s unless told). */
+  readonly connectionsCheckingInterval: number;
+}
+
+/** Timers hold at most 2^31-1 ms (a longer one fires after 1 ms). */
+const MAX_TIMER = 2_147_483_647;
+const isDelay = (value: number) => value >= 0 && value <= MAX_TIMER;
+
+/**
+ * Checks the Node-only `ServeOptions` (after `serverSettings`), so a bad one throws a
+ * `TypeError` naming it before anything listens. node:http's own defaults (headers within 60 s,
+ * the request within 5 minutes, checked every 30 s) leave a slow client a connection for minutes.
+ */
+export function nodeServerSettings(options: ServeOptions): NodeServerSettings {
+  const { shutdownGrace = 10_000, headersTimeout = 10_000, requestTimeout = 60_000, maxConnections } = options;
+  if (!isDelay(shutdownGrace)) throw new TypeError('shutdownGrace: must be a number of ms from 0 to 2147483647');
+  if (!isDelay(headersTimeout)) throw new TypeError('headersTimeout: must be a number of ms from 0 to 2147483647');
+  if (!isDelay(requestTimeout)) throw new TypeError('requestTimeout: must be a number of ms from 0 to 2147483647');
+  if (requestTimeout !== 0 && headersTimeout > requestTimeout)
+    throw new TypeError('headersTimeout: must not exceed requestTimeout');
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1))
+    throw new TypeError('maxConnections: must be a positive integer');
+  // A timeout is only noticed when node:http next checks: often enough to keep it within a second.
+  const shortest = Math.min(...[headersTimeout, requestTimeout].filter((timeout) => timeout > 0), 1_000);
+  return { shutdownGrace, headersTimeout, requestTimeout, maxConnections, connectionsCheckingInterval: shortest };
 }
 
 /** A runtime's server once it listens, and the runtime's signals. */

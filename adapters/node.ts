@@ -1,21 +1,25 @@
 /**
  * @module adapters/node: serve a provider with node:http (through @hono/node-server), under an
- * optional prefix, with graceful shutdown.
+ * optional prefix, with graceful shutdown, timeouts and JSON for node:http's own answers.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { FetchProvider, NodeListenerOptions, RunningServerOf, ServeOptions } from './contract.ts';
-import { drain, processSignals, running, serverSettings } from './lifecycle.ts';
+import { drain, nodeServerSettings, processSignals, running, serverSettings } from './lifecycle.ts';
+import { jsonClientErrors, listenerError } from './node-errors.ts';
 import { withPrefix } from './prefix.ts';
 
 export type { FetchProvider, NodeListenerOptions, ServeOptions } from './contract.ts';
+export { jsonClientErrors } from './node-errors.ts';
 
 export type RunningServer = RunningServerOf<Server>;
 
 /**
- * A `(req, res)` listener for `http.createServer` (or any host that speaks node:http).
+ * A `(req, res)` listener for `http.createServer` (or any host that speaks node:http). Requests
+ * @hono/node-server cannot build (a bad Host, a backslash path) get the JSON 400; for what
+ * node:http answers itself, see `jsonClientErrors`.
  *
  * @example
  * ```ts
@@ -30,6 +34,7 @@ export function nodeListener(
   const fetch = (request: Request, env: unknown) => provider.fetch(request, env as never);
   return getRequestListener(withPrefix(fetch, options.prefix), {
     overrideGlobalObjects: options.overrideGlobalObjects ?? false,
+    errorHandler: listenerError,
   });
 }
 
@@ -38,17 +43,18 @@ export function nodeListener(
  *
  * @example
  * ```ts
- * const { url } = await serve(provider, { port: 8080, prefix: '/echo' })
+ * const { url } = await serve(provider, { port: 8080, prefix: '/echo', maxConnections: 1000 })
  * ```
  */
 export async function serve(provider: FetchProvider, options: ServeOptions = {}): Promise<RunningServer> {
   const settings = serverSettings(options);
-  const { shutdownGrace = 10_000, overrideGlobalObjects = true } = options;
-  // Timers hold at most 2^31-1 ms (a longer one fires after 1 ms).
-  if (!(shutdownGrace >= 0 && shutdownGrace <= 2_147_483_647)) {
-    throw new TypeError('shutdownGrace: must be a number of ms from 0 to 2147483647');
-  }
-  const server = createServer(nodeListener(provider, { prefix: settings.prefix, overrideGlobalObjects }));
+  const { shutdownGrace, maxConnections, ...timeouts } = nodeServerSettings(options);
+  const { overrideGlobalObjects = true } = options;
+  const listener = nodeListener(provider, { prefix: settings.prefix, overrideGlobalObjects });
+  // requireHostHeader: false lets a request without Host reach @hono/node-server, which answers
+  // it with our JSON 400 instead of node:http's empty one.
+  const server = jsonClientErrors(createServer({ ...timeouts, requireHostHeader: false }, listener));
+  if (maxConnections !== undefined) server.maxConnections = maxConnections;
   server.listen(settings.port, settings.hostname);
   await once(server, 'listening'); // rejects on 'error' (a port in use, say)
   const { port } = server.address() as AddressInfo;

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   ForbiddenRequest: 403,
   ActionNotFound: 404,
   MethodNotAllowed: 405,
+  RequestTimeout: 408,
   ActionConflict: 409,
   PayloadTooLarge: 413,
   RequestValidationError: 422,

@@ -1,0 +1,79 @@
+/**
+ * @module adapters/node-errors: JSON for what node:http and @hono/node-server answer before the
+ * provider sees a request: a request they cannot parse (an empty 400, 408 or 431 of node:http's,
+ * or @hono/node-server's empty 400 for a bad Host, a backslash path or an unusable absolute-form
+ * URL), and CONNECT (node:http hangs up without a word).
+ */
+import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { RequestError } from '@hono/node-server';
+import { ActionError } from '../src/index.ts';
+import { badRequest, escapedError } from './answers.ts';
+
+/** `getRequestListener`'s errorHandler: 400 for a request it could not build, the generic 500 for anything else. */
+export function listenerError(error: unknown): Response {
+  // The messages are @hono/node-server's own fixed wording ("Invalid host header", "Invalid URL").
+  return error instanceof RequestError ? badRequest(error.message) : escapedError(error);
+}
+
+/** node:http's parse and timeout errors (its `code`s), as our errors. */
+function clientErrorAnswer(code: string | undefined): ActionError {
+  switch (code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ActionError('RequestTimeout', 'The request did not arrive in time');
+    case 'HPE_HEADER_OVERFLOW':
+      return new ActionError('BadActionRequest', 'Request headers are too large');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new ActionError('PayloadTooLarge', 'Chunk extensions are too large');
+    case 'HPE_INVALID_METHOD':
+      return new ActionError('BadActionRequest', 'Unsupported HTTP method');
+    default:
+      return new ActionError('BadActionRequest', 'Malformed HTTP request');
+  }
+}
+
+/** `error` as a whole HTTP/1.1 response that closes the connection (there is no ServerResponse to write it). */
+function wire(error: ActionError): string {
+  const body = JSON.stringify(error.toJSON());
+  const headers = {
+    ...error.getResponseHeaders(),
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n${lines.join('')}\r\n${body}`;
+}
+
+/** The socket's response in progress, if any (node:http's own check before it answers a client error). */
+type HttpSocket = Duplex & { _httpMessage?: { headersSent?: boolean } | null };
+
+function answer(socket: HttpSocket, error: ActionError): void {
+  // As node:http does: write only if no response has started on this connection (a pipelined
+  // request's, say), or the client would read our bytes in the middle of it.
+  if (socket.writable && socket._httpMessage?.headersSent !== true) {
+    socket.end(wire(error), () => socket.destroy());
+  } else socket.destroy();
+}
+
+/**
+ * Make `server`'s own answers JSON: a malformed request line or header, headers too large, a
+ * request that does not arrive within `headersTimeout`/`requestTimeout` (408), and CONNECT (405),
+ * each on a connection then closed. `serve()` does this itself; call it on a host's own server
+ * around `nodeListener` (this sets its `clientError` and `connect` handling for every route).
+ *
+ * @example
+ * ```ts
+ * const server = jsonClientErrors(http.createServer(nodeListener(provider)))
+ * ```
+ */
+export function jsonClientErrors<S extends Server>(server: S): S {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: HttpSocket) => {
+    // A reset connection has no one left to answer.
+    if (error.code === 'ECONNRESET') socket.destroy();
+    else answer(socket, clientErrorAnswer(error.code));
+  });
+  server.on('connect', (request: IncomingMessage, socket: HttpSocket) => {
+    answer(socket, new ActionError('MethodNotAllowed', `${request.method} is not allowed here`));
+  });
+  return server;
+}
