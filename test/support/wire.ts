@@ -24,6 +24,8 @@ export interface WireOptions {
   timeout?: number;
   /** Resolve once one whole response has arrived instead of waiting for the close. */
   untilResponse?: boolean;
+  /** Send only this many bytes, then drop the connection: a client leaving mid-body. */
+  stopAfter?: number;
 }
 
 /** The end of the first response's body in `raw`, or -1 while it is incomplete. */
@@ -72,10 +74,13 @@ function unchunk(text: string): string {
 
 /** Send `bytes` to `port` on 127.0.0.1 and read the answer. */
 export function exchange(port: number, bytes: string | Buffer, options: WireOptions = {}): Promise<WireReply> {
-  const { timeout = 5_000, untilResponse = false } = options;
+  const { timeout = 5_000, untilResponse = false, stopAfter } = options;
   return new Promise((resolve) => {
     let raw = '';
-    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    const socket = connect(port, '127.0.0.1', () => {
+      if (stopAfter === undefined) socket.write(bytes);
+      else socket.write(Buffer.from(bytes).subarray(0, stopAfter), () => socket.destroy());
+    });
     const finish = (closed: boolean) => {
       clearTimeout(timer);
       socket.destroy();
@@ -104,4 +109,16 @@ export function head(
   return `${method} ${target} HTTP/1.1\r\n${Object.entries(all)
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('')}\r\n`;
+}
+
+/** `body` in chunked transfer coding, `size` bytes a chunk, with the closing chunk. */
+export function chunked(body: Buffer | string, size: number): Buffer {
+  const bytes = Buffer.from(body);
+  const parts: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length; offset += size) {
+    const piece = bytes.subarray(offset, offset + size);
+    parts.push(Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from('0\r\n\r\n'));
+  return Buffer.concat(parts);
 }
