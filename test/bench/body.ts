@@ -94,7 +94,9 @@ const scenarios: [string, number | undefined][] = [
   ['chunked, 16-byte pieces', 16],
   ['chunked, 1-byte pieces', 1],
 ];
-console.log(`| framing of a ${SIZE.toLocaleString('en')}-byte run body | status | server CPU ms (median of ${REPEAT}) | ratio | server RSS after (MiB) |`);
+console.log(
+  `| framing of a ${SIZE.toLocaleString('en')}-byte run body | status | server CPU ms (median of ${REPEAT}) | ratio | server RSS after (MiB) |`,
+);
 console.log('| --- | ---: | ---: | ---: | ---: |');
 let baseline = 0;
 let n = 0;
@@ -110,6 +112,8 @@ for (const [name, chunk] of scenarios) {
   const cost = [...costs].sort((a, b) => a - b)[Math.floor(costs.length / 2)] ?? 0;
   baseline ||= cost;
   const { rss } = await ask({ type: 'rss' }, 'rss');
-  console.log(`| ${name} | ${status} | ${cost.toFixed(1)} | ${(cost / baseline).toFixed(1)} | ${(rss / 2 ** 20).toFixed(0)} |`);
+  console.log(
+    `| ${name} | ${status} | ${cost.toFixed(1)} | ${(cost / baseline).toFixed(1)} | ${(rss / 2 ** 20).toFixed(0)} |`,
+  );
 }
 child.send({ type: 'exit' } satisfies ToChild);
