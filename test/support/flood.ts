@@ -4,7 +4,10 @@
  * most at once) and whether a real caller's cached entry survived. Used by
  * test/globus-flood.test.ts, and runnable on its own for the large figures:
  *
- *   npx tsx test/support/flood.ts [tokens=200000] [concurrency=1000] [latency ms=20]
+ *   npx tsx test/support/flood.ts [tokens=200000] [concurrency=200] [latency ms=20] [http|injected]
+ *
+ * The provider's clock stands still, so that cached entries outlive a long flood by age and only
+ * eviction can remove them.
  *
  * It imports only the public entry points, so the same file measures an older tree too.
  */
@@ -24,6 +27,8 @@ export interface FloodOptions {
   latency?: number;
   /** Merged over the fake's options (e.g. `cacheSize`, `maxConcurrentIntrospections`). */
   auth?: Partial<GlobusAuthOptions>;
+  /** The fake on a real port (default), or as an injected fetch (no sockets: for large floods in tests). */
+  transport?: 'http' | 'injected';
 }
 
 export interface FloodResult {
@@ -40,13 +45,13 @@ export interface FloodResult {
   ms: number;
 }
 
-/** A fetch to the fake's real port that tracks how many introspections are outstanding. */
-function countingFetch(): typeof fetch & { now: number; peak: number } {
+/** `inner`, tracking how many introspections are outstanding (an older fake does not count them). */
+function countingFetch(inner: typeof fetch): typeof fetch & { now: number; peak: number } {
   const counted = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const introspection = String(input instanceof Request ? input.url : input).endsWith('/introspect');
     if (introspection) counted.peak = Math.max(counted.peak, ++counted.now);
     try {
-      return await fetch(input, init);
+      return await inner(input, init);
     } finally {
       if (introspection) counted.now--;
     }
@@ -59,12 +64,13 @@ function countingFetch(): typeof fetch & { now: number; peak: number } {
 /** Runs one flood and closes what it started. */
 export async function flood(options: FloodOptions): Promise<FloodResult> {
   const globus = fakeGlobus(options.latency === undefined ? {} : { latency: options.latency });
-  const server = await globus.listen();
-  const counting = countingFetch();
+  const server = options.transport === 'injected' ? undefined : await globus.listen();
+  const counting = countingFetch(server === undefined ? globus.fetch : (input, init) => fetch(input, init));
+  const now = Date.now();
   try {
     const provider = createActionProvider({
       description: { title: 'Flood target', globus_auth_scope: SCOPE, admin_contact: 'admin@example.org' },
-      auth: globusAuth({ ...globus.authOptions(server.url), fetch: counting, ...options.auth }),
+      auth: globusAuth({ ...globus.authOptions(server?.url), fetch: counting, clock: () => now, ...options.auth }),
       logger: silentLogger,
       run: () => ({ status: 'SUCCEEDED', details: {} }),
     });
@@ -100,11 +106,13 @@ export async function flood(options: FloodOptions): Promise<FloodResult> {
       ms: Math.round(ms),
     };
   } finally {
-    await server.close();
+    await server?.close();
   }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [tokens = 200_000, concurrency = 1_000, latency = 20] = process.argv.slice(2).map(Number);
-  console.log(JSON.stringify({ tokens, concurrency, latency, ...(await flood({ tokens, concurrency, latency })) }));
+  const [tokens = 200_000, concurrency = 200, latency = 20] = process.argv.slice(2, 5).map(Number);
+  const transport = process.argv[5] === 'injected' ? 'injected' : 'http';
+  const result = await flood({ tokens, concurrency, latency, transport });
+  console.log(JSON.stringify({ tokens, concurrency, latency, transport, ...result }));
 }
