@@ -74,8 +74,8 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
 }
 
 /**
- * Active and inactive answers apart, so that distinct bogus tokens evict only one another; a
- * caller's own `introspection` cache alone takes both, as before.
+ * Active and inactive answers apart, so that distinct bogus tokens evict only one another; an
+ * `introspection` cache given alone takes both, as before.
  */
 function introspectionCaches(options: GlobusAuthOptions, max: number, clock: () => number) {
   const given = options.caches ?? {};
