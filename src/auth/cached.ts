@@ -5,19 +5,34 @@
 import { singleFlight, type TtlCache, tokenHash, tokenHashSync } from '../cache.ts';
 import type { Caller } from './types.ts';
 
-/** What a token resolves to, and how long to keep it (ms). */
+/** What a token resolves to, and how long to keep it (ms; 0 or less: answer, but do not keep). */
 export interface Resolved<V> {
   value: V;
   ttl: number;
 }
 
-export interface CachedAuthenticationOptions<V> {
+/** Where refused answers are kept: apart from accepted ones, so that bogus tokens cannot evict callers. */
+export interface RejectedCache<V> {
+  cache: TtlCache<V>;
+  /** True for an answer that refuses the token (inactive, unverifiable). */
+  is(value: V): boolean;
+}
+
+/** `C` is what one request carries through (a time budget, say); `void` when nothing. */
+export interface CachedAuthenticationOptions<V, C = void> {
   /** Keyed by the token's SHA-256; holds what the token resolved to, never the token. */
   cache: TtlCache<V>;
+  /** Refused answers go here instead of `cache`; without it, into `cache` too. */
+  rejected?: RejectedCache<V>;
   /** Resolves a token the cache does not know (introspection, verification). */
-  resolve(token: string): Promise<Resolved<V>>;
+  resolve(token: string, context: C): Promise<Resolved<V>>;
+  /**
+   * How one request waits for a resolution, which may be another request's (single flight):
+   * within its own time budget, say. Default: as long as it takes.
+   */
+  wait?(pending: Promise<V>, context: C): Promise<V>;
   /** Builds the Caller from a resolved value, or throws to refuse the token; `key` is the token's hash. */
-  toCaller(value: V, token: string, key: string): Caller;
+  toCaller(value: V, token: string, key: string, context: C): Caller;
 }
 
 /**
@@ -31,21 +46,32 @@ export interface CachedAuthenticationOptions<V> {
  * return { authenticate: ({ token }) => authenticate(token) }
  * ```
  */
-export function cachedAuthentication<V>(options: CachedAuthenticationOptions<V>): (token: string) => Promise<Caller> {
-  const { cache, resolve, toCaller } = options;
+export function cachedAuthentication<V, C = void>(
+  options: CachedAuthenticationOptions<V, C>,
+): (token: string, context: C) => Promise<Caller> {
+  const { cache, rejected, resolve, wait, toCaller } = options;
   const once = singleFlight<V>();
 
-  const load = (token: string, key: string): Promise<V> =>
-    once(key, async () => {
-      const { value, ttl } = await resolve(token);
-      await cache.set(key, value, ttl);
-      return value;
-    });
+  const keep = async (key: string, { value, ttl }: Resolved<V>): Promise<void> => {
+    if (ttl <= 0) return;
+    await (rejected?.is(value) ? rejected.cache : cache).set(key, value, ttl);
+  };
 
-  return async (token) => {
+  const load = (token: string, key: string, context: C): Promise<V> => {
+    const pending = once(key, async () => {
+      const resolved = await resolve(token, context);
+      await keep(key, resolved);
+      return resolved.value;
+    });
+    return wait === undefined ? pending : wait(pending, context);
+  };
+
+  return async (token, context) => {
     const key = tokenHashSync(token) ?? (await tokenHash(token));
-    // `undefined` is a miss; anything else (null included) is a cached answer.
-    const hit = await cache.get(key);
-    return toCaller(hit === undefined ? await load(token, key) : hit, token, key);
+    // `undefined` is a miss; anything else (null included) is a cached answer. Accepted tokens
+    // are looked up first: they are the warm path.
+    let hit = await cache.get(key);
+    if (hit === undefined && rejected !== undefined) hit = await rejected.cache.get(key);
+    return toCaller(hit === undefined ? await load(token, key, context) : hit, token, key, context);
   };
 }

@@ -11,9 +11,16 @@ export interface Caller {
   readonly scopes: readonly string[];
   /** The bearer token. Kept out of `JSON.stringify` and `util.inspect`; never log it. */
   readonly token: string;
-  /** The caller's group URNs (`urn:globus:groups:id:<id>`), resolved on first use and memoised. */
+  /**
+   * The caller's group URNs (`urn:globus:groups:id:<id>`), resolved on first use and memoised.
+   * With `globusAuth`, a lookup draws on the request's `timeout` budget.
+   */
   groups(): Promise<readonly string[]>;
-  /** An access token for a downstream scope, where the authenticator supports it. */
+  /**
+   * An access token for a downstream scope, where the authenticator supports it. With
+   * `globusAuth`, a call to Globus gets what is left of the request's `timeout` budget (time
+   * spent waiting on Globus, not in callbacks); once it is spent, only a cached token is returned.
+   */
   tokenFor(scope: string): Promise<string>;
 }
 

@@ -20,6 +20,7 @@ import {
   unavailable,
 } from './client.ts';
 import { GROUPS_SCOPE, resourceServer } from './environments.ts';
+import { beforeDeadline, introspectionLimiter, type Limiter, type RequestBudget, requestBudget } from './limits.ts';
 import { type GlobusAuthOptions, type ResolvedGlobusAuthOptions, resolveGlobusAuthOptions } from './options.ts';
 
 export type { DependentToken, Introspection } from './client.ts';
@@ -31,13 +32,16 @@ const GROUPS_TTL = 5 * 60_000;
 /** The Python toolkit keeps dependent tokens 47 h; never past a token's own expiry (less a minute). */
 const DEPENDENT_TTL = 47 * 3600_000;
 const EXPIRY_MARGIN = 60_000;
+/** The default inactive-answer cache holds this fraction of `cacheSize`: bogus tokens need few entries. */
+const INACTIVE_SHARE = 10;
 
-/** One authenticator's state: its checked options, its caches and its single flights. Nothing else. */
+/** One authenticator's state: its checked options, its caches, its single flights and its limiter. Nothing else. */
 interface GlobusAuthState extends ResolvedGlobusAuthOptions {
   dependents: TtlCache<DependentToken[]>;
   groupCache: TtlCache<readonly string[]>;
   dependentOnce: (key: string, load: () => Promise<DependentToken[]>) => Promise<DependentToken[]>;
   groupsOnce: (key: string, load: () => Promise<readonly string[]>) => Promise<readonly string[]>;
+  introspections: Limiter;
 }
 
 /**
@@ -57,32 +61,65 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
     groupCache: options.caches?.groups ?? memoryCache<readonly string[]>({ max, clock }),
     dependentOnce: singleFlight<DependentToken[]>(),
     groupsOnce: singleFlight<readonly string[]>(),
+    introspections: introspectionLimiter(resolved.maxConcurrentIntrospections),
   };
-  const authenticate = cachedAuthentication({
-    cache: options.caches?.introspection ?? memoryCache<Introspection>({ max, clock }),
-    resolve: async (token) => ({
-      value: await introspectToken(wire(state, state.authUrl, state.credentials), token),
-      ttl: INTROSPECTION_TTL,
-    }),
-    toCaller: (info, token, key) => callerFrom(state, info, token, key),
+  const authenticate = cachedAuthentication<Introspection, RequestBudget>({
+    ...introspectionCaches(options, max, clock),
+    resolve: (token, budget) => introspect(state, token, budget),
+    wait: (pending, budget) => budget.spend((deadline) => beforeDeadline(pending, deadline, 'Globus Auth')),
+    toCaller: (info, token, key, budget) => callerFrom(state, info, token, key, budget),
   });
-  return { authenticate: ({ token }) => authenticate(token) };
+  // The budget starts with authentication and goes with the Caller to its later calls.
+  return { authenticate: ({ token }) => authenticate(token, requestBudget(state.timeout)) };
 }
 
-/** A call's context, its deadline starting now: each call to Globus has the whole timeout. */
-function wire(state: GlobusAuthState, url: string, credentials: string): GlobusCall {
-  return { fetch: state.fetch, url, credentials, deadline: Date.now() + state.timeout };
+/**
+ * Active and inactive answers apart, so that distinct bogus tokens evict only one another; an
+ * `introspection` cache given alone takes both, as before.
+ */
+function introspectionCaches(options: GlobusAuthOptions, max: number, clock: () => number) {
+  const given = options.caches ?? {};
+  const inactive =
+    given.inactive ??
+    (given.introspection === undefined
+      ? memoryCache<Introspection>({ max: Math.ceil(max / INACTIVE_SHARE), clock })
+      : undefined);
+  return {
+    cache: given.introspection ?? memoryCache<Introspection>({ max, clock }),
+    ...(inactive === undefined ? {} : { rejected: { cache: inactive, is: (info: Introspection) => !info.active } }),
+  };
 }
 
-function callerFrom(state: GlobusAuthState, info: Introspection, token: string, key: string): Caller {
+/** One introspection, within the request's budget and the instance's limit of outstanding ones. */
+function introspect(state: GlobusAuthState, token: string, budget: RequestBudget) {
+  return budget.spend((deadline) =>
+    state.introspections(async () => ({
+      value: await introspectToken(wire(state, state.authUrl, state.credentials, deadline), token),
+      ttl: INTROSPECTION_TTL,
+    })),
+  );
+}
+
+/** A call's context: where, as whom, and until when (the request's deadline). */
+function wire(state: GlobusAuthState, url: string, credentials: string, deadline: number): GlobusCall {
+  return { fetch: state.fetch, url, credentials, deadline };
+}
+
+function callerFrom(
+  state: GlobusAuthState,
+  info: Introspection,
+  token: string,
+  key: string,
+  budget: RequestBudget,
+): Caller {
   if (!info.active || info.sub === undefined) throw new ActionError('UnauthorizedRequest', 'The token is not active');
   return createCaller({
     identity: identityUrn(info.sub),
     identities: (info.identity_set ?? []).map(identityUrn),
     scopes: (info.scope ?? '').split(' ').filter(Boolean),
     token,
-    groups: () => groups(state, token, key),
-    tokenFor: (scope) => tokenFor(state, token, key, scope),
+    groups: () => budget.spend((deadline) => groups(state, token, key, deadline)),
+    tokenFor: (scope) => budget.spend((deadline) => tokenFor(state, token, key, scope, deadline)),
   });
 }
 
@@ -92,20 +129,22 @@ async function dependentTokens(
   token: string,
   key: string,
   refresh: boolean,
+  deadline: number,
 ): Promise<DependentToken[]> {
   const { dependents, clock } = state;
   if (!refresh) {
     const cached = await dependents.get(key);
     if (cached !== undefined) return cached;
   }
-  return state.dependentOnce(key, async () => {
-    const tokens = await grantDependentTokens(wire(state, state.authUrl, state.credentials), token, clock);
+  const pending = state.dependentOnce(key, async () => {
+    const tokens = await grantDependentTokens(wire(state, state.authUrl, state.credentials, deadline), token, clock);
     const soonest = Math.min(...tokens.map((t) => t.expires_at), clock() + DEPENDENT_TTL + EXPIRY_MARGIN);
     const ttl = Math.min(DEPENDENT_TTL, soonest - EXPIRY_MARGIN - clock());
     // Tokens about to expire are used once and not kept.
     if (ttl > 0) await dependents.set(key, tokens, ttl);
     return tokens;
   });
+  return beforeDeadline(pending, deadline, 'Globus Auth');
 }
 
 /**
@@ -118,17 +157,23 @@ const find = (tokens: DependentToken[], scope: string) =>
   tokens.find((t) => t.resource_server === (scope === GROUPS_SCOPE ? resourceServer(scope) : scope));
 
 /** An access token for `scope`; a cached answer lacking it is refetched once, as the Python toolkit does. */
-async function tokenFor(state: GlobusAuthState, token: string, key: string, scope: string): Promise<string> {
-  let found = find(await dependentTokens(state, token, key, false), scope);
-  found ??= find(await dependentTokens(state, token, key, true), scope);
+async function tokenFor(
+  state: GlobusAuthState,
+  token: string,
+  key: string,
+  scope: string,
+  deadline: number,
+): Promise<string> {
+  let found = find(await dependentTokens(state, token, key, false, deadline), scope);
+  found ??= find(await dependentTokens(state, token, key, true, deadline), scope);
   if (found === undefined) throw new ConsentRequiredError([scope]);
   return found.access_token;
 }
 
 /** The Groups token, with what keeps it from the caller said as Groups being unavailable (503). */
-async function groupsToken(state: GlobusAuthState, token: string, key: string): Promise<string> {
+async function groupsToken(state: GlobusAuthState, token: string, key: string, deadline: number): Promise<string> {
   try {
-    return await tokenFor(state, token, key, GROUPS_SCOPE);
+    return await tokenFor(state, token, key, GROUPS_SCOPE, deadline);
   } catch (error) {
     if (error instanceof ActionError && error.code === 'UnauthorizedRequest') throw error;
     if (error instanceof ConsentRequiredError) {
@@ -143,10 +188,15 @@ async function groupsToken(state: GlobusAuthState, token: string, key: string): 
   }
 }
 
-async function fetchGroups(state: GlobusAuthState, token: string, key: string): Promise<readonly string[]> {
-  const bearer = `Bearer ${await groupsToken(state, token, key)}`;
+async function fetchGroups(
+  state: GlobusAuthState,
+  token: string,
+  key: string,
+  deadline: number,
+): Promise<readonly string[]> {
+  const bearer = `Bearer ${await groupsToken(state, token, key, deadline)}`;
   try {
-    return await fetchMyGroups(wire(state, state.groupsUrl, bearer));
+    return await fetchMyGroups(wire(state, state.groupsUrl, bearer, deadline));
   } catch (error) {
     // Groups refused the cached dependent token (revoked, say): fetch a fresh one next time.
     if (isTokenRefused(error)) await state.dependents.delete(key);
@@ -155,15 +205,21 @@ async function fetchGroups(state: GlobusAuthState, token: string, key: string): 
 }
 
 /** The caller's group URNs: cached by token hash, one fetch at a time per token. */
-async function groups(state: GlobusAuthState, token: string, key: string): Promise<readonly string[]> {
+async function groups(
+  state: GlobusAuthState,
+  token: string,
+  key: string,
+  deadline: number,
+): Promise<readonly string[]> {
   const cached = await state.groupCache.get(key);
   if (cached !== undefined) return cached;
   try {
-    return await state.groupsOnce(key, async () => {
-      const found = await fetchGroups(state, token, key);
+    const pending = state.groupsOnce(key, async () => {
+      const found = await fetchGroups(state, token, key, deadline);
       await state.groupCache.set(key, found, GROUPS_TTL);
       return found;
     });
+    return await beforeDeadline(pending, deadline, 'Globus Groups');
   } catch (error) {
     if (state.groupsFailure === 'empty' && error instanceof ActionError && error.code === 'ServiceUnavailable') {
       return [];

@@ -7,7 +7,14 @@ import { basicCredentials, type DependentToken, type Introspection } from './cli
 import { GLOBUS_ENVIRONMENTS, type GlobusEnvironment } from './environments.ts';
 
 export interface GlobusAuthCaches {
+  /** Active tokens' introspections (and inactive ones too, unless `inactive` is given). */
   introspection?: TtlCache<Introspection>;
+  /**
+   * Inactive (bogus, expired, revoked) tokens' introspections. By default a per-instance cache a
+   * tenth the size of the others, so that distinct bogus tokens evict only one another; when
+   * only `introspection` is given, they go there as before.
+   */
+  inactive?: TtlCache<Introspection>;
   dependentTokens?: TtlCache<DependentToken[]>;
   groups?: TtlCache<readonly string[]>;
 }
@@ -23,8 +30,17 @@ export interface GlobusAuthOptions {
   authUrl?: string;
   /** Base URL of Globus Groups (like GLOBUS_SDK_SERVICE_URL_GROUPS). */
   groupsUrl?: string;
-  /** Budget for each call to Globus, retry included, in ms. Default 10,000. */
+  /**
+   * One request's budget for Globus, in ms: introspection, dependent grant, Groups and retries
+   * together (time spent waiting on Globus; a `tokenFor` a callback calls later gets what is
+   * left). Default 10,000.
+   */
   timeout?: number;
+  /**
+   * Introspections outstanding at once per instance; one more token to introspect is answered
+   * 503 with `Retry-After: 1` without calling Globus. Identical tokens share one. Default 100.
+   */
+  maxConcurrentIntrospections?: number;
   /**
    * When groups cannot be read while a decision needs them: `error` answers 503 (default),
    * `empty` treats the caller as in no group, as the Python toolkit does.
@@ -32,7 +48,7 @@ export interface GlobusAuthOptions {
   groupsFailure?: 'error' | 'empty';
   /** Per-instance caches by default; pass shared ones to share them between instances. */
   caches?: GlobusAuthCaches;
-  /** Entries per default cache. Default 10,000. */
+  /** Entries per default cache (the inactive one holds a tenth). Default 10,000. */
   cacheSize?: number;
   fetch?: typeof fetch;
   /** Milliseconds since the epoch; injectable for tests. */
@@ -46,6 +62,7 @@ export interface ResolvedGlobusAuthOptions {
   authUrl: string;
   groupsUrl: string;
   timeout: number;
+  maxConcurrentIntrospections: number;
   groupsFailure: 'error' | 'empty';
   fetch: typeof fetch;
   clock: () => number;
@@ -91,6 +108,26 @@ function baseUrl(value: string, name: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** `value` if it is a positive whole number, else a TypeError naming the option. */
+function count(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`globusAuth: ${name} must be a positive whole number`);
+  return value;
+}
+
+/** Each cache given must be one (get, set, delete), named in the error if not. */
+function checkCaches(caches: unknown): void {
+  if (caches === undefined) return;
+  if (typeof caches !== 'object' || caches === null) throw new TypeError('globusAuth: caches must be an object');
+  for (const [name, cache] of Object.entries(caches)) {
+    const methods = cache as Partial<Record<'get' | 'set' | 'delete', unknown>> | null;
+    if (cache === undefined) continue;
+    if (typeof methods?.get !== 'function' || typeof methods.set !== 'function' || typeof methods.delete !== 'function')
+      throw new TypeError(`globusAuth: caches.${name} must be a TtlCache (get, set, delete)`);
+  }
+}
+
 /** Checks `globusAuth`'s options, throwing a `TypeError` that names the bad one, and fills in defaults. */
 export function resolveGlobusAuthOptions(options: GlobusAuthOptions): ResolvedGlobusAuthOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('globusAuth: options must be an object');
@@ -114,14 +151,16 @@ export function resolveGlobusAuthOptions(options: GlobusAuthOptions): ResolvedGl
   const groupsFailure = options.groupsFailure ?? 'error';
   if (groupsFailure !== 'error' && groupsFailure !== 'empty')
     throw new TypeError("globusAuth: groupsFailure must be 'error' or 'empty'");
+  checkCaches(options.caches);
   return {
     credentials: basicCredentials(clientId, clientSecret),
     authUrl,
     groupsUrl,
     timeout,
+    maxConcurrentIntrospections: count(options.maxConcurrentIntrospections, 'maxConcurrentIntrospections', 100),
     groupsFailure,
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     clock: options.clock ?? Date.now,
-    cacheSize: options.cacheSize ?? 10_000,
+    cacheSize: count(options.cacheSize, 'cacheSize', 10_000),
   };
 }

@@ -42,6 +42,17 @@ async function intercept(state: FakeState, endpoint: FakeEndpoint, c: Context): 
   });
 }
 
+/** Runs one endpoint's answer, counting it as outstanding until it is done (answered, reset or thrown). */
+async function counted(state: FakeState, endpoint: FakeEndpoint, answer: () => Promise<Response>): Promise<Response> {
+  const now = ++state.outstanding[endpoint];
+  if (now > state.peak[endpoint]) state.peak[endpoint] = now;
+  try {
+    return await answer();
+  } finally {
+    state.outstanding[endpoint]--;
+  }
+}
+
 async function introspect(state: FakeState, c: Context): Promise<Response> {
   const client = clientFrom(state, c.req.header('authorization') ?? '');
   if (client === undefined) return c.json({ error: 'invalid_client' }, 401);
@@ -160,8 +171,14 @@ export function fakeGlobusApp(state: FakeState): Hono {
     if (error instanceof ConnectionReset) throw error;
     return c.json({ error: 'server_error', error_description: error.message }, 500);
   });
-  app.post(INTROSPECT_PATH, async (c) => (await intercept(state, 'introspect', c)) ?? introspect(state, c));
-  app.post(TOKEN_PATH, async (c) => (await intercept(state, 'token', c)) ?? grantDependentTokens(state, c));
-  app.get(MY_GROUPS_PATH, async (c) => (await intercept(state, 'groups', c)) ?? myGroups(state, c));
+  app.post(INTROSPECT_PATH, (c) =>
+    counted(state, 'introspect', async () => (await intercept(state, 'introspect', c)) ?? introspect(state, c)),
+  );
+  app.post(TOKEN_PATH, (c) =>
+    counted(state, 'token', async () => (await intercept(state, 'token', c)) ?? grantDependentTokens(state, c)),
+  );
+  app.get(MY_GROUPS_PATH, (c) =>
+    counted(state, 'groups', async () => (await intercept(state, 'groups', c)) ?? myGroups(state, c)),
+  );
   return app;
 }

@@ -34,13 +34,15 @@ const FAKE_BASE = 'https://globus.fake';
  */
 export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
   const state = fakeState(options);
-  const { client: firstClient, clients, calls, failures } = state;
+  const { client: firstClient, clients, calls, outstanding, peak, failures } = state;
   const app = fakeGlobusApp(state);
   const fakeFetch = injectedFetch(app);
   return {
     client: firstClient,
     clients,
     calls,
+    outstanding,
+    peak,
     fetch: fakeFetch,
     app,
     addUser(user) {
@@ -61,6 +63,9 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
       calls.introspect = 0;
       calls.token = 0;
       calls.groups = 0;
+      peak.introspect = outstanding.introspect;
+      peak.token = outstanding.token;
+      peak.groups = outstanding.groups;
     },
     listen: (port = 0) => listen(app, port),
     authOptions(baseUrl) {

@@ -33,6 +33,8 @@ export interface FakeState {
   readonly tokens: Map<string, TokenRecord>;
   readonly failures: Map<FakeEndpoint, FakeFailure & { left: number }>;
   readonly calls: FakeGlobusCalls;
+  readonly outstanding: FakeGlobusCalls;
+  readonly peak: FakeGlobusCalls;
   readonly latency: number | undefined;
   readonly clock: () => number;
 }
@@ -57,6 +59,8 @@ export function fakeState(options: FakeGlobusOptions): FakeState {
     tokens: new Map(),
     failures: new Map(),
     calls: { introspect: 0, token: 0, groups: 0 },
+    outstanding: { introspect: 0, token: 0, groups: 0 },
+    peak: { introspect: 0, token: 0, groups: 0 },
     latency: options.latency,
     clock: options.clock ?? Date.now,
   };

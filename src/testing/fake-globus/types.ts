@@ -74,6 +74,10 @@ export interface FakeGlobus {
   readonly clients: readonly FakeClient[];
   /** Calls received per endpoint (each attempt counts). */
   readonly calls: FakeGlobusCalls;
+  /** Calls being answered right now, per endpoint (a call counts until its answer is sent or it fails). */
+  readonly outstanding: FakeGlobusCalls;
+  /** The most calls outstanding at once per endpoint, since creation or `resetCalls()`. */
+  readonly peak: FakeGlobusCalls;
   /** A fetch that answers Globus Auth and Groups requests whatever the host. */
   readonly fetch: typeof fetch;
   /** The Hono app behind it (mount it, or serve it yourself). */
@@ -85,6 +89,7 @@ export interface FakeGlobus {
   revoke(token: string): void;
   fail(endpoint: FakeEndpoint, failure: FakeFailure): void;
   clearFailures(): void;
+  /** Zero `calls` and `peak` (what is outstanding stays counted). */
   resetCalls(): void;
   /** Serve on a real port of 127.0.0.1 (Node, Bun, Deno). Auth and Groups share the base URL. */
   listen(port?: number): Promise<{ url: string; close(): Promise<void> }>;
