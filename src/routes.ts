@@ -6,7 +6,7 @@ import { type Context, Hono } from 'hono';
 import type { WaitUntil } from './context.ts';
 import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
 import { CORS_HEADERS, jsonResponse } from './http/response.ts';
-import { type Logger, logSafe } from './logger.ts';
+import { errorSignature, type LogFields, type Logger, logLimiter, logSafe } from './logger.ts';
 import type { ActionInput, Operation, Operations } from './operations/index.ts';
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -71,8 +71,25 @@ function waitUntilFor(logger: Logger): (c: Context) => WaitUntil {
   };
 }
 
-export function createApp(ops: Operations, logger: Logger): Hono {
+/**
+ * How often one failure (same code, same cause) is logged: an outage fails every request, and
+ * its first line and then a line a minute with the count of the others say all there is.
+ */
+const FAILURE_LOG_INTERVAL = 60_000;
+
+/** Log a failed request once per cause per interval, with how many alike went unlogged. */
+function failureLog(logger: Logger, clock: () => number) {
+  const limiter = logLimiter({ interval: FAILURE_LOG_INTERVAL, clock });
+  return (level: 'warn' | 'error', message: string, error: unknown, fields: LogFields = {}) => {
+    const held = limiter.admit(`${level} ${message} ${errorSignature(error)}`);
+    if (held === undefined) return;
+    logger[level](message, { ...fields, error: logSafe(error), ...(held > 0 ? { suppressed: held } : {}) });
+  };
+}
+
+export function createApp(ops: Operations, logger: Logger, clock: () => number = Date.now): Hono {
   const app = new Hono({ strict: false });
+  const logFailure = failureLog(logger, clock);
   const waitUntilOf = waitUntilFor(logger);
   // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
   // with a stack trace) on runtimes without one, too costly for every request.
@@ -100,10 +117,10 @@ export function createApp(ops: Operations, logger: Logger): Hono {
   });
   app.onError((error) => {
     if (isActionError(error)) {
-      if (error.status >= 500) logger.warn('request failed', { code: error.code, error: logSafe(error) });
+      if (error.status >= 500) logFailure('warn', 'request failed', error, { code: error.code });
       return error.getResponse();
     }
-    logger.error('unhandled error', { error: logSafe(error) });
+    logFailure('error', 'unhandled error', error);
     return jsonResponse(INTERNAL_ERROR, 500);
   });
   return app;

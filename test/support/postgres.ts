@@ -1,10 +1,11 @@
 /**
  * @module test/support/postgres: a real PostgreSQL server for the tests, in a temporary
  * directory on a free port (initdb takes about a second; as root it runs as `postgres`), and
- * throwaway databases and names on it.
+ * throwaway databases and names on it; and, for fault injection, stopping, restarting,
+ * freezing and thawing that server.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -12,7 +13,34 @@ import { freePort } from './ports.ts';
 
 export interface PostgresServer {
   url: string;
+  /** Stop the server and remove its files. */
   stop(): void;
+  /** Stop the server, keeping its files: `fast` ends sessions cleanly, `immediate` is a crash (WAL replay on start). */
+  halt(mode: 'fast' | 'immediate'): void;
+  /** Start it again after `halt`, on the same port and data. */
+  restart(): void;
+  /** SIGSTOP the postmaster and every backend: connections stay open and nothing answers (a hung host). */
+  freeze(): void;
+  /** SIGCONT them all. */
+  thaw(): void;
+}
+
+/** The postmaster's pid (first line of postmaster.pid) and its children's, from /proc. */
+function serverPids(data: string): number[] {
+  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        // The parent pid is the 4th field, after the parenthesised command name.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+  return [postmaster, ...children];
 }
 
 /** initdb / pg_ctl from PATH, or from Debian's /usr/lib/postgresql/<version>/bin. */
@@ -43,27 +71,36 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
   run(binary('initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
-  run(binary('pg_ctl'), [
-    '-D',
-    data,
-    '-l',
-    join(dir, 'log'),
-    '-w',
-    '-t',
-    '30',
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB`,
-    'start',
-  ]);
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB`;
+  let running = false;
+  let frozen = false;
+  const start = () => {
+    run(binary('pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', '-o', options, 'start']);
+    running = true;
+  };
+  const halt = (mode: 'fast' | 'immediate') => {
+    run(binary('pg_ctl'), ['-D', data, '-m', mode, '-w', 'stop']);
+    running = false;
+  };
+  const signal = (name: NodeJS.Signals) => {
+    for (const pid of serverPids(data)) process.kill(pid, name);
+    frozen = name === 'SIGSTOP';
+  };
+  start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop() {
       try {
-        run(binary('pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+        if (frozen) signal('SIGCONT');
+        if (running) halt('fast');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     },
+    halt,
+    restart: start,
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
   };
 }
 
