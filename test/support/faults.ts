@@ -52,7 +52,12 @@ async function timed(
  * `workers` loops, each: run a new request, then read the status of an action acknowledged
  * earlier. Runs until `stop()`.
  */
-export function startLoad(client: ActionClient, workers: number, pause = 5): Load {
+export function startLoad(
+  client: ActionClient,
+  workers: number,
+  body: (n: number) => Record<string, unknown> = (n) => ({ n }),
+  pause = 5,
+): Load {
   const outcomes: Outcome[] = [];
   const ackedIds: string[] = [];
   let running = true;
@@ -60,8 +65,11 @@ export function startLoad(client: ActionClient, workers: number, pause = 5): Loa
   const worker = async () => {
     while (running) {
       const requestId = crypto.randomUUID();
-      const body = { n: serial++ };
-      const run = await timed('run', () => client.run({ request_id: requestId, body }), { requestId, body });
+      const sent = body(serial++);
+      const run = await timed('run', () => client.run({ request_id: requestId, body: sent }), {
+        requestId,
+        body: sent,
+      });
       outcomes.push(run);
       if (run.action !== undefined) ackedIds.push(run.action.action_id);
       const known = ackedIds[Math.floor(Math.random() * ackedIds.length)];
@@ -105,9 +113,16 @@ export interface Drill {
 export async function drill(
   client: ActionClient,
   fault: { inject(): unknown; lift(): unknown },
-  options: { workers?: number; beforeMs?: number; faultMs?: number; recoverMs?: number } = {},
+  options: {
+    workers?: number;
+    beforeMs?: number;
+    faultMs?: number;
+    recoverMs?: number;
+    /** The body of the n-th run. Default `{ n }`. */
+    body?: (n: number) => Record<string, unknown>;
+  } = {},
 ): Promise<Drill> {
-  const load = startLoad(client, options.workers ?? 6);
+  const load = startLoad(client, options.workers ?? 6, options.body);
   await sleep(options.beforeMs ?? 300);
   const injectedAt = performance.now();
   await fault.inject();
