@@ -20,7 +20,7 @@ import { inProcessClient } from './support/transports.ts';
 
 const TIMEOUT = 1_000;
 /** What an answer may take beyond the store's timeout on two busy shared cores. */
-const SLACK = 1_500;
+const SLACK = 2_000;
 
 let server: PostgresServer;
 let store: ActionStore;
@@ -51,14 +51,16 @@ const client = () => inProcessClient(provider, { token });
 const failures = () => logger.lines.filter((line) => line.message === 'request failed');
 
 describe('postgresStore under failure', () => {
-  it('stopped mid-load (a crash), then restarted: 503 at once, serving again by itself, nothing acknowledged lost', async () => {
+  it('stopped mid-load (a crash), then restarted: 503 within the timeout, serving again by itself, nothing acknowledged lost', async () => {
     const before = failures().length;
     const d = await drill(client(), { inject: () => server.halt('immediate'), lift: () => server.restart() });
-    const unavailable = expectOnly2xxOr503(d, SLACK);
+    const unavailable = expectOnly2xxOr503(d, TIMEOUT + SLACK);
     console.info(
       `stopped: ${unavailable.length} answered 503, slowest ${Math.round(Math.max(...unavailable.map((o) => o.ms)))} ms; ` +
-        `serving again ${Math.round(d.recoveredIn)} ms after the restart began`,
+        `serving again ${Math.round(d.recoveredIn)} ms after the restarted server was ready`,
     );
+    // The client reconnects within its capped backoff (0.5 s), not its own (up to 20 s).
+    expect(d.recoveredIn).toBeLessThan(5_000);
     await expectNothingLost(client(), d);
     // The cause, not a generic line per request: a few distinct causes (connection reset,
     // refused) for many failed requests.
@@ -99,7 +101,7 @@ describe('postgresStore under failure', () => {
     };
     try {
       const d = await drill(client(), { inject: () => setReadOnly(true), lift: () => setReadOnly(false) });
-      const unavailable = expectOnly2xxOr503(d, SLACK);
+      const unavailable = expectOnly2xxOr503(d, TIMEOUT + SLACK);
       expect(new Set(unavailable.map((o) => o.op))).toEqual(new Set(['run']));
       const reads = d.load.outcomes.filter((o) => o.op === 'status' && o.at > d.injectedAt + 200 && o.at < d.liftedAt);
       expect(reads.length).toBeGreaterThan(0);
@@ -113,7 +115,7 @@ describe('postgresStore under failure', () => {
 
   it('logs a cause once per interval, then once more with the count of those it held back', async () => {
     skew += 61_000; // a fresh interval: the tests above logged this cause already
-    server.halt('fast');
+    await server.halt('fast');
     try {
       await sleep(300); // the client has seen its connections close: every call is now refused
       const c = client();
@@ -129,7 +131,7 @@ describe('postgresStore under failure', () => {
       // The nine after the first, held back in the interval that ended.
       expect(next[0]?.fields?.['suppressed']).toBe(9);
     } finally {
-      server.restart();
+      await server.restart();
     }
   });
 

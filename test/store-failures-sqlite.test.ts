@@ -25,7 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gap-sqlite-faults-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const BUSY_TIMEOUT = 300;
-const SLACK = 1_500;
+const SLACK = 2_000;
 
 /** A provider on a fresh SQLite file, with that file's database handle for injecting faults. */
 async function sqliteProvider() {

@@ -102,7 +102,10 @@ export interface Drill {
   /** performance.now() at injection and at lifting. */
   injectedAt: number;
   liftedAt: number;
-  /** Milliseconds from lifting the fault to the first run answered 202 that was sent after it. */
+  /**
+   * Milliseconds from the end of `lift()` (the database is back: for a restart, once it
+   * accepts connections) to the answer of the first run acknowledged after it.
+   */
   recoveredIn: number;
 }
 
@@ -129,13 +132,14 @@ export async function drill(
   await sleep(options.faultMs ?? 2_000);
   const liftedAt = performance.now();
   await fault.lift();
+  const backAt = performance.now();
   const firstAfter = () => load.outcomes.find((o) => o.op === 'run' && o.at >= liftedAt && o.status === 202);
   const recovered = await waitFor(() => firstAfter() !== undefined, options.recoverMs ?? 15_000);
   await sleep(200);
   await load.stop();
   expect(recovered, 'service came back after the fault was lifted').toBe(true);
   const first = firstAfter() as Outcome;
-  return { load, injectedAt, liftedAt, recoveredIn: first.at + first.ms - liftedAt };
+  return { load, injectedAt, liftedAt, recoveredIn: Math.max(0, first.at + first.ms - backAt) };
 }
 
 /**

@@ -4,7 +4,7 @@
  * throwaway databases and names on it; and, for fault injection, stopping, restarting,
  * freezing and thawing that server.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +15,13 @@ export interface PostgresServer {
   url: string;
   /** Stop the server and remove its files. */
   stop(): void;
-  /** Stop the server, keeping its files: `fast` ends sessions cleanly, `immediate` is a crash (WAL replay on start). */
-  halt(mode: 'fast' | 'immediate'): void;
+  /**
+   * Stop the server, keeping its files: `fast` ends sessions cleanly, `immediate` is a crash
+   * (WAL replay on start). Asynchronous, so a provider in this process keeps serving meanwhile.
+   */
+  halt(mode: 'fast' | 'immediate'): Promise<void>;
   /** Start it again after `halt`, on the same port and data. */
-  restart(): void;
+  restart(): Promise<void>;
   /** SIGSTOP the postmaster and every backend: connections stay open and nothing answers (a hung host). */
   freeze(): void;
   /** SIGCONT them all. */
@@ -60,10 +63,15 @@ export async function startPostgres(): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'gap-pg-'));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
+  const as = (file: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
   const run = (file: string, args: string[]) => {
-    const [command, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
-    execFileSync(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(...as(file, args), { stdio: ['ignore', 'pipe', 'pipe'] });
   };
+  const runAsync = (file: string, args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      execFile(...as(file, args), (error) => (error ? reject(error) : resolve()));
+    });
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
@@ -74,31 +82,34 @@ export async function startPostgres(): Promise<PostgresServer> {
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB`;
   let running = false;
   let frozen = false;
-  const start = () => {
-    run(binary('pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', '-o', options, 'start']);
-    running = true;
-  };
-  const halt = (mode: 'fast' | 'immediate') => {
-    run(binary('pg_ctl'), ['-D', data, '-m', mode, '-w', 'stop']);
+  const startArgs = ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', '-o', options, 'start'];
+  const stopArgs = (mode: string) => ['-D', data, '-m', mode, '-w', 'stop'];
+  const halt = async (mode: 'fast' | 'immediate') => {
+    await runAsync(binary('pg_ctl'), stopArgs(mode));
     running = false;
+  };
+  const restart = async () => {
+    await runAsync(binary('pg_ctl'), startArgs);
+    running = true;
   };
   const signal = (name: NodeJS.Signals) => {
     for (const pid of serverPids(data)) process.kill(pid, name);
     frozen = name === 'SIGSTOP';
   };
-  start();
+  run(binary('pg_ctl'), startArgs);
+  running = true;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop() {
       try {
         if (frozen) signal('SIGCONT');
-        if (running) halt('fast');
+        if (running) run(binary('pg_ctl'), stopArgs('fast'));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     },
     halt,
-    restart: start,
+    restart,
     freeze: () => signal('SIGSTOP'),
     thaw: () => signal('SIGCONT'),
   };
