@@ -50,7 +50,8 @@ afterAll(async () => {
 const client = () => inProcessClient(provider, { token });
 const failures = () => logger.lines.filter((line) => line.message === 'request failed');
 
-describe('postgresStore under failure', () => {
+// Each drill loads for a few seconds and then reads back every acknowledged action: slow on busy cores.
+describe('postgresStore under failure', { timeout: 60_000 }, () => {
   it('stopped mid-load (a crash), then restarted: 503 within the timeout, serving again by itself, nothing acknowledged lost', async () => {
     const before = failures().length;
     const d = await drill(client(), { inject: () => server.halt('immediate'), lift: () => server.restart() });

@@ -40,7 +40,7 @@ async function sqliteProvider() {
 
 const pageCount = (db: Database.Database) => Number(db.pragma('page_count', { simple: true }));
 
-describe('sqliteStore under failure', () => {
+describe('sqliteStore under failure', { timeout: 60_000 }, () => {
   it.each([
     [
       'locked by another connection (busy)',
@@ -169,5 +169,5 @@ describe('a provider process on SQLite out of space (RLIMIT_FSIZE, set and lifte
     } finally {
       await host.stop();
     }
-  });
+  }, 60_000);
 });
