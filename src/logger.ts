@@ -127,3 +127,20 @@ export function errorSignature(error: unknown): string {
   }
   return parts.join(' <- ');
 }
+
+/** A failed request to log: its level, message, the error and extra fields. */
+export type FailureLog = (level: 'warn' | 'error', message: string, error: unknown, fields?: LogFields) => void;
+
+/**
+ * Logs each failure once per cause (level, message, errorSignature) per `interval` ms (default
+ * a minute), with `suppressed`: how many alike went unlogged since its last line. An outage
+ * fails every request, and that says all there is to say about the rest.
+ */
+export function failureLog(logger: Logger, clock: () => number, interval = 60_000): FailureLog {
+  const limiter = logLimiter({ interval, clock });
+  return (level, message, error, fields = {}) => {
+    const held = limiter.admit(`${level} ${message} ${errorSignature(error)}`);
+    if (held === undefined) return;
+    logger[level](message, { ...fields, error: logSafe(error), ...(held > 0 ? { suppressed: held } : {}) });
+  };
+}

@@ -6,7 +6,7 @@ import { type Context, Hono } from 'hono';
 import type { WaitUntil } from './context.ts';
 import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
 import { CORS_HEADERS, jsonResponse } from './http/response.ts';
-import { errorSignature, type LogFields, type Logger, logLimiter, logSafe } from './logger.ts';
+import { failureLog, type Logger, logSafe } from './logger.ts';
 import type { ActionInput, Operation, Operations } from './operations/index.ts';
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -68,22 +68,6 @@ function waitUntilFor(logger: Logger): (c: Context) => WaitUntil {
     }
     const native = ctx?.waitUntil?.bind(ctx);
     return native === undefined ? background : (promise) => native(promise.catch(logFailure));
-  };
-}
-
-/**
- * How often one failure (same code, same cause) is logged: an outage fails every request, and
- * its first line and then a line a minute with the count of the others say all there is.
- */
-const FAILURE_LOG_INTERVAL = 60_000;
-
-/** Log a failed request once per cause per interval, with how many alike went unlogged. */
-function failureLog(logger: Logger, clock: () => number) {
-  const limiter = logLimiter({ interval: FAILURE_LOG_INTERVAL, clock });
-  return (level: 'warn' | 'error', message: string, error: unknown, fields: LogFields = {}) => {
-    const held = limiter.admit(`${level} ${message} ${errorSignature(error)}`);
-    if (held === undefined) return;
-    logger[level](message, { ...fields, error: logSafe(error), ...(held > 0 ? { suppressed: held } : {}) });
   };
 }
 
