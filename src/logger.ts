@@ -1,4 +1,7 @@
-/** @module logger: the Logger interface and the default one (one JSON line per event on the console). */
+/**
+ * @module logger: the Logger interface, the default one (one JSON line per event on the
+ * console), and what keeps a failure repeated on every request from flooding it.
+ */
 
 export type LogFields = Record<string, unknown>;
 
@@ -60,3 +63,84 @@ export function consoleLogger(level: 'debug' | 'info' | 'warn' | 'error' = 'info
 
 /** A logger that drops everything (tests, benchmarks). */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface LogLimiterOptions {
+  /** Milliseconds during which a key is logged once. */
+  interval: number;
+  /** Milliseconds since the epoch (the provider's injected clock). */
+  clock: () => number;
+  /** Keys remembered at most; the oldest are forgotten first. Default 1,000. */
+  maxKeys?: number;
+}
+
+/**
+ * Once per key per interval: `admit(key)` answers how many lines for `key` were held back since
+ * the last one it let through (0 the first time), or undefined to hold this one back too. So a
+ * database outage is logged once a minute with a count, not once per request.
+ *
+ * @example
+ * ```ts
+ * const limiter = logLimiter({ interval: 60_000, clock: Date.now })
+ * const held = limiter.admit(signature(error))
+ * if (held !== undefined) logger.warn('request failed', { error, ...(held ? { suppressed: held } : {}) })
+ * ```
+ */
+export function logLimiter(options: LogLimiterOptions): { admit(key: string): number | undefined } {
+  const { interval, clock, maxKeys = 1_000 } = options;
+  /** Per key: when its interval ends, and how many lines were held back in it. Oldest first. */
+  const windows = new Map<string, { until: number; held: number }>();
+  return {
+    admit(key) {
+      const now = clock();
+      const current = windows.get(key);
+      if (current !== undefined && now < current.until) {
+        current.held++;
+        return undefined;
+      }
+      windows.delete(key); // re-inserted last, so the map stays ordered by interval start
+      windows.set(key, { until: now + interval, held: 0 });
+      for (const oldest of windows.keys()) {
+        if (windows.size <= maxKeys) break;
+        windows.delete(oldest);
+      }
+      return current?.held ?? 0;
+    },
+  };
+}
+
+/**
+ * What makes two failures "the same" for the limiter: each error's name, code and message,
+ * down its causes. A database outage gives one signature (`connect ECONNREFUSED ...`) however
+ * many requests it fails.
+ */
+export function errorSignature(error: unknown): string {
+  const parts: string[] = [];
+  let current = error;
+  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
+    if (!(current instanceof Error)) {
+      parts.push(String(current));
+      break;
+    }
+    const code = (current as { code?: unknown }).code;
+    parts.push(`${current.name}:${typeof code === 'string' ? code : ''}:${current.message}`);
+    current = current.cause;
+  }
+  return parts.join(' <- ');
+}
+
+/** A failed request to log: its level, message, the error and extra fields. */
+export type FailureLog = (level: 'warn' | 'error', message: string, error: unknown, fields?: LogFields) => void;
+
+/**
+ * Logs each failure once per cause (level, message, errorSignature) per `interval` ms (default
+ * a minute), with `suppressed`: how many alike went unlogged since its last line. An outage
+ * fails every request, and that says all there is to say about the rest.
+ */
+export function failureLog(logger: Logger, clock: () => number, interval = 60_000): FailureLog {
+  const limiter = logLimiter({ interval, clock });
+  return (level, message, error, fields = {}) => {
+    const held = limiter.admit(`${level} ${message} ${errorSignature(error)}`);
+    if (held === undefined) return;
+    logger[level](message, { ...fields, error: logSafe(error), ...(held > 0 ? { suppressed: held } : {}) });
+  };
+}

@@ -45,7 +45,7 @@ export function createActionProvider<const I extends InputOption | undefined = u
 ): ActionProvider {
   const config = resolveOptions(options as unknown as ProviderOptions);
   const operations = createOperations(config);
-  const app = createApp(operations, config.logger);
+  const app = createApp(operations, config.logger, config.clock);
   return {
     fetch: (request, env, executionContext) => app.fetch(request, env, executionContext as never),
     app,

@@ -6,7 +6,7 @@ import { type Context, Hono } from 'hono';
 import type { WaitUntil } from './context.ts';
 import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
 import { CORS_HEADERS, jsonResponse } from './http/response.ts';
-import { type Logger, logSafe } from './logger.ts';
+import { failureLog, type Logger, logSafe } from './logger.ts';
 import type { ActionInput, Operation, Operations } from './operations/index.ts';
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -71,8 +71,9 @@ function waitUntilFor(logger: Logger): (c: Context) => WaitUntil {
   };
 }
 
-export function createApp(ops: Operations, logger: Logger): Hono {
+export function createApp(ops: Operations, logger: Logger, clock: () => number = Date.now): Hono {
   const app = new Hono({ strict: false });
+  const logFailure = failureLog(logger, clock);
   const waitUntilOf = waitUntilFor(logger);
   // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
   // with a stack trace) on runtimes without one, too costly for every request.
@@ -100,10 +101,10 @@ export function createApp(ops: Operations, logger: Logger): Hono {
   });
   app.onError((error) => {
     if (isActionError(error)) {
-      if (error.status >= 500) logger.warn('request failed', { code: error.code, error: logSafe(error) });
+      if (error.status >= 500) logFailure('warn', 'request failed', error, { code: error.code });
       return error.getResponse();
     }
-    logger.error('unhandled error', { error: logSafe(error) });
+    logFailure('error', 'unhandled error', error);
     return jsonResponse(INTERNAL_ERROR, 500);
   });
   return app;

@@ -2,6 +2,7 @@
  * @module store/d1: actions in Cloudflare D1 (SQLite at the edge), for providers on Workers.
  * Same schema and queries as the embedded SQLite store.
  */
+import { d1Unavailable } from './failures.ts';
 import { type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
 import type { ActionStore } from './types.ts';
 
@@ -24,6 +25,7 @@ export function d1Driver(db: D1Like): SqlDriver {
   const bound = ({ sql, params }: SqlStatement) => db.prepare(sql).bind(...params);
   return {
     dialect: 'sqlite',
+    unavailable: d1Unavailable,
     async execute(s) {
       return toResult(await bound(s).all());
     },

@@ -3,6 +3,8 @@
  * placeholders, run one at a time or atomically in a batch.
  */
 
+import type { UnavailableTest } from './failures.ts';
+
 export type SqlDialect = 'sqlite' | 'postgres';
 
 /** A statement with `?` placeholders (drivers for `$n` dialects convert them). */
@@ -25,6 +27,11 @@ export interface SqlDriver {
   execute(statement: SqlStatement): Promise<SqlResult>;
   /** Run statements in order, atomically (all or none). */
   batch(statements: readonly SqlStatement[]): Promise<SqlResult[]>;
+  /**
+   * Whether an error this driver threw means the database is unavailable (unreachable, frozen,
+   * full, read-only): the store answers those 503 with `Retry-After`, anything else stays a 500.
+   */
+  readonly unavailable?: UnavailableTest;
   close?(): Promise<void>;
 }
 

@@ -2,10 +2,11 @@
  * @module store/sql: one ActionStore over SQL, shared by every SQL backend: SQLite (embedded:
  * better-sqlite3, bun:sqlite, node:sqlite), Cloudflare D1 (SQLite too) and PostgreSQL. A
  * driver only runs statements; the schema (sql-schema.ts) and the statements (sql-queries.ts)
- * are written once.
+ * are written once, and so is turning an unavailable database into a 503.
  */
-import type { ActionRecord } from '../model.ts';
+import { isUnavailable, storeUnavailable } from './failures.ts';
 import type { SqlDriver } from './sql-driver.ts';
+import { decodeRecord as toRecord } from './sql-encoding.ts';
 import { sqlQueries } from './sql-queries.ts';
 import { migrate } from './sql-schema.ts';
 import type { ActionPage, ActionStore, CreateResult } from './types.ts';
@@ -15,11 +16,23 @@ export type { SqlDialect, SqlDriver, SqlResult, SqlStatement } from './sql-drive
 export interface SqlStoreOptions {
   /** Prefix of the table names. Default `gap_`. */
   tablePrefix?: string;
+  /**
+   * The `Retry-After` (seconds) of the 503 answered while the database is unavailable
+   * (unreachable, not answering in time, full, read-only). Default 5.
+   */
+  retryAfter?: number;
 }
 
-/** Parse the `record` column: JSONB arrives parsed from PostgreSQL, TEXT as a string from SQLite. */
-function toRecord(value: unknown): ActionRecord {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as ActionRecord;
+/** `driver` whose unavailable-database errors are 503 ActionErrors (the cause kept, for the log). */
+function guarded(driver: SqlDriver, retryAfter: number): SqlDriver {
+  const fail = (error: unknown): never => {
+    throw isUnavailable(error, driver.unavailable) ? storeUnavailable(error, retryAfter) : error;
+  };
+  return {
+    dialect: driver.dialect,
+    execute: (statement) => driver.execute(statement).catch(fail),
+    batch: (statements) => driver.batch(statements).catch(fail),
+  };
 }
 
 /**
@@ -37,11 +50,16 @@ export function sqlStore(
 ): ActionStore & { migrate(): Promise<number> } {
   const p = options.tablePrefix ?? 'gap_';
   if (!/^[a-z_][a-z0-9_]*$/i.test(p)) throw new TypeError('tablePrefix: letters, digits and underscores only');
+  const retryAfter = options.retryAfter ?? 5;
+  if (!Number.isSafeInteger(retryAfter) || retryAfter < 1 || retryAfter > 86_400) {
+    throw new TypeError('retryAfter: must be a whole number of seconds from 1 to 86400');
+  }
+  const db = guarded(driver, retryAfter);
   const q = sqlQueries(driver.dialect, p);
   return {
-    migrate: () => migrate(driver, p),
+    migrate: () => migrate(db, p),
     async create(record): Promise<CreateResult> {
-      const results = await driver.batch(q.create(record));
+      const results = await db.batch(q.create(record));
       const row = results.at(-1)?.rows[0];
       if (row === undefined) throw new Error(`action_id ${record.action_id} collided with another action`);
       const stored = toRecord(row['record']);
@@ -49,21 +67,21 @@ export function sqlStore(
       return { created, record: stored } as CreateResult;
     },
     async get(actionId) {
-      const { rows } = await driver.execute(q.get(actionId));
+      const { rows } = await db.execute(q.get(actionId));
       return rows[0] === undefined ? undefined : toRecord(rows[0]['record']);
     },
     async update(record) {
-      const { changes } = await driver.execute(q.update(record));
+      const { changes } = await db.execute(q.update(record));
       return changes === 1 ? record : undefined;
     },
     async delete(actionId) {
-      const results = await driver.batch(q.delete(actionId));
+      const results = await db.batch(q.delete(actionId));
       return (results[1]?.changes ?? 0) > 0;
     },
     async list(query): Promise<ActionPage> {
       const statement = q.list(query);
       if (statement === undefined) return { actions: [] };
-      const { rows } = await driver.execute(statement);
+      const { rows } = await db.execute(statement);
       const found = rows.slice(0, query.limit).map((row) => toRecord(row['record']));
       const last = found.at(-1);
       return rows.length > query.limit && last !== undefined
@@ -71,7 +89,7 @@ export function sqlStore(
         : { actions: found };
     },
     async deleteExpired(now) {
-      const results = await driver.batch(q.deleteExpired(now));
+      const results = await db.batch(q.deleteExpired(now));
       return results[1]?.changes ?? 0;
     },
     async close() {

@@ -9,6 +9,7 @@
  * times faster and opens in milliseconds instead of seconds, and its SQL is the one Cloudflare
  * D1 speaks, so the embedded and Workers stores share theirs. See README, "Choosing a store".
  */
+import { sqliteUnavailable } from './failures.ts';
 import { type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
 import type { ActionStore } from './types.ts';
 
@@ -33,6 +34,12 @@ export interface SqliteStoreOptions extends SqlStoreOptions {
   synchronous?: 'full' | 'normal';
   /** Close the database with the store. Default true. */
   closeDatabase?: boolean;
+  /**
+   * Milliseconds a write waits for another process's lock on the file before it is answered
+   * 503. SQLite waits on the calling thread, so nothing else runs meanwhile: keep it short.
+   * Default 1,000.
+   */
+  busyTimeout?: number;
 }
 
 /** A computed specifier, so bundlers (e.g. for Workers) leave runtime-specific modules alone. */
@@ -40,8 +47,51 @@ const moduleName = (name: string): string => name;
 
 const RETURNS_ROWS = /^\s*(SELECT|WITH)\b|\bRETURNING\b/i;
 
+export interface SyncSqliteDriverOptions {
+  /** Close the database with the store. Default true. */
+  closeDatabase?: boolean;
+  /** Milliseconds a write waits for another connection's lock. Default 1,000. */
+  busyTimeout?: number;
+}
+
+/**
+ * Waiting for another process's write lock, cut short while it stays taken: SQLite waits on the
+ * thread every request shares, so with the lock held for good each write would stall the others
+ * for the whole timeout in turn, a queue that only grows. Once a write has waited in vain, the
+ * next ones try once without waiting (and fail fast) until one gets the lock.
+ */
+function lockWaits(db: SyncSqliteDatabase, busyTimeout: number): <T>(write: () => T) => T {
+  let waitedInVain = false;
+  const setWait = (ms: number) => db.exec(`PRAGMA busy_timeout = ${ms}`);
+  setWait(busyTimeout);
+  return (write) => {
+    try {
+      const result = write();
+      if (waitedInVain) setWait(busyTimeout);
+      waitedInVain = false;
+      return result;
+    } catch (error) {
+      if (!waitedInVain && isBusy(error)) {
+        waitedInVain = true;
+        setWait(0);
+      }
+      throw error;
+    }
+  };
+}
+
+/** SQLITE_BUSY (5) from better-sqlite3 and bun:sqlite (`code`) or node:sqlite (`errcode`). */
+function isBusy(error: unknown): boolean {
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  return (
+    (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) ||
+    (typeof errcode === 'number' && (errcode & 0xff) === 5)
+  );
+}
+
 /** A SqlDriver over a synchronous SQLite database. */
-export function syncSqliteDriver(db: SyncSqliteDatabase, closeDatabase = true): SqlDriver {
+export function syncSqliteDriver(db: SyncSqliteDatabase, options: SyncSqliteDriverOptions = {}): SqlDriver {
+  const { closeDatabase = true, busyTimeout = 1_000 } = options;
   const prepared = new Map<string, SyncStatement>();
   const statement = (sql: string) => {
     let found = prepared.get(sql);
@@ -56,27 +106,46 @@ export function syncSqliteDriver(db: SyncSqliteDatabase, closeDatabase = true): 
     if (RETURNS_ROWS.test(sql)) return { changes: 0, rows: prepared.all(...params) as Record<string, unknown>[] };
     return { changes: Number(prepared.run(...params).changes), rows: [] };
   };
+  const writing = lockWaits(db, busyTimeout);
   return {
     dialect: 'sqlite',
+    unavailable: sqliteUnavailable,
     async execute(s) {
-      return runOne(s);
+      // Only writes take the lock (WAL readers never wait for a writer).
+      return RETURNS_ROWS.test(s.sql) ? runOne(s) : writing(() => runOne(s));
     },
     async batch(statements) {
-      // Synchronous from BEGIN to COMMIT: nothing else runs on this thread in between.
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        const results = statements.map(runOne);
-        db.exec('COMMIT');
-        return results;
-      } catch (error) {
-        db.exec('ROLLBACK');
-        throw error;
-      }
+      return writing(() => {
+        // Synchronous from BEGIN to COMMIT: nothing else runs on this thread in between.
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const results = statements.map(runOne);
+          db.exec('COMMIT');
+          return results;
+        } catch (error) {
+          rollback(db);
+          throw error;
+        }
+      });
     },
     async close() {
       if (closeDatabase) db.close();
     },
   };
+}
+
+/**
+ * End a failed transaction. SQLite rolls back by itself on some errors (SQLITE_FULL, IOERR,
+ * NOMEM: https://www.sqlite.org/lang_transaction.html), and ROLLBACK then fails with "no
+ * transaction is active"; "no harm is caused by this", and the error worth reporting is the
+ * one that failed the transaction, so this one is dropped.
+ */
+function rollback(db: SyncSqliteDatabase): void {
+  try {
+    db.exec('ROLLBACK');
+  } catch {
+    // See above: the transaction is already gone.
+  }
 }
 
 /**
@@ -95,10 +164,16 @@ export async function sqliteStore(db: SyncSqliteDatabase, options: SqliteStoreOp
   const synchronous = options.synchronous ?? 'full';
   if (synchronous !== 'full' && synchronous !== 'normal')
     throw new TypeError("sqliteStore: synchronous must be 'full' or 'normal'");
+  const busyTimeout = options.busyTimeout ?? 1_000;
+  if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0 || busyTimeout > 2_147_483_647) {
+    throw new TypeError('busyTimeout: must be a whole number of milliseconds from 0 to 2147483647');
+  }
+  // The driver sets the busy timeout before anything else touches the file, so even switching
+  // to WAL waits for a lock rather than failing at once.
+  const driver = syncSqliteDriver(db, { closeDatabase: options.closeDatabase ?? true, busyTimeout });
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${synchronous.toUpperCase()}`);
-  db.exec('PRAGMA busy_timeout = 5000');
-  const store = sqlStore(syncSqliteDriver(db, options.closeDatabase ?? true), options);
+  const store = sqlStore(driver, options);
   await store.migrate();
   return store;
 }
