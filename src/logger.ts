@@ -129,7 +129,12 @@ export function errorSignature(error: unknown): string {
 }
 
 /** A failed request to log: its level, message, the error and extra fields. */
-export type FailureLog = (level: 'warn' | 'error', message: string, error: unknown, fields?: LogFields) => void;
+export type FailureLog = (
+  level: 'debug' | 'warn' | 'error',
+  message: string,
+  error: unknown,
+  fields?: LogFields,
+) => void;
 
 /**
  * Logs each failure once per cause (level, message, errorSignature) per `interval` ms (default

@@ -4,6 +4,7 @@
  */
 import { type Context, Hono } from 'hono';
 import type { WaitUntil } from './context.ts';
+import { BODY_CUT_OFF } from './http/body.ts';
 import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
 import { CORS_HEADERS, jsonResponse } from './http/response.ts';
 import { failureLog, type Logger, logSafe } from './logger.ts';
@@ -102,6 +103,8 @@ export function createApp(ops: Operations, logger: Logger, clock: () => number =
   app.onError((error) => {
     if (isActionError(error)) {
       if (error.status >= 500) logFailure('warn', 'request failed', error, { code: error.code });
+      // A client that left mid-body: one debug line per minute and cause, without a stack.
+      else if (error.description === BODY_CUT_OFF) logFailure('debug', BODY_CUT_OFF, String(error.cause));
       return error.getResponse();
     }
     logFailure('error', 'unhandled error', error);

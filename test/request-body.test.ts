@@ -144,5 +144,9 @@ describe('a client that leaves mid-body', () => {
     await Promise.all(Array.from({ length: 20 }, () => send(port, bytes, { stopAfter: 100_000 })));
     expect((await actionClient(url, { token }).run({ body: {} })).status).toBe(202);
     expect(logger.lines.filter((line) => line.level !== 'debug')).toEqual([]);
+    // Once (per cause and minute), and without a stack.
+    const cutOff = logger.lines.filter((line) => /connection was closed/.test(line.message));
+    expect(cutOff).toHaveLength(1);
+    expect(logger.text()).not.toMatch(/\n\s+at /);
   });
 });

@@ -11,6 +11,9 @@
  */
 import { ActionError } from './errors.ts';
 
+/** The description of the error a body cut off by the client raises (the client is gone: only a debug line sees it). */
+export const BODY_CUT_OFF = 'The request body could not be read: the connection was closed';
+
 /** Chunks always allowed; beyond them, chunks must average at least `MIN_AVERAGE_CHUNK` bytes. */
 export const FREE_CHUNKS = 1024;
 export const MIN_AVERAGE_CHUNK = 256;
@@ -33,9 +36,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   } catch (error) {
     if (error instanceof ActionError) throw error;
     // Reading the request can only fail on the client's side: it went away mid-body.
-    throw new ActionError('BadActionRequest', 'The request body could not be read: the connection was closed', {
-      cause: error,
-    });
+    throw new ActionError('BadActionRequest', BODY_CUT_OFF, { cause: error });
   }
 }
 
