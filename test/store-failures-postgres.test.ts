@@ -72,7 +72,9 @@ describe('postgresStore under failure', { timeout: 60_000 }, () => {
   });
 
   it('frozen mid-load (SIGSTOP): 503 within the statement timeout, serving again on SIGCONT, nothing acknowledged lost', async () => {
-    const d = await drill(client(), { inject: () => server.freeze(), lift: () => server.thaw() });
+    // Frozen for 3.5 s: each worker then sends at least one request that starts and waits out
+    // the 1 s timeout inside the fault, even when the requests in flight at the freeze end late.
+    const d = await drill(client(), { inject: () => server.freeze(), lift: () => server.thaw() }, { faultMs: 3_500 });
     const unavailable = expectOnly2xxOr503(d, TIMEOUT + SLACK);
     const during = unavailable.filter((o) => o.at >= d.injectedAt + 100 && o.at + o.ms <= d.liftedAt);
     expect(during.length).toBeGreaterThan(0);
