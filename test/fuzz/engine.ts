@@ -106,9 +106,14 @@ export function mergeLog(report: TargetReport, server: TargetProcess): void {
   server.log.clear();
 }
 
-export function record(report: TargetReport, violation: Violation, example: Example): void {
-  report.counts[violation.oracle]++;
-  report.findings.add(violation, example);
+/** Count each violation of one request; the request is one finding, under its first oracle. */
+export function record(report: TargetReport, violations: Violation[], example: Example): void {
+  const [first, ...rest] = violations;
+  if (first === undefined) return;
+  for (const v of violations) report.counts[v.oracle]++;
+  const also = rest.map((v) => `${v.oracle}: ${v.signature}`);
+  const signature = also.length === 0 ? first.signature : `${first.signature} (also ${also.join('; ')})`;
+  report.findings.add({ oracle: first.oracle, signature }, example);
 }
 
 /** A short text of an outcome, for reproducers. */
@@ -206,10 +211,10 @@ class BatchRun {
     const status = outcome.kind === 'answer' ? String(outcome.status) : outcome.kind;
     this.report.statuses[status] = (this.report.statuses[status] ?? 0) + 1;
     const example = { index, request, answer: describeOutcome(outcome) };
-    for (const violation of judge(request, outcome)) record(this.report, violation, example);
+    record(this.report, judge(request, outcome), example);
     const lost = await this.readBack(request, outcome);
     if (lost !== undefined)
-      record(this.report, lost, { ...example, answer: `${example.answer}; then ${lost.signature}` });
+      record(this.report, [lost], { ...example, answer: `${example.answer}; then ${lost.signature}` });
   }
 
   sendOptions() {
@@ -292,8 +297,8 @@ export async function recover(
   const [index, request] = culprit ?? [...suspects][0] ?? [-1, undefined];
   if (request !== undefined) {
     const signature = culprit === undefined ? 'process died (no single suspect reproduces it)' : 'process died';
-    record(report, { oracle: 'crash', signature }, { index, request, answer: 'the server process exited' });
-  } else record(report, { oracle: 'crash', signature: 'process died between requests' }, placeholderExample());
+    record(report, [{ oracle: 'crash', signature }], { index, request, answer: 'the server process exited' });
+  } else record(report, [{ oracle: 'crash', signature: 'process died between requests' }], placeholderExample());
   return server;
 }
 

@@ -59,6 +59,7 @@ export const operationOf = (request: FuzzRequest): string =>
 
 const weight = (request: FuzzRequest) => (request.body?.byteLength ?? 0) + request.path.length;
 const NO_FEATURE = '(none)';
+const MAX_PER_KIND = 12;
 
 interface FeatureSet {
   features: string[];
@@ -108,25 +109,26 @@ export class Findings {
     return findings.sort((a, b) => b.count - a.count);
   }
 
-  /** Greedy cover: the feature in most uncovered failures, if it fails at least half the requests that have it. */
+  /**
+   * Greedy cover. The next feature is the one with the most uncovered failures weighted by how
+   * often requests with it fail (coverage times rate), so a feature every request has does not
+   * win by numbers alone, nor a one-off by its rate. It is kept while it fails a fifth of its
+   * requests or covers a third of what is left; at most MAX_PER_KIND per kind, the rest unexplained.
+   */
   #explain({ oracle, signature }: Kind, sets: FeatureSet[]): Finding[] {
     const found: Finding[] = [];
     let left = sets;
-    const rejected = new Set<string>();
-    while (left.length > 0) {
+    const rateOf = (feature: string, count: number) => count / (this.#seen.get(feature) ?? count);
+    while (left.length > 0 && found.length < MAX_PER_KIND) {
       const cover = new Map<string, number>();
-      for (const set of left)
-        for (const f of set.features) if (!rejected.has(f)) cover.set(f, (cover.get(f) ?? 0) + set.count);
-      const rateOf = (feature: string, count: number) => count / (this.#seen.get(feature) ?? count);
-      // Most failures covered; of equals, the feature that fails most often when present.
-      const best = [...cover.entries()].sort((a, b) => b[1] - a[1] || rateOf(b[0], b[1]) - rateOf(a[0], a[1]))[0];
+      for (const set of left) for (const f of set.features) cover.set(f, (cover.get(f) ?? 0) + set.count);
+      const remaining = left.reduce((n, s) => n + s.count, 0);
+      const score = ([f, n]: [string, number]) => n * rateOf(f, n);
+      const best = [...cover.entries()].sort((a, b) => score(b) - score(a))[0];
       if (best === undefined) break;
       const [feature, count] = best;
       const rate = rateOf(feature, count);
-      if (rate < 0.5 && feature !== NO_FEATURE) {
-        rejected.add(feature);
-        continue;
-      }
+      if (rate < 0.2 && count < remaining / 3) break;
       const covered = left.filter((s) => s.features.includes(feature));
       found.push({
         oracle,

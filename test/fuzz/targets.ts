@@ -87,5 +87,6 @@ function logKey(line: string): string | undefined {
   } catch {
     // not one of ours: an uncaught error's stack, say
   }
-  return `stderr ${line.slice(0, 200)}`;
+  // Of anything else (a host's stack traces, say), the first line of each entry.
+  return /^[\s{}]/.test(line) ? undefined : `stderr ${line.slice(0, 200)}`;
 }

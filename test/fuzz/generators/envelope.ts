@@ -5,7 +5,16 @@
  * and the serializer. Deadlines are `{{deadline:+S}}` placeholders, filled in at send time.
  */
 import fc from 'fast-check';
-import { type Fragment, fragment, hostileArray, hostileString, hostileValue, plainValue, size } from './values.ts';
+import {
+  type Fragment,
+  fragment,
+  hostileArray,
+  hostileString,
+  hostileValue,
+  plainValue,
+  size,
+  sized,
+} from './values.ts';
 
 const uuid = (n: number, variant = '8') => `00000000-0000-4000-${variant}000-${String(n).padStart(12, '0')}`;
 /** The fuzz users' identity URNs (the ids of test/support/identities.ts) and the member's group. */
@@ -40,7 +49,9 @@ const principalList: fc.Arbitrary<Fragment> = fc.oneof(
   {
     weight: 1,
     arbitrary: size(100, 20_000).map((n) =>
-      json('many-principals')(Array.from({ length: n }, (_, i) => `urn:globus:auth:identity:${uuid(i, '9')}`)),
+      json(sized('many-principals', n))(
+        Array.from({ length: n }, (_, i) => `urn:globus:auth:identity:${uuid(i, '9')}`),
+      ),
     ),
   },
   { weight: 1, arbitrary: fc.constantFrom(...USER_URNS).map(json('principal-not-list')) },
@@ -52,7 +63,10 @@ const allowedClients: fc.Arbitrary<Fragment> = fc.oneof(
     weight: 10,
     arbitrary: fc.subarray(['public', 'globus', 'creator', 'x', '\u0000', 'ab', '']).map(json('allowed-clients')),
   },
-  { weight: 1, arbitrary: size(100, 50_000).map((n) => json('many-allowed-clients')(Array(n).fill('public'))) },
+  {
+    weight: 1,
+    arbitrary: size(100, 50_000).map((n) => json(sized('many-allowed-clients', n))(Array(n).fill('public'))),
+  },
 );
 
 const releaseAfter: fc.Arbitrary<Fragment> = fc.oneof(
@@ -142,8 +156,18 @@ const BENIGN = new Set([
   'body-tags',
 ]);
 
-/** `key=name` for a hostile fragment, nothing for a benign one. */
-const featuresOf = (key: string, value: Fragment): string[] => (BENIGN.has(value.name) ? [] : [`${key}=${value.name}`]);
+/** A key as features name it: JSON-quoted when it is not a plain word (`"\u0000"`, `""`). */
+const keyName = (key: string) => (/^[\w.$]+$/.test(key) ? key : JSON.stringify(key));
+
+/** `key=name` and `any=name` for a hostile fragment (the second for a defect of the value wherever it is); nothing for a benign one. */
+const featuresOf = (key: string, value: Fragment): string[] => {
+  if (BENIGN.has(value.name)) return [];
+  const features = [`${keyName(key)}=${value.name}`, `any=${value.name}`];
+  // `deep-array~1e3` is also `any=deep~1e3`: one recursion limit, whatever the container.
+  const [, family, magnitude] = /^([a-z]+)-.*(~1e\d+)$/.exec(value.name) ?? [];
+  if (family !== undefined) features.push(`any=${family}${magnitude}`);
+  return features;
+};
 
 /** The action's `body`: what the provider's input schema (test/fuzz/provider.ts) judges; the benign fields pass it. */
 const actionBody: fc.Arbitrary<Fragment & { features: string[] }> = fc

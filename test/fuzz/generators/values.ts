@@ -12,6 +12,9 @@ export interface Fragment {
 }
 
 export const fragment = (name: string, json: string): Fragment => ({ name, json });
+
+/** `name~1eK` for a size `n` of about 10^K: the failure rate of a size-dependent defect then reads true. */
+export const sized = (name: string, n: number) => `${name}~1e${n < 10 ? 0 : Math.floor(Math.log10(n))}`;
 const constants = (entries: [string, string][]) => fc.constantFrom(...entries.map(([n, j]) => fragment(n, j)));
 
 /** Sizes that favour the small but reach the large: depth, lengths, list sizes. */
@@ -43,8 +46,8 @@ export const hostileString: fc.Arbitrary<Fragment> = fc.oneof(
     ['html', '"<script>alert(1)</script>"'],
     ['backslashes', '"\\\\..\\\\..\\\\x"'],
   ]),
-  size(200, 300_000).map((n) => fragment('long-string', JSON.stringify('x'.repeat(n)))),
-  size(50, 20_000).map((n) => fragment('long-nul-string', JSON.stringify('\u0000'.repeat(n)))),
+  size(200, 300_000).map((n) => fragment(sized('long-string', n), JSON.stringify('x'.repeat(n)))),
+  size(50, 20_000).map((n) => fragment(sized('long-nul-string', n), JSON.stringify('\u0000'.repeat(n)))),
   fc.string({ unit: 'binary', maxLength: 40 }).map((s) => fragment('unicode-string', JSON.stringify(s))),
   fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => fragment('grapheme-string', JSON.stringify(s))),
 );
@@ -65,7 +68,7 @@ export const hostileNumber: fc.Arbitrary<Fragment> = fc.oneof(
     ['int64-overflow', '9223372036854775808'],
     ['exponent-plus', '1E+2'],
   ]),
-  size(100, 200_000).map((n) => fragment('huge-digit-run', '9'.repeat(Math.max(1, n)))),
+  size(100, 200_000).map((n) => fragment(sized('huge-digit-run', n), '9'.repeat(Math.max(1, n)))),
   fc.double().map((d) => fragment('double', Number.isFinite(d) ? JSON.stringify(d) : '0')),
 );
 
@@ -73,9 +76,10 @@ export const hostileNumber: fc.Arbitrary<Fragment> = fc.oneof(
 export const deepNesting: fc.Arbitrary<Fragment> = fc
   .tuple(fc.constantFrom('array', 'object', 'mixed'), size(100, 100_000))
   .map(([kind, depth]) => {
-    if (kind === 'array') return fragment('deep-array', `${'['.repeat(depth)}${']'.repeat(depth)}`);
-    if (kind === 'object') return fragment('deep-object', `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
-    return fragment('deep-mixed', `${'{"a":['.repeat(depth)}${']}'.repeat(depth)}`);
+    const name = sized(`deep-${kind}`, depth);
+    if (kind === 'array') return fragment(name, `${'['.repeat(depth)}${']'.repeat(depth)}`);
+    if (kind === 'object') return fragment(name, `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+    return fragment(name, `${'{"a":['.repeat(depth)}${']}'.repeat(depth)}`);
   });
 
 /** Objects with keys that trouble prototypes, databases and JSON paths. */
@@ -92,7 +96,7 @@ export const hostileObject: fc.Arbitrary<Fragment> = fc.oneof(
     ['numeric-keys', '{"0":1,"4294967295":2,"-1":3}'],
   ]),
   size(20, 50_000).map((n) =>
-    fragment('many-keys', `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(',')}}`),
+    fragment(sized('many-keys', n), `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(',')}}`),
   ),
 );
 
@@ -103,7 +107,7 @@ export const hostileArray: fc.Arbitrary<Fragment> = fc.oneof(
     ['mixed-array', '[1,"a",null,true,{},[]]'],
     ['array-of-nulls', '[null,null]'],
   ]),
-  size(100, 200_000).map((n) => fragment('wide-array', `[${Array(Math.max(1, n)).fill('0').join(',')}]`)),
+  size(100, 200_000).map((n) => fragment(sized('wide-array', n), `[${Array(Math.max(1, n)).fill('0').join(',')}]`)),
 );
 
 /** Any hostile value, of any JSON type. */
