@@ -40,10 +40,32 @@ const compose = (parts: fc.Arbitrary<Parts>): fc.Arbitrary<FuzzRequest> =>
       credential,
       body: p.body.bytes,
       framing: p.framing ?? bodyFraming,
-      features: [...features, ...p.body.features],
+      features: [...features, ...p.body.features, ...contentFeatures(p.body.bytes)],
       ...(p.serverLevel ? { serverLevel: true as const } : {}),
     };
   });
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * What the bytes hold, wherever in the body: NUL and lone surrogates (as JSON escapes or raw)
+ * reach a store only when no validation stops them first, so the field they sit in explains
+ * less than the fact that they are there.
+ */
+function contentFeatures(bytes: Uint8Array | undefined): string[] {
+  if (bytes === undefined || bytes.byteLength === 0) return [];
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const features: string[] = [];
+  if (text.includes('\\u0000')) features.push('bytes=nul-escape');
+  if (text.includes('\u0000')) features.push('bytes=raw-nul');
+  if (/\\ud[89a-f][0-9a-f]{2}/i.test(text)) features.push('bytes=surrogate-escape');
+  try {
+    decoder.decode(bytes);
+  } catch {
+    features.push('bytes=invalid-utf8');
+  }
+  return features;
+}
 
 const run = fc
   .tuple(fc.constantFrom('/run', '/actions'), runBody)
