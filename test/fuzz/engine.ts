@@ -63,12 +63,22 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
   let server = await target.start();
   try {
     for (let b = 0; b * BATCH < options.requests; b++) {
-      const requests = batchRequests(options.seed, b, Math.min(BATCH, options.requests - b * BATCH));
-      const fillers: Fillers = { tokens, ids: await seedActions(server.url, tokens, agent) };
-      const suspects = await runBatch({ target, server, fillers, report, options, agent }, requests, b * BATCH);
-      if (!server.alive()) {
-        mergeLog(report, server);
-        server = await recover(target, report, suspects, tokens, options);
+      let requests = batchRequests(options.seed, b, Math.min(BATCH, options.requests - b * BATCH));
+      let first = b * BATCH;
+      // A crash ends a pass early: the process is started again and the batch goes on from there.
+      while (requests.length > 0) {
+        const fillers: Fillers = { tokens, ids: await seedActions(server.url, tokens, agent) };
+        const { suspects, started: done } = await runBatch(
+          { target, server, fillers, report, options, agent },
+          requests,
+          first,
+        );
+        if (!server.alive()) {
+          mergeLog(report, server);
+          server = await recover(target, report, suspects, tokens, options);
+        }
+        requests = requests.slice(done);
+        first += done;
       }
       report.ms = Math.round(performance.now() - started);
       options.onBatch?.(report);
@@ -140,13 +150,14 @@ export interface BatchContext {
 
 /**
  * Send `requests` (numbered from `first`) with a bounded number in flight, judging each.
- * Resolves to the suspects of a crash: empty when the process lived.
+ * Resolves to how many were started (all, unless the process died) and the suspects of a
+ * crash (none when the process lived).
  */
 export function runBatch(
   context: BatchContext,
   requests: FuzzRequest[],
   first: number,
-): Promise<Map<number, FuzzRequest>> {
+): Promise<{ started: number; suspects: Map<number, FuzzRequest> }> {
   return new BatchRun(context).all(requests, first);
 }
 
@@ -177,8 +188,7 @@ class BatchRun {
     });
   }
 
-  /** Send all; resolves to the suspects of a crash (empty when the process lived). */
-  async all(requests: FuzzRequest[], first: number): Promise<Map<number, FuzzRequest>> {
+  async all(requests: FuzzRequest[], first: number): Promise<{ started: number; suspects: Map<number, FuzzRequest> }> {
     let next = 0;
     const worker = async () => {
       while (next < requests.length && this.server.alive()) {
@@ -187,7 +197,7 @@ class BatchRun {
       }
     };
     await Promise.all(Array.from({ length: this.options.concurrency }, worker));
-    return this.#suspects;
+    return { started: next, suspects: this.#suspects };
   }
 
   async one(index: number, generated: FuzzRequest): Promise<void> {

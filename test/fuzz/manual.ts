@@ -30,7 +30,7 @@ export async function replay(
     for (const line of reproducer(request, { target: target.name, seed, index })) console.log(`  ${line}`);
     const fillers = { tokens, ids: await seedActions(server.url, tokens, agent) };
     const context = { target, server, fillers, report, options: { concurrency: 1, ...options }, agent };
-    const suspects = await runBatch(context, [request], index);
+    const { suspects } = await runBatch(context, [request], index);
     if (!server.alive()) {
       mergeLog(report, server);
       server = await recover(target, report, suspects, tokens, options);

@@ -93,19 +93,21 @@ const releaseAfter: fc.Arbitrary<Fragment> = fc.oneof(
         '30',
         '',
       )
-      .map(json('release-hostile')),
+      .map((v) => fragment(`release:${JSON.stringify(v).slice(0, 24)}`, JSON.stringify(v))),
   },
   {
     weight: 2,
     arbitrary: fc
       .constantFrom('1e21', '-1', '1.5', '9007199254740993', '1e999', '1e308', '2147483648')
-      .map((n) => fragment('release-hostile-number', n)),
+      .map((n) => fragment(`release:${n}`, n)),
   },
 );
 
 const deadline: fc.Arbitrary<Fragment> = fc.oneof(
   fc.constantFrom(60, 3600, 86_400).map((s) => fragment('deadline-valid', `"{{deadline:+${s}}}"`)),
-  fc.constantFrom(-60, 40 * 86_400).map((s) => fragment('deadline-out-of-range', `"{{deadline:+${s}}}"`)),
+  fc
+    .constantFrom(-60, 40 * 86_400)
+    .map((s) => fragment(`deadline:now${s < 0 ? '' : '+'}${s}s`, `"{{deadline:+${s}}}"`)),
   fc
     .constantFrom(
       '2000-01-01T00:00:00Z',
@@ -118,12 +120,20 @@ const deadline: fc.Arbitrary<Fragment> = fc.oneof(
       '0000-01-01T00:00:00Z',
       'tomorrow',
     )
-    .map(json('deadline-hostile')),
+    .map((v) => fragment(`deadline:${v.slice(0, 24)}`, JSON.stringify(v))),
 );
 
 const label: fc.Arbitrary<Fragment> = fc.oneof(
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }).map(json('label')),
-  fc.constantFrom('x'.repeat(64), 'x'.repeat(65), '😀'.repeat(64), '😀'.repeat(65), '').map(json('label-edge')),
+  fc
+    .constantFrom<[string, string]>(
+      ['x'.repeat(64), '64-chars'],
+      ['x'.repeat(65), '65-chars'],
+      ['😀'.repeat(64), '64-emoji'],
+      ['😀'.repeat(65), '65-emoji'],
+      ['', 'empty'],
+    )
+    .map(([v, name]) => fragment(`label:${name}`, JSON.stringify(v))),
 );
 
 /** request_id: a small shared set (so duplicates, conflicts and races happen), fresh ones, and hostile ones. */
