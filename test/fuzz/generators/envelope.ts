@@ -142,7 +142,7 @@ const requestId: fc.Arbitrary<Fragment> = fc.oneof(
   { weight: 4, arbitrary: fc.uuid().map(json('request-id-fresh')) },
   {
     weight: 1,
-    arbitrary: fc.constantFrom('1', '1e21', '-0', '0.5', '1e999').map((n) => fragment('request-id-number', n)),
+    arbitrary: fc.constantFrom('1', '1e21', '-0', '0.5', '1e999').map((n) => fragment(`request-id:${n}`, n)),
   },
   { weight: 2, arbitrary: hostileString },
 );
