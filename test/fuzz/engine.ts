@@ -67,6 +67,7 @@ export async function fuzzTarget(target: Target, options: FuzzOptions): Promise<
       let first = b * BATCH;
       // A crash ends a pass early: the process is started again and the batch goes on from there.
       while (requests.length > 0) {
+        if (!server.alive()) server = await recover(target, report, new Map(), tokens, options);
         const fillers: Fillers = { tokens, ids: await seedActions(server.url, tokens, agent) };
         const { suspects, started: done } = await runBatch(
           { target, server, fillers, report, options, agent },

@@ -38,11 +38,16 @@ export function summary(report: TargetReport): string[] {
   ];
 }
 
-export function details(report: TargetReport, maxFindings = 40): string[] {
+/** The findings (most frequent first) with reproducers, and the provider's log; `alone` from confirm.ts when known. */
+export function details(
+  report: TargetReport,
+  maxFindings = 40,
+  findings = report.findings.list(),
+  alone?: ReadonlyMap<Finding, boolean>,
+): string[] {
   const lines: string[] = [];
-  const findings = report.findings.list();
   findings.slice(0, maxFindings).forEach((finding, n) => {
-    lines.push(...findingLines(finding, n + 1, report));
+    lines.push(...findingLines(finding, n + 1, report, alone?.get(finding)));
   });
   if (findings.length > maxFindings) lines.push(`  ... and ${findings.length - maxFindings} more findings`);
   const log = [...report.log.entries()].sort((a, b) => b[1] - a[1]);
@@ -53,7 +58,7 @@ export function details(report: TargetReport, maxFindings = 40): string[] {
   return lines;
 }
 
-function findingLines(finding: Finding, n: number, report: TargetReport): string[] {
+function findingLines(finding: Finding, n: number, report: TargetReport, alone: boolean | undefined): string[] {
   const cause =
     finding.feature === undefined
       ? 'no single feature explains these'
@@ -63,8 +68,14 @@ function findingLines(finding: Finding, n: number, report: TargetReport): string
     seed: report.seed,
     index: finding.example.index,
   });
+  const replayed =
+    alone === undefined
+      ? ''
+      : alone
+        ? '; fails alone on a fresh target'
+        : '; passes alone on a fresh target: it needs what earlier requests stored';
   return [
-    `  #${n} [${LABELS[finding.oracle]}] ${finding.signature}: ${finding.count} requests; ${cause}`,
+    `  #${n} [${LABELS[finding.oracle]}] ${finding.signature}: ${finding.count} requests; ${cause}${replayed}`,
     `     on ${finding.operations.slice(0, 8).join(', ')}${finding.operations.length > 8 ? ', ...' : ''}`,
     `     answer: ${finding.example.answer.replaceAll('\n', ' ')}`,
     ...repro.map((line) => `     ${line}`),

@@ -4,14 +4,19 @@
  * reproducer for every deduplicated finding. Exits 1 when any oracle failed.
  *
  *   npm run fuzz -- [--requests N] [--target memory,sqlite,...] [--seed S] [--concurrency C]
- *                   [--timeout MS] [--replay I] [--serve TARGET] [--max-findings N]
+ *                   [--timeout MS] [--replay I] [--serve TARGET] [--max-findings N] [--no-confirm]
+ *
+ * After each target, every finding's example is sent again alone to a fresh target, to tell
+ * the reproducers that fail by themselves from those that need earlier requests (--no-confirm skips it).
  *
  * PostgreSQL: FUZZ_DATABASE_URL names a server to make a fresh database on; else one is
  * started in a temporary directory (test/support/postgres.ts) and stopped at the end.
  */
 import { parseArgs } from 'node:util';
 import { startPostgres } from '../support/postgres.ts';
+import { confirmAlone } from './confirm.ts';
 import { fuzzTarget, type TargetReport } from './engine.ts';
+import type { Finding } from './findings.ts';
 import { replay, serveForHand } from './manual.ts';
 import { details, failures, summary } from './report.ts';
 import { isTargetName, openTarget, TARGETS, type TargetName } from './targets.ts';
@@ -26,6 +31,7 @@ const { values } = parseArgs({
     replay: { type: 'string' },
     serve: { type: 'string' },
     'max-findings': { type: 'string', default: '40' },
+    'no-confirm': { type: 'boolean', default: false },
   },
 });
 
@@ -62,6 +68,16 @@ try {
 }
 process.exit(failed > 0 ? 1 : 0);
 
+async function confirmOnFresh(name: TargetName, findings: Finding[]) {
+  if (findings.length === 0) return undefined;
+  const fresh = await openTarget(name, withPg());
+  try {
+    return await confirmAlone(fresh, findings, { timeoutMs: options.timeoutMs, max: findings.length });
+  } finally {
+    await fresh.dispose();
+  }
+}
+
 function withPg() {
   return postgresUrl === undefined ? {} : { postgresUrl };
 }
@@ -80,7 +96,10 @@ async function fuzzAll(): Promise<number> {
       });
       process.stderr.write('\n');
       reports.push(report);
-      console.log([...summary(report), ...details(report, integer('max-findings', values['max-findings']))].join('\n'));
+      const max = integer('max-findings', values['max-findings']);
+      const findings = report.findings.list();
+      const alone = values['no-confirm'] ? undefined : await confirmOnFresh(name, findings.slice(0, max));
+      console.log([...summary(report), ...details(report, max, findings, alone)].join('\n'));
     } finally {
       await target.dispose();
     }

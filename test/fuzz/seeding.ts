@@ -20,6 +20,31 @@ const OWNERS: { token: string; extra: Record<string, unknown> }[] = [
   { token: 'member', extra: { monitor_by: [GROUP_URN], manage_by: [CREATOR] } },
 ];
 
+/** One valid run; resolves to its action id, or undefined when it was not answered 202. */
+async function runOne(
+  base: string,
+  agent: Agent,
+  token: string | undefined,
+  body: string,
+): Promise<string | undefined> {
+  const outcome = await send(
+    {
+      method: 'POST',
+      path: '/run',
+      headers: [
+        ['authorization', `Bearer ${token}`],
+        ['content-type', 'application/json'],
+      ],
+      body: new Uint8Array(Buffer.from(body)),
+      framing: 'length',
+    },
+    { base, agent, timeoutMs: 10_000 },
+  );
+  if (outcome.kind !== 'answer' || outcome.status !== 202) return undefined;
+  const id = (jsonOf(outcome) as { action_id?: unknown } | undefined)?.action_id;
+  return typeof id === 'string' ? id : undefined;
+}
+
 export const SEEDED = OWNERS.length * STATUSES.length;
 
 /** Run SEEDED actions on the server at `base`; resolves to their ids, in a fixed order of owner and status. */
@@ -29,24 +54,11 @@ export async function seedActions(base: string, tokens: Record<string, string>, 
     for (const status of STATUSES) {
       const request_id = `seed-${crypto.randomUUID()}`;
       const body = JSON.stringify({ request_id, body: { status }, release_after: 'PT120S', ...extra });
-      const outcome = await send(
-        {
-          method: 'POST',
-          path: '/run',
-          headers: [
-            ['authorization', `Bearer ${tokens[token]}`],
-            ['content-type', 'application/json'],
-          ],
-          body: new Uint8Array(Buffer.from(body)),
-          framing: 'length',
-        },
-        { base, agent, timeoutMs: 10_000 },
-      );
-      const id =
-        outcome.kind === 'answer' ? (jsonOf(outcome) as { action_id?: unknown } | undefined)?.action_id : undefined;
-      if (outcome.kind !== 'answer' || outcome.status !== 202 || typeof id !== 'string') {
-        throw new Error(`seeding an action failed: ${JSON.stringify(outcome).slice(0, 300)}`);
-      }
+      let id: string | undefined;
+      // Three tries: a seed is harness work, and one refused connection must not end a long run.
+      for (let attempt = 0; attempt < 3 && id === undefined; attempt++)
+        id = await runOne(base, agent, tokens[token], body);
+      if (id === undefined) throw new Error(`seeding an action failed three times on ${base}`);
       ids.push(id);
     }
   }

@@ -11,7 +11,7 @@ export type Outcome =
   /** No complete answer within the timeout. */
   | { kind: 'hang'; ms: number }
   /** The connection failed or closed without an answer. */
-  | { kind: 'error'; code: string; message: string; ms: number }
+  | { kind: 'error'; code: string; message: string; ms: number; reused?: boolean }
   /** A truncated body was abandoned, as the client promised bytes it never sent; no answer was owed. */
   | { kind: 'abandoned'; ms: number }
   /** Node's own client would not send it: nothing was asked of the server. */
@@ -29,22 +29,23 @@ export interface SendOptions {
 /** A keep-alive agent for `concurrency` requests in flight. */
 export const keepAliveAgent = (concurrency: number) => new Agent({ keepAlive: true, maxSockets: concurrency });
 
-export function send(wire: WireRequest, options: SendOptions): Promise<Outcome> {
+/**
+ * Send `wire` and read the answer. A keep-alive connection the server closed just as it was
+ * reused fails before anything was sent; as Node's documentation advises, that request is sent
+ * again once, on a connection of its own, so a race of idle sockets is not taken for a fault.
+ */
+export async function send(wire: WireRequest, options: SendOptions): Promise<Outcome> {
+  const outcome = await attempt(wire, options, options.agent);
+  return outcome.kind === 'error' && outcome.reused ? attempt(wire, options, false) : outcome;
+}
+
+function attempt(wire: WireRequest, options: SendOptions, agent: Agent | false): Promise<Outcome> {
   const url = new URL(options.base);
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   const truncated = wire.framing === 'truncated';
-  const headers = wire.headers.reduce<Record<string, string | string[]>>((all, [name, value]) => {
-    const previous = all[name];
-    all[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
-    return all;
-  }, {});
-  const explicitLength = 'content-length' in headers;
-  if (!explicitLength && wire.body !== undefined) {
-    if (wire.framing === 'length') headers['content-length'] = String(wire.body.byteLength);
-    if (truncated) headers['content-length'] = String(wire.body.byteLength + 100);
-  }
-  if (wire.framing === 'chunked') headers['transfer-encoding'] = 'chunked';
+  const headers = wireHeaders(wire);
+  const explicitLength = wire.headers.some(([name]) => name === 'content-length');
   return new Promise<Outcome>((resolve) => {
     let settled = false;
     const settle = (outcome: Outcome) => {
@@ -68,7 +69,7 @@ export function send(wire: WireRequest, options: SendOptions): Promise<Outcome> 
         path: url.pathname.replace(/\/$/, '') + wire.path,
         headers,
         // A request that breaks framing spoils its connection: give it one of its own.
-        agent: truncated || explicitLength ? false : options.agent,
+        agent: truncated || explicitLength ? false : agent,
         setHost: !('host' in headers),
       });
     } catch (error) {
@@ -79,25 +80,40 @@ export function send(wire: WireRequest, options: SendOptions): Promise<Outcome> 
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        settle({
-          kind: 'answer',
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks),
-          ms: ms(),
-        }),
-      );
+      const answer = () => ({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+      res.on('end', () => settle({ kind: 'answer', ...answer(), ms: ms() }));
       res.on('error', (error: NodeJS.ErrnoException) => settle(failure(error, ms())));
     });
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      settle(truncated ? { kind: 'abandoned', ms: ms() } : failure(error, ms())),
-    );
+    let answered = false;
+    req.on('response', () => {
+      answered = true;
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (truncated) return settle({ kind: 'abandoned', ms: ms() });
+      const reused = req.reusedSocket && !answered && error.code === 'ECONNRESET';
+      settle({ ...failure(error, ms()), ...(reused ? { reused } : {}) });
+    });
     writeBody(req, wire);
   });
 }
 
-function failure(error: NodeJS.ErrnoException, ms: number): Outcome {
+/** Headers as node:http takes them (repeats as arrays), with the framing's Content-Length or Transfer-Encoding. */
+function wireHeaders(wire: WireRequest): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of wire.headers) {
+    const previous = headers[name];
+    headers[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+  }
+  if (!('content-length' in headers) && wire.body !== undefined) {
+    if (wire.framing === 'length') headers['content-length'] = String(wire.body.byteLength);
+    // Promise more than is sent: the server waits for bytes that never come.
+    if (wire.framing === 'truncated') headers['content-length'] = String(wire.body.byteLength + 100);
+  }
+  if (wire.framing === 'chunked') headers['transfer-encoding'] = 'chunked';
+  return headers;
+}
+
+function failure(error: NodeJS.ErrnoException, ms: number): Extract<Outcome, { kind: 'error' }> {
   return { kind: 'error', code: error.code ?? error.name, message: error.message, ms };
 }
 
