@@ -124,7 +124,7 @@ export function record(report: TargetReport, violations: Violation[], example: E
   for (const v of violations) report.counts[v.oracle]++;
   const also = rest.map((v) => `${v.oracle}: ${v.signature}`);
   const signature = also.length === 0 ? first.signature : `${first.signature} (also ${also.join('; ')})`;
-  report.findings.add({ oracle: first.oracle, signature }, example);
+  report.findings.add({ oracle: first.oracle, signature, ...(example.cause ? { cause: example.cause } : {}) }, example);
 }
 
 /** A short text of an outcome, for reproducers. */
@@ -166,6 +166,8 @@ export function runBatch(
 class BatchRun {
   readonly #inFlight = new Map<number, FuzzRequest>();
   readonly #suspects = new Map<number, FuzzRequest>();
+  /** Failures held until the batch ends, when the provider's log of their causes has arrived. */
+  readonly #pending: [Violation[], Example][] = [];
 
   readonly target: Target;
   readonly server: TargetProcess;
@@ -198,6 +200,12 @@ class BatchRun {
       }
     };
     await Promise.all(Array.from({ length: this.options.concurrency }, worker));
+    if (this.#pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 100)); // stderr catches up
+    for (const [violations, example] of this.#pending) {
+      const cause = this.server.causes.get(example.index);
+      record(this.report, violations, cause === undefined ? example : { ...example, cause });
+    }
+    this.server.causes.clear();
     return { started: next, suspects: this.#suspects };
   }
 
@@ -210,7 +218,8 @@ class BatchRun {
       return;
     }
     this.#inFlight.set(index, request);
-    const outcome = await send(wire, this.sendOptions());
+    const tagged = { ...wire, headers: [...wire.headers, ['x-fuzz-id', String(index)] as [string, string]] };
+    const outcome = await send(tagged, this.sendOptions());
     if (outcome.kind === 'error' && (await died(this.server))) return; // a suspect, judged in recover()
     this.#inFlight.delete(index);
     if (outcome.kind === 'unsendable') {
@@ -222,10 +231,11 @@ class BatchRun {
     const status = outcome.kind === 'answer' ? String(outcome.status) : outcome.kind;
     this.report.statuses[status] = (this.report.statuses[status] ?? 0) + 1;
     const example = { index, request, answer: describeOutcome(outcome) };
-    record(this.report, judge(request, outcome), example);
+    const violations = judge(request, outcome);
+    if (violations.length > 0) this.#pending.push([violations, example]);
     const lost = await this.readBack(request, outcome);
     if (lost !== undefined)
-      record(this.report, [lost], { ...example, answer: `${example.answer}; then ${lost.signature}` });
+      this.#pending.push([[lost], { ...example, answer: `${example.answer}; then ${lost.signature}` }]);
   }
 
   sendOptions() {

@@ -13,11 +13,15 @@ export interface Example {
   request: FuzzRequest;
   /** What came back: `500 {"code":...}`, `no answer in time`, `ECONNRESET`. */
   answer: string;
+  /** What the provider logged while answering it. */
+  cause?: string;
 }
 
 export interface Finding {
   oracle: Oracle;
   signature: string;
+  /** What the provider logged for these requests, when it logged anything. */
+  cause: string | undefined;
   /** The operations its requests aimed at (`run`, `status`, `GET near-miss:/run/`). */
   operations: string[];
   /** The feature that explains it, or undefined when no single one does. */
@@ -71,6 +75,7 @@ interface FeatureSet {
 interface Kind {
   oracle: Oracle;
   signature: string;
+  cause: string | undefined;
   sets: Map<string, FeatureSet>;
 }
 
@@ -85,10 +90,10 @@ export class Findings {
   }
 
   add(violation: Violation, example: Example): void {
-    const kindKey = `${violation.oracle}\u0000${violation.signature}`;
+    const kindKey = `${violation.oracle}\u0000${violation.signature}\u0000${violation.cause ?? ''}`;
     let kind = this.#kinds.get(kindKey);
     if (kind === undefined) {
-      kind = { ...violation, sets: new Map() };
+      kind = { oracle: violation.oracle, signature: violation.signature, cause: violation.cause, sets: new Map() };
       this.#kinds.set(kindKey, kind);
     }
     const features = featuresOf(example.request);
@@ -112,10 +117,12 @@ export class Findings {
   /**
    * Greedy cover. The next feature is the one with the most uncovered failures weighted by how
    * often requests with it fail (coverage times rate), so a feature every request has does not
-   * win by numbers alone, nor a one-off by its rate. It is kept while it fails a fifth of its
-   * requests or covers a third of what is left; at most MAX_PER_KIND per kind, the rest unexplained.
+   * win by numbers alone, nor a one-off by its rate. A feature qualifies when it fails a fifth
+   * of its requests, covers a third of what is left, or fails at least two and one in fifty
+   * (a value that fails only once it gets past validation); at most MAX_PER_KIND per kind, the
+   * rest unexplained.
    */
-  #explain({ oracle, signature }: Kind, sets: FeatureSet[]): Finding[] {
+  #explain({ oracle, signature, cause }: Kind, sets: FeatureSet[]): Finding[] {
     const found: Finding[] = [];
     let left = sets;
     const rateOf = (feature: string, count: number) => count / (this.#seen.get(feature) ?? count);
@@ -124,15 +131,17 @@ export class Findings {
       for (const set of left) for (const f of set.features) cover.set(f, (cover.get(f) ?? 0) + set.count);
       const remaining = left.reduce((n, s) => n + s.count, 0);
       const score = ([f, n]: [string, number]) => n * rateOf(f, n);
-      const best = [...cover.entries()].sort((a, b) => score(b) - score(a))[0];
+      const qualifies = ([f, n]: [string, number]) =>
+        rateOf(f, n) >= 0.2 || n >= remaining / 3 || (n >= 2 && rateOf(f, n) >= 0.02);
+      const best = [...cover.entries()].filter(qualifies).sort((a, b) => score(b) - score(a))[0];
       if (best === undefined) break;
       const [feature, count] = best;
       const rate = rateOf(feature, count);
-      if (rate < 0.2 && count < remaining / 3) break;
       const covered = left.filter((s) => s.features.includes(feature));
       found.push({
         oracle,
         signature,
+        cause,
         operations: operations(covered),
         feature,
         count,
@@ -146,6 +155,7 @@ export class Findings {
       found.push({
         oracle,
         signature,
+        cause,
         operations: operations(left),
         feature: undefined,
         count,

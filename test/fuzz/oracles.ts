@@ -25,6 +25,8 @@ export interface Violation {
   oracle: Oracle;
   /** Status and error code (or the connection error): part of the dedup key. */
   signature: string;
+  /** What the provider logged while answering (`error unhandled error: TypeError: ...`): part of the key too. */
+  cause?: string;
 }
 
 /** Statuses that never carry a body. */

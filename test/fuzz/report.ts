@@ -78,6 +78,7 @@ function findingLines(finding: Finding, n: number, report: TargetReport, alone: 
     `  #${n} [${LABELS[finding.oracle]}] ${finding.signature}: ${finding.count} requests; ${cause}${replayed}`,
     `     on ${finding.operations.slice(0, 8).join(', ')}${finding.operations.length > 8 ? ', ...' : ''}`,
     `     answer: ${finding.example.answer.replaceAll('\n', ' ')}`,
+    ...(finding.cause === undefined ? [] : [`     provider log: ${finding.cause}`]),
     ...repro.map((line) => `     ${line}`),
   ];
 }

@@ -3,9 +3,11 @@
  * crash is a dead child the harness can see. FUZZ_TARGET picks the store and host:
  * `memory`, `sqlite` (a file in DATA_DIR), `postgres` (DATABASE_URL) behind `serve()`, or
  * `express` / `express-json` (memory store, mounted at /ap, without / after `express.json()`).
- * It trusts the test key (`exampleEnv()`), logs warnings and errors to stderr as JSON lines,
- * and prints `listening on <url>/` once it serves.
+ * It trusts the test key (`exampleEnv()`), logs warnings and errors to stderr as JSON lines
+ * (each with the `x-fuzz-id` of the request it was logged for, so the harness can give a 500 its
+ * cause), and prints `listening on <url>/` once it serves.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 import { serve } from '../../adapters/node.ts';
@@ -20,11 +22,15 @@ const required = (name: string): string => {
 };
 const target = required('FUZZ_TARGET');
 
+/** The fuzz id of the request being answered: the library's logger is not told which request it logs for. */
+const requestId = new AsyncLocalStorage<string>();
+
 /** Warnings and errors as one JSON line each on stderr: the harness groups them by message. */
 const line = (level: string) => (message: string, fields?: LogFields) => {
   const error = fields?.['error'] as { name?: unknown; message?: unknown } | undefined;
   const cause = error === undefined ? undefined : `${String(error.name)}: ${String(error.message)}`;
-  process.stderr.write(`${JSON.stringify({ fuzzLog: level, message, cause })}\n`);
+  const fuzzId = requestId.getStore();
+  process.stderr.write(`${JSON.stringify({ fuzzLog: level, message, cause, fuzzId })}\n`);
 };
 const logger: Logger = { debug: () => {}, info: () => {}, warn: line('warn'), error: line('error') };
 
@@ -40,12 +46,20 @@ async function openStore(): Promise<ActionStore> {
   return memoryStore();
 }
 
-const provider = fuzzProvider({
+const inner = fuzzProvider({
   auth: jwtAuth({ jwks: JSON.parse(required('JWT_JWKS')) as JSONWebKeySet, issuer: required('JWT_ISSUER') }),
   store: await openStore(),
   logger,
   scope: required('PROVIDER_SCOPE'),
 });
+
+/** The provider, each request answered inside its fuzz id's context. */
+const provider = {
+  fetch: (request: Request, env?: unknown, context?: unknown) =>
+    requestId.run(request.headers.get('x-fuzz-id') ?? '', () => inner.fetch(request, env as never, context as never)),
+  sweep: () => inner.sweep(),
+  close: () => inner.close(),
+};
 
 if (target.startsWith('express')) {
   const { default: express } = await import('express');

@@ -23,6 +23,8 @@ export interface TargetProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Warnings and errors the provider logged, `level message: cause`, with counts. */
   log: Map<string, number>;
+  /** What the provider logged while answering request N (its `x-fuzz-id`): the cause of a 500. */
+  causes: Map<number, string>;
   stop(): Promise<void>;
 }
 
@@ -60,13 +62,16 @@ export async function openTarget(name: TargetName, options: TargetOptions = {}):
 async function startProcess(env: Record<string, string>): Promise<TargetProcess> {
   const spawned: ProviderProcess = await spawnHost(process.execPath, ['--import', 'tsx', 'test/fuzz/server.ts'], env);
   const log = new Map<string, number>();
+  const causes = new Map<number, string>();
   let pending = '';
   spawned.child.stderr?.on('data', (chunk: Buffer) => {
     const lines = (pending + chunk.toString()).split('\n');
     pending = lines.pop() ?? '';
     for (const line of lines) {
-      const key = logKey(line);
-      if (key !== undefined) log.set(key, (log.get(key) ?? 0) + 1);
+      const entry = logEntry(line);
+      if (entry === undefined) continue;
+      log.set(entry.key, (log.get(entry.key) ?? 0) + 1);
+      if (entry.id !== undefined && !causes.has(entry.id)) causes.set(entry.id, entry.key);
     }
   });
   return {
@@ -74,19 +79,24 @@ async function startProcess(env: Record<string, string>): Promise<TargetProcess>
     alive: () => spawned.child.exitCode === null && spawned.child.signalCode === null,
     exited: spawned.exited,
     log,
+    causes,
     stop: () => spawned.stop(),
   };
 }
 
-/** A provider log line (server.ts writes JSON with `fuzzLog`) as a grouping key; anything else on stderr too. */
-function logKey(line: string): string | undefined {
+/** A provider log line (server.ts writes JSON with `fuzzLog`) as a grouping key and its request; other stderr too. */
+function logEntry(line: string): { key: string; id?: number } | undefined {
   if (line.trim() === '') return undefined;
   try {
-    const entry = JSON.parse(line) as { fuzzLog?: string; message?: string; cause?: string };
-    if (entry.fuzzLog !== undefined) return `${entry.fuzzLog} ${entry.message}${entry.cause ? `: ${entry.cause}` : ''}`;
+    const entry = JSON.parse(line) as { fuzzLog?: string; message?: string; cause?: string; fuzzId?: string };
+    if (entry.fuzzLog !== undefined) {
+      const key = `${entry.fuzzLog} ${entry.message}${entry.cause ? `: ${entry.cause}` : ''}`;
+      const id = entry.fuzzId === undefined || entry.fuzzId === '' ? undefined : Number(entry.fuzzId);
+      return id === undefined ? { key } : { key, id };
+    }
   } catch {
     // not one of ours: an uncaught error's stack, say
   }
   // Of anything else (a host's stack traces, say), the first line of each entry.
-  return /^[\s{}]/.test(line) ? undefined : `stderr ${line.slice(0, 200)}`;
+  return /^[\s{}]/.test(line) ? undefined : { key: `stderr ${line.slice(0, 200)}` };
 }

@@ -140,16 +140,26 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
   { weight: 2, arbitrary: compose(serverLevel()) },
 );
 
-/** A run whose body is sent in pieces, or cut short by a Content-Length promising more. */
+/**
+ * A run whose body is sent in pieces, cut short by a Content-Length promising more, or longer
+ * than its Content-Length says (the rest reaches the server as the start of another request).
+ */
 function framingEdges(): fc.Arbitrary<Parts> {
-  return fc.tuple(run, fc.constantFrom<Framing>('chunked', 'truncated')).map(
-    ([parts, framing]): Parts => ({
+  return fc.tuple(run, fc.constantFrom('chunked', 'truncated', 'overlong')).map(([parts, edge]): Parts => {
+    const bytes =
+      parts.body.bytes === undefined || parts.body.bytes.byteLength < 2
+        ? new Uint8Array(Buffer.from('{}{}'))
+        : parts.body.bytes;
+    const features = [...parts.features, `framing=${edge}`];
+    if (edge !== 'overlong') return { ...parts, framing: edge as Framing, features, body: { ...parts.body, bytes } };
+    const declared: [string, string] = ['content-length', String(Math.floor(bytes.byteLength / 2))];
+    return {
       ...parts,
-      framing,
-      features: [...parts.features, `framing=${framing}`],
-      body: parts.body.bytes === undefined ? { ...parts.body, bytes: new Uint8Array([123]) } : parts.body,
-    }),
-  );
+      framing: 'length',
+      features,
+      body: { ...parts.body, bytes, headers: [...parts.body.headers, declared] },
+    };
+  });
 }
 
 /** What Node's HTTP parser or server answers before the provider is called. */
