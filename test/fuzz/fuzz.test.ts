@@ -12,7 +12,7 @@ import { details, summary } from './report.ts';
 import { openTarget, TARGETS } from './targets.ts';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_260_901);
-const REQUESTS = Number(process.env['FUZZ_REQUESTS'] ?? 600);
+const REQUESTS = Number(process.env['FUZZ_REQUESTS'] ?? 800);
 const NONE = Object.fromEntries(ORACLES.map((o) => [o, 0])) as Record<Oracle, number>;
 
 describe('fuzz sample', () => {
