@@ -26,6 +26,8 @@ export interface SendOptions {
   truncatedWaitMs?: number;
 }
 
+const ignore = () => {};
+
 /** A keep-alive agent for `concurrency` requests in flight. */
 export const keepAliveAgent = (concurrency: number) => new Agent({ keepAlive: true, maxSockets: concurrency });
 
@@ -52,7 +54,9 @@ function attempt(wire: WireRequest, options: SendOptions, agent: Agent | false):
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (outcome.kind !== 'answer') req.destroy();
+      // An answer that came before the body was all written (an early 413) leaves the connection
+      // mid-request: it must not be reused.
+      if (outcome.kind !== 'answer' || !req.writableFinished) req.destroy();
       resolve(outcome);
     };
     const wait = truncated ? (options.truncatedWaitMs ?? 300) : options.timeoutMs;
@@ -83,6 +87,11 @@ function attempt(wire: WireRequest, options: SendOptions, agent: Agent | false):
       const answer = () => ({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
       res.on('end', () => settle({ kind: 'answer', ...answer(), ms: ms() }));
       res.on('error', (error: NodeJS.ErrnoException) => settle(failure(error, ms())));
+    });
+    // A write the server cut off can fail on the socket after the request is done with it;
+    // the request has already been judged by then.
+    req.on('socket', (socket) => {
+      if (!socket.listeners('error').includes(ignore)) socket.on('error', ignore);
     });
     let answered = false;
     req.on('response', () => {
