@@ -61,6 +61,32 @@ const ANSWERS: Record<string, (error: unknown) => ActionError> = {
 };
 
 /**
+ * What the provider would have read of a body that does not decompress: bytes that are no JSON
+ * (without a host parser it reads the compressed bytes as they are, and they are none either).
+ * The parser has drained the real ones, so these stand in for them: the provider still routes,
+ * authenticates and answers as it would (404, 405, 401, or 400 Invalid JSON).
+ */
+const NOT_JSON = Buffer.from([0xff]);
+
+/**
+ * Whether body-parser failed to inflate the body (`Content-Encoding` gzip, deflate or br with
+ * bytes that are not): it passes zlib's own error on with status 400 and no `type`.
+ */
+function isInflateError(error: object, req: HostRequest): boolean {
+  const { status, code } = error as { status?: unknown; code?: unknown };
+  const encoding = req.headers['content-encoding'];
+  return (
+    status === 400 &&
+    typeof code === 'string' &&
+    // zlib's codes (Z_DATA_ERROR, Z_BUF_ERROR) and brotli's (ERR__ERROR_FORMAT_PADDING_1, ...)
+    /^(Z_|ERR__ERROR_)/.test(code) &&
+    encoding !== undefined &&
+    encoding !== 'identity' &&
+    req.readableEnded
+  );
+}
+
+/**
  * The provider's way with a body parser's error: what the parser failed to parse (body-parser
  * attaches the text, whatever threw: JSON.parse, qs's depth limit, a host's reviver) goes to the
  * provider as bytes, a rejection made before reading goes to it as the stream, and the rest are
@@ -70,6 +96,7 @@ const ANSWERS: Record<string, (error: unknown) => ActionError> = {
 export function parserOutcome(error: unknown, req: HostRequest): ParserOutcome | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { type, body } = error as { type?: unknown; body?: unknown };
+  if (isInflateError(error, req)) return { dispatch: NOT_JSON };
   if (typeof type !== 'string') return undefined;
   // Only a parser that read the body to its end attaches it (a middleware's own error never does).
   if (type !== 'entity.verify.failed' && typeof body === 'string' && req.readableEnded) {

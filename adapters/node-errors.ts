@@ -2,9 +2,9 @@
  * @module adapters/node-errors: JSON for what node:http and @hono/node-server answer before the
  * provider sees a request: a request they cannot parse (an empty 400, 408 or 431 of node:http's,
  * or @hono/node-server's empty 400 for a bad Host, a backslash path or an unusable absolute-form
- * URL), and CONNECT (node:http hangs up without a word).
+ * URL), CONNECT (node:http hangs up without a word) and an unknown `Expect` (its empty 417).
  */
-import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RequestError } from '@hono/node-server';
 import { ActionError } from '../src/index.ts';
@@ -58,7 +58,7 @@ function answer(socket: HttpSocket, error: ActionError): void {
 /**
  * Make `server`'s own answers JSON: a malformed request line or header, headers too large, a
  * request that does not arrive within `headersTimeout`/`requestTimeout` (408), and CONNECT (405),
- * each on a connection then closed. `serve()` does this itself; call it on a host's own server
+ * each on a connection then closed; an `Expect` it does not know is ignored (not an empty 417). `serve()` does this itself; call it on a host's own server
  * around `nodeListener` (this sets its `clientError` and `connect` handling for every route).
  *
  * @example
@@ -74,6 +74,12 @@ export function jsonClientErrors<S extends Server>(server: S): S {
   });
   server.on('connect', (request: IncomingMessage, socket: HttpSocket) => {
     answer(socket, new ActionError('MethodNotAllowed', `${request.method} is not allowed here`));
+  });
+  // An Expect other than 100-continue: node:http answers an empty 417 unless someone listens.
+  // Werkzeug (the Python toolkit's server) ignores what it does not know, and RFC 9110 lets a
+  // server do so: the request is answered as if the header were absent.
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    server.emit('request', request, response);
   });
   return server;
 }

@@ -1,6 +1,7 @@
 /** @module examples/express: the echo provider mounted at /echo inside an existing Express app. */
 import express from 'express';
 import { expressMiddleware } from '../adapters/express.ts';
+import { jsonClientErrors } from '../adapters/node.ts';
 import { banner } from './auth.ts';
 import { authFromEnv } from './dev-auth.ts';
 import { echoProvider } from './echo.ts';
@@ -10,8 +11,11 @@ const app = express();
 app.use(express.json()); // the host's own parser: the provider copes with it
 app.get('/health', (_req, res) => void res.json({ ok: true }));
 app.use('/echo', expressMiddleware(echoProvider({ auth: mode.auth, scope: mode.scope })));
-const server = app.listen(Number(process.env['PORT'] ?? 8080), '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 8080;
-  console.log(banner(`http://127.0.0.1:${port}/echo`, mode));
-});
+// node:http's own answers (a malformed request, headers too large) in JSON too.
+const server = jsonClientErrors(
+  app.listen(Number(process.env['PORT'] ?? 8080), '127.0.0.1', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 8080;
+    console.log(banner(`http://127.0.0.1:${port}/echo`, mode));
+  }),
+);

@@ -88,6 +88,22 @@ function attempt(wire: WireRequest, options: SendOptions, agent: Agent | false):
       res.on('end', () => settle({ kind: 'answer', ...answer(), ms: ms() }));
       res.on('error', (error: NodeJS.ErrnoException) => settle(failure(error, ms())));
     });
+    // node:http's client hands the answer to a CONNECT to 'connect' (with the socket), never to
+    // 'response'. Ours closes the connection after it, so the body is the rest of the socket.
+    req.on('connect', (res, socket, head: Buffer) => {
+      const chunks: Buffer[] = [head];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () =>
+        settle({
+          kind: 'answer',
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          ms: ms(),
+        }),
+      );
+      socket.on('error', (error: NodeJS.ErrnoException) => settle(failure(error, ms())));
+    });
     // A write the server cut off can fail on the socket after the request is done with it;
     // the request has already been judged by then.
     req.on('socket', (socket) => {

@@ -64,14 +64,18 @@ const provider = {
 if (target.startsWith('express')) {
   const { default: express } = await import('express');
   const { expressMiddleware } = await import('../../adapters/express.ts');
+  const { jsonClientErrors } = await import('../../adapters/node.ts');
   const app = express();
   if (target === 'express-json') app.use(express.json());
   app.use('/ap', expressMiddleware(provider));
-  const server = app.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    console.log(`listening on http://127.0.0.1:${port}/ap/`);
-  });
+  // As README advises for a host's own server: node:http's own answers in JSON too.
+  const server = jsonClientErrors(
+    app.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      console.log(`listening on http://127.0.0.1:${port}/ap/`);
+    }),
+  );
 } else {
   const { url } = await serve(provider, { port: 0 });
   console.log(`listening on ${url}/`);
