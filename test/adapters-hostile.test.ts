@@ -93,6 +93,15 @@ describe.each(['', '/p'])('Node serve() (prefix %j)', (prefix) => {
     expectJsonError(await exchange(server.port, bytes(prefix)), status, code);
   });
 
+  it('answers a request with an Expect it does not know as without it (node:http: an empty 417)', async () => {
+    const reply = await exchange(
+      server.port,
+      head('GET', `${prefix}/`, { host: 'h', expect: 'bogus', connection: 'close' }),
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.body?.['api_version']).toBe('1.0');
+  });
+
   it('serves a well-formed absolute-form request as its origin-form one', async () => {
     const reply = await exchange(server.port, head('GET', `http://provider.test${prefix}/`));
     expect([reply.status, reply.body?.title]).toEqual([200, 'Test provider']);
@@ -191,6 +200,8 @@ describe("nodeListener in a host's own server", () => {
     expectJsonError(await exchange(at, 'GARBAGE\r\n\r\n'), 400, 'BadActionRequest');
     expectJsonError(await exchange(at, head('GET', '/p/', { host: 'h', 'bad name': 'x' })), 400, 'BadActionRequest');
     expectJsonError(await exchange(at, head('CONNECT', 'h:443', { host: 'h:443' })), 405, 'MethodNotAllowed');
+    const expecting = await exchange(at, head('GET', '/p/', { host: 'h', expect: 'bogus', connection: 'close' }));
+    expect(expecting.status).toBe(200);
   });
 });
 
@@ -295,6 +306,19 @@ describe('Express with host body parsers', () => {
     expect(answer(reply)).toEqual(answer(without));
     expectJsonError(reply, 400, 'BadActionRequest');
   });
+
+  it.each(['gzip', 'deflate', 'br'])(
+    'answers a %s body that does not inflate as the provider answers its bytes: routed, authenticated, then 400',
+    async (encoding) => {
+      const headers = { 'content-encoding': encoding };
+      const host = await hostWith([express.json()]);
+      const body = '{"request_id":"not-compressed","body":{}}';
+      expectJsonError(await exchange(host, await run(body, headers)), 400, 'BadActionRequest');
+      expectJsonError(await exchange(host, await run(body, headers, false)), 401, 'UnauthorizedRequest');
+      const move = head('MOVE', '/ap/run', { host: 'h', ...headers, 'content-length': '3' });
+      expect((await exchange(host, `${move}abc`)).status).toBe((await exchange(bare, `${move}abc`)).status);
+    },
+  );
 
   it('streams a body rejected before reading (an unsupported charset) to the provider', async () => {
     const headers = { 'content-type': 'application/json; charset=latin1' };
