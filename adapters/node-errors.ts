@@ -32,8 +32,11 @@ function clientErrorAnswer(code: string | undefined): ActionError {
   }
 }
 
-/** `error` as a whole HTTP/1.1 response that closes the connection (there is no ServerResponse to write it). */
-function wire(error: ActionError): string {
+/**
+ * `error` as a whole HTTP/1.1 response that closes the connection (there is no ServerResponse to
+ * write it). The answer to a HEAD has no body (a client would read it as bytes after the close).
+ */
+function wire(error: ActionError, head: boolean): string {
   const body = JSON.stringify(error.toJSON());
   const headers = {
     ...error.getResponseHeaders(),
@@ -41,17 +44,21 @@ function wire(error: ActionError): string {
     connection: 'close',
   };
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n${lines.join('')}\r\n${body}`;
+  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n${lines.join('')}\r\n${head ? '' : body}`;
 }
+
+/** Whether the bytes node:http failed to parse are a HEAD request's (its request line is in them when they start it). */
+const isHead = (error: { rawPacket?: unknown }): boolean =>
+  Buffer.isBuffer(error.rawPacket) && error.rawPacket.toString('latin1', 0, 5) === 'HEAD ';
 
 /** The socket's response in progress, if any (node:http's own check before it answers a client error). */
 type HttpSocket = Duplex & { _httpMessage?: { headersSent?: boolean } | null };
 
-function answer(socket: HttpSocket, error: ActionError): void {
+function answer(socket: HttpSocket, error: ActionError, head = false): void {
   // As node:http does: write only if no response has started on this connection (a pipelined
   // request's, say), or the client would read our bytes in the middle of it.
   if (socket.writable && socket._httpMessage?.headersSent !== true) {
-    socket.end(wire(error), () => socket.destroy());
+    socket.end(wire(error, head), () => socket.destroy());
   } else socket.destroy();
 }
 
@@ -67,10 +74,10 @@ function answer(socket: HttpSocket, error: ActionError): void {
  * ```
  */
 export function jsonClientErrors<S extends Server>(server: S): S {
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: HttpSocket) => {
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: HttpSocket) => {
     // A reset connection has no one left to answer.
     if (error.code === 'ECONNRESET') socket.destroy();
-    else answer(socket, clientErrorAnswer(error.code));
+    else answer(socket, clientErrorAnswer(error.code), isHead(error));
   });
   server.on('connect', (request: IncomingMessage, socket: HttpSocket) => {
     answer(socket, new ActionError('MethodNotAllowed', `${request.method} is not allowed here`));

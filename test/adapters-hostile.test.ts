@@ -93,6 +93,20 @@ describe.each(['', '/p'])('Node serve() (prefix %j)', (prefix) => {
     expectJsonError(await exchange(server.port, bytes(prefix)), status, code);
   });
 
+  it('answers a HEAD it cannot parse with the 400 and no body (the client reads none)', async () => {
+    const line = Buffer.concat([
+      Buffer.from(`HEAD ${prefix}/`),
+      Buffer.from([0xe9, 0xff]),
+      Buffer.from(' HTTP/1.1\r\n'),
+    ]);
+    const reply = await exchange(server.port, Buffer.concat([line, Buffer.from('host: h\r\n\r\n')]));
+    expect(reply.status).toBe(400);
+    expect(reply.headers['content-type']).toBe('application/json');
+    expect(Number(reply.headers['content-length'])).toBeGreaterThan(0);
+    expect(reply.text).toBe('');
+    expect(reply.closed).toBe(true);
+  });
+
   it('answers a request with an Expect it does not know as without it (node:http: an empty 417)', async () => {
     const reply = await exchange(
       server.port,
