@@ -5,6 +5,7 @@
  * URL), CONNECT (node:http hangs up without a word) and an unknown `Expect` (its empty 417).
  */
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { RequestError } from '@hono/node-server';
 import { ActionError } from '../src/index.ts';
@@ -62,10 +63,34 @@ function answer(socket: HttpSocket, error: ActionError, head = false): void {
   } else socket.destroy();
 }
 
+/** How long a connection closed after an early answer keeps reading what its client still sends. */
+const LINGER_MS = 2_000;
+
+/**
+ * node:http destroys a connection that is to close (`Connection: close`) as soon as the answer is
+ * written, even while the client is still sending a body the answer refused (a 413 before the
+ * rest was read). The client's kernel then gets a reset, drops the answer unread, and the
+ * client sees EPIPE or ECONNRESET instead of the 413. Here the connection is closed for writing
+ * instead and what still arrives is read and discarded, until the client closes too or
+ * LINGER_MS pass: nginx's lingering close (RFC 9112, section 9.6).
+ */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    if (this.writable) this.end();
+    if (this.destroyed) return;
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+    this.once('end', () => this.destroy());
+    this.resume();
+  };
+}
+
 /**
  * Make `server`'s own answers JSON: a malformed request line or header, headers too large, a
  * request that does not arrive within `headersTimeout`/`requestTimeout` (408), and CONNECT (405),
- * each on a connection then closed; an `Expect` it does not know is ignored (not an empty 417). `serve()` does this itself; call it on a host's own server
+ * each on a connection then closed; an `Expect` it does not know is ignored (not an empty 417);
+ * and a connection closed after an early answer lingers, so its client reads the answer. `serve()` does this itself; call it on a host's own server
  * around `nodeListener` (this sets its `clientError` and `connect` handling for every route).
  *
  * @example
@@ -82,6 +107,7 @@ export function jsonClientErrors<S extends Server>(server: S): S {
   server.on('connect', (request: IncomingMessage, socket: HttpSocket) => {
     answer(socket, new ActionError('MethodNotAllowed', `${request.method} is not allowed here`));
   });
+  server.on('connection', lingerOnClose);
   // An Expect other than 100-continue: node:http answers an empty 417 unless someone listens.
   // Werkzeug (the Python toolkit's server) ignores what it does not know, and RFC 9110 lets a
   // server do so: the request is answered as if the header were absent.
