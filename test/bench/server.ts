@@ -3,28 +3,37 @@
  * test/bench/core.ts (never on its own). One process serves one thing:
  *
  * - `hono`: a bare Hono app with one `GET` route per body in `BENCH_ROUTES` (a JSON object of
- *   path → JSON value), served with @hono/node-server's `serve()`;
- * - `provider`: the echo provider (examples/echo.ts) with the dev authenticator, the memory
- *   store and a silent logger, served with the library's own adapter (adapters/node.ts).
+ *   path → JSON value) and `POST /post`, which parses the JSON body it is sent and answers
+ *   `BENCH_POST_BODY` with 202, served with @hono/node-server's `serve()`;
+ * - `provider`: the echo provider (examples/echo.ts) with the dev authenticator, a silent logger
+ *   and the store `BENCH_STORE` names (`memory`, or `sqlite`: a file in a temporary directory at
+ *   the default `synchronous=FULL`), served twice by the library's own adapter (adapters/node.ts):
+ *   without a prefix and under `BENCH_PREFIX`.
  *
- * It talks to the parent over the IPC channel: `ready` (port, and a token for the provider),
- * then answers `rss` (after a forced GC; needs --expose-gc), `cpu` (process CPU time) and `fill` (create actions
- * in-process through `provider.fetch`), and exits on `exit`.
+ * It talks to the parent over the IPC channel: `ready` (ports, and a token for the provider),
+ * then answers `rss` (after a forced GC; needs --expose-gc), `cpu` (process CPU time, and the
+ * event loop's delay since the last `cpu`), `fill` (create actions in-process through
+ * `provider.fetch`), and exits on `exit`.
  */
 
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { serve as honoServe } from '@hono/node-server';
 import { Hono } from 'hono';
 import { serve } from '../../adapters/node.ts';
 import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
-import { type ActionProvider, silentLogger } from '../../src/index.ts';
+import { type ActionProvider, type ActionStore, silentLogger } from '../../src/index.ts';
 
 export type ToChild = { type: 'rss' } | { type: 'cpu' } | { type: 'fill'; count: number } | { type: 'exit' };
 export type FromChild =
-  | { type: 'ready'; port: number; token?: string }
+  | { type: 'ready'; port: number; prefixedPort?: number; token?: string }
   | { type: 'rss'; rss: number; heapUsed: number }
-  | { type: 'cpu'; micros: number }
+  /** CPU time; the event loop's delay (ms) since the previous `cpu`: its 99th percentile and maximum. */
+  | { type: 'cpu'; micros: number; loopP99: number; loopMax: number }
   | { type: 'filled'; count: number; ms: number; failed: number };
 
 const send = (message: FromChild) => process.send?.(message);
@@ -39,11 +48,17 @@ function forcedGc(): void {
 
 async function startHono(): Promise<number> {
   const routes = JSON.parse(process.env['BENCH_ROUTES'] ?? '{}') as Record<string, unknown>;
+  const posted = JSON.parse(process.env['BENCH_POST_BODY'] ?? '{}') as object;
   const app = new Hono();
   for (const [path, body] of Object.entries(routes)) {
     const obj = body as object;
     app.get(path, (c) => c.json(obj));
   }
+  // What any POST handler does at the least: read and parse the JSON body, answer JSON.
+  app.post('/post', async (c) => {
+    await c.req.json();
+    return c.json(posted, 202);
+  });
   return new Promise((resolve) => {
     honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(info.port));
   });
@@ -75,11 +90,27 @@ const mode = process.argv[2];
 let provider: ActionProvider | undefined;
 let token: string | undefined;
 
+/** The store BENCH_STORE names, and how to remove its files. */
+async function openStore(): Promise<{ store?: ActionStore; remove(): void }> {
+  const kind = process.env['BENCH_STORE'] ?? 'memory';
+  if (kind === 'memory') return { remove: () => {} };
+  if (kind !== 'sqlite') throw new Error(`BENCH_STORE: memory or sqlite, not ${kind}`);
+  const { openSqliteStore } = await import('../../src/store/sqlite.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'gap-bench-'));
+  return { store: await openSqliteStore(join(dir, 'actions.db')), remove: () => rmSync(dir, { recursive: true }) };
+}
+
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+let removeStore = () => {};
+
 if (mode === 'hono') {
   send({ type: 'ready', port: await startHono() });
 } else if (mode === 'provider') {
   const dev = await devAuth();
-  provider = echoProvider({ auth: dev.auth, logger: silentLogger });
+  const { store, remove } = await openStore();
+  removeStore = remove;
+  provider = echoProvider({ auth: dev.auth, logger: silentLogger, ...(store ? { store } : {}) });
   // BENCH_ADAPTER=hono-serve: @hono/node-server's serve(), which replaces the global Request and
   // Response with its lightweight ones (adapters/node.ts deliberately leaves globals alone).
   const port =
@@ -91,8 +122,11 @@ if (mode === 'hono') {
           );
         })
       : (await serve(provider, { port: 0, handleSignals: false })).port;
+  const prefix = process.env['BENCH_PREFIX'] ?? '/skeleton';
+  // The same provider again under the prefix (its sweeper already runs on the first server).
+  const prefixedPort = (await serve(provider, { port: 0, handleSignals: false, sweepInterval: 0, prefix })).port;
   token = await dev.mint(crypto.randomUUID(), ECHO_SCOPE);
-  send({ type: 'ready', port, token });
+  send({ type: 'ready', port, prefixedPort, token });
 } else {
   throw new Error(`usage: server.ts hono|provider (got ${String(mode)})`);
 }
@@ -110,7 +144,9 @@ process.on('message', (message: ToChild) => {
     }
     case 'cpu': {
       const { user, system } = process.cpuUsage();
-      send({ type: 'cpu', micros: user + system });
+      const ms = (ns: number) => ns / 1e6;
+      send({ type: 'cpu', micros: user + system, loopP99: ms(loop.percentile(99)), loopMax: ms(loop.max) });
+      loop.reset();
       break;
     }
     case 'fill': {
@@ -121,6 +157,7 @@ process.on('message', (message: ToChild) => {
       break;
     }
     case 'exit':
+      removeStore();
       // process.exit (not a signal) so that --cpu-prof writes its profile.
       process.exit(0);
   }
