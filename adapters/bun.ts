@@ -35,7 +35,7 @@ export type BunRunningServer = RunningServerOf<BunServer>;
  */
 export function serve(provider: FetchProvider, options: BunServeOptions = {}): BunRunningServer {
   const settings = serverSettings(options);
-  const handler = withPrefix((request: Request) => provider.fetch(request), settings.prefix);
+  const handler = withPrefix(provider, settings.prefix);
   const { port: wanted, hostname: host } = settings;
   // error: Bun's own answer to a throw is an HTML page with the stack trace.
   const server = Bun.serve({ port: wanted, hostname: host, fetch: (request) => handler(request), error: escapedError });

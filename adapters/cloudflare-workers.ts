@@ -33,10 +33,8 @@ export function worker<Env = Record<string, unknown>>(
     built ??= Promise.resolve(typeof source === 'function' ? source(env) : source)
       .then((provider) => {
         if (typeof provider?.fetch !== 'function') throw new TypeError('worker: the factory must return a provider');
-        const handle = withPrefix(
-          (request: Request, e: Env, ctx: WorkerExecutionContext) => provider.fetch(request, e, ctx),
-          options.prefix,
-        );
+        const under = withPrefix(provider, options.prefix);
+        const handle = (request: Request, e: Env, ctx: WorkerExecutionContext) => under(request, e, ctx);
         return { provider, handle };
       })
       .catch((error: unknown) => {

@@ -39,7 +39,9 @@ export type DenoRunningServer = RunningServerOf<DenoServer>;
  */
 export function serve(provider: FetchProvider, options: DenoServeOptions = {}): DenoRunningServer {
   const settings = serverSettings(options);
-  const handler = withPrefix((request: Request) => provider.fetch(request), settings.prefix);
+  const under = withPrefix(provider, settings.prefix);
+  // Deno passes its ServeHandlerInfo second: not an env for the provider.
+  const handler = (request: Request) => under(request);
   // onListen: Deno would otherwise print its own "Listening on" line; onError: its own answer is a text 500.
   const { port: wanted, hostname: host } = settings;
   const server = Deno.serve({ port: wanted, hostname: host, onListen: () => {}, onError: escapedError }, handler);

@@ -31,8 +31,7 @@ export function nodeListener(
   options: NodeListenerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   // Inside someone else's host, leave the process's global Request/Response alone by default.
-  const fetch = (request: Request, env: unknown) => provider.fetch(request, env as never);
-  return getRequestListener(withPrefix(fetch, options.prefix), {
+  return getRequestListener(withPrefix(provider, options.prefix), {
     overrideGlobalObjects: options.overrideGlobalObjects ?? false,
     errorHandler: listenerError,
   });

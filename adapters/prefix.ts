@@ -3,25 +3,28 @@
  * it is mounted: `/prefix` and `/prefix/` both reach its introspection route, and any method
  * gets the answer it would get without the prefix.
  */
-import { ActionError } from '../src/index.ts';
+import { ActionError, normalisePrefix } from '../src/index.ts';
 import { badRequest } from './answers.ts';
+import type { FetchProvider } from './contract.ts';
 
-/** `'api/echo/'` → `'/api/echo'`; `''` and `'/'` → `''` (no prefix). */
-export function normalisePrefix(prefix: string | undefined): string {
-  if (prefix === undefined) return '';
-  if (typeof prefix !== 'string') throw new TypeError('prefix: must be a string');
-  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
-  return trimmed === '' ? '' : `/${trimmed}`;
+export { normalisePrefix };
+
+type Fetch = (request: Request, env?: unknown, executionContext?: unknown) => Response | Promise<Response>;
+
+/**
+ * The provider's handler under `prefix`: its own `at(prefix)`, which routes on the request's path
+ * as it is, or, for any other handler (a Hono app, say), a wrapper that strips the prefix
+ * into a copy of the request and answers the JSON 404 outside it.
+ */
+export function withPrefix(provider: FetchProvider, prefix: string | undefined): Fetch {
+  const base = normalisePrefix(prefix);
+  if (provider.at !== undefined) return provider.at(base);
+  const fetch: Fetch = (request, env, executionContext) => provider.fetch(request, env, executionContext);
+  return base === '' ? fetch : stripping(fetch, base);
 }
 
-/** A handler that strips `prefix` before calling `fetch`, and answers the JSON 404 outside it. */
-export function withPrefix<F extends (request: Request, ...rest: never[]) => Response | Promise<Response>>(
-  fetch: F,
-  prefix: string | undefined,
-): F {
-  const base = normalisePrefix(prefix);
-  if (base === '') return fetch;
-  return ((request: Request, ...rest: never[]) => {
+function stripping(fetch: Fetch, base: string): Fetch {
+  return (request, env, executionContext) => {
     let url: URL;
     try {
       url = new URL(request.url);
@@ -33,8 +36,8 @@ export function withPrefix<F extends (request: Request, ...rest: never[]) => Res
       return new ActionError('ActionNotFound', 'No such route').getResponse();
     }
     url.pathname = url.pathname.slice(base.length) || '/';
-    return fetch(moved(request, url), ...rest);
-  }) as F;
+    return fetch(moved(request, url), env, executionContext);
+  };
 }
 
 /** Methods a Request can arrive with but the Request constructor refuses to build. */

@@ -30,6 +30,7 @@ export type {
 } from './context.ts';
 export type { DescriptionOptions, ProviderDescription } from './description.ts';
 export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './http/errors.ts';
+export { normalisePrefix } from './http/prefix.ts';
 export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.ts';
 export type {
   ActionRecord,

@@ -1,6 +1,7 @@
 /** @module provider: `createActionProvider()`, a whole Action Provider as one Web-standard handler. */
 import type { Hono } from 'hono';
 import type { ProviderDescription } from './description.ts';
+import { normalisePrefix } from './http/prefix.ts';
 import type { ActionsApi } from './operations/actions-api.ts';
 import { createOperations } from './operations/index.ts';
 import { type ProviderOptions, resolveOptions } from './options.ts';
@@ -11,6 +12,14 @@ import type { InputOption } from './validation/input.ts';
 export interface ActionProvider {
   /** The Web handler: `export default provider` works wherever a runtime accepts `{ fetch }`. */
   fetch(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response>;
+  /**
+   * The Web handler under a URL prefix: `/echo` and `/echo/` are the introspection document,
+   * `/echo/run` runs, anything outside `/echo` is the JSON 404. It routes on the request's own
+   * path, so serving under a prefix costs what serving without one does. Every adapter's
+   * `prefix` option uses it; a Hono host mounts it with
+   * `host.mount('/echo', provider.at('/echo'), { replaceRequest: false })`.
+   */
+  at(prefix: string): (request: Request, env?: unknown, executionContext?: unknown) => Response | Promise<Response>;
   /** The Hono app, for Hono hosts (`host.mount('/prefix', provider.fetch)` works too). */
   readonly app: Hono;
   /** The resolved introspection document. */
@@ -46,8 +55,22 @@ export function createActionProvider<const I extends InputOption | undefined = u
   const config = resolveOptions(options as unknown as ProviderOptions);
   const operations = createOperations(config);
   const app = createApp(operations, config.logger, config.clock);
+  // One app per prefix, built on first use: adapters ask once, at start.
+  const mounted = new Map<string, Hono>();
+  const at: ActionProvider['at'] = (prefix) => {
+    const base = normalisePrefix(prefix);
+    if (base === '') return (request, env, executionContext) => app.fetch(request, env, executionContext as never);
+    let under = mounted.get(base);
+    if (under === undefined) {
+      under = createApp(operations, config.logger, config.clock, base);
+      mounted.set(base, under);
+    }
+    const { fetch } = under;
+    return (request, env, executionContext) => fetch(request, env, executionContext as never);
+  };
   return {
     fetch: (request, env, executionContext) => app.fetch(request, env, executionContext as never),
+    at,
     app,
     description: config.description,
     actions: operations.actions,

@@ -44,17 +44,30 @@ describe('prefix helper', () => {
     expect(normalisePrefix('api/echo/')).toBe('/api/echo');
     expect(() => normalisePrefix(5 as unknown as string)).toThrow(TypeError);
   });
-  it('serves introspection at /prefix and /prefix/, and JSON 404 outside', async () => {
-    const provider = testProvider();
-    const fetchUnder = withPrefix(provider.fetch, '/tools/echo');
-    for (const path of ['/tools/echo', '/tools/echo/']) {
+  it.each([
+    ['a provider (its own at())', () => testProvider()],
+    ['any other fetch handler (a copy of the request without the prefix)', () => ({ fetch: testProvider().fetch })],
+  ])('%s: serves introspection at /prefix and /prefix/, and JSON 404 outside', async (_name, make) => {
+    const fetchUnder = withPrefix(make(), '/tools/echo');
+    for (const path of ['/tools/echo', '/tools/echo/', '/tools/echo?x=1']) {
       const response = await fetchUnder(new Request(`http://h${path}`));
       expect(response.status).toBe(200);
       expect((await response.json()).title).toBe('Test provider');
     }
-    const outside = await fetchUnder(new Request('http://h/tools/echoes'));
-    expect(outside.status).toBe(404);
-    expect(await outside.json()).toEqual({ code: 'ActionNotFound', description: 'No such route' });
+    for (const path of ['/tools/echoes', '/tools', '/', '/run', '/x/tools/echo']) {
+      const outside = await fetchUnder(new Request(`http://h${path}`));
+      expect(outside.status).toBe(404);
+      expect(await outside.json()).toEqual({ code: 'ActionNotFound', description: 'No such route' });
+    }
+    const wrongMethod = await fetchUnder(new Request('http://h/tools/echo/run/'));
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST, OPTIONS');
+  });
+
+  it('refuses a prefix with ? or # when it is given, not per request', () => {
+    const provider = testProvider();
+    expect(() => provider.at('/p?x')).toThrow(/^prefix: /);
+    expect(() => withPrefix(provider, 'a#b')).toThrow(/^prefix: /);
   });
 });
 
