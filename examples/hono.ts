@@ -9,7 +9,8 @@ const mode = await authFromEnv(process.env);
 const provider = echoProvider({ auth: mode.auth, scope: mode.scope });
 const host = new Hono();
 host.get('/health', (c) => c.json({ ok: true }));
-host.mount('/echo', provider.fetch); // the provider sees paths relative to /echo
+// at('/echo') routes on the request's own path: Hono's default mount() would copy every request.
+host.mount('/echo', provider.at('/echo'), { replaceRequest: false });
 serve({ fetch: host.fetch, port: Number(process.env['PORT'] ?? 8080), hostname: '127.0.0.1' }, (info) => {
   console.log(banner(`http://127.0.0.1:${info.port}/echo`, mode));
 });

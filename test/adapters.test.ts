@@ -265,18 +265,19 @@ describe('Express adapter', () => {
 });
 
 describe('Hono host', () => {
-  it('serves the provider through route() as well as mount()', async () => {
+  it('serves the provider through route(), mount() and mount() of at() without a copy of the request', async () => {
     const provider = testProvider();
     const app = new Hono();
     app.route('/via-route', provider.app);
     app.mount('/via-mount', provider.fetch);
+    app.mount('/via-at', provider.at('/via-at'), { replaceRequest: false });
     app.get('/other', (c) => c.text('host'));
     const server = await listenNode(getRequestListener(app.fetch));
     cleanup.push(() => server.stop());
     // The mount point without its slash, and the host's own route: raw.
     const raw = rawCaller(server.url);
     const token = await mint(USERS.creator);
-    for (const base of ['/via-route', '/via-mount']) {
+    for (const base of ['/via-route', '/via-mount', '/via-at']) {
       expect((await raw('GET', base)).body.title).toBe('Test provider');
       const run = await actionClient(server.url + base, { token }).run({ body: {} });
       expect(run.status).toBe(202);

@@ -65,6 +65,16 @@ const HOSTS: [string, Start][] = [
       return listenNode(getRequestListener(host.fetch), '/echo');
     },
   ],
+  [
+    'Hono host with mount() of at() (the request as it came)',
+    async () => {
+      const host = new Hono();
+      host.get('/health', (c) => c.json({ ok: true }));
+      const provider = echoProvider({ auth: testAuth(), scope: SCOPE, logger: silent });
+      host.mount('/echo', provider.at('/echo'), { replaceRequest: false });
+      return listenNode(getRequestListener(host.fetch), '/echo');
+    },
+  ],
   ['Hono host (examples/hono.ts)', () => spawnHost(process.execPath, ['--import', 'tsx', 'examples/hono.ts'])],
 ];
 
