@@ -107,30 +107,100 @@ export function syncSqliteDriver(db: SyncSqliteDatabase, options: SyncSqliteDriv
     return { changes: Number(prepared.run(...params).changes), rows: [] };
   };
   const writing = lockWaits(db, busyTimeout);
+  const commits = groupCommit(db, (statements) => statements.map(runOne), writing);
   return {
     dialect: 'sqlite',
     unavailable: sqliteUnavailable,
     async execute(s) {
       // Only writes take the lock (WAL readers never wait for a writer).
-      return RETURNS_ROWS.test(s.sql) ? runOne(s) : writing(() => runOne(s));
+      if (RETURNS_ROWS.test(s.sql)) return runOne(s);
+      return (await commits.write([s]))[0] as SqlResult;
     },
-    async batch(statements) {
-      return writing(() => {
-        // Synchronous from BEGIN to COMMIT: nothing else runs on this thread in between.
+    batch: (statements) => commits.write(statements),
+    async close() {
+      commits.flush(); // what is queued is written (or fails) before the database goes
+      if (closeDatabase) db.close();
+    },
+  };
+}
+
+interface Queued {
+  statements: readonly SqlStatement[];
+  resolve(results: SqlResult[]): void;
+  reject(error: unknown): void;
+}
+
+/** What runs after the I/O callbacks of this turn of the event loop (setImmediate where there is one). */
+const afterThisTurn: (run: () => void) => void =
+  typeof globalThis.setImmediate === 'function' ? (run) => void setImmediate(run) : (run) => void setTimeout(run, 0);
+
+/**
+ * Group commit: the writes requested during one turn of the event loop share one transaction,
+ * so one sync to disk (at `synchronous=FULL`, what a commit costs) serves all of them. Each
+ * write is a savepoint of its own, so one that fails (a constraint) is rolled back alone; each
+ * is resolved only once the shared COMMIT returned, so nothing is acknowledged before it is on
+ * disk. If the transaction itself fails (BEGIN busy, COMMIT on a full disk, or SQLite rolled it
+ * back by itself), every write of the group fails with that error: none was acknowledged.
+ */
+function groupCommit(
+  db: SyncSqliteDatabase,
+  run: (statements: readonly SqlStatement[]) => SqlResult[],
+  writing: <T>(write: () => T) => T,
+): { write(statements: readonly SqlStatement[]): Promise<SqlResult[]>; flush(): void } {
+  let queue: Queued[] = [];
+  const flush = () => {
+    const group = queue;
+    if (group.length === 0) return;
+    queue = [];
+    let outcomes: ({ results: SqlResult[] } | { error: unknown })[];
+    try {
+      // Synchronous from BEGIN to COMMIT: nothing else runs on this thread in between.
+      outcomes = writing(() => {
         db.exec('BEGIN IMMEDIATE');
         try {
-          const results = statements.map(runOne);
+          const done = group.length === 1 ? [{ results: run((group[0] as Queued).statements) }] : group.map(alone);
           db.exec('COMMIT');
-          return results;
+          return done;
         } catch (error) {
           rollback(db);
           throw error;
         }
       });
-    },
-    async close() {
-      if (closeDatabase) db.close();
-    },
+    } catch (error) {
+      for (const write of group) write.reject(error);
+      return;
+    }
+    group.forEach((write, i) => {
+      const outcome = outcomes[i] as { results: SqlResult[] } | { error: unknown };
+      if ('error' in outcome) write.reject(outcome.error);
+      else write.resolve(outcome.results);
+    });
+  };
+  /** One write of a group, in a savepoint; a failure to roll it back fails the whole group. */
+  const alone = ({ statements }: Queued): { results: SqlResult[] } | { error: unknown } => {
+    db.exec('SAVEPOINT write');
+    try {
+      const results = run(statements);
+      db.exec('RELEASE write');
+      return { results };
+    } catch (error) {
+      try {
+        db.exec('ROLLBACK TO write');
+        db.exec('RELEASE write');
+      } catch {
+        // SQLite rolled the whole transaction back by itself (SQLITE_FULL, IOERR): the group
+        // fails, with the error that caused it rather than ROLLBACK's "no such savepoint".
+        throw error;
+      }
+      return { error };
+    }
+  };
+  return {
+    write: (statements) =>
+      new Promise((resolve, reject) => {
+        if (queue.push({ statements, resolve, reject }) === 1) afterThisTurn(flush);
+      }),
+    flush,
   };
 }
 
