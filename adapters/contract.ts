@@ -8,7 +8,10 @@
 export interface FetchProvider {
   /** A Hono app's, a provider's or any Web handler's `fetch`; a runtime may pass its env and context. */
   fetch(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response>;
-  /** Present on providers: the handler under a prefix, routing on the request's own path (no copy of it). */
+  /**
+   * Present on providers: the handler under a prefix, routing on the request's own path (no
+   * copy of it). Adapters use it only while `fetch` is the provider's own.
+   */
   at?(prefix: string): (request: Request, env?: unknown, executionContext?: unknown) => Response | Promise<Response>;
   /** Present on providers: deletes expired actions (the servers run it on an interval). */
   sweep?(): Promise<number>;

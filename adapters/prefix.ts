@@ -13,14 +13,17 @@ type Fetch = (request: Request, env?: unknown, executionContext?: unknown) => Re
 
 /**
  * The provider's handler under `prefix`: its own `at(prefix)`, which routes on the request's path
- * as it is, or, for any other handler (a Hono app, say), a wrapper that strips the prefix
- * into a copy of the request and answers the JSON 404 outside it.
+ * as it is, or, for any other handler (a Hono app, a provider whose fetch was wrapped), a
+ * wrapper that strips the prefix into a copy of the request and answers the JSON 404 outside it.
  */
 export function withPrefix(provider: FetchProvider, prefix: string | undefined): Fetch {
   const base = normalisePrefix(prefix);
-  if (provider.at !== undefined) return provider.at(base);
   const fetch: Fetch = (request, env, executionContext) => provider.fetch(request, env, executionContext);
-  return base === '' ? fetch : stripping(fetch, base);
+  if (base === '') return fetch;
+  // at() routes to the provider's own fetch: not for a copy whose fetch wraps it.
+  const { at } = provider;
+  if (at !== undefined && (at as { fetch?: unknown }).fetch === provider.fetch) return at(base);
+  return stripping(fetch, base);
 }
 
 function stripping(fetch: Fetch, base: string): Fetch {

@@ -57,19 +57,24 @@ export function createActionProvider<const I extends InputOption | undefined = u
   const app = createApp(operations, config.logger, config.clock);
   // One app per prefix, built on first use: adapters ask once, at start.
   const mounted = new Map<string, Hono>();
+  const fetch: ActionProvider['fetch'] = (request, env, executionContext) =>
+    app.fetch(request, env, executionContext as never);
   const at: ActionProvider['at'] = (prefix) => {
     const base = normalisePrefix(prefix);
-    if (base === '') return (request, env, executionContext) => app.fetch(request, env, executionContext as never);
+    if (base === '') return fetch;
     let under = mounted.get(base);
     if (under === undefined) {
       under = createApp(operations, config.logger, config.clock, base);
       mounted.set(base, under);
     }
-    const { fetch } = under;
-    return (request, env, executionContext) => fetch(request, env, executionContext as never);
+    const handle = under.fetch;
+    return (request, env, executionContext) => handle(request, env, executionContext as never);
   };
+  // Adapters route through at() only while `fetch` is this one: a copy of the provider with
+  // its own fetch (`{ ...provider, fetch: wrapped }`) keeps its wrapper in front.
+  Object.defineProperty(at, 'fetch', { value: fetch });
   return {
-    fetch: (request, env, executionContext) => app.fetch(request, env, executionContext as never),
+    fetch,
     at,
     app,
     description: config.description,

@@ -64,6 +64,21 @@ describe('prefix helper', () => {
     expect(wrongMethod.headers.get('allow')).toBe('POST, OPTIONS');
   });
 
+  it('keeps a wrapped fetch in front: a copy of the provider with its own fetch is not routed past it', async () => {
+    const provider = testProvider();
+    const seen: string[] = [];
+    const wrapped = {
+      ...provider,
+      fetch: (request: Request) => {
+        seen.push(new URL(request.url).pathname);
+        return provider.fetch(request);
+      },
+    };
+    expect((await withPrefix(wrapped, '/p')(new Request('http://h/p/'))).status).toBe(200);
+    expect((await withPrefix(wrapped, '')(new Request('http://h/'))).status).toBe(200);
+    expect(seen).toEqual(['/', '/']);
+  });
+
   it('refuses a prefix with ? or # when it is given, not per request', () => {
     const provider = testProvider();
     expect(() => provider.at('/p?x')).toThrow(/^prefix: /);
