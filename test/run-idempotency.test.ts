@@ -3,15 +3,15 @@
  * sequential and concurrent.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ActionUpdate } from '../src/index.ts';
+import { ActionError, type ActionUpdate, memoryStore } from '../src/index.ts';
 import { rid } from './support/actions.ts';
 import { expectAction, expectError } from './support/assertions.ts';
 import { within } from './support/async.ts';
-import { tokens, USERS, urn } from './support/identities.ts';
+import { mint, tokens, USERS, urn } from './support/identities.ts';
 import { testProvider } from './support/providers.ts';
 import { connectRun, ROUTES, routesOf } from './support/routes.ts';
 import { countingStore } from './support/stores.ts';
-import { type Servable, TRANSPORTS } from './support/transports.ts';
+import { inProcessClient, type Servable, TRANSPORTS } from './support/transports.ts';
 
 let t: Awaited<ReturnType<typeof tokens>>;
 beforeAll(async () => {
@@ -162,5 +162,38 @@ describe.each(TRANSPORTS)('run, idempotency ($name)', (transport) => {
       for (const reply of replies) if (reply.status !== 202) expectError(reply, 409, 'ActionConflict');
       expect(calls).toBe(1);
     });
+  });
+});
+
+describe('a run whose answer and placeholder could not be written (the store went down mid-run)', () => {
+  it('is run again at once by a retry on the same instance, not after runTimeout', async () => {
+    const inner = memoryStore();
+    let down = false;
+    const unavailable = () => new ActionError('ServiceUnavailable', 'The action store is unavailable');
+    const store = {
+      ...inner,
+      update: (record: Parameters<typeof inner.update>[0]) =>
+        down ? Promise.reject(unavailable()) : inner.update(record),
+      delete: (id: string) => (down ? Promise.reject(unavailable()) : inner.delete(id)),
+    };
+    let runs = 0;
+    const provider = testProvider({
+      store,
+      runTimeout: 30_000,
+      run: () => {
+        runs++;
+        down = runs === 1; // the store fails right after the first run's placeholder was stored
+        return { status: 'SUCCEEDED', details: { runs } };
+      },
+    });
+    const client = inProcessClient(provider, { token: await mint(USERS.creator) });
+    const first = await client.run({ request_id: 'mid-run', body: {} });
+    expect(first.status).toBe(503);
+    down = false;
+    const started = performance.now();
+    const retry = await client.run({ request_id: 'mid-run', body: {} });
+    expect(retry.status).toBe(202);
+    expect(retry.body.details).toEqual({ runs: 2 });
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });

@@ -28,12 +28,24 @@ import {
 } from './kernel.ts';
 
 const MAX_RUN_ATTEMPTS = 5;
+const MAX_ABANDONED = 10_000;
 const PENDING_POLL_MS = 25;
 
 export function runOperation(config: ProviderConfig): Operation {
   const { store, clock } = config;
   /** Runs in progress in this instance, so a concurrent duplicate can wait for the real result. */
   const inflight = new Map<string, Promise<ActionRecord>>();
+  /**
+   * Placeholders of runs that failed here and that the store could not delete then (it was
+   * down): a retry on this instance removes one at once instead of waiting `runTimeout` for a
+   * run that is known to be over. Bounded: past the bound the oldest are forgotten (a retry
+   * then waits, as it does on another instance).
+   */
+  const abandoned = new Set<string>();
+  const abandon = (actionId: string) => {
+    abandoned.add(actionId);
+    if (abandoned.size > MAX_ABANDONED) abandoned.delete(abandoned.values().next().value as string);
+  };
   const rules = { input: config.input, maximumDeadline: config.description.maximum_deadline, scrub: config.scrub };
 
   return async (input) => {
@@ -47,7 +59,7 @@ export function runOperation(config: ProviderConfig): Operation {
     for (let attempt = 0; attempt < MAX_RUN_ATTEMPTS; attempt++) {
       const created = await store.create(record);
       if (created.created) {
-        const pending = start(config, record, caller, input);
+        const pending = start(config, record, caller, input, abandon);
         inflight.set(record.action_id, pending);
         try {
           return ok(await pending, 202);
@@ -68,6 +80,11 @@ export function runOperation(config: ProviderConfig): Operation {
       }
       const running = inflight.get(existing.action_id);
       if (running !== undefined) return ok(await running);
+      if (abandoned.has(existing.action_id) && existing.version === 1) {
+        await store.delete(existing.action_id); // still down: this is the 503
+        abandoned.delete(existing.action_id);
+        continue;
+      }
       const settled = await settledRun(config, existing);
       if (settled === undefined) continue; // that run failed or was abandoned: this request runs it
       return ok(settled);
@@ -86,6 +103,7 @@ async function start(
   record: ActionRecord,
   caller: Caller,
   input: OperationInput,
+  abandon: (actionId: string) => void,
 ): Promise<ActionRecord> {
   const { store } = config;
   let stored: ActionRecord | undefined;
@@ -96,7 +114,8 @@ async function start(
     );
     stored = await store.update(applyUpdate(record, update, config.clock(), config.formatTime));
   } catch (error) {
-    await store.delete(record.action_id).catch(() => {}); // the store being down is the error already
+    // The store being down is the error already; if so, the placeholder is left for a retry to remove.
+    await store.delete(record.action_id).catch(() => abandon(record.action_id));
     throw error;
   }
   if (stored !== undefined) return stored;

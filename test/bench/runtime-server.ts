@@ -3,7 +3,7 @@
  * (tsx), Bun or Deno. It serves, on two ports of the same process, a bare Hono app whose one
  * route answers the same JSON body as the provider's status, with the runtime's own server,
  * and the echo provider (dev authenticator, memory store, silent logger) through this library's
- * adapter for that runtime. It prints one JSON line: ports, a token and an action id.
+ * adapter for that runtime, on a third port under the prefix `/skeleton` as well. It prints one JSON line: ports, a token and an action id.
  */
 import { Hono } from 'hono';
 import { devAuth } from '../../examples/dev-auth.ts';
@@ -29,13 +29,16 @@ const status = (await ran.json()) as { action_id: string };
 const bare = new Hono();
 bare.get('/status', (c) => c.json(status));
 
-async function listen(): Promise<{ bare: number; provider: number }> {
+const PREFIX = '/skeleton';
+
+async function listen(): Promise<{ bare: number; provider: number; prefixed: number }> {
   if (runtime === 'bun') {
     const Bun = (globalThis as unknown as { Bun: { serve(o: object): { port: number } } }).Bun;
     const { serve } = await import('../../adapters/bun.ts');
     return {
       bare: Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: bare.fetch }).port,
       provider: serve(provider, { port: 0, handleSignals: false }).port,
+      prefixed: serve(provider, { port: 0, handleSignals: false, sweepInterval: 0, prefix: PREFIX }).port,
     };
   }
   if (runtime === 'deno') {
@@ -48,6 +51,7 @@ async function listen(): Promise<{ bare: number; provider: number }> {
     return {
       bare: Deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, bare.fetch).addr.port,
       provider: serve(provider, { port: 0, handleSignals: false }).port,
+      prefixed: serve(provider, { port: 0, handleSignals: false, sweepInterval: 0, prefix: PREFIX }).port,
     };
   }
   const { serve: honoServe } = await import('@hono/node-server');
@@ -55,7 +59,11 @@ async function listen(): Promise<{ bare: number; provider: number }> {
   const barePort = await new Promise<number>((resolve) =>
     honoServe({ fetch: bare.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port)),
   );
-  return { bare: barePort, provider: (await serve(provider, { port: 0, handleSignals: false })).port };
+  return {
+    bare: barePort,
+    provider: (await serve(provider, { port: 0, handleSignals: false })).port,
+    prefixed: (await serve(provider, { port: 0, handleSignals: false, sweepInterval: 0, prefix: PREFIX })).port,
+  };
 }
 
 const ports = await listen();

@@ -6,7 +6,8 @@
  * 1. The Worker bundle of examples/worker.ts (esbuild, minified), raw and gzipped.
  * 2. Time from process start to the first successful response (GET / answering 200), for the
  *    Node, Bun and Deno examples and for workerd (through miniflare, which adds its own start).
- * 3. Requests per second for authenticated `GET /{id}/status` on Node, Bun and Deno, each as a
+ * 3. Requests per second for authenticated `GET /{id}/status` on Node, Bun and Deno, without a
+ *    prefix and under `/skeleton`, each as a
  *    ratio to a bare Hono route answering the same JSON body on the same runtime in the same
  *    process (test/bench/runtime-server.ts), measured with wrk (1 thread, 20 connections) so the
  *    load generator costs one core and the server gets the other.
@@ -62,7 +63,9 @@ function wrk(url: string, token?: string): number {
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
 }
 
-async function throughput(runtime: 'node' | 'bun' | 'deno'): Promise<{ bare: number; provider: number }> {
+async function throughput(
+  runtime: 'node' | 'bun' | 'deno',
+): Promise<{ bare: number; provider: number; prefixed: number }> {
   const [command, args] =
     runtime === 'node'
       ? [process.execPath, [await bundledServer('test/bench/runtime-server.ts')]]
@@ -74,7 +77,7 @@ async function throughput(runtime: 'node' | 'bun' | 'deno'): Promise<{ bare: num
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, DATA_DIR: '' },
   });
-  const info = await new Promise<{ bare: number; provider: number; token: string; actionId: string }>(
+  const info = await new Promise<{ bare: number; provider: number; prefixed: number; token: string; actionId: string }>(
     (resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {
@@ -87,16 +90,20 @@ async function throughput(runtime: 'node' | 'bun' | 'deno'): Promise<{ bare: num
   );
   const bareUrl = `http://127.0.0.1:${info.bare}/status`;
   const providerUrl = `http://127.0.0.1:${info.provider}/${info.actionId}/status`;
+  const prefixedUrl = `http://127.0.0.1:${info.prefixed}/skeleton/${info.actionId}/status`;
   wrk(bareUrl);
-  wrk(providerUrl, info.token); // warm-up of both
+  wrk(providerUrl, info.token); // warm-up of all three
+  wrk(prefixedUrl, info.token);
   const bare: number[] = [];
   const provider: number[] = [];
+  const prefixed: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     bare.push(wrk(bareUrl));
     provider.push(wrk(providerUrl, info.token));
+    prefixed.push(wrk(prefixedUrl, info.token));
   }
   child.kill('SIGKILL');
-  return { bare: median(bare), provider: median(provider) };
+  return { bare: median(bare), provider: median(provider), prefixed: median(prefixed) };
 }
 
 const size = await bundleSize();
@@ -107,9 +114,10 @@ const starts = await startup();
 console.log('start to first 200 (median of', ROUNDS, 'runs, ms):', starts);
 const rows: string[] = [];
 for (const runtime of ['node', 'bun', 'deno'] as const) {
-  const { bare, provider } = await throughput(runtime);
+  const { bare, provider, prefixed } = await throughput(runtime);
   rows.push(
-    `| ${runtime} | ${Math.round(bare)} | ${Math.round(provider)} | ${(provider / bare).toFixed(2)} | ${Math.round(starts[runtime] ?? NaN)} |`,
+    `| ${runtime} | ${Math.round(bare)} | ${Math.round(provider)} | ${(provider / bare).toFixed(2)} | ` +
+      `${Math.round(prefixed)} | ${(prefixed / bare).toFixed(2)} | ${Math.round(starts[runtime] ?? NaN)} |`,
   );
   console.log(rows.at(-1));
 }
@@ -118,10 +126,10 @@ console.log(`
 Node ${process.version}, Bun ${version(BIN('bun'), ['--version'])}, ${version(BIN('deno'), ['--version'])}; ${cpus()[0]?.model} x${cpus().length}
 Command: npm run bench:runtimes (wrk -t1 -c20, ${DURATION} s x ${ROUNDS} rounds, median)
 
-| runtime | bare Hono req/s | GET /{id}/status req/s (jwtAuth, memory) | ratio | start to first 200 (ms) |
-|---|---|---|---|---|
+| runtime | bare Hono req/s | GET /{id}/status req/s (jwtAuth, memory) | ratio | under /skeleton req/s | ratio | start to first 200 (ms) |
+|---|---|---|---|---|---|---|
 ${rows.join('\n')}
-| workerd (miniflare) | | | | ${Math.round(starts['workerd'] ?? NaN)} |
+| workerd (miniflare) | | | | | | ${Math.round(starts['workerd'] ?? NaN)} |
 
 Worker bundle (examples/worker.ts, esbuild --minify): ${(size.raw / 1024).toFixed(1)} KiB, gzipped ${(size.gzip / 1024).toFixed(1)} KiB (target <= 100 KB)
 `);
