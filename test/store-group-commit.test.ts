@@ -1,13 +1,19 @@
 /**
- * @module test/store-group-commit: the SQLite driver's group commit. Writes asked for in one
- * turn of the event loop share one transaction (one COMMIT, one sync), each is acknowledged only
- * after that COMMIT, one that fails is rolled back alone, a failed COMMIT fails them all (and
- * leaves nothing behind), and close() writes what is queued before the database goes.
+ * @module test/store-group-commit: the SQLite drivers' group commit, on the calling thread and
+ * on the writer thread. Writes asked for together share one transaction (one COMMIT, one sync),
+ * each is acknowledged only after that COMMIT, one that fails is rolled back alone, a failed
+ * COMMIT fails them all (and leaves nothing behind), and close() writes what is queued before the
+ * database goes. The writer thread's reads see every acknowledged write, and its death is a 503.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sqliteUnavailable } from '../src/store/failures.ts';
 import { stmt } from '../src/store/sql-driver.ts';
-import { type SyncSqliteDatabase, sqliteStore, syncSqliteDriver } from '../src/store/sqlite.ts';
+import { openSqliteStore, type SyncSqliteDatabase, sqliteStore, syncSqliteDriver } from '../src/store/sqlite.ts';
+import { threadedSqliteDriver } from '../src/store/sqlite-thread.ts';
 import { mint, USERS } from './support/identities.ts';
 import { testProvider } from './support/providers.ts';
 import { inProcessClient } from './support/transports.ts';
@@ -107,5 +113,63 @@ describe('SQLite group commit', () => {
     // Each run writes twice (its placeholder, then its result); alone, that would be 200 commits.
     expect(state.commits - before).toBeLessThan(20);
     for (const run of runs) expect((await client.status(run.body.action_id)).status).toBe(200);
+  });
+});
+
+describe('SQLite writes on a worker thread', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gap-thread-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const threaded = async () => {
+    const file = join(dir, `${crypto.randomUUID()}.db`);
+    const setup = new Database(file);
+    setup.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    setup.close();
+    const reads = new Database(file);
+    const driver = await threadedSqliteDriver(file, {
+      busyTimeout: 1_000,
+      synchronous: 'full',
+      reads,
+      unavailable: sqliteUnavailable,
+    });
+    const ids = async () => (await driver.execute(stmt('SELECT id FROM t ORDER BY id'))).rows.map((row) => row['id']);
+    return { driver, ids };
+  };
+
+  it('commits concurrent writes, rolls back a failing one alone, and reads every acknowledged write', async () => {
+    const { driver, ids } = await threaded();
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 50 }, (_, i) => driver.batch([stmt('INSERT INTO t (id) VALUES (?)', i + 1)])),
+      driver.batch([stmt('INSERT INTO t (id) VALUES (?)', 100), stmt('INSERT INTO t (id) VALUES (?)', 1)]),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(50);
+    const failed = outcomes.at(-1) as PromiseRejectedResult;
+    expect(failed.reason).toBeInstanceOf(Error);
+    expect(failed.reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+    expect(await ids()).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    await driver.close?.();
+  });
+
+  it('writes what is queued when closed, then refuses writes', async () => {
+    const { driver } = await threaded();
+    const pending = driver.batch([stmt('INSERT INTO t (id) VALUES (?)', 7)]);
+    await driver.close?.();
+    await expect(pending).resolves.toHaveLength(1);
+    await expect(driver.batch([stmt('INSERT INTO t (id) VALUES (?)', 8)])).rejects.toThrow(/closed/);
+  });
+
+  it('serves 100 concurrent runs of a provider, every action readable at once and after a reopen', async () => {
+    const file = join(dir, 'provider.db');
+    const store = await openSqliteStore(file);
+    const client = inProcessClient(testProvider({ store }), { token: await mint(USERS.creator) });
+    const runs = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => client.run({ request_id: `r${i}`, body: {} })),
+    );
+    expect(runs.map((r) => r.status)).toEqual(Array(100).fill(202));
+    for (const run of runs) expect((await client.status(run.body.action_id)).status).toBe(200);
+    await store.close?.();
+    const reopened = await openSqliteStore(file);
+    const again = inProcessClient(testProvider({ store: reopened }), { token: await mint(USERS.creator) });
+    for (const run of runs) expect((await again.status(run.body.action_id)).body).toEqual(run.body);
+    await reopened.close?.();
   });
 });

@@ -30,6 +30,9 @@ storeContract('memoryStore', async () => memoryStore());
 storeContract('sqliteStore (better-sqlite3)', async () =>
   sqliteStore(new Database(join(dir, `${crypto.randomUUID()}.db`))),
 );
+storeContract('openSqliteStore (better-sqlite3, writes on a worker thread)', async () =>
+  openSqliteStore(join(dir, `${crypto.randomUUID()}.db`)),
+);
 storeContract('postgresStore', async () =>
   postgresStore({ url: inject('databaseUrl'), tablePrefix: prefix(), max: 4 }),
 );

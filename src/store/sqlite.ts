@@ -11,6 +11,7 @@
  */
 import { sqliteUnavailable } from './failures.ts';
 import { type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
+import { threadedSqliteDriver } from './sqlite-thread.ts';
 import type { ActionStore } from './types.ts';
 
 /** A prepared statement of any of the three engines. */
@@ -40,6 +41,12 @@ export interface SqliteStoreOptions extends SqlStoreOptions {
    * Default 1,000.
    */
   busyTimeout?: number;
+  /**
+   * `openSqliteStore` on Node: write on a worker thread of the store's own, so no request waits
+   * while a commit syncs to disk (store/sqlite-thread.ts). Default true; reads stay on the
+   * calling thread either way.
+   */
+  writerThread?: boolean;
 }
 
 /** A computed specifier, so bundlers (e.g. for Workers) leave runtime-specific modules alone. */
@@ -227,10 +234,8 @@ function rollback(db: SyncSqliteDatabase): void {
  * const store = await sqliteStore(new Database('actions.db'))
  * ```
  */
-export async function sqliteStore(db: SyncSqliteDatabase, options: SqliteStoreOptions = {}): Promise<ActionStore> {
-  if (typeof db?.prepare !== 'function' || typeof db.exec !== 'function') {
-    throw new TypeError('sqliteStore: expected an open better-sqlite3, bun:sqlite or node:sqlite database');
-  }
+/** The options every SQLite store checks, with their defaults. */
+function checked(options: SqliteStoreOptions): { synchronous: 'full' | 'normal'; busyTimeout: number } {
   const synchronous = options.synchronous ?? 'full';
   if (synchronous !== 'full' && synchronous !== 'normal')
     throw new TypeError("sqliteStore: synchronous must be 'full' or 'normal'");
@@ -238,6 +243,14 @@ export async function sqliteStore(db: SyncSqliteDatabase, options: SqliteStoreOp
   if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0 || busyTimeout > 2_147_483_647) {
     throw new TypeError('busyTimeout: must be a whole number of milliseconds from 0 to 2147483647');
   }
+  return { synchronous, busyTimeout };
+}
+
+export async function sqliteStore(db: SyncSqliteDatabase, options: SqliteStoreOptions = {}): Promise<ActionStore> {
+  if (typeof db?.prepare !== 'function' || typeof db.exec !== 'function') {
+    throw new TypeError('sqliteStore: expected an open better-sqlite3, bun:sqlite or node:sqlite database');
+  }
+  const { synchronous, busyTimeout } = checked(options);
   // The driver sets the busy timeout before anything else touches the file, so even switching
   // to WAL waits for a lock rather than failing at once.
   const driver = syncSqliteDriver(db, { closeDatabase: options.closeDatabase ?? true, busyTimeout });
@@ -276,6 +289,26 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       });
     }
     db = new Database(path);
+    if ((options.writerThread ?? true) && path !== ':memory:' && !path.startsWith('file:')) {
+      return threadedStore(db, path, options);
+    }
   }
   return sqliteStore(db, options);
+}
+
+/** The store on `path` with its writes on a worker thread; `db` (the caller's thread) serves reads. */
+async function threadedStore(db: SyncSqliteDatabase, path: string, options: SqliteStoreOptions): Promise<ActionStore> {
+  let driver: SqlDriver;
+  try {
+    const { synchronous, busyTimeout } = checked(options);
+    db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+    db.exec('PRAGMA journal_mode = WAL'); // the file's mode: the writer's connection has it too
+    driver = await threadedSqliteDriver(path, { busyTimeout, synchronous, reads: db, unavailable: sqliteUnavailable });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const store = sqlStore(driver, options);
+  await store.migrate();
+  return store;
 }
