@@ -25,8 +25,13 @@ export interface SqlDriver {
   readonly dialect: SqlDialect;
   /** Run one statement. */
   execute(statement: SqlStatement): Promise<SqlResult>;
-  /** Run statements in order, atomically (all or none). */
-  batch(statements: readonly SqlStatement[]): Promise<SqlResult[]>;
+  /**
+   * Run statements in order, atomically (all or none), and resolve once they are durable.
+   * `durable: false` lets a driver resolve once they are committed (visible to every
+   * connection) but before they are synced: all a run's placeholder needs, since until its
+   * answer is stored (durably) nothing that depends on it was acknowledged. Drivers may ignore it.
+   */
+  batch(statements: readonly SqlStatement[], options?: { durable?: boolean }): Promise<SqlResult[]>;
   /**
    * Whether an error this driver threw means the database is unavailable (unreachable, frozen,
    * full, read-only): the store answers those 503 with `Retry-After`, anything else stays a 500.

@@ -31,7 +31,7 @@ function guarded(driver: SqlDriver, retryAfter: number): SqlDriver {
   return {
     dialect: driver.dialect,
     execute: (statement) => driver.execute(statement).catch(fail),
-    batch: (statements) => driver.batch(statements).catch(fail),
+    batch: (statements, options) => driver.batch(statements, options).catch(fail),
   };
 }
 
@@ -59,7 +59,10 @@ export function sqlStore(
   return {
     migrate: () => migrate(db, p),
     async create(record): Promise<CreateResult> {
-      const results = await db.batch(q.create(record));
+      // A new placeholder need not be synced (see SqlDriver.batch); an existing action this
+      // returns was stored by a durable write (an answer) or is a placeholder itself, which
+      // run never hands to a client.
+      const results = await db.batch(q.create(record), { durable: false });
       const row = results.at(-1)?.rows[0];
       if (row === undefined) throw new Error(`action_id ${record.action_id} collided with another action`);
       const stored = toRecord(row['record']);

@@ -4,7 +4,8 @@
  * JavaScript thread every request waits with it. Here a worker thread holds the writing
  * connection and group-commits what arrives while it syncs, and reads stay on the main thread
  * on a connection of their own (WAL readers never wait for a writer, and what they see is
- * committed, so synced: at `synchronous=FULL` the WAL is synced before a commit is visible).
+ * committed: at `synchronous=FULL` synced too, except a run's placeholder, which run never
+ * hands to a client as an answer).
  *
  * The worker's code is the string below, started with `eval: true`, rather than a module file:
  * a file next to this one would be missing from any bundle of a provider (esbuild, say), while
@@ -24,7 +25,9 @@ interface SerializedError {
 /**
  * The writer thread (CommonJS, as `eval` workers are). Group commit: the writes that arrived
  * while it was busy share one transaction and one sync, each in a savepoint (one that fails is
- * rolled back alone), each answered only after the shared COMMIT. A failed BEGIN or COMMIT (or
+ * rolled back alone), each answered only after the shared COMMIT. Writes marked not `durable`
+ * (a run's placeholder) go first, in a transaction at synchronous=NORMAL that does not wait for
+ * the disk, so a run waits for one sync (its answer's) instead of two. A failed BEGIN or COMMIT (or
  * SQLite rolling the transaction back by itself) fails every write of the group. Lock waits are
  * cut short while a lock stays taken, as on the main thread (sqlite.ts `lockWaits`).
  */
@@ -35,7 +38,6 @@ const db = new Database(workerData.file);
 const RETURNS_ROWS = /^\s*(SELECT|WITH)\b|\bRETURNING\b/i;
 const setWait = (ms) => db.exec('PRAGMA busy_timeout = ' + ms);
 setWait(workerData.busyTimeout);
-db.exec('PRAGMA synchronous = ' + workerData.synchronous);
 const prepared = new Map();
 const statement = (sql) => {
   let found = prepared.get(sql);
@@ -60,13 +62,11 @@ const alone = (write) => {
     return { id: write.id, error: serialized(error) };
   }
 };
-let queue = [];
-const flush = () => {
-  const group = queue;
-  queue = [];
+const commit = (group, synchronous) => {
   if (group.length === 0) return;
   let answers;
   try {
+    db.exec('PRAGMA synchronous = ' + synchronous);
     db.exec('BEGIN IMMEDIATE');
     try {
       answers = group.map(alone);
@@ -80,6 +80,16 @@ const flush = () => {
     answers = group.map((write) => ({ id: write.id, error: failure }));
   }
   parentPort.postMessage(answers);
+};
+let queue = [];
+const flush = () => {
+  const group = queue;
+  queue = [];
+  // Writes that need not be synced first, in a transaction of their own that does not wait
+  // for the disk, and answered at once; then the rest, synced as configured. A later sync of
+  // the WAL covers the frames of the first transaction too.
+  commit(group.filter((write) => !write.durable), 'NORMAL');
+  commit(group.filter((write) => write.durable), workerData.synchronous);
 };
 parentPort.on('message', (message) => {
   if (message.close) { flush(); db.close(); parentPort.postMessage('closed'); return; }
@@ -157,13 +167,13 @@ export async function threadedSqliteDriver(file: string, options: ThreadedSqlite
   // that ends without closing its store is not held open by an idle writer.
   worker.unref();
 
-  const write = (statements: readonly SqlStatement[]) =>
+  const write = (statements: readonly SqlStatement[], durable = true) =>
     new Promise<SqlResult[]>((resolve, reject) => {
       if (gone !== undefined) return reject(gone);
       const id = next++;
       if (pending.size === 0) worker.ref();
       pending.set(id, { resolve, reject });
-      worker.postMessage({ id, statements: statements.map(({ sql, params }) => ({ sql, params })) });
+      worker.postMessage({ id, durable, statements: statements.map(({ sql, params }) => ({ sql, params })) });
     });
   const prepared = new Map<string, { all(...params: unknown[]): unknown[] }>();
   const read = ({ sql, params }: SqlStatement): SqlResult => {
@@ -182,7 +192,7 @@ export async function threadedSqliteDriver(file: string, options: ThreadedSqlite
       if (/^\s*(SELECT|WITH)\b/i.test(statement.sql)) return read(statement);
       return (await write([statement]))[0] as SqlResult;
     },
-    batch: write,
+    batch: (statements, options) => write(statements, options?.durable ?? true),
     async close() {
       if (gone === undefined) {
         // What is queued is written (or fails) before the thread and the file go.
