@@ -161,7 +161,9 @@ export async function threadedSqliteDriver(file: string, options: ThreadedSqlite
     failAll(Object.assign(new Error('SQLite writer thread failed', { cause: error }), { code: 'SQLITE_IOERR' })),
   );
   worker.on('exit', () => {
-    if (gone === undefined) failAll(Object.assign(new Error('SQLite writer thread exited'), { code: 'SQLITE_IOERR' }));
+    // Whatever it had not answered fails (its code makes that a 503), and a close() waiting for it ends.
+    failAll(gone ?? Object.assign(new Error('SQLite writer thread exited'), { code: 'SQLITE_IOERR' }));
+    closed?.();
   });
   // The thread keeps the process alive only while a write waits for it: a provider process
   // that ends without closing its store is not held open by an idle writer.
@@ -195,13 +197,13 @@ export async function threadedSqliteDriver(file: string, options: ThreadedSqlite
     batch: (statements, options) => write(statements, options?.durable ?? true),
     async close() {
       if (gone === undefined) {
-        // What is queued is written (or fails) before the thread and the file go.
+        gone = new Error('the store is closed'); // writes from now on are refused at once
+        // What was sent before is written (or fails) before the thread and the file go.
         const done = new Promise<void>((resolve) => {
           closed = resolve;
         });
         worker.postMessage({ close: true });
         await done;
-        gone = new Error('the store is closed');
       }
       await worker.terminate();
       options.reads.close();

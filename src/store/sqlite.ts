@@ -181,6 +181,11 @@ async function threadedStore(db: SyncSqliteDatabase, path: string, options: Sqli
     throw error;
   }
   const store = sqlStore(driver, options);
-  await store.migrate();
+  try {
+    await store.migrate();
+  } catch (error) {
+    await driver.close?.(); // the thread and the read connection go with the failed store
+    throw error;
+  }
   return store;
 }
