@@ -2,8 +2,8 @@
  * @module test/bench/auth-server: the server side of test/bench/auth.ts. In one process: a fake
  * Globus (Auth and Groups) on a real port, and the echo provider twice, once with globusAuth
  * against that fake and once with jwtAuth, each on its own port, each with one action. It also
- * measures cold-token latency (a token never seen: introspection, or JWT verification) and
- * prints one JSON line.
+ * measures cold-token latency (a token never seen: introspection, or JWT verification), issues
+ * 500 more fresh tokens for a burst of new callers, and prints one JSON line.
  */
 import { serve } from '../../adapters/node.ts';
 import { devAuth } from '../../examples/dev-auth.ts';
@@ -60,6 +60,13 @@ async function cold(name: 'globus' | 'jwt', count: number): Promise<{ p50: numbe
 const coldLatency = { globus: await cold('globus', 300), jwt: await cold('jwt', 300) };
 const introspections = globus.calls.introspect;
 
+// Tokens for the burst of new callers (auth.ts sends each once, 32 at a time).
+const FRESH = 500;
+const fresh = {
+  globus: Array.from({ length: FRESH }, () => globus.issueToken({ user: USER, scopes: [ECHO_SCOPE] })),
+  jwt: await Promise.all(Array.from({ length: FRESH }, () => dev.mint(USER, ECHO_SCOPE))),
+};
+
 const globusServer = await serve(providers.globus, { port: 0, handleSignals: false });
 const jwtServer = await serve(providers.jwt, { port: 0, handleSignals: false });
 console.log(
@@ -68,6 +75,7 @@ console.log(
     jwt: { url: `${jwtServer.url}/${actions['jwt']}/status`, token: tokens.jwt },
     coldLatency,
     introspections,
+    fresh,
   }),
 );
 process.on('SIGUSR2', () => console.log(JSON.stringify({ introspections: globus.calls.introspect })));

@@ -10,6 +10,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
+import autocannon from 'autocannon';
 import { ROOT } from '../support/processes.ts';
 import { bundledServer } from './bundle.ts';
 
@@ -41,7 +42,32 @@ const info = JSON.parse(await nextLine()) as {
   jwt: Target;
   coldLatency: Record<string, { p50: number; p99: number }>;
   introspections: number;
+  fresh: { globus: string[]; jwt: string[] };
 };
+
+/**
+ * A burst of new callers: each of the fresh tokens sent once, 32 requests in flight, so every
+ * request is a token this provider has never seen (an introspection, or a JWT verification).
+ */
+async function burst(target: Target, tokens: string[]): Promise<{ p50: number; p99: number; max: number }> {
+  let next = 0;
+  const result = await autocannon({
+    url: target.url,
+    connections: 32,
+    amount: tokens.length,
+    requests: [
+      {
+        setupRequest: (request: autocannon.Request) => ({
+          ...request,
+          headers: { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+        }),
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`burst: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max };
+}
 
 function wrk(target: Target): number {
   const out = execFileSync(
@@ -63,6 +89,9 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 child.kill('SIGUSR2');
 const after = JSON.parse(await nextLine()) as { introspections: number };
+const bursts = { globus: await burst(info.globus, info.fresh.globus), jwt: await burst(info.jwt, info.fresh.jwt) };
+child.kill('SIGUSR2');
+const afterBurst = JSON.parse(await nextLine()) as { introspections: number };
 child.kill('SIGKILL');
 const g = median(rps.globus);
 const j = median(rps.jwt);
@@ -74,6 +103,10 @@ Command: npm run bench:auth (wrk -t1 -c20, ${DURATION} s x ${ROUNDS} rounds, med
 |---|---|---|---|
 | jwtAuth (ES256, local key) | ${Math.round(j)} | 1.00 | ${info.coldLatency['jwt']?.p50.toFixed(2)} / ${info.coldLatency['jwt']?.p99.toFixed(2)} |
 | globusAuth (introspection cached 30 s) | ${Math.round(g)} | ${(g / j).toFixed(2)} | ${info.coldLatency['globus']?.p50.toFixed(2)} / ${info.coldLatency['globus']?.p99.toFixed(2)} |
+
+A burst of ${info.fresh.globus.length} new callers (each token sent once, 32 in flight), p50 / p99 / max (ms):
+- globusAuth: ${bursts.globus.p50} / ${bursts.globus.p99} / ${bursts.globus.max} (${afterBurst.introspections - after.introspections} introspections)
+- jwtAuth: ${bursts.jwt.p50} / ${bursts.jwt.p99} / ${bursts.jwt.max}
 
 Introspection calls during the warm-cache load: ${after.introspections - info.introspections} (the ${ROUNDS * 2 + 2} wrk runs of ${DURATION} s reuse one token; the cache holds it 30 s)
 `);
