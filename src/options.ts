@@ -18,6 +18,7 @@ import type { ActionStatus, ActionUpdate, JsonObject, LogPage } from './model.ts
 import { memoryStore, VOLATILE } from './store/memory.ts';
 import type { ActionStore } from './store/types.ts';
 import { type CompiledInput, compileInput, type InputOption } from './validation/input.ts';
+import { rejectUnknownKeys } from './validation/known-keys.ts';
 
 /** The body type callbacks receive for an `input` option: a valibot schema's output, else a JSON object. */
 export type InputBody<I> = [I] extends [v.GenericSchema<unknown, infer O>] ? O : JsonObject;
@@ -90,10 +91,26 @@ const STORE_METHODS = ['create', 'get', 'update', 'delete', 'list', 'deleteExpir
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** Validate and resolve the options. Throws a TypeError naming the offending field. */
+/** Every key `ProviderOptions` has: anything else is a mistake (see validation/known-keys.ts). */
+const OPTION_KEYS = [
+  'description',
+  'input',
+  'auth',
+  'store',
+  ...CALLBACKS,
+  'bodyLimit',
+  'runTimeout',
+  'scrubValidationErrors',
+  'logger',
+  'clock',
+  'generateId',
+] as const satisfies readonly (keyof ProviderOptions)[];
+
 export function resolveOptions(options: ProviderOptions): ProviderConfig {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('createActionProvider: options must be an object');
   }
+  rejectUnknownKeys(options, OPTION_KEYS, 'createActionProvider');
   const d = parseDescription(options.description);
   if (typeof options.run !== 'function') throw new TypeError('run: a run callback is required');
   for (const name of CALLBACKS) {

@@ -100,3 +100,44 @@ describe('createActionProvider options', () => {
     expect(withLog.description.log_supported).toBe(true);
   });
 });
+
+describe('option keys nobody reads', () => {
+  it.each([
+    ['runTimout', 'runTimeout'],
+    ['bodylimit', 'bodyLimit'],
+    ['Logger', 'logger'],
+    ['stauts', 'status'],
+    ['enumerte', 'enumerate'],
+    ['inputs', 'input'],
+  ])('refuses %s at creation, naming %s', (typo, meant) => {
+    const make = create({ [typo]: 1 });
+    expect(make).toThrow(TypeError);
+    expect(make).toThrow(`createActionProvider: unknown option "${typo}" (did you mean "${meant}"?)`);
+  });
+
+  it('lists the options when nothing is close', () => {
+    expect(create({ somethingElse: true })).toThrow(
+      /^createActionProvider: unknown option "somethingElse"; known options: description, input, auth, store, run, /,
+    );
+  });
+
+  it('accepts every documented option', () => {
+    const provider = createActionProvider({
+      ...base(),
+      input: v.object({}),
+      store: memoryStore(),
+      status: () => ({ status: 'ACTIVE' }),
+      cancel: () => ({ status: 'FAILED' }),
+      resume: () => ({ status: 'ACTIVE' }),
+      release: () => {},
+      log: () => ({ entries: [] }),
+      enumerate: () => [],
+      bodyLimit: 1024,
+      runTimeout: 1_000,
+      scrubValidationErrors: false,
+      clock: Date.now,
+      generateId: () => crypto.randomUUID(),
+    });
+    expect(provider.description.title).toBe('T');
+  });
+});
