@@ -141,3 +141,43 @@ describe('option keys nobody reads', () => {
     expect(provider.description.title).toBe('T');
   });
 });
+
+describe('input given as a JSON Schema', () => {
+  it.each([
+    [{ type: 'objekt' }, 'input: not a valid JSON Schema at /type: '],
+    [
+      { type: 'object', properties: { path: { type: 'strin' } } },
+      'input: not a valid JSON Schema at /properties/path/type: ',
+    ],
+    [{ type: 'object', required: 'path' }, 'input: not a valid JSON Schema at /required: '],
+    [
+      { type: 'object', properties: { n: { type: 'string', minLength: -1 } } },
+      'input: not a valid JSON Schema at /properties/n/minLength: ',
+    ],
+    ['{"type": "objekt"}', 'input: not a valid JSON Schema at /type: '],
+  ])('refuses %j at creation, naming where', (input, message) => {
+    const make = create({ input });
+    expect(make).toThrow(TypeError);
+    expect(make).toThrow(message);
+  });
+
+  it("refuses another library's schema object (a class instance) rather than take it for JSON Schema", () => {
+    class ZodObject {
+      def = { type: 'object', shape: {} };
+      type = 'object';
+    }
+    expect(create({ input: new ZodObject() })).toThrow(
+      'input: expected a valibot schema or a JSON Schema object, not a ZodObject',
+    );
+  });
+
+  it('accepts draft 2020-12 keywords the check does not know, and checks their neighbours', () => {
+    const input = {
+      type: 'object',
+      $defs: { n: { type: 'number' } },
+      properties: { t: { prefixItems: [{ type: 'string' }] } },
+    };
+    expect(createActionProvider({ ...base(), input }).description.input_schema).toEqual(input);
+    expect(create({ input: { ...input, properties: { t: { type: 'tuple' } } } })).toThrow('/properties/t/type');
+  });
+});

@@ -10,6 +10,7 @@ import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import { isPlainObject, type JsonObject } from '../model.ts';
 import { formatIssues, pathSegment } from './issues.ts';
+import { DRAFT_07_META_SCHEMA } from './json-schema-meta.ts';
 
 /** A JSON Schema document, as an object or as JSON text. */
 export type JsonSchemaInput = JsonObject | string;
@@ -65,6 +66,15 @@ export function compileInput(input: InputOption | undefined): CompiledInput {
     }
   }
   if (!isPlainObject(schema)) throw new TypeError('input: expected a valibot schema or a JSON Schema object');
+  // A class instance is some other library's schema (zod, ArkType), never JSON Schema: taken
+  // for one, introspection would show its internals and every run would fail.
+  const prototype = Object.getPrototypeOf(schema) as object | null;
+  if (prototype !== Object.prototype && prototype !== null) {
+    const kind = (prototype as { constructor?: { name?: unknown } }).constructor?.name;
+    throw new TypeError(
+      `input: expected a valibot schema or a JSON Schema object, not ${typeof kind === 'string' && kind !== '' ? `a ${kind}` : 'an instance of a class'}`,
+    );
+  }
   return compileJsonSchema(schema);
 }
 
@@ -86,7 +96,24 @@ function compileValibot(schema: v.GenericSchema): CompiledInput {
   };
 }
 
+/**
+ * Throws a TypeError naming the first keyword of `schema` that is no valid JSON Schema
+ * (`{ type: 'objekt' }`), so a bad schema fails at creation instead of answering 422 to every run.
+ */
+function checkSchema(schema: JsonObject): void {
+  // Built per check (once per provider, at creation): no state shared between providers.
+  const result = new Validator(DRAFT_07_META_SCHEMA as unknown as Schema, '7', false).validate(schema);
+  if (result.valid) return;
+  // The deepest error is the keyword itself; the others are the subschemas wrapping it.
+  const deepest = result.errors
+    .filter((error) => !APPLICATORS.has(error.keyword) && error.keyword !== 'anyOf')
+    .sort((a, b) => b.instanceLocation.length - a.instanceLocation.length)[0];
+  const where = (deepest ?? result.errors[0])?.instanceLocation.replace(/^#/, '') || '/';
+  throw new TypeError(`input: not a valid JSON Schema at ${where}: ${deepest?.error ?? 'invalid'}`);
+}
+
 function compileJsonSchema(schema: JsonObject): CompiledInput {
+  checkSchema(schema);
   const draft = String(schema['$schema'] ?? '').includes('draft-07')
     ? '7'
     : String(schema['$schema'] ?? '').includes('draft-04')
