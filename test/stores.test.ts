@@ -14,7 +14,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { memoryStore } from '../src/index.ts';
 import { type D1Like, d1Store } from '../src/store/d1.ts';
 import { postgresStore } from '../src/store/postgres.ts';
-import { openSqliteStore, sqliteStore } from '../src/store/sqlite.ts';
+import { openSqliteStore, schemaSql, sqliteStore } from '../src/store/sqlite.ts';
 import { storeContract } from './support/store-contract.ts';
 import { record } from './support/stores.ts';
 
@@ -123,5 +123,44 @@ describe('postgresStore', () => {
   });
   it('needs exactly one of url and sql', async () => {
     await expect(postgresStore({})).rejects.toThrow(TypeError);
+  });
+});
+
+describe('migrate: false and schemaSql()', () => {
+  it('opens without DDL, fails on use until the tables exist, then works once schemaSql() made them', async () => {
+    const tablePrefix = prefix();
+    const sql = postgres(inject('databaseUrl'), { max: 1, onnotice: () => {} });
+    try {
+      const store = await postgresStore({ url: inject('databaseUrl'), tablePrefix, max: 2, migrate: false });
+      await expect(store.get('x')).rejects.toThrow(/does not exist/);
+      for (const statement of schemaSql('postgres', { tablePrefix })) await sql.unsafe(statement);
+      const r = record();
+      await store.create(r);
+      expect(await store.get(r.action_id)).toEqual(r);
+      await store.close?.();
+      // A store that does migrate finds the version schemaSql() recorded: nothing to do.
+      const migrating = await postgresStore({ url: inject('databaseUrl'), tablePrefix, max: 2 });
+      expect(await migrating.get(r.action_id)).toEqual(r);
+      await migrating.close?.();
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('does the same on SQLite, whose schemaSql() runs as it is', async () => {
+    const db = new Database(join(dir, `${crypto.randomUUID()}.db`));
+    const store = await sqliteStore(db, { migrate: false, closeDatabase: false });
+    await expect(store.get('x')).rejects.toThrow(/no such table/);
+    for (const statement of schemaSql('sqlite')) db.exec(statement);
+    const r = record();
+    await store.create(r);
+    expect(await store.get(r.action_id)).toEqual(r);
+    expect(db.prepare('SELECT version FROM gap_schema_migrations').all()).toEqual([{ version: 1 }]);
+    db.close();
+  });
+
+  it('refuses a migrate option that is not a boolean, and a bad table prefix', async () => {
+    await expect(sqliteStore(new Database(':memory:'), { migrate: 'no' as never })).rejects.toThrow(/^migrate: /);
+    expect(() => schemaSql('sqlite', { tablePrefix: 'x; DROP' })).toThrow(/^tablePrefix: /);
   });
 });

@@ -14,6 +14,8 @@ import {
   type Caller,
   createActionProvider,
   type DescriptionOptions,
+  type GlobusAuthOptions,
+  globusAuthOptionsFromEnv,
   type JsonObject,
   jwtAuth,
   type LogPage,
@@ -202,3 +204,12 @@ expectTypeOf<ActionRequestEnvelope['request_id']>().toEqualTypeOf<string | numbe
 // @ts-expect-error `body` is required
 const noBody: RunRequest = { request_id: 'r' };
 void noBody;
+
+// A Worker's typed Env (an interface, no index signature) is accepted as it is.
+interface WorkerEnv {
+  GLOBUS_CLIENT_ID: string;
+  GLOBUS_CLIENT_SECRET: string;
+  DB: { prepare(sql: string): unknown };
+}
+declare const workerEnv: WorkerEnv;
+expectTypeOf(globusAuthOptionsFromEnv(workerEnv)).toEqualTypeOf<GlobusAuthOptions | undefined>();

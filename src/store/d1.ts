@@ -3,7 +3,10 @@
  * Same schema and queries as the embedded SQLite store.
  */
 import { d1Unavailable } from './failures.ts';
-import { type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
+import { opened, type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
+
+export { schemaSql } from './sql.ts';
+
 import type { ActionStore } from './types.ts';
 
 /** The part of a D1 binding the store uses. */
@@ -45,7 +48,5 @@ export function d1Driver(db: D1Like): SqlDriver {
 export async function d1Store(db: D1Like, options: SqlStoreOptions = {}): Promise<ActionStore> {
   if (typeof db?.prepare !== 'function' || typeof db.batch !== 'function')
     throw new TypeError('d1Store: expected a D1 database binding');
-  const store = sqlStore(d1Driver(db), options);
-  await store.migrate();
-  return store;
+  return opened(sqlStore(d1Driver(db), options), options);
 }

@@ -6,7 +6,10 @@
  */
 import { withDeadline } from './deadline.ts';
 import { postgresConnectionLost, postgresUnavailable, StoreTimeoutError } from './failures.ts';
-import { type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
+import { opened, type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
+
+export { schemaSql } from './sql.ts';
+
 import type { ActionStore } from './types.ts';
 
 /** The part of a `postgres` client (porsager/postgres) the store uses. */
@@ -196,7 +199,5 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Acti
     concurrency: max,
     timeout: statementTimeout,
   });
-  const store = sqlStore(driver, options);
-  await store.migrate();
-  return store;
+  return opened(sqlStore(driver, options), options);
 }

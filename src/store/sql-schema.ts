@@ -68,3 +68,26 @@ export async function migrate(driver: SqlDriver, p: string): Promise<number> {
   ]);
   return all.at(-1)?.version ?? current;
 }
+
+/**
+ * The whole schema as SQL statements to run by hand (a DBA, a migration tool, `wrangler d1
+ * migrations`), for a store opened with `migrate: false`: the tables, the indexes and the
+ * record of the version, so a store that does migrate later knows there is nothing to do.
+ *
+ * @example
+ * ```ts
+ * for (const sql of schemaSql('postgres', { tablePrefix: 'echo_' })) console.log(`${sql};`)
+ * ```
+ */
+export function schemaSql(dialect: SqlDialect, options: { tablePrefix?: string } = {}): string[] {
+  const p = options.tablePrefix ?? 'gap_';
+  if (!/^[a-z_][a-z0-9_]*$/i.test(p)) throw new TypeError('tablePrefix: letters, digits and underscores only');
+  const all = migrations(dialect, p);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${p}schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`,
+    ...all.flatMap((m) => [
+      ...m.statements,
+      `INSERT INTO ${p}schema_migrations (version, applied_at) VALUES (${m.version}, CURRENT_TIMESTAMP) ON CONFLICT DO NOTHING`,
+    ]),
+  ];
+}

@@ -12,6 +12,7 @@ import { migrate } from './sql-schema.ts';
 import type { ActionPage, ActionStore, CreateResult } from './types.ts';
 
 export type { SqlDialect, SqlDriver, SqlResult, SqlStatement } from './sql-driver.ts';
+export { schemaSql } from './sql-schema.ts';
 
 export interface SqlStoreOptions {
   /** Prefix of the table names. Default `gap_`. */
@@ -21,6 +22,20 @@ export interface SqlStoreOptions {
    * (unreachable, not answering in time, full, read-only). Default 5.
    */
   retryAfter?: number;
+  /**
+   * Create or upgrade the tables when the store opens. Default true; false for a database user
+   * that may not run DDL, or to spare the check at every start (a Worker's isolate): the tables
+   * must then exist, made from `schemaSql()`.
+   */
+  migrate?: boolean;
+}
+
+/** Migrate `store` unless `options.migrate` is false; resolves to it. */
+export async function opened<S extends { migrate(): Promise<number> }>(store: S, options: SqlStoreOptions): Promise<S> {
+  if (options.migrate !== undefined && typeof options.migrate !== 'boolean')
+    throw new TypeError('migrate: must be a boolean');
+  if (options.migrate !== false) await store.migrate();
+  return store;
 }
 
 /** `driver` whose unavailable-database errors are 503 ActionErrors (the cause kept, for the log). */

@@ -10,7 +10,10 @@
  * D1 speaks, so the embedded and Workers stores share theirs. See README, "Choosing a store".
  */
 import { sqliteUnavailable } from './failures.ts';
-import { type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
+import { opened, type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
+
+export { schemaSql } from './sql.ts';
+
 import { groupCommit, lockWaits } from './sqlite-commit.ts';
 import { threadedSqliteDriver } from './sqlite-thread.ts';
 import type { ActionStore } from './types.ts';
@@ -128,9 +131,7 @@ export async function sqliteStore(db: SyncSqliteDatabase, options: SqliteStoreOp
   const driver = syncSqliteDriver(db, { closeDatabase: options.closeDatabase ?? true, busyTimeout });
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${synchronous.toUpperCase()}`);
-  const store = sqlStore(driver, options);
-  await store.migrate();
-  return store;
+  return opened(sqlStore(driver, options), options);
 }
 
 /**
@@ -180,12 +181,10 @@ async function threadedStore(db: SyncSqliteDatabase, path: string, options: Sqli
     db.close();
     throw error;
   }
-  const store = sqlStore(driver, options);
   try {
-    await store.migrate();
+    return await opened(sqlStore(driver, options), options);
   } catch (error) {
     await driver.close?.(); // the thread and the read connection go with the failed store
     throw error;
   }
-  return store;
 }

@@ -81,8 +81,12 @@ const MAX_TIMEOUT = 2_147_483_647;
  * const auth = options === undefined ? devAuth() : globusAuth(options)
  * ```
  */
-export function globusAuthOptionsFromEnv(env: Record<string, unknown>): GlobusAuthOptions | undefined {
-  const str = (name: string) => (typeof env[name] === 'string' && env[name] !== '' ? (env[name] as string) : undefined);
+export function globusAuthOptionsFromEnv(env: object): GlobusAuthOptions | undefined {
+  // Any object: process.env, Deno.env.toObject(), or a Worker's typed `Env` (an interface
+  // without an index signature, which Record<string, unknown> would refuse).
+  const vars = env as Record<string, unknown>;
+  const str = (name: string) =>
+    typeof vars[name] === 'string' && vars[name] !== '' ? (vars[name] as string) : undefined;
   const clientId = str('GLOBUS_CLIENT_ID');
   const clientSecret = str('GLOBUS_CLIENT_SECRET');
   if (clientId === undefined || clientSecret === undefined) return undefined;
