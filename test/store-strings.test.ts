@@ -9,17 +9,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Miniflare } from 'miniflare';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type ActionStore, memoryStore } from '../src/index.ts';
-import { type D1Like, d1Store } from '../src/store/d1.ts';
+import { d1Store } from '../src/store/d1.ts';
 import { postgresStore } from '../src/store/postgres.ts';
 import { sqliteStore } from '../src/store/sqlite.ts';
+import { sharedD1 } from './support/d1.ts';
 import { mint, USERS } from './support/identities.ts';
 import { testProvider } from './support/providers.ts';
 import { rawCaller } from './support/raw.ts';
-import { record } from './support/stores.ts';
+import { record, withStoreFrom } from './support/stores.ts';
 import { inProcessClient } from './support/transports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gap-strings-'));
@@ -29,19 +29,8 @@ afterAll(async () => {
 });
 const prefix = () => `s${crypto.randomUUID().slice(0, 8)}_`;
 
-let miniflare: Miniflare | undefined;
-async function d1(): Promise<ActionStore> {
-  if (miniflare === undefined) {
-    miniflare = new Miniflare({
-      modules: true,
-      script: 'export default { fetch() { return new Response() } }',
-      d1Databases: ['DB'],
-      compatibilityDate: '2026-04-01',
-    });
-    cleanup.push(() => miniflare?.dispose());
-  }
-  return d1Store((await miniflare.getD1Database('DB')) as unknown as D1Like, { tablePrefix: prefix() });
-}
+const d1Database = sharedD1(cleanup);
+const d1 = async (): Promise<ActionStore> => d1Store(await d1Database(), { tablePrefix: prefix() });
 
 const STORES: [string, () => Promise<ActionStore>][] = [
   ['memoryStore', async () => memoryStore()],
@@ -64,14 +53,7 @@ const AWKWARD = {
 };
 
 describe.each(STORES)('%s keeps NUL and lone surrogates exactly', (_name, open) => {
-  const withStore = (fn: (store: ActionStore) => Promise<void>) => async () => {
-    const store = await open();
-    try {
-      await fn(store);
-    } finally {
-      await store.close?.();
-    }
-  };
+  const withStore = withStoreFrom(open);
 
   it(
     'in details, label and body, values and keys alike, through create, get and update',

@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Miniflare } from 'miniflare';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { memoryStore } from '../src/index.ts';
-import { type D1Like, d1Store } from '../src/store/d1.ts';
+import { d1Store } from '../src/store/d1.ts';
 import { postgresStore } from '../src/store/postgres.ts';
 import { openSqliteStore, schemaSql, sqliteStore } from '../src/store/sqlite.ts';
+import { sharedD1 } from './support/d1.ts';
 import { storeContract } from './support/store-contract.ts';
 import { record } from './support/stores.ts';
 
@@ -37,19 +37,7 @@ storeContract('postgresStore', async () =>
   postgresStore({ url: inject('databaseUrl'), tablePrefix: prefix(), max: 4 }),
 );
 
-let miniflare: Miniflare | undefined;
-async function d1(): Promise<D1Like> {
-  if (miniflare === undefined) {
-    miniflare = new Miniflare({
-      modules: true,
-      script: 'export default { fetch() { return new Response() } }',
-      d1Databases: ['DB'],
-      compatibilityDate: '2026-04-01',
-    });
-    cleanup.push(() => miniflare?.dispose());
-  }
-  return (await miniflare.getD1Database('DB')) as unknown as D1Like;
-}
+const d1 = sharedD1(cleanup);
 storeContract('d1Store (D1 in workerd via miniflare)', async () => d1Store(await d1(), { tablePrefix: prefix() }));
 
 describe('sqliteStore', () => {

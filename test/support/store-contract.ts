@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ActionStore } from '../../src/index.ts';
-import { group, record, who } from './stores.ts';
+import { group, record, who, withStoreFrom } from './stores.ts';
 
 const NOW = Date.UTC(2030, 0, 1);
 const ids = (list: { action_id: string }[]) => list.map((r) => r.action_id);
@@ -12,14 +12,7 @@ const ids = (list: { action_id: string }[]) => list.map((r) => r.action_id);
 /** Register the contract for a store; `open` is called once per test with a fresh, empty store. */
 export function storeContract(name: string, open: () => Promise<ActionStore>): void {
   describe(`${name}: ActionStore contract`, () => {
-    const withStore = (fn: (store: ActionStore) => Promise<void>) => async () => {
-      const store = await open();
-      try {
-        await fn(store);
-      } finally {
-        await store.close?.();
-      }
-    };
+    const withStore = withStoreFrom(open);
 
     it(
       'creates, and returns the existing action for the same (creator, request_id)',

@@ -1,6 +1,6 @@
 /**
- * @module test/support/stores: records as the provider would store them, and memory stores
- * wrapped to make races happen on purpose.
+ * @module test/support/stores: records as the provider would store them, a fresh store per
+ * test, and memory stores wrapped to make races happen on purpose.
  */
 import {
   type ActionRecord,
@@ -10,6 +10,17 @@ import {
   type StoredRequest,
 } from '../../src/index.ts';
 import { gate } from './async.ts';
+
+/** A test body run with a fresh store from `open`, closed afterwards whatever happens. */
+export const withStoreFrom =
+  (open: () => Promise<ActionStore>) => (fn: (store: ActionStore) => Promise<void>) => async (): Promise<void> => {
+    const store = await open();
+    try {
+      await fn(store);
+    } finally {
+      await store.close?.();
+    }
+  };
 
 /** An identity URN and a group URN numbered `n` (the store tests need many). */
 export const who = (n: number) => `urn:globus:auth:identity:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
