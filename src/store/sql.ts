@@ -30,10 +30,8 @@ export interface SqlStoreOptions {
   migrate?: boolean;
 }
 
-/** Migrate `store` unless `options.migrate` is false; resolves to it. */
+/** Migrate `store` unless `options.migrate` is false (checked by `sqlStore`); resolves to it. */
 export async function opened<S extends { migrate(): Promise<number> }>(store: S, options: SqlStoreOptions): Promise<S> {
-  if (options.migrate !== undefined && typeof options.migrate !== 'boolean')
-    throw new TypeError('migrate: must be a boolean');
   if (options.migrate !== false) await store.migrate();
   return store;
 }
@@ -65,6 +63,8 @@ export function sqlStore(
 ): ActionStore & { migrate(): Promise<number> } {
   const p = options.tablePrefix ?? 'gap_';
   if (!/^[a-z_][a-z0-9_]*$/i.test(p)) throw new TypeError('tablePrefix: letters, digits and underscores only');
+  if (options.migrate !== undefined && typeof options.migrate !== 'boolean')
+    throw new TypeError('migrate: must be a boolean');
   const retryAfter = options.retryAfter ?? 5;
   if (!Number.isSafeInteger(retryAfter) || retryAfter < 1 || retryAfter > 86_400) {
     throw new TypeError('retryAfter: must be a whole number of seconds from 1 to 86400');
