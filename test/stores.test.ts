@@ -33,6 +33,12 @@ storeContract('sqliteStore (better-sqlite3)', async () =>
 storeContract('openSqliteStore (better-sqlite3, writes on a worker thread)', async () =>
   openSqliteStore(join(dir, `${crypto.randomUUID()}.db`)),
 );
+storeContract('openSqliteStore (node:sqlite, writes on a worker thread)', async () =>
+  openSqliteStore(join(dir, `${crypto.randomUUID()}.db`), { library: 'node:sqlite' }),
+);
+storeContract('openSqliteStore (node:sqlite, one thread)', async () =>
+  openSqliteStore(join(dir, `${crypto.randomUUID()}.db`), { library: 'node:sqlite', writerThread: false }),
+);
 storeContract('postgresStore', async () =>
   postgresStore({ url: inject('databaseUrl'), tablePrefix: prefix(), max: 4 }),
 );
@@ -50,6 +56,21 @@ describe('sqliteStore', () => {
     const second = await openSqliteStore(path);
     expect(await second.get(r.action_id)).toEqual(r);
     await second.close?.();
+  });
+  it('reads with one library what the other wrote (the same file format)', async () => {
+    const path = join(dir, 'both.db');
+    const first = await openSqliteStore(path, { library: 'node:sqlite' });
+    const r = record();
+    await first.create(r);
+    await first.close?.();
+    const second = await openSqliteStore(path, { library: 'better-sqlite3' });
+    expect(await second.get(r.action_id)).toEqual(r);
+    await second.close?.();
+  });
+  it('refuses a library it does not know', async () => {
+    await expect(openSqliteStore(join(dir, 'x.db'), { library: 'sqlite3' as never })).rejects.toThrow(
+      /library must be 'better-sqlite3' or 'node:sqlite'/,
+    );
   });
   it('rejects what is not a database, and a bad synchronous mode', async () => {
     await expect(sqliteStore({} as never)).rejects.toThrow(TypeError);

@@ -1,6 +1,6 @@
 /**
  * @module store/sqlite-thread: SQLite with its writes on a thread of their own (Node,
- * better-sqlite3). A durable COMMIT waits for the disk (an fsync, about 1-2 ms); on the one
+ * better-sqlite3 or node:sqlite). A durable COMMIT waits for the disk (an fsync, about 1-2 ms); on the one
  * JavaScript thread every request waits with it. Here a worker thread holds the writing
  * connection and group-commits what arrives while it syncs, and reads stay on the main thread
  * on a connection of their own (WAL readers never wait for a writer, and what they see is
@@ -33,7 +33,7 @@ interface SerializedError {
  */
 const WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.module);
+const Database = workerData.library === 'node:sqlite' ? require('node:sqlite').DatabaseSync : require(workerData.module);
 const db = new Database(workerData.file);
 const RETURNS_ROWS = /^\s*(SELECT|WITH)\b|\bRETURNING\b/i;
 const setWait = (ms) => db.exec('PRAGMA busy_timeout = ' + ms);
@@ -48,7 +48,7 @@ const runOne = ({ sql, params }) => RETURNS_ROWS.test(sql)
   ? { changes: 0, rows: statement(sql).all(...params) }
   : { changes: Number(statement(sql).run(...params).changes), rows: [] };
 const serialized = (error) => ({ name: String(error && error.name), message: String(error && error.message), code: error && error.code, errcode: error && error.errcode });
-const isBusy = (error) => (typeof (error && error.code) === 'string' && error.code.startsWith('SQLITE_BUSY'));
+const isBusy = (error) => (typeof (error && error.code) === 'string' && error.code.startsWith('SQLITE_BUSY')) || (typeof (error && error.errcode) === 'number' && (error.errcode & 0xff) === 5);
 let waitedInVain = false;
 const rollback = () => { try { db.exec('ROLLBACK'); } catch {} };
 const alone = (write) => {
@@ -105,6 +105,8 @@ interface ReadConnection {
 }
 
 export interface ThreadedSqliteOptions {
+  /** The library the thread opens the file with. Default better-sqlite3. */
+  library?: 'better-sqlite3' | 'node:sqlite';
   /** Milliseconds a write waits for another connection's lock. */
   busyTimeout: number;
   synchronous: 'full' | 'normal';
@@ -129,10 +131,17 @@ function revived(error: SerializedError): Error {
  */
 export async function threadedSqliteDriver(file: string, options: ThreadedSqliteOptions): Promise<SqlDriver> {
   const [{ Worker }, { createRequire }] = await Promise.all([import('node:worker_threads'), import('node:module')]);
-  const module = createRequire(import.meta.url).resolve('better-sqlite3');
+  const module =
+    options.library === 'node:sqlite' ? 'node:sqlite' : createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { file, module, busyTimeout: options.busyTimeout, synchronous: options.synchronous.toUpperCase() },
+    workerData: {
+      file,
+      module,
+      library: options.library,
+      busyTimeout: options.busyTimeout,
+      synchronous: options.synchronous.toUpperCase(),
+    },
   });
   const pending = new Map<number, { resolve(results: SqlResult[]): void; reject(error: unknown): void }>();
   let next = 0;

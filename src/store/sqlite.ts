@@ -51,6 +51,12 @@ export interface SqliteStoreOptions extends SqlStoreOptions {
    * calling thread either way.
    */
   writerThread?: boolean;
+  /**
+   * `openSqliteStore` on Node: the SQLite library. Default `better-sqlite3` when it is installed,
+   * else Node's built-in `node:sqlite` (Node >= 22.13; it prints an ExperimentalWarning once on
+   * Node 22). Bun always uses `bun:sqlite` and Deno `node:sqlite`.
+   */
+  library?: 'better-sqlite3' | 'node:sqlite';
 }
 
 /** A computed specifier, so bundlers (e.g. for Workers) leave runtime-specific modules alone. */
@@ -136,7 +142,7 @@ export async function sqliteStore(db: SyncSqliteDatabase, options: SqliteStoreOp
 
 /**
  * Open (or create) `path` with the runtime's SQLite: `bun:sqlite` on Bun, `node:sqlite` on
- * Deno, better-sqlite3 on Node (install it: `npm install better-sqlite3`).
+ * Deno, better-sqlite3 on Node when it is installed and `node:sqlite` otherwise (`library`).
  */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<ActionStore> {
   if (typeof path !== 'string' || path === '') throw new TypeError('openSqliteStore: path must be a file path');
@@ -153,30 +159,74 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     };
     db = new DatabaseSync(path);
   } else {
-    let Database: new (path: string) => SyncSqliteDatabase;
-    try {
-      Database = ((await import(moduleName('better-sqlite3'))) as { default: typeof Database }).default;
-    } catch (cause) {
-      throw new Error('openSqliteStore: install better-sqlite3 (npm install better-sqlite3) to use SQLite on Node', {
-        cause,
-      });
-    }
-    db = new Database(path);
+    const { library, module } = await nodeLibrary(options.library);
+    db = new module(path);
     if ((options.writerThread ?? true) && path !== ':memory:' && !path.startsWith('file:')) {
-      return threadedStore(db, path, options);
+      return threadedStore(db, path, library, options);
     }
   }
   return sqliteStore(db, options);
 }
 
+type NodeLibrary = NonNullable<SqliteStoreOptions['library']>;
+type Opener = new (path: string) => SyncSqliteDatabase;
+
+/**
+ * The SQLite library to use on Node: the one asked for, else better-sqlite3 when it is
+ * installed (the faster of the two here), else the built-in node:sqlite, so a provider needs
+ * no native module to start.
+ */
+async function nodeLibrary(wanted: NodeLibrary | undefined): Promise<{ library: NodeLibrary; module: Opener }> {
+  if (wanted !== undefined && wanted !== 'better-sqlite3' && wanted !== 'node:sqlite') {
+    throw new TypeError("openSqliteStore: library must be 'better-sqlite3' or 'node:sqlite'");
+  }
+  const builtIn = async (): Promise<Opener | undefined> => {
+    try {
+      return ((await import(moduleName('node:sqlite'))) as { DatabaseSync: Opener }).DatabaseSync;
+    } catch {
+      return undefined; // Node < 22.5
+    }
+  };
+  if (wanted === 'node:sqlite') {
+    const module = await builtIn();
+    if (module === undefined) throw new Error('openSqliteStore: node:sqlite needs Node 22.13 or newer');
+    return { library: wanted, module };
+  }
+  try {
+    const module = ((await import(moduleName('better-sqlite3'))) as { default: Opener }).default;
+    return { library: 'better-sqlite3', module };
+  } catch (cause) {
+    const notInstalled = (cause as { code?: unknown })?.code === 'ERR_MODULE_NOT_FOUND';
+    const module = wanted === undefined && notInstalled ? await builtIn() : undefined;
+    if (module !== undefined) return { library: 'node:sqlite', module };
+    throw new Error(
+      notInstalled
+        ? 'openSqliteStore: install better-sqlite3 (npm install better-sqlite3), or use Node 22.13+ for node:sqlite'
+        : 'openSqliteStore: better-sqlite3 is installed but does not load (built for another Node?)',
+      { cause },
+    );
+  }
+}
+
 /** The store on `path` with its writes on a worker thread; `db` (the caller's thread) serves reads. */
-async function threadedStore(db: SyncSqliteDatabase, path: string, options: SqliteStoreOptions): Promise<ActionStore> {
+async function threadedStore(
+  db: SyncSqliteDatabase,
+  path: string,
+  library: NodeLibrary,
+  options: SqliteStoreOptions,
+): Promise<ActionStore> {
   let driver: SqlDriver;
   try {
     const { synchronous, busyTimeout } = checked(options);
     db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
     db.exec('PRAGMA journal_mode = WAL'); // the file's mode: the writer's connection has it too
-    driver = await threadedSqliteDriver(path, { busyTimeout, synchronous, reads: db, unavailable: sqliteUnavailable });
+    driver = await threadedSqliteDriver(path, {
+      library,
+      busyTimeout,
+      synchronous,
+      reads: db,
+      unavailable: sqliteUnavailable,
+    });
   } catch (error) {
     db.close();
     throw error;
