@@ -4,12 +4,13 @@
  * that it answers as it does without them (`"x"` 422, an empty or invalid body 400, a body
  * nested 50,000 deep whatever it answers that) and only after authenticating the caller.
  */
-import type { Request as ExpressRequest } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { ActionError } from '../src/index.ts';
 import { escaped } from './answers.ts';
 import { jsonText } from './json-text.ts';
 
-type HostRequest = ExpressRequest & { rawBody?: unknown; _body?: unknown };
+/** An Express request as far as this module reads it (structural: no @types/express needed). */
+export type HostRequest = IncomingMessage & { body?: unknown; rawBody?: unknown; _body?: unknown };
 
 /** The bytes a host body parser already read, or undefined when the stream is untouched. */
 export function consumedBody(req: HostRequest): Buffer | undefined {

@@ -5,16 +5,24 @@
  * `express.text()` or `express.raw()` before it: the provider answers as it would without
  * them. A body they consumed is taken from `req.rawBody` or written back from `req.body`; a body
  * they rejected reaches the provider as the text they could not parse; an untouched body is
- * streamed. Express is imported as types only, so it is no runtime dependency.
+ * streamed. Express is not imported at all, not even its types: the handlers are typed with
+ * node:http's, which Express's extend, so a consumer compiles without @types/express.
  */
-import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { ActionError } from '../src/index.ts';
 import { escaped } from './answers.ts';
-import { consumedBody, parserOutcome } from './express-body.ts';
+import { consumedBody, type HostRequest, parserOutcome } from './express-body.ts';
 import { type FetchProvider, nodeListener } from './node.ts';
 
+/** Express's `next`: on with an error, or on to the next handler. */
+export type NextFunction = (error?: unknown) => void;
+/** A request handler as Express calls it (its `RequestHandler`, structurally). */
+export type RequestHandler = (req: HostRequest, res: ServerResponse, next: NextFunction) => void;
+/** An error handler as Express calls it (four parameters: Express tells them by their count). */
+export type ErrorRequestHandler = (error: unknown, req: HostRequest, res: ServerResponse, next: NextFunction) => void;
+
 /** Our JSON error with the provider's headers (Express's `set()` and `json()` add a charset to its content type). */
-const send = (res: Response, error: ActionError) =>
+const send = (res: ServerResponse, error: ActionError) =>
   void res.writeHead(error.status, error.getResponseHeaders()).end(JSON.stringify(error.toJSON()));
 
 /**
@@ -32,7 +40,7 @@ const send = (res: Response, error: ActionError) =>
 export function expressMiddleware(provider: FetchProvider): [RequestHandler, ErrorRequestHandler] {
   // Express has already stripped the mount path from req.url, so no prefix is needed here.
   const listener = nodeListener(provider);
-  const dispatch = (req: Request, res: Response, body: Buffer | undefined) => {
+  const dispatch = (req: HostRequest, res: ServerResponse, body: Buffer | undefined) => {
     if (body !== undefined) Object.defineProperty(req, 'rawBody', { value: body, configurable: true, writable: true });
     return listener(req, res);
   };
@@ -45,7 +53,7 @@ export function expressMiddleware(provider: FetchProvider): [RequestHandler, Err
     }
     dispatch(req, res, body).catch(next);
   };
-  const handleParserError: ErrorRequestHandler = (error: unknown, req, res, next) => {
+  const handleParserError: ErrorRequestHandler = (error, req, res, next) => {
     const outcome = res.headersSent ? undefined : parserOutcome(error, req);
     if (outcome === undefined) return next(error);
     if ('answer' in outcome) return send(res, outcome.answer);
