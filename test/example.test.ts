@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { actionClient, fakeGlobus } from '../src/testing/index.ts';
+import { listen } from '../src/testing/node.ts';
 import { type Spawned, spawnProcess } from './support/processes.ts';
 
 const run = promisify(execFile);
@@ -69,7 +70,7 @@ describe('examples/node.ts (npm start)', () => {
   it('authenticates with Globus Auth when GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET are set', async () => {
     const scope = 'https://auth.globus.org/scopes/7a5e3d1c-0000-4000-8000-000000000001/echo';
     const globus = fakeGlobus();
-    const fake = await globus.listen();
+    const fake = await listen(globus.app);
     try {
       const { output } = await startExample(
         {

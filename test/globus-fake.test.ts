@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { GROUPS_SCOPE } from '../src/index.ts';
 import { type FakeGlobus, fakeGlobus } from '../src/testing/index.ts';
+import { listen } from '../src/testing/node.ts';
 import { startGlobus, TRANSFER_SCOPE } from './support/globus.ts';
 import { GROUPS, SCOPE, USERS } from './support/identities.ts';
 
@@ -378,7 +379,7 @@ describe('fake Globus helpers', () => {
 
   it('listen() serves on a free port and close() stops it', async () => {
     const globus = fakeGlobus();
-    const server = await globus.listen();
+    const server = await listen(globus.app);
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const response = await fetch(`${server.url}/v2/oauth2/token/introspect`, { method: 'POST', body: 'token=x' });
     expect(response.status).toBe(401);

@@ -211,6 +211,9 @@ export async function threadedSqliteDriver(file: string, options: ThreadedSqlite
         const done = new Promise<void>((resolve) => {
           closed = resolve;
         });
+        // Referenced until it answers: a program whose last step is `await store.close()` would
+        // otherwise end with nothing keeping it alive, its close unsettled.
+        worker.ref();
         worker.postMessage({ close: true });
         await done;
       }

@@ -10,10 +10,11 @@ import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
 import { type ActionProvider, globusAuth, silentLogger } from '../../src/index.ts';
 import { fakeGlobus } from '../../src/testing/index.ts';
+import { listen } from '../../src/testing/node.ts';
 
 const USER = '7d1f1c3e-0000-4000-8000-000000000001';
 const globus = fakeGlobus({ users: [{ id: USER }] });
-const fake = await globus.listen();
+const fake = await listen(globus.app);
 const dev = await devAuth();
 const providers = {
   globus: echoProvider({ auth: globusAuth(globus.authOptions(fake.url)), logger: silentLogger }),

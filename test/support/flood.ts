@@ -14,6 +14,7 @@
 import { pathToFileURL } from 'node:url';
 import { createActionProvider, type GlobusAuthOptions, globusAuth, silentLogger } from '../../src/index.ts';
 import { fakeGlobus } from '../../src/testing/index.ts';
+import { listen } from '../../src/testing/node.ts';
 
 const SCOPE = 'https://auth.globus.org/scopes/d3a66776-759f-4316-ba55-21725fe37323/action_all';
 const REAL_USER = '00000000-0000-4000-8000-000000000001';
@@ -64,7 +65,7 @@ function countingFetch(inner: typeof fetch): typeof fetch & { now: number; peak:
 /** Runs one flood and closes what it started. */
 export async function flood(options: FloodOptions): Promise<FloodResult> {
   const globus = fakeGlobus(options.latency === undefined ? {} : { latency: options.latency });
-  const server = options.transport === 'injected' ? undefined : await globus.listen();
+  const server = options.transport === 'injected' ? undefined : await listen(globus.app);
   const counting = countingFetch(server === undefined ? globus.fetch : (input, init) => fetch(input, init));
   const now = Date.now();
   try {

@@ -20,6 +20,7 @@ import {
   type FakeGlobusOptions,
   fakeGlobus,
 } from '../../src/testing/index.ts';
+import { listen as listenOnPort } from '../../src/testing/node.ts';
 import { SCOPE } from './identities.ts';
 import { type CapturingLogger, captureLogger } from './logger.ts';
 import { description } from './providers.ts';
@@ -46,7 +47,7 @@ export function manualClock(start = Date.now()): ManualClock {
 /** Start the fake Globus on a real port of 127.0.0.1; it stops when the test ends. */
 export async function startGlobus(options: FakeGlobusOptions = {}): Promise<{ globus: FakeGlobus; url: string }> {
   const globus = fakeGlobus(options);
-  const server = await globus.listen();
+  const server = await listenOnPort(globus.app);
   onTestFinished(() => server.close());
   return { globus, url: server.url };
 }

@@ -1,12 +1,12 @@
 /**
  * @module testing/fake-globus: a fake Globus Auth and Groups that speak the real wire format
  * (token introspection with HTTP Basic client auth, the dependent token grant, my_groups), for
- * testing providers without the network. Use it as an injected `fetch`, or as a real HTTP
- * server on a port.
+ * testing providers without the network. Use it as an injected `fetch`, or serve its `app` on a
+ * real port with `listen` from `globus-action-provider/testing/node`.
  */
 import { fakeGlobusApp } from './app.ts';
 import { fakeState, issueToken } from './state.ts';
-import { injectedFetch, listen } from './transport.ts';
+import { injectedFetch } from './transport.ts';
 import type { FakeGlobus, FakeGlobusOptions } from './types.ts';
 
 export type {
@@ -67,7 +67,6 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
       peak.token = outstanding.token;
       peak.groups = outstanding.groups;
     },
-    listen: (port = 0) => listen(app, port),
     authOptions(baseUrl) {
       const credentials = { clientId: firstClient.id, clientSecret: firstClient.secret };
       return baseUrl === undefined

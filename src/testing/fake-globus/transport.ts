@@ -1,6 +1,6 @@
 /**
- * @module testing/fake-globus/transport: the two ways to reach the fake: a `fetch` to inject,
- * or a real HTTP server on 127.0.0.1.
+ * @module testing/fake-globus/transport: the fake as a `fetch` to inject (a real HTTP server on
+ * 127.0.0.1 is `listen` in testing/node.ts, kept apart so this entry bundles for Workers and browsers).
  */
 import type { Hono } from 'hono';
 
@@ -25,29 +25,4 @@ export function injectedFetch(app: Hono): typeof fetch {
       new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
     ]);
   }) as typeof fetch;
-}
-
-/**
- * Serves `app` on a port of 127.0.0.1 (0: any free one) through @hono/node-server, loaded only
- * when asked for so the injected fetch needs no Node APIs.
- *
- * @example
- * ```ts
- * const { url, close } = await listen(app, 0)
- * ```
- */
-export async function listen(app: Hono, port: number): Promise<{ url: string; close(): Promise<void> }> {
-  const { serve } = await import('@hono/node-server');
-  return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1', overrideGlobalObjects: false }, (info) => {
-      resolve({
-        url: `http://127.0.0.1:${info.port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-          }),
-      });
-    });
-  });
 }

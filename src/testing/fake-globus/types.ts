@@ -80,7 +80,10 @@ export interface FakeGlobus {
   readonly peak: FakeGlobusCalls;
   /** A fetch that answers Globus Auth and Groups requests whatever the host. */
   readonly fetch: typeof fetch;
-  /** The Hono app behind it (mount it, or serve it yourself). */
+  /**
+   * The Hono app behind it: mount it, or serve it on a real port with `listen(globus.app)` from
+   * `globus-action-provider/testing/node` (Auth and Groups share the base URL).
+   */
   readonly app: Hono;
   addUser(user: FakeUser): void;
   /** A new opaque access token. */
@@ -91,8 +94,6 @@ export interface FakeGlobus {
   clearFailures(): void;
   /** Zero `calls` and `peak` (what is outstanding stays counted). */
   resetCalls(): void;
-  /** Serve on a real port of 127.0.0.1 (Node, Bun, Deno). Auth and Groups share the base URL. */
-  listen(port?: number): Promise<{ url: string; close(): Promise<void> }>;
   /** `globusAuth` options pointing at `baseUrl` (or at the injected fetch when omitted). */
   authOptions(baseUrl?: string): {
     clientId: string;
