@@ -5,11 +5,14 @@
 
 import { escapedError } from './answers.ts';
 import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
+
+export type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
+
 import { processSignals, running, serverSettings } from './lifecycle.ts';
 import { withPrefix } from './prefix.ts';
 
 /** The part of Bun's API this adapter uses (so the package needs no Bun types). */
-interface BunServer {
+export interface BunServer {
   readonly port: number;
   readonly hostname: string;
   stop(closeActiveConnections?: boolean): Promise<void>;

@@ -4,11 +4,14 @@
  */
 import { escapedError } from './answers.ts';
 import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
+
+export type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
+
 import { running, type ShutdownSignal, serverSettings } from './lifecycle.ts';
 import { withPrefix } from './prefix.ts';
 
 /** The part of Deno's API this adapter uses (so the package needs no Deno types). */
-interface DenoServer {
+export interface DenoServer {
   readonly addr: { hostname: string; port: number };
   readonly finished: Promise<void>;
   shutdown(): Promise<void>;

@@ -12,6 +12,9 @@ import type { ServerResponse } from 'node:http';
 import type { ActionError } from '../src/index.ts';
 import { escaped } from './answers.ts';
 import { consumedBody, type HostRequest, parserOutcome } from './express-body.ts';
+
+export type { HostRequest } from './express-body.ts';
+
 import { type FetchProvider, nodeListener } from './node.ts';
 
 /** Express's `next`: on with an error, or on to the next handler. */

@@ -36,8 +36,30 @@ export const DescriptionSchema = v.object({
   additional_scopes: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
 });
 
-/** The provider description you write; the toolkit adds the rest of the introspection document. */
-export type DescriptionOptions = v.InferInput<typeof DescriptionSchema>;
+/**
+ * The provider description you write; the toolkit adds the rest of the introspection document.
+ * Written out for the published declarations; test/types.test-d.ts proves it equals what
+ * `DescriptionSchema` takes.
+ */
+export interface DescriptionOptions {
+  title: string;
+  globus_auth_scope: string;
+  admin_contact: string;
+  /** Default false. */
+  synchronous?: boolean | undefined;
+  subtitle?: string | undefined;
+  description?: string | undefined;
+  keywords?: string[] | undefined;
+  /** Who may read the description: `public` (default) or principal URNs. */
+  visible_to?: string[] | undefined;
+  /** Who may run: `all_authenticated_users` (default) or principal URNs. */
+  runnable_by?: string[] | undefined;
+  administered_by?: string[] | undefined;
+  /** The longest `deadline` accepted, as an ISO 8601 duration. Default `P30D`. */
+  maximum_deadline?: string | undefined;
+  /** Further scopes a token may hold instead of `globus_auth_scope`. Not published. */
+  additional_scopes?: string[] | undefined;
+}
 
 /** The introspection document served at `GET /`. */
 export interface ProviderDescription {

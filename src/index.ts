@@ -29,7 +29,14 @@ export type {
   WaitUntil,
 } from './context.ts';
 export type { DescriptionOptions, ProviderDescription } from './description.ts';
-export { ActionError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './http/errors.ts';
+export {
+  ActionError,
+  type ActionErrorOptions,
+  ERROR_STATUS,
+  type ErrorBody,
+  type ErrorCode,
+  type ErrorStatus,
+} from './http/errors.ts';
 export { normalisePrefix } from './http/prefix.ts';
 export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.ts';
 export type {
@@ -46,6 +53,7 @@ export type {
 export type { ActionsApi } from './operations/actions-api.ts';
 export type { InputBody, ProviderOptions } from './options.ts';
 export { type ActionProvider, createActionProvider } from './provider.ts';
+export type { UnavailableTest } from './store/failures.ts';
 export { memoryStore } from './store/memory.ts';
 export {
   type SqlDialect,

@@ -1,6 +1,8 @@
 /**
- * @module model: the documents on the wire and what the toolkit stores. Each type is inferred
- * from its valibot schema, so a field is written once.
+ * @module model: the documents on the wire and what the toolkit stores: each a valibot schema
+ * (what is checked) and an explicit type (what the public API shows). The types are written out
+ * rather than inferred so that the published declarations are fast to check (JSR's "no slow
+ * types"); test/types.test-d.ts proves each equals what its schema infers, so they cannot drift.
  */
 import * as v from 'valibot';
 import { ISO8601_DURATION, isDurationAtMost, MAX_RELEASE_AFTER_SECONDS, secondsToDuration } from './duration.ts';
@@ -33,8 +35,14 @@ function isPrintable(text: string): boolean {
   return true;
 }
 
-export const ACTION_STATUSES = ['SUCCEEDED', 'FAILED', 'ACTIVE', 'INACTIVE'] as const;
-export type ActionStatusValue = (typeof ACTION_STATUSES)[number];
+/** The four states of an action. */
+export type ActionStatusValue = 'SUCCEEDED' | 'FAILED' | 'ACTIVE' | 'INACTIVE';
+export const ACTION_STATUSES: readonly ['SUCCEEDED', 'FAILED', 'ACTIVE', 'INACTIVE'] = [
+  'SUCCEEDED',
+  'FAILED',
+  'ACTIVE',
+  'INACTIVE',
+];
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -111,12 +119,28 @@ export const ActionRequestSchema = v.object({
 });
 
 /** The ActionRequest a client sends (before validation: `request_id` may be a number, `release_after` seconds). */
-export type ActionRequestEnvelope = v.InferInput<typeof ActionRequestSchema>;
+export interface ActionRequestEnvelope {
+  request_id: string | number;
+  body: JsonObject;
+  label?: string | null | undefined;
+  monitor_by?: string[] | null | undefined;
+  manage_by?: string[] | null | undefined;
+  allowed_clients?: string[] | null | undefined;
+  deadline?: string | null | undefined;
+  release_after?: string | number | null | undefined;
+}
 
 /** The validated ActionRequest as stored, with `body` typed by the provider's input schema. */
-export type StoredRequest<TBody = JsonObject> = Omit<v.InferOutput<typeof ActionRequestSchema>, 'body'> & {
+export interface StoredRequest<TBody = JsonObject> {
+  request_id: string;
   body: TBody;
-};
+  label: string | null;
+  monitor_by: string[] | null;
+  manage_by: string[] | null;
+  allowed_clients: string[] | null;
+  deadline: string | null;
+  release_after: string | null;
+}
 
 /** The ActionStatus document clients receive, every standard key present (null when unset). */
 export const ActionStatusSchema = v.object({
@@ -133,7 +157,19 @@ export const ActionStatusSchema = v.object({
   details: JsonObjectSchema,
 });
 
-export type ActionStatus = v.InferOutput<typeof ActionStatusSchema>;
+export interface ActionStatus {
+  action_id: string;
+  status: ActionStatusValue;
+  creator_id: string;
+  label: string | null;
+  monitor_by: string[];
+  manage_by: string[];
+  start_time: string;
+  completion_time: string | null;
+  release_after: string;
+  display_status: string;
+  details: JsonObject;
+}
 
 /**
  * One action as stored. Records are immutable values: a change is a new record with
@@ -164,7 +200,12 @@ export const ActionUpdateSchema = v.object({
   state: v.optional(v.nullable(JsonObjectSchema)),
 });
 
-export type ActionUpdate = v.InferInput<typeof ActionUpdateSchema>;
+export interface ActionUpdate {
+  status: ActionStatusValue;
+  details?: JsonObject | undefined;
+  display_status?: string | null | undefined;
+  state?: JsonObject | null | undefined;
+}
 
 /** What `log` callbacks return. */
 export const LogPageSchema = v.object({
@@ -173,4 +214,8 @@ export const LogPageSchema = v.object({
   marker: v.optional(v.nullable(v.string())),
 });
 
-export type LogPage = v.InferInput<typeof LogPageSchema>;
+export interface LogPage {
+  entries: JsonObject[];
+  has_next_page?: boolean | undefined;
+  marker?: string | null | undefined;
+}

@@ -121,6 +121,23 @@ describe('the packed tarball', () => {
     expect(report.analysis.problems.filter((p) => !ignored.includes(p.resolutionKind ?? ''))).toEqual([]);
   }, 60_000);
 
+  it('is ready for JSR: deno publish --dry-run passes (no slow types)', async () => {
+    // --allow-dirty: a working tree under development; CI runs on a clean clone either way.
+    const published = await run(BIN('deno'), ['publish', '--dry-run', '--allow-dirty'], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(published.stderr).toMatch(/Success Dry run complete/);
+    expect(published.stderr).not.toMatch(/^error/m);
+  }, 60_000);
+
+  it('generates the API reference from the TSDoc, with no warning', async () => {
+    const out = join(dir, 'api');
+    const { stdout } = await run(BIN('typedoc'), ['--out', out], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    expect(stdout).not.toMatch(/\[warning\]|\[error\]/);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('globus-action-provider');
+  }, 60_000);
+
   it('ships what it runs and nothing of the tests', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
     const files = stdout.split('\n');

@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot';
 import { expectTypeOf } from 'vitest';
+import type { DescriptionSchema } from '../src/description.ts';
 import {
   type ActionRecord,
   type ActionRequest,
@@ -21,6 +22,7 @@ import {
   type LogPage,
   type StoredRequest,
 } from '../src/index.ts';
+import type { ActionRequestSchema, ActionStatusSchema, ActionUpdateSchema, LogPageSchema } from '../src/model.ts';
 import type { RunRequest } from '../src/testing/index.ts';
 
 const auth = jwtAuth({ jwks: { keys: [] } });
@@ -213,3 +215,16 @@ interface WorkerEnv {
 }
 declare const workerEnv: WorkerEnv;
 expectTypeOf(globusAuthOptionsFromEnv(workerEnv)).toEqualTypeOf<GlobusAuthOptions | undefined>();
+
+// The public wire types are written out (fast declarations for JSR); each must equal what its
+// schema infers, so a field changed in one place and not the other fails here.
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const sameTypes: [
+  Same<DescriptionOptions, v.InferInput<typeof DescriptionSchema>>,
+  Same<ActionRequestEnvelope, v.InferInput<typeof ActionRequestSchema>>,
+  Same<StoredRequest, v.InferOutput<typeof ActionRequestSchema>>,
+  Same<ActionStatus, v.InferOutput<typeof ActionStatusSchema>>,
+  Same<ActionUpdate, v.InferInput<typeof ActionUpdateSchema>>,
+  Same<LogPage, v.InferInput<typeof LogPageSchema>>,
+] = [true, true, true, true, true, true];
+void sameTypes;

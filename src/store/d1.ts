@@ -14,7 +14,7 @@ export interface D1Like {
   prepare(sql: string): D1StatementLike;
   batch(statements: D1StatementLike[]): Promise<{ results?: unknown[]; meta: { changes?: number } }[]>;
 }
-interface D1StatementLike {
+export interface D1StatementLike {
   bind(...values: unknown[]): D1StatementLike;
   all(): Promise<{ results?: unknown[]; meta: { changes?: number } }>;
 }

@@ -19,7 +19,7 @@ import { threadedSqliteDriver } from './sqlite-thread.ts';
 import type { ActionStore } from './types.ts';
 
 /** A prepared statement of any of the three engines. */
-interface SyncStatement {
+export interface SyncStatement {
   run(...params: unknown[]): { changes: number | bigint };
   all(...params: unknown[]): unknown[];
 }
