@@ -99,7 +99,6 @@ beforeAll(async () => {
   }
   const dependencies = Object.fromEntries(INSTALLED.map((name) => [name, '*']));
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ type: 'module', dependencies }));
-  writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify(TSCONFIG));
   writeFileSync(join(consumer, 'main.ts'), PROGRAM);
   cpSync(join(ROOT, 'deno.json'), join(consumer, 'deno.json'));
 }, 120_000);
@@ -154,11 +153,27 @@ describe('the packed tarball', () => {
 });
 
 describe('a consumer of the tarball', () => {
-  it('compiles strictly with skipLibCheck false, without @types/express', async () => {
-    const tsc = join(consumer, 'node_modules/typescript/bin/tsc');
-    const compiled = await run(process.execPath, [tsc, '-p', '.'], { cwd: consumer }).catch((error) => error);
-    expect(`${compiled.stdout ?? ''}${compiled.stderr ?? ''}`).toBe('');
-  }, 60_000);
+  // Two kinds of consumer: a Node project's lib (as @tsconfig/node22 sets it, no DOM: Node's
+  // types give fetch, Request and Response) and a web project's. hono before 4.12.3 names DOM's
+  // RequestInfo in its declarations, so with those the first needs skipLibCheck or the DOM lib
+  // (README, "Runtimes"); CI's run on the oldest peers leaves that case out for that reason.
+  it.each([
+    ['a Node project (lib ES2023, without the DOM lib)', ['ES2023'], true],
+    ['a web project (lib ES2023 and DOM)', ['ES2023', 'DOM', 'DOM.Iterable'], false],
+  ])(
+    'compiles strictly for %s, skipLibCheck false, without @types/express',
+    async (_name, lib, noEmit) => {
+      const config = join(consumer, `tsconfig.${lib.length}.json`);
+      writeFileSync(
+        config,
+        JSON.stringify({ ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, lib, noEmit } }),
+      );
+      const tsc = join(consumer, 'node_modules/typescript/bin/tsc');
+      const compiled = await run(process.execPath, [tsc, '-p', config], { cwd: consumer }).catch((error) => error);
+      expect(`${compiled.stdout ?? ''}${compiled.stderr ?? ''}`).toBe('');
+    },
+    60_000,
+  );
 
   const expected = { ran: 202, details: { twice: 42 }, refused: 422, ddl: true, memory: 'function' };
   const runtimes: [string, () => [string, string[]]][] = [
