@@ -4,7 +4,7 @@
  *
  * - `serve`: the echo provider (examples/echo.ts; dev JWT authenticator whose key is read from
  *   BENCH_KEY_DIR, so the parent can mint tokens; silent logger; no sweeper) on the store named
- *   by BENCH_STORE (`memory`, `sqlite`, `pglite`, `postgres`), served by adapters/node.ts.
+ *   by BENCH_STORE (`memory`, `sqlite`, `node-sqlite`, `pglite`, `postgres`), served by adapters/node.ts.
  *   SQLite and PGlite keep their files in BENCH_DATA_DIR; PostgreSQL is BENCH_DATABASE_URL with
  *   tables prefixed BENCH_TABLE_PREFIX. Sends `ready` (port, and how long the store took to
  *   open), then answers `cpu` and exits on `exit`.
@@ -19,7 +19,7 @@ import { devAuth } from '../../examples/dev-auth.ts';
 import { echoProvider } from '../../examples/echo.ts';
 import { type ActionStore, silentLogger } from '../../src/index.ts';
 
-export type StoreName = 'memory' | 'sqlite' | 'pglite' | 'postgres';
+export type StoreName = 'memory' | 'sqlite' | 'node-sqlite' | 'pglite' | 'postgres';
 export type ToChild = { type: 'cpu' } | { type: 'exit' };
 export type FromChild =
   | { type: 'ready'; port: number; openMs: number }
@@ -42,6 +42,11 @@ async function openStore(name: StoreName): Promise<ActionStore | undefined> {
       const { default: Database } = await import('better-sqlite3');
       const { sqliteStore } = await import('../../src/store/sqlite.ts');
       return sqliteStore(new Database(join(env('BENCH_DATA_DIR'), 'actions.db'))); // WAL, synchronous FULL (the defaults)
+    }
+    case 'node-sqlite': {
+      const { DatabaseSync } = await import('node:sqlite');
+      const { sqliteStore } = await import('../../src/store/sqlite.ts');
+      return sqliteStore(new DatabaseSync(join(env('BENCH_DATA_DIR'), 'actions.db'))); // the same settings as 'sqlite'
     }
     case 'pglite': {
       const { PGlite } = await import('@electric-sql/pglite');

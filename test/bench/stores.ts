@@ -17,7 +17,7 @@
  *
  * 1. Throughput per store: POST /run (authenticated, a unique request_id per request, so every
  *    request creates an action) and GET /{id}/status of one action, on memory, embedded SQLite
- *    (better-sqlite3, WAL, synchronous FULL: the defaults), PGlite (PostgreSQL in WASM, through
+ *    (better-sqlite3, WAL, synchronous FULL: the defaults; and the same on node:sqlite), PGlite (PostgreSQL in WASM, through
  *    test/bench/pglite-driver.ts; a reference point, not shipped) and a real PostgreSQL
  *    (test/support/postgres.ts). Each measurement: `--duration` s.
  * 2. PostgreSQL at scale: `--rows` actions bulk-loaded (INSERT ... SELECT generate_series, rows
@@ -60,7 +60,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '10' },
     'latency-duration': { type: 'string', default: '3' },
     rows: { type: 'string', default: '1000000' },
-    stores: { type: 'string', default: 'memory,sqlite,pglite,postgres' },
+    stores: { type: 'string', default: 'memory,sqlite,node-sqlite,pglite,postgres' },
     rounds: { type: 'string', default: '2' },
     plans: { type: 'boolean', default: false },
   },
@@ -355,6 +355,7 @@ try {
   const stores: { store: StoreName; label: string; env: Record<string, string> }[] = [
     { store: 'memory', label: 'memory', env: {} },
     { store: 'sqlite', label: 'SQLite (better-sqlite3, file, WAL, synchronous=FULL)', env: {} },
+    { store: 'node-sqlite', label: 'SQLite (node:sqlite, file, WAL, synchronous=FULL)', env: {} },
     { store: 'pglite', label: 'PGlite (WASM PostgreSQL, file)', env: {} },
     {
       store: 'postgres',
