@@ -11,6 +11,7 @@
  * caps nothing.
  */
 import { ActionError } from '../src/index.ts';
+import { escapedError } from './answers.ts';
 
 /** A header or query map as AWS sends it (a value may be missing, the map null). */
 export type LambdaStringMap = Record<string, string | undefined>;
@@ -125,6 +126,7 @@ export interface ReadOptions {
  */
 export const MAX_HEADER_CHARS = 64 * 1024;
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const NON_ASCII = /[\u0080-\uffff]/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const BODYLESS = new Set(['GET', 'HEAD']);
@@ -136,6 +138,12 @@ function hasControl(value: string): boolean {
     if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
   }
   return false;
+}
+
+/** `name` if it is a header name (an HTTP token); Headers would throw a TypeError on any other. */
+function checkedName(name: string): string {
+  if (!TOKEN.test(name)) throw malformed('Invalid header name');
+  return name;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -170,8 +178,8 @@ export function readEvent(event: unknown, options: ReadOptions): ReadEvent {
   try {
     return { reply, request: toRequest(event as Record<string, unknown>, reply, options) };
   } catch (error) {
-    if (error instanceof ActionError) return { reply, refusal: error.getResponse() };
-    throw error;
+    // An error of our own making is a bug: the logged generic 500, in the event's shape all the same.
+    return { reply, refusal: error instanceof ActionError ? error.getResponse() : escapedError(error) };
   }
 }
 
@@ -274,18 +282,14 @@ function requestHeaders(event: Record<string, unknown>, reply: ReplyShape): Head
     size += name.length + value.length + 4; // `: ` and CRLF, as on the wire
     if (size > MAX_HEADER_CHARS) throw malformed(`The request headers are over ${MAX_HEADER_CHARS / 1024} kB`);
     if (hasControl(value)) throw malformed('A header value holds a control character');
-    try {
-      // Characters past ASCII become their UTF-8 bytes, as node:http would read them off the wire.
-      headers.append(name, NON_ASCII.test(value) ? byteString(value) : value);
-    } catch {
-      throw malformed('Invalid header name');
-    }
+    // Characters past ASCII become their UTF-8 bytes, as node:http would read them off the wire.
+    headers.append(checkedName(name), NON_ASCII.test(value) ? byteString(value) : value);
   };
   // Payload 1.0 gives both maps: the multi-value one has every value, the other only the last.
   const multi = reply === 'v2' || reply === 'alb' ? undefined : stringLists(event, 'multiValueHeaders');
   for (const [name, values] of multi ?? []) for (const value of values) add(name, value);
   const single = reply === 'alb-multi' ? undefined : stringEntries(event, 'headers');
-  for (const [name, value] of single ?? []) if (!headers.has(name)) add(name, value);
+  for (const [name, value] of single ?? []) if (!headers.has(checkedName(name))) add(name, value);
   if (reply === 'v2' && event['cookies'] !== undefined) {
     const cookies = event['cookies'];
     if (!Array.isArray(cookies) || !cookies.every((cookie) => typeof cookie === 'string')) {
