@@ -13,18 +13,21 @@
 import { ActionError } from '../src/index.ts';
 import { escapedError } from './answers.ts';
 
-/** A header or query map as AWS sends it (a value may be missing, the map null). */
+/**
+ * A header or query map as AWS sends it (a value may be missing, the map null). Optional fields
+ * also take `undefined`, so @types/aws-lambda's events fit under `exactOptionalPropertyTypes`.
+ */
 export type LambdaStringMap = Record<string, string | undefined>;
 /** The multi-value form of the same (payload 1.0, and ALB with multi-value headers on). */
 export type LambdaListMap = Record<string, string[] | undefined>;
 
 /** The part of an API Gateway request context this adapter reads. */
 export interface ApiGatewayRequestContext {
-  stage?: string;
-  domainName?: string;
-  apiId?: string;
+  stage?: string | undefined;
+  domainName?: string | undefined;
+  apiId?: string | undefined;
   /** REST APIs: the path with the stage (`/prod/run`); `path` has it without. */
-  path?: string;
+  path?: string | undefined;
 }
 
 /**
@@ -32,33 +35,33 @@ export interface ApiGatewayRequestContext {
  * (`version: '1.0'`, whose `path` keeps a named stage).
  */
 export interface ApiGatewayProxyEvent {
-  version?: string;
-  resource?: string;
+  version?: string | undefined;
+  resource?: string | undefined;
   path: string;
   httpMethod: string;
-  headers?: LambdaStringMap | null;
-  multiValueHeaders?: LambdaListMap | null;
-  queryStringParameters?: LambdaStringMap | null;
-  multiValueQueryStringParameters?: LambdaListMap | null;
-  body?: string | null;
-  isBase64Encoded?: boolean;
-  requestContext?: ApiGatewayRequestContext | null;
+  headers?: LambdaStringMap | null | undefined;
+  multiValueHeaders?: LambdaListMap | null | undefined;
+  queryStringParameters?: LambdaStringMap | null | undefined;
+  multiValueQueryStringParameters?: LambdaListMap | null | undefined;
+  body?: string | null | undefined;
+  isBase64Encoded?: boolean | undefined;
+  requestContext?: ApiGatewayRequestContext | null | undefined;
 }
 
 /** API Gateway HTTP APIs with payload 2.0, and Lambda Function URLs (the same shape). */
 export interface ApiGatewayProxyEventV2 {
   version: string;
-  routeKey?: string;
+  routeKey?: string | undefined;
   /** Keeps a named stage (`/live/run`); never the custom domain's API mapping key. */
   rawPath: string;
-  rawQueryString?: string;
+  rawQueryString?: string | undefined;
   /** The Cookie headers, one entry per cookie; `headers` has no `cookie` then. */
-  cookies?: string[];
+  cookies?: string[] | undefined;
   /** Duplicates joined with commas. */
-  headers?: LambdaStringMap;
-  body?: string;
-  isBase64Encoded?: boolean;
-  requestContext: ApiGatewayRequestContext & { http: { method: string; path?: string } };
+  headers?: LambdaStringMap | undefined;
+  body?: string | undefined;
+  isBase64Encoded?: boolean | undefined;
+  requestContext: ApiGatewayRequestContext & { http: { method: string; path?: string | undefined } };
 }
 
 /** An Application Load Balancer's request: `multiValueHeaders` when the target group turns them on. */
@@ -66,13 +69,13 @@ export interface AlbEvent {
   requestContext: { elb: { targetGroupArn: string } };
   httpMethod: string;
   path: string;
-  headers?: LambdaStringMap;
-  multiValueHeaders?: LambdaListMap;
+  headers?: LambdaStringMap | undefined;
+  multiValueHeaders?: LambdaListMap | undefined;
   /** As the client sent them: an ALB decodes no query parameter. */
-  queryStringParameters?: LambdaStringMap;
-  multiValueQueryStringParameters?: LambdaListMap;
-  body?: string | null;
-  isBase64Encoded?: boolean;
+  queryStringParameters?: LambdaStringMap | undefined;
+  multiValueQueryStringParameters?: LambdaListMap | undefined;
+  body?: string | null | undefined;
+  isBase64Encoded?: boolean | undefined;
 }
 
 export type LambdaHttpEvent = ApiGatewayProxyEvent | ApiGatewayProxyEventV2 | AlbEvent;

@@ -88,6 +88,13 @@ const HOSTS: [string, Start][] = [
   ['AWS Lambda (HTTP API v2 events, named stage in rawPath)', lambda('http-api-v2-stage')],
   ['AWS Lambda (REST API v1 events, stage prod, bodies base64)', lambda('rest-api')],
   ['AWS Lambda (ALB events, multi-value headers)', lambda('alb-multi-value')],
+  [
+    'AWS Lambda (examples/aws-lambda.ts in its own process, HTTP API v2 events, PostgreSQL)',
+    () =>
+      spawnHost(process.execPath, ['--import', 'tsx', 'test/fixtures/lambda-runtime.ts'], {
+        DATABASE_URL: inject('databaseUrl'),
+      }),
+  ],
 ];
 
 describe.each(HOSTS)('%s', (_name, start) => {
