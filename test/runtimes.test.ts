@@ -1,21 +1,29 @@
 /**
  * @module test/runtimes: the conformance suite against every host: Node, Bun, Deno, workerd,
- * Express 5 (with and without host body parsers before the mount) and a Hono host.
+ * Express 5 (with and without host body parsers before the mount), a Hono host, and the AWS
+ * Lambda handler behind a local server that delivers each request as an API Gateway or ALB event.
  */
 
 import { getRequestListener } from '@hono/node-server';
 import express from 'express';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { lambdaHandler } from '../adapters/aws-lambda.ts';
 import { expressMiddleware } from '../adapters/express.ts';
 import { echoProvider } from '../examples/echo.ts';
 import { silentLogger as silent } from '../src/index.ts';
 import { conformanceSuite } from './conformance/suite.ts';
 import { type Host, listenNode, startWorker } from './support/hosts.ts';
 import { exampleEnv, SCOPE, testAuth } from './support/identities.ts';
+import { type EventKind, lambdaHost } from './support/lambda.ts';
 import { BIN, spawnHost, spawnNodeExample } from './support/processes.ts';
 
 type Start = () => Promise<Host>;
+
+const lambda =
+  (kind: EventKind): Start =>
+  () =>
+    lambdaHost(lambdaHandler(echoProvider({ auth: testAuth(), scope: SCOPE, logger: silent })), kind);
 
 const expressHost =
   (parsers: express.RequestHandler[]): Start =>
@@ -76,6 +84,17 @@ const HOSTS: [string, Start][] = [
     },
   ],
   ['Hono host (examples/hono.ts)', () => spawnHost(process.execPath, ['--import', 'tsx', 'examples/hono.ts'])],
+  ['AWS Lambda (HTTP API v2 events)', lambda('http-api-v2')],
+  ['AWS Lambda (HTTP API v2 events, named stage in rawPath)', lambda('http-api-v2-stage')],
+  ['AWS Lambda (REST API v1 events, stage prod, bodies base64)', lambda('rest-api')],
+  ['AWS Lambda (ALB events, multi-value headers)', lambda('alb-multi-value')],
+  [
+    'AWS Lambda (examples/aws-lambda.ts in its own process, HTTP API v2 events, PostgreSQL)',
+    () =>
+      spawnHost(process.execPath, ['--import', 'tsx', 'test/fixtures/lambda-runtime.ts'], {
+        DATABASE_URL: inject('databaseUrl'),
+      }),
+  ],
 ];
 
 describe.each(HOSTS)('%s', (_name, start) => {
