@@ -137,6 +137,15 @@ describe('the packed tarball', () => {
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('globus-action-provider');
   }, 60_000);
 
+  it('lists the same entry points for npm, JSR and the API reference', () => {
+    const json = (file: string) => JSON.parse(readFileSync(join(ROOT, file), 'utf8'));
+    const npm = Object.entries(json('package.json').exports as Record<string, { default?: string }>)
+      .filter(([key]) => key !== './package.json')
+      .map(([key, target]) => [key, String(target.default).replace('./dist/', './').replace(/\.js$/, '.ts')]);
+    expect(Object.entries(json('deno.json').exports)).toEqual(npm);
+    expect(json('typedoc.json').entryPoints).toEqual(npm.map(([, source]) => source));
+  });
+
   it('ships what it runs and nothing of the tests', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
     const files = stdout.split('\n');
