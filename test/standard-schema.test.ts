@@ -6,12 +6,14 @@
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec';
 import { type } from 'arktype';
 import * as v from 'valibot';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createActionProvider, type InputOption, type ProviderOptions, silentLogger } from '../src/index.ts';
+import { actionClient } from '../src/testing/index.ts';
 import { rid } from './support/actions.ts';
 import { expectAction, expectError, fieldLines } from './support/assertions.ts';
-import { testAuth, tokens } from './support/identities.ts';
+import { startWorker, type WorkerHost } from './support/hosts.ts';
+import { exampleEnv, mint, testAuth, tokens, USERS } from './support/identities.ts';
 import { description, testProvider } from './support/providers.ts';
 import { connectRun, ROUTES } from './support/routes.ts';
 import { connect, TRANSPORTS } from './support/transports.ts';
@@ -329,4 +331,46 @@ describe('a Standard Schema input at creation', () => {
     expect(create(input)).toThrow(TypeError);
     expect(create(input)).toThrow(message);
   });
+});
+
+describe('in workerd, where code generation from strings is refused in requests', () => {
+  let host: WorkerHost;
+  beforeAll(async () => {
+    const env = await exampleEnv();
+    host = await startWorker('test/fixtures/standard-schema-worker.ts', {
+      JWT_JWKS: env['JWT_JWKS'] ?? '',
+      PROVIDER_SCOPE: env['PROVIDER_SCOPE'] ?? '',
+    });
+  }, 90_000);
+  afterAll(() => host?.stop());
+
+  it('refuses `new Function` in a request (so what follows ran without it)', async () => {
+    expect(await (await fetch(`${host.url}/eval`)).json()).toEqual({
+      atStartup: 'allowed',
+      perRequest: 'refused (EvalError)',
+    });
+  });
+
+  it.each(LIBRARIES)(
+    'validates with $name: introspection, 202 with the parsed body, 422 with the paths',
+    async ({ name, pattern, maximum }) => {
+      const client = actionClient(`${host.url}/${name === 'zod' ? 'zod' : 'ark'}`, {
+        token: await mint(USERS.creator, { issuer: 'anyone' }),
+      });
+      expect((await client.introspect()).body.input_schema).toMatchObject({
+        $schema: 'http://json-schema.org/draft-07/schema#',
+        properties: { input_string: { type: 'string', pattern: '^[a-z]+$' }, count: { type: 'integer', maximum: 10 } },
+        required: ['input_string'],
+      });
+      const valid = await client.run({ body: { input_string: 'abc', count: 3 } });
+      expectAction(valid, 202);
+      expect(valid.body.details).toEqual({ got: { input_string: 'abc', count: 3 } });
+      const invalid = await client.run({ body: { input_string: SECRET, count: SECRET_NUMBER } });
+      expectError(invalid, 422, 'RequestValidationError');
+      expect(fieldLines(invalid)).toEqual([
+        `Field '$.input_string' (category: '${pattern}'): ${SCRUBBED}`,
+        `Field '$.count' (category: '${maximum}'): ${SCRUBBED}`,
+      ]);
+    },
+  );
 });
