@@ -45,11 +45,17 @@ export function formatIssues(issues: readonly v.BaseIssue<unknown>[], scrub: boo
 export const SCRUBBED_MESSAGE = 'Input failed schema validation';
 
 /**
- * Codes two libraries give a wrong type, named as valibot and JSON Schema name it: zod's
- * `invalid_type`, ArkType's `domain` (`must be a string`). Other codes pass through, as
- * valibot's and JSON Schema's own names do.
+ * Codes of zod and ArkType named as the valibot path names them, so a client sees one word for
+ * the commonest failures whatever the library: a wrong type (zod's `invalid_type`, ArkType's
+ * `domain`) is `type`, a failed refinement (zod's `custom`, ArkType's `predicate`) is `value`.
+ * Other codes pass through, as valibot's and JSON Schema's own names do.
  */
-const STANDARD_CATEGORY: Record<string, string> = { invalid_type: 'type', domain: 'type' };
+const STANDARD_CATEGORY: Record<string, string> = {
+  invalid_type: 'type',
+  domain: 'type',
+  custom: 'value',
+  predicate: 'value',
+};
 
 /**
  * Standard Schema issues (any library) as the same lines. The spec gives only `message` and
