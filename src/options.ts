@@ -2,7 +2,7 @@
  * @module options: the options of `createActionProvider` and their resolution, once, at
  * creation: a bad option throws a TypeError naming it, never a request later.
  */
-import type * as v from 'valibot';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Authenticator } from './auth/types.ts';
 import type { Awaitable } from './awaitable.ts';
 import type { ActionContext, EnumerateContext, LogContext, RunContext } from './context.ts';
@@ -17,16 +17,28 @@ import { consoleLogger, type Logger } from './logger.ts';
 import type { ActionStatus, ActionUpdate, JsonObject, LogPage } from './model.ts';
 import { memoryStore, VOLATILE } from './store/memory.ts';
 import type { ActionStore } from './store/types.ts';
-import { type CompiledInput, compileInput, type InputOption } from './validation/input.ts';
+import { type CompiledInput, compileInput, type InputOption, type JsonSchemaInput } from './validation/input.ts';
 import { rejectUnknownKeys } from './validation/known-keys.ts';
 
-/** The body type callbacks receive for an `input` option: a valibot schema's output, else a JSON object. */
-export type InputBody<I> = [I] extends [v.GenericSchema<unknown, infer O>] ? O : JsonObject;
+/**
+ * The body type callbacks receive for an `input` option: a schema's output (valibot, zod,
+ * ArkType: every Standard Schema carries its types), else a JSON object.
+ */
+export type InputBody<I> = [I] extends [StandardSchemaV1] ? StandardSchemaV1.InferOutput<I> : JsonObject;
 
 export interface ProviderOptions<I extends InputOption | undefined = InputOption | undefined> {
   description: DescriptionOptions;
-  /** The schema of `body`: a valibot schema (the body type is inferred) or a JSON Schema. Default: any object. */
+  /**
+   * The schema of `body`: a valibot, zod 4, ArkType 2 or any other Standard Schema (the body
+   * type is inferred), or a JSON Schema (object or JSON text). Default: any object.
+   */
   input?: I;
+  /**
+   * The JSON Schema introspection shows as `input_schema`, when `input` is a schema library's:
+   * for one without a Standard JSON Schema converter, or whose conversion fails, or to show
+   * something other than the generated schema. Validation still uses `input`.
+   */
+  inputSchema?: JsonSchemaInput;
   /** Who is calling. Required: there is no anonymous Action Provider. */
   auth: Authenticator;
   /** Where actions live. Default `memoryStore()` (lost on restart; a warning says so once). */
@@ -95,6 +107,7 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const OPTION_KEYS = [
   'description',
   'input',
+  'inputSchema',
   'auth',
   'store',
   ...CALLBACKS,
@@ -131,7 +144,7 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
   }
   const logger = resolveLogger(options.logger ?? consoleLogger());
   const store = resolveStore(options.store, logger);
-  const input = compileInput(options.input);
+  const input = compileInput(options.input, options.inputSchema);
   const description = introspectionDocument(d, {
     input_schema: input.jsonSchema,
     log_supported: options.log !== undefined,

@@ -1,7 +1,9 @@
 /** @module test/introspection: `GET /`, its CORS answers, visibility, and the description document. */
 import { toJsonSchema } from '@valibot/to-json-schema';
+import { type } from 'arktype';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { actionClient } from '../src/testing/index.ts';
 import { expectError } from './support/assertions.ts';
 import { GROUP, groupUrn, mint, SCOPE, tokens, USERS, urn } from './support/identities.ts';
@@ -203,6 +205,19 @@ describe('the provider description document', () => {
     const schema = v.object({ input_string: v.string(), count: v.optional(v.number()) });
     const doc = (await inProcessClient(testProvider({ input: schema })).introspect()).body;
     expect(doc.input_schema).toEqual(toJsonSchema(schema));
+    expect(doc.input_schema).toMatchObject({
+      type: 'object',
+      properties: { input_string: { type: 'string' }, count: { type: 'number' } },
+      required: ['input_string'],
+    });
+  });
+
+  it.each([
+    ['zod 4', z.object({ input_string: z.string(), count: z.number().optional() })],
+    ['ArkType 2', type({ input_string: 'string', 'count?': 'number' })],
+  ])('input_schema is the Standard JSON Schema of a %s schema', async (_name, schema) => {
+    const doc = (await inProcessClient(testProvider({ input: schema })).introspect()).body;
+    expect(doc.input_schema).toEqual(schema['~standard'].jsonSchema.input({ target: 'draft-07' }));
     expect(doc.input_schema).toMatchObject({
       type: 'object',
       properties: { input_string: { type: 'string' }, count: { type: 'number' } },

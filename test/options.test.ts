@@ -52,6 +52,10 @@ describe('createActionProvider options', () => {
     ['input', create({ input: '{not json' })],
     ['input', create({ input: 42 })],
     ['input', create({ input: ['type', 'object'] })],
+    ['input', create({ input: () => ({}) })],
+    ['inputSchema', create({ input: v.object({}), inputSchema: 42 })],
+    ['inputSchema', create({ input: v.object({}), inputSchema: '{not json' })],
+    ['inputSchema', create({ input: v.object({}), inputSchema: { type: 'objekt' } })],
   ])('%s', (field, make) => {
     expect(make).toThrow(TypeError);
     expect(make).toThrow(new RegExp(`^${field.replaceAll('.', '\\.')}`));
@@ -117,7 +121,7 @@ describe('option keys nobody reads', () => {
 
   it('lists the options when nothing is close', () => {
     expect(create({ somethingElse: true })).toThrow(
-      /^createActionProvider: unknown option "somethingElse"; known options: description, input, auth, store, run, /,
+      /^createActionProvider: unknown option "somethingElse"; known options: description, input, inputSchema, auth, store, run, /,
     );
   });
 
@@ -125,6 +129,7 @@ describe('option keys nobody reads', () => {
     const provider = createActionProvider({
       ...base(),
       input: v.object({}),
+      inputSchema: { type: 'object' },
       store: memoryStore(),
       status: () => ({ status: 'ACTIVE' }),
       cancel: () => ({ status: 'FAILED' }),
@@ -167,7 +172,7 @@ describe('input given as a JSON Schema', () => {
       type = 'object';
     }
     expect(create({ input: new ZodObject() })).toThrow(
-      'input: expected a valibot schema or a JSON Schema object, not a ZodObject',
+      'input: expected a valibot, zod 4, ArkType or other Standard Schema, or a JSON Schema object, not a ZodObject',
     );
   });
 

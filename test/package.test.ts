@@ -21,7 +21,17 @@ const consumer = join(dir, 'consumer');
 let tarball: string;
 
 /** What a consumer installs beside the package: its dependencies and peers, and TypeScript with Node's types. */
-const INSTALLED = ['hono', '@hono/node-server', 'valibot', '@valibot/to-json-schema', 'jose', '@cfworker/json-schema'];
+const INSTALLED = [
+  'hono',
+  '@hono/node-server',
+  'valibot',
+  '@valibot/to-json-schema',
+  'jose',
+  '@cfworker/json-schema',
+  '@standard-schema/spec',
+  'zod',
+  'arktype',
+];
 const TOOLS = ['typescript', '@types/node', 'undici-types'];
 
 const PROGRAM = `
@@ -36,6 +46,8 @@ import type { serve } from 'globus-action-provider/node';
 import type { d1Store } from 'globus-action-provider/d1';
 import type { postgresStore } from 'globus-action-provider/postgres';
 import * as v from 'valibot';
+import { z } from 'zod';
+import { type } from 'arktype';
 
 type Unused = [typeof expressMiddleware, typeof serve, typeof d1Store, typeof postgresStore, typeof jwtAuth];
 export type { Unused };
@@ -62,9 +74,29 @@ const client = actionClient(server.url, { token });
 const ran = await client.run({ request_id: 'r1', body: { n: 21 } });
 const refused = await client.run({ request_id: 'r2', body: { n: 'x' } });
 const status = await client.status(String((ran.body as { action_id: string }).action_id));
+// The same provider described with zod and with ArkType: the body is typed from each.
+const others = [z.object({ n: z.number() }), type({ n: 'number' })].map((input) =>
+  createActionProvider({
+    description: { title: 'Consumer', globus_auth_scope: SCOPE, admin_contact: 'admin@example.org', synchronous: true },
+    input,
+    auth: globusAuth(globus.authOptions()),
+    run: ({ request: { body } }) => ({ status: 'SUCCEEDED', details: { twice: body.n * 2 } }),
+  }),
+);
+const viaOthers = [];
+for (const other of others) {
+  const served = await listen(other);
+  const otherClient = actionClient(served.url, { token });
+  const answer = await otherClient.run({ request_id: 'z', body: { n: 4 } });
+  const wrong = await otherClient.run({ request_id: 'y', body: { n: 'four' } });
+  const described = await otherClient.introspect();
+  viaOthers.push([answer.status, (answer.body as { details: unknown }).details, wrong.status,
+    (described.body as { input_schema: { type?: unknown } }).input_schema.type]);
+  await served.close();
+}
 console.log(JSON.stringify({
   ran: ran.status, details: (status.body as { details: unknown }).details, refused: refused.status,
-  ddl: schemaSql('sqlite').length > 0, memory: typeof memoryStore,
+  ddl: schemaSql('sqlite').length > 0, memory: typeof memoryStore, zodAndArkType: viaOthers,
 }));
 await server.close();
 await store.close?.();
@@ -184,7 +216,15 @@ describe('a consumer of the tarball', () => {
     60_000,
   );
 
-  const expected = { ran: 202, details: { twice: 42 }, refused: 422, ddl: true, memory: 'function' };
+  const other = [202, { twice: 8 }, 422, 'object'];
+  const expected = {
+    ran: 202,
+    details: { twice: 42 },
+    refused: 422,
+    ddl: true,
+    memory: 'function',
+    zodAndArkType: [other, other],
+  };
   const runtimes: [string, () => [string, string[]]][] = [
     [
       `Node ${process.versions.node} (SQLite through node:sqlite: better-sqlite3 is not installed)`,

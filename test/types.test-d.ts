@@ -2,8 +2,11 @@
  * @module test/types: compile-time tests of the public API, checked by `tsc --noEmit` (part of
  * `npm test`). Each `@ts-expect-error` must be an error, or tsc fails.
  */
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { type } from 'arktype';
 import * as v from 'valibot';
 import { expectTypeOf } from 'vitest';
+import { z } from 'zod';
 import type { DescriptionSchema } from '../src/description.ts';
 import {
   type ActionRecord,
@@ -17,6 +20,7 @@ import {
   type DescriptionOptions,
   type GlobusAuthOptions,
   globusAuthOptionsFromEnv,
+  type InputBody,
   type JsonObject,
   jwtAuth,
   type LogPage,
@@ -52,6 +56,93 @@ createActionProvider({
     expectTypeOf(request.body).toEqualTypeOf<JsonObject>();
     return { status: 'ACTIVE' };
   },
+});
+
+// A zod 4 schema types the body with its output (transforms applied, defaults filled).
+createActionProvider({
+  description,
+  auth,
+  input: z.object({
+    input_string: z.string(),
+    count: z.string().transform(Number).optional(),
+    tags: z.array(z.string()).default([]),
+  }),
+  run: ({ request }) => {
+    expectTypeOf(request.body).toEqualTypeOf<{ input_string: string; count?: number | undefined; tags: string[] }>();
+    return { status: 'SUCCEEDED', details: { you_said: request.body.input_string } };
+  },
+  status: ({ action }) => {
+    expectTypeOf(action.request.body.tags).toEqualTypeOf<string[]>();
+    return { status: 'ACTIVE' };
+  },
+});
+
+// An ArkType 2 schema too (its output, after morphs).
+createActionProvider({
+  description,
+  auth,
+  input: type({ input_string: 'string', 'count?': type('string').pipe(Number) }),
+  run: ({ request }) => {
+    expectTypeOf(request.body).toEqualTypeOf<{ input_string: string; count?: number }>();
+    return { status: 'SUCCEEDED' };
+  },
+});
+
+// Any Standard Schema: the body is its InferOutput, and `inputSchema` may describe it.
+declare const anyStandard: StandardSchemaV1<unknown, { id: number }>;
+createActionProvider({
+  description,
+  auth,
+  input: anyStandard,
+  inputSchema: { type: 'object', properties: { id: { type: 'integer' } } },
+  run: ({ request }) => {
+    expectTypeOf(request.body).toEqualTypeOf<{ id: number }>();
+    return { status: 'ACTIVE' };
+  },
+});
+expectTypeOf<InputBody<typeof anyStandard>>().toEqualTypeOf<StandardSchemaV1.InferOutput<typeof anyStandard>>();
+expectTypeOf<InputBody<v.GenericSchema<string, number>>>().toEqualTypeOf<number>();
+expectTypeOf<InputBody<undefined>>().toEqualTypeOf<JsonObject>();
+
+// An async valibot schema types the body as a sync one does.
+createActionProvider({
+  description,
+  auth,
+  input: v.objectAsync({
+    code: v.pipeAsync(
+      v.string(),
+      v.checkAsync(async (s) => s !== ''),
+    ),
+  }),
+  run: ({ request }) => {
+    expectTypeOf(request.body).toEqualTypeOf<{ code: string }>();
+    return { status: 'ACTIVE' };
+  },
+});
+
+createActionProvider({
+  description,
+  auth,
+  input: z.object({ input_string: z.string() }),
+  // @ts-expect-error the zod body has no `nope` field
+  run: ({ request }) => ({ status: 'SUCCEEDED', details: { x: request.body.nope } }),
+});
+
+createActionProvider({
+  description,
+  auth,
+  input: type({ input_string: 'string' }),
+  // @ts-expect-error the ArkType body's `input_string` is a string, not a number
+  run: ({ request }) => ({ status: 'SUCCEEDED', details: { x: request.body.input_string.toFixed() } }),
+});
+
+createActionProvider({
+  description,
+  auth,
+  input: z.object({}),
+  // @ts-expect-error `inputSchema` is a JSON Schema (object or text), not a number
+  inputSchema: 42,
+  run: () => ({ status: 'ACTIVE' }),
 });
 
 // Callbacks on existing actions get the loaded action and return an update.

@@ -1,36 +1,46 @@
 /**
- * @module validation/input: the provider's input schema (a valibot schema or a JSON Schema), compiled once
- * into a JSON Schema for introspection and a validator for `body`.
+ * @module validation/input: the provider's input schema (valibot, any Standard Schema library
+ * such as zod 4 or ArkType 2, or a JSON Schema), compiled once into a JSON Schema for
+ * introspection and a validator for `body`.
  *
  * JSON Schema validation uses @cfworker/json-schema: it interprets schemas without
  * `eval`/`new Function`, which Cloudflare Workers forbid (ajv and schemasafe generate code).
  */
 import { type OutputUnit, type Schema, Validator } from '@cfworker/json-schema';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
+import type { Awaitable } from '../awaitable.ts';
 import { isPlainObject, type JsonObject } from '../model.ts';
-import { formatIssues, pathSegment } from './issues.ts';
+import { formatIssues, pathSegment, SCRUBBED_MESSAGE } from './issues.ts';
 import { DRAFT_07_META_SCHEMA } from './json-schema-meta.ts';
+import { compileStandardSchema, isStandardSchema } from './standard-schema.ts';
 
 /** A JSON Schema document, as an object or as JSON text. */
 export type JsonSchemaInput = JsonObject | string;
-/** What the `input` option accepts. */
-export type InputOption = v.GenericSchema | JsonSchemaInput;
+/**
+ * What the `input` option accepts: a valibot schema (sync or async), any Standard Schema v1
+ * (zod 4, ArkType 2, ...; introspection needs its Standard JSON Schema converter or the
+ * `inputSchema` option), or a JSON Schema.
+ */
+export type InputOption = v.GenericSchema | v.GenericSchemaAsync | StandardSchemaV1 | JsonSchemaInput;
 
 export type InputResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export interface CompiledInput<T = unknown> {
   /** The JSON Schema shown as `input_schema` in the provider description. */
   readonly jsonSchema: JsonObject;
-  validate(body: JsonObject, scrub: boolean): InputResult<T>;
+  /** A result, or a promise of one for a schema that validates asynchronously. */
+  validate(body: JsonObject, scrub: boolean): Awaitable<InputResult<T>>;
 }
 
 /** True for a valibot schema (as opposed to a JSON Schema object). */
-export function isValibotSchema(value: unknown): value is v.GenericSchema {
+export function isValibotSchema(value: unknown): value is v.GenericSchema | v.GenericSchemaAsync {
   return isPlainObject(value) && value['kind'] === 'schema' && typeof value['~run'] === 'function';
 }
 
-const SCRUBBED_JSON_SCHEMA_MESSAGE = 'Input failed schema validation';
+const EXPECTED = 'expected a valibot, zod 4, ArkType or other Standard Schema, or a JSON Schema object';
+
 /** Keywords that only wrap the errors of their subschemas. */
 const APPLICATORS = new Set([
   'properties',
@@ -51,56 +61,86 @@ const APPLICATORS = new Set([
 ]);
 
 /**
- * Compile the `input` option. Throws a TypeError naming `input` when it is not usable, so a
- * bad schema fails at creation, not on the first request.
+ * Compile the `input` option, with `inputSchema` (the JSON Schema introspection shows, for a
+ * schema library's `input`). Throws a TypeError naming the option that is not usable, so a bad
+ * schema fails at creation, not on the first request.
  */
-export function compileInput(input: InputOption | undefined): CompiledInput {
+export function compileInput(input: InputOption | undefined, inputSchema?: JsonSchemaInput): CompiledInput {
+  const shown = inputSchema === undefined ? undefined : jsonSchemaOption(inputSchema, 'inputSchema');
+  if (shown !== undefined && !isValibotSchema(input) && !isStandardSchema(input)) {
+    throw new TypeError(
+      input === undefined
+        ? "inputSchema: pass a JSON Schema as input (inputSchema only describes a schema library's input)"
+        : "inputSchema: a JSON Schema input is shown as it is; inputSchema is for a schema library's input",
+    );
+  }
   if (input === undefined) return compileJsonSchema({ type: 'object' });
-  if (isValibotSchema(input)) return compileValibot(input);
+  // valibot first (it is a Standard Schema too): its own issues say which check failed, and it
+  // has a JSON Schema converter of its own.
+  if (isValibotSchema(input)) return compileValibot(input, shown);
+  if (isStandardSchema(input)) return compileStandardSchema(input, shown);
+  return compileJsonSchema(jsonSchemaOption(input, 'input'));
+}
+
+/** A JSON Schema given as an object or as JSON text, checked against the draft-07 meta-schema. */
+function jsonSchemaOption(input: unknown, name: 'input' | 'inputSchema'): JsonObject {
   let schema: unknown = input;
   if (typeof input === 'string') {
     try {
       schema = JSON.parse(input);
     } catch (cause) {
-      throw new TypeError('input: the JSON Schema string is not valid JSON', { cause });
+      throw new TypeError(`${name}: the JSON Schema string is not valid JSON`, { cause });
     }
   }
-  if (!isPlainObject(schema)) throw new TypeError('input: expected a valibot schema or a JSON Schema object');
-  // A class instance is some other library's schema (zod, ArkType), never JSON Schema: taken
+  const expected = name === 'input' ? EXPECTED : 'expected a JSON Schema object';
+  if (!isPlainObject(schema)) throw new TypeError(`${name}: ${expected}`);
+  // Meant for a Standard Schema, but not a v1 one that validates (a later version, or Standard
+  // JSON Schema alone): as JSON Schema it would allow anything, `~standard` being no keyword.
+  if ('~standard' in schema) {
+    throw new TypeError(`${name}: expected a Standard Schema of version 1 with ~standard.validate()`);
+  }
+  // A class instance is some other library's schema (zod 3, Yup), never JSON Schema: taken
   // for one, introspection would show its internals and every run would fail.
   const prototype = Object.getPrototypeOf(schema) as object | null;
   if (prototype !== Object.prototype && prototype !== null) {
     const kind = (prototype as { constructor?: { name?: unknown } }).constructor?.name;
     throw new TypeError(
-      `input: expected a valibot schema or a JSON Schema object, not ${typeof kind === 'string' && kind !== '' ? `a ${kind}` : 'an instance of a class'}`,
+      `${name}: ${expected}, not ${typeof kind === 'string' && kind !== '' ? `a ${kind}` : 'an instance of a class'}`,
     );
   }
-  return compileJsonSchema(schema);
+  checkSchema(schema, name);
+  return schema;
 }
 
-function compileValibot(schema: v.GenericSchema): CompiledInput {
-  let jsonSchema: JsonObject;
-  try {
-    jsonSchema = toJsonSchema(schema, { errorMode: 'ignore' }) as JsonObject;
-  } catch (cause) {
-    throw new TypeError('input: the valibot schema cannot be expressed as JSON Schema', { cause });
+function compileValibot(schema: v.GenericSchema | v.GenericSchemaAsync, shown: JsonObject | undefined): CompiledInput {
+  let jsonSchema = shown;
+  if (jsonSchema === undefined) {
+    try {
+      // Typed for sync schemas only; it reads `type` and `entries`, which async ones share.
+      jsonSchema = toJsonSchema(schema as v.GenericSchema, { errorMode: 'ignore' }) as JsonObject;
+    } catch (cause) {
+      throw new TypeError('input: the valibot schema cannot be expressed as JSON Schema', { cause });
+    }
   }
-  return {
-    jsonSchema,
-    validate(body, scrub) {
-      const result = v.safeParse(schema, body);
-      return result.success
-        ? { ok: true, value: result.output }
-        : { ok: false, message: formatIssues(result.issues, scrub) };
-    },
-  };
+  // v.safeParse rather than `~standard.validate`: the same `~run` underneath, and its issues
+  // keep valibot's kind and type, which formatIssues reads for the category.
+  const validate: CompiledInput['validate'] = schema.async
+    ? (body, scrub) => v.safeParseAsync(schema, body).then((result) => valibotResult(result, scrub))
+    : (body, scrub) => valibotResult(v.safeParse(schema as v.GenericSchema, body), scrub);
+  return { jsonSchema, validate };
+}
+
+function valibotResult(result: v.SafeParseResult<v.GenericSchema>, scrub: boolean): InputResult<unknown> {
+  return result.success
+    ? { ok: true, value: result.output }
+    : { ok: false, message: formatIssues(result.issues, scrub) };
 }
 
 /**
  * Throws a TypeError naming the first keyword of `schema` that is no valid JSON Schema
  * (`{ type: 'objekt' }`), so a bad schema fails at creation instead of answering 422 to every run.
  */
-function checkSchema(schema: JsonObject): void {
+function checkSchema(schema: JsonObject, name: 'input' | 'inputSchema'): void {
   // Built per check (once per provider, at creation): no state shared between providers.
   const result = new Validator(DRAFT_07_META_SCHEMA as unknown as Schema, '7', false).validate(schema);
   if (result.valid) return;
@@ -109,11 +149,11 @@ function checkSchema(schema: JsonObject): void {
     .filter((error) => !APPLICATORS.has(error.keyword) && error.keyword !== 'anyOf')
     .sort((a, b) => b.instanceLocation.length - a.instanceLocation.length)[0];
   const where = (deepest ?? result.errors[0])?.instanceLocation.replace(/^#/, '') || '/';
-  throw new TypeError(`input: not a valid JSON Schema at ${where}: ${deepest?.error ?? 'invalid'}`);
+  throw new TypeError(`${name}: not a valid JSON Schema at ${where}: ${deepest?.error ?? 'invalid'}`);
 }
 
+/** A JSON Schema already checked (or the default, `{ type: 'object' }`). */
 function compileJsonSchema(schema: JsonObject): CompiledInput {
-  checkSchema(schema);
   const draft = String(schema['$schema'] ?? '').includes('draft-07')
     ? '7'
     : String(schema['$schema'] ?? '').includes('draft-04')
@@ -154,9 +194,9 @@ function formatJsonSchemaErrors(errors: readonly OutputUnit[], scrub: boolean): 
       const missing = /property "(.*)"/.exec(error.error)?.[1];
       if (missing !== undefined) path += pathSegment(missing);
     }
-    const message = scrub ? SCRUBBED_JSON_SCHEMA_MESSAGE : error.error;
+    const message = scrub ? SCRUBBED_MESSAGE : error.error;
     const line = `Field '${path}' (category: '${category}'): ${message}`;
     if (!lines.includes(line)) lines.push(line);
   }
-  return lines.join('; ') || `Field '$' (category: 'schema'): ${SCRUBBED_JSON_SCHEMA_MESSAGE}`;
+  return lines.join('; ') || `Field '$' (category: 'schema'): ${SCRUBBED_MESSAGE}`;
 }

@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import { addDuration } from '../duration.ts';
 import { ActionError } from '../http/errors.ts';
 import { ActionRequestSchema, isPlainObject, type StoredRequest } from '../model.ts';
-import type { CompiledInput } from './input.ts';
+import type { CompiledInput, InputResult } from './input.ts';
 import { formatIssues } from './issues.ts';
 
 export interface RequestRules {
@@ -17,8 +17,15 @@ export interface RequestRules {
   scrub: boolean;
 }
 
-/** The request to store, or a 422 RequestValidationError naming each field at fault. */
-export function parseActionRequest(json: unknown, now: number, rules: RequestRules): StoredRequest {
+/**
+ * The request to store, or a 422 RequestValidationError naming each field at fault. A promise
+ * only when the input schema validated asynchronously: a sync schema's run takes no extra tick.
+ */
+export function parseActionRequest(
+  json: unknown,
+  now: number,
+  rules: RequestRules,
+): StoredRequest | Promise<StoredRequest> {
   if (!isPlainObject(json)) {
     throw new ActionError('RequestValidationError', "Field '$' (category: 'type'): Invalid type: Expected object");
   }
@@ -27,6 +34,11 @@ export function parseActionRequest(json: unknown, now: number, rules: RequestRul
   const request = parsed.output;
   if (request.deadline !== null) checkDeadline(request.deadline, now, rules.maximumDeadline);
   const body = rules.input.validate(request.body, rules.scrub);
+  if (body instanceof Promise) return body.then((settled) => withBody(request, settled));
+  return withBody(request, body);
+}
+
+function withBody(request: StoredRequest, body: InputResult<unknown>): StoredRequest {
   if (!body.ok) throw new ActionError('RequestValidationError', body.message);
   return { ...request, body: body.value as StoredRequest['body'] };
 }
