@@ -102,16 +102,19 @@ describe('devAuth: the key in a directory', () => {
     ['JSON that is not a key', '{"hello": "world"}'],
     ['an identity that is not a UUID', 'IDENTITY'],
     ['a public key that is not the private key’s', 'MISMATCH'],
+    ['a private scalar from another key (the pair does not sign and verify)', 'NOT_A_PAIR'],
   ];
   it.each(corrupt)('refuses %s with a DevKeyError, and leaves the file as it was', async (_name, content) => {
     const dir = freshDir();
     const file = join(dir, 'dev-key.json');
     let text = content;
-    if (content === 'IDENTITY' || content === 'MISMATCH') {
+    if (content === 'IDENTITY' || content === 'MISMATCH' || content === 'NOT_A_PAIR') {
       await devAuth({ dir });
       const stored = JSON.parse(readFileSync(file, 'utf8'));
+      const other = await generateKeyPair('ES256', { extractable: true });
       if (content === 'IDENTITY') stored.identity = 'alice';
-      else stored.publicJwk = await exportJWK((await generateKeyPair('ES256')).publicKey);
+      else if (content === 'MISMATCH') stored.publicJwk = await exportJWK(other.publicKey);
+      else stored.privateJwk.d = (await exportJWK(other.privateKey)).d;
       text = JSON.stringify(stored);
     }
     writeFileSync(file, text);

@@ -3,12 +3,12 @@
  * directory, so tokens outlive a restart), a `jwtAuth` that trusts only it, and tokens for a
  * made-up Globus identity, so a provider runs and can be called without Globus.
  */
-import { importJWK, SignJWT } from 'jose';
+import { type CryptoKey, SignJWT } from 'jose';
 import { jwtAuth } from '../auth/jwt.ts';
 import type { Authenticator } from '../auth/types.ts';
 import { DEV_MODE } from './brand.ts';
 import { DevKeyError } from './errors.ts';
-import { type DevKeyMaterial, generateKeyMaterial, parseKeyMaterial, serializeKeyMaterial } from './key.ts';
+import { type DevKeyMaterial, generateKeyMaterial, parseKeyMaterial, serializeKeyMaterial, signingKey } from './key.ts';
 import { type DevMintOptions, isScope, resolveMint } from './mint.ts';
 
 /**
@@ -69,7 +69,10 @@ function checkOptions(options: DevAuthOptions): void {
 }
 
 /** The key in `dir`: loaded, made when absent (unless `create` is false), refused when unusable. */
-async function keyIn(dir: string, create: boolean): Promise<{ material: DevKeyMaterial; file: string }> {
+async function keyIn(
+  dir: string,
+  create: boolean,
+): Promise<{ material: DevKeyMaterial; privateKey: CryptoKey; file: string }> {
   const files = await import('./files.ts');
   const file = files.keyPath(dir);
   let text = await files.readKeyFile(dir);
@@ -82,14 +85,25 @@ async function keyIn(dir: string, create: boolean): Promise<{ material: DevKeyMa
       );
     text = await files.createKeyFile(dir, serializeKeyMaterial(await generateKeyMaterial()));
   }
-  const parsed = parseKeyMaterial(text);
-  if ('problem' in parsed)
-    throw new DevKeyError(
+  const invalid = (problem: string) =>
+    new DevKeyError(
       'ERR_DEV_KEY_INVALID',
       file,
-      `dev mode: ${file} is not a usable dev key: ${parsed.problem}. Restore it, or delete it to make a new key (tokens minted with the old one then stop working).`,
+      `dev mode: ${file} is not a usable dev key: ${problem}. Restore it, or delete it to make a new key (tokens minted with the old one then stop working).`,
     );
-  return { material: parsed, file };
+  const material = parseKeyMaterial(text);
+  if ('problem' in material) throw invalid(material.problem);
+  const privateKey = await signingKey(material);
+  if ('problem' in privateKey) throw invalid(privateKey.problem);
+  return { material, privateKey, file };
+}
+
+/** A key that lives as long as this process. */
+async function keyInMemory(): Promise<{ material: DevKeyMaterial; privateKey: CryptoKey; file: undefined }> {
+  const material = await generateKeyMaterial();
+  const privateKey = await signingKey(material);
+  if ('problem' in privateKey) throw new Error(`dev mode: a new key failed its own check (${privateKey.problem})`);
+  return { material, privateKey, file: undefined };
 }
 
 /** The scope to mint for by default, recording a given one in `dir`. */
@@ -120,13 +134,10 @@ async function scopeIn(dir: string, scope: string | undefined): Promise<string |
 export async function devAuth(options: DevAuthOptions = {}): Promise<DevAuth> {
   checkOptions(options);
   const { dir, clock = Date.now } = options;
-  const { material, file } =
-    dir === undefined
-      ? { material: await generateKeyMaterial(), file: undefined }
-      : await keyIn(dir, options.create ?? true);
+  const { material, privateKey, file } =
+    dir === undefined ? await keyInMemory() : await keyIn(dir, options.create ?? true);
   const given = options.scope?.trim();
   const scope = dir === undefined ? given : await scopeIn(dir, given);
-  const privateKey = await importJWK(material.privateJwk, 'ES256');
   const auth: Authenticator & { [DEV_MODE]: true } = {
     ...jwtAuth({
       jwks: { keys: [{ ...material.publicJwk, alg: 'ES256', use: 'sig' }] },

@@ -2,7 +2,7 @@
  * @module dev/key: the dev key file's contents (an ES256 key pair and the made-up identity it
  * mints tokens for): making one, writing it, and reading it back strictly.
  */
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { CompactSign, type CryptoKey, compactVerify, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 
 /** What `dev-key.json` holds (the format examples/dev-auth.ts wrote before this module, kept so old keys still load). */
 export interface DevKeyMaterial {
@@ -55,4 +55,23 @@ export function parseKeyMaterial(text: string): DevKeyMaterial | { problem: stri
     return { problem: 'publicJwk is not the public half of privateJwk' };
   if (typeof identity !== 'string' || !UUID.test(identity)) return { problem: 'identity is not a UUID' };
   return { privateJwk: privateJwk as JWK, publicJwk: publicJwk as JWK, identity: identity.toLowerCase() };
+}
+
+/**
+ * The signing key of `material`, once it has signed something its public key verifies; else
+ * why not. Fields of the right shape can still be no key, or not one pair, and a key that mints
+ * tokens its own authenticator refuses would fail on every request instead of here.
+ */
+export async function signingKey(material: DevKeyMaterial): Promise<CryptoKey | { problem: string }> {
+  let privateKey: CryptoKey;
+  try {
+    privateKey = (await importJWK(material.privateJwk, 'ES256')) as CryptoKey;
+    const probe = await new CompactSign(new TextEncoder().encode('dev key check'))
+      .setProtectedHeader({ alg: 'ES256' })
+      .sign(privateKey);
+    await compactVerify(probe, await importJWK(material.publicJwk, 'ES256'));
+  } catch {
+    return { problem: 'its keys do not sign and verify as one ES256 pair' };
+  }
+  return privateKey;
 }
