@@ -4,18 +4,17 @@
  * - GLOBUS_CLIENT_ID + GLOBUS_CLIENT_SECRET: Globus Auth (honouring GLOBUS_SDK_ENVIRONMENT and
  *   GLOBUS_SDK_SERVICE_URL_AUTH / _GROUPS);
  * - JWT_JWKS (a JSON Web Key Set, with optional JWT_ISSUER): JWTs from your own issuer;
- * - neither: DEV MODE (examples/dev-auth.ts, not on Workers), a key made on first start (kept
- *   in DATA_DIR, default `.data`) and a token printed for you.
+ * - neither: DEV MODE (examples/dev-auth.ts, with globus-action-provider/dev; not on Workers).
  */
+import { type Authenticator, globusAuth, globusAuthOptionsFromEnv, jwtAuth } from 'globus-action-provider';
 import type { JSONWebKeySet } from 'jose';
-import { type Authenticator, globusAuth, globusAuthOptionsFromEnv, jwtAuth } from '../src/index.ts';
 import { ECHO_SCOPE } from './echo.ts';
 
 export interface ExampleAuth {
   auth: Authenticator;
   scope: string;
-  /** Only in dev mode: a token for a made-up identity. */
-  devToken?: string;
+  /** Only in dev mode: a token for the made-up identity, and where its key is kept. */
+  dev?: { token: string; dir: string };
 }
 
 /** Globus Auth or your own JWT issuer, as configured; undefined when neither is (dev-auth.ts adds dev mode). */
@@ -35,14 +34,7 @@ export function scopeFromEnv(env: Record<string, unknown>): string {
   return typeof env['PROVIDER_SCOPE'] === 'string' ? env['PROVIDER_SCOPE'] : ECHO_SCOPE;
 }
 
-/** What an entry prints once it listens. */
-export function banner(url: string, mode: ExampleAuth): string {
-  if (mode.devToken === undefined) return `Echo provider listening on ${url}/ (scope ${mode.scope})`;
-  return `
-  DEV MODE: tokens are signed by a key kept in the data directory and trusted by nobody else.
-  Echo provider listening on ${url}/
-
-  Try it:
-  curl -s -X POST ${url}/run -H 'Authorization: Bearer ${mode.devToken}' -H 'Content-Type: application/json' -d '{"request_id": "1", "body": {"input_string": "hello"}}'
-`;
+/** Where the examples keep their files (the SQLite store, the dev key): DATA_DIR, default `.data`. */
+export function dataDirFromEnv(env: Record<string, unknown>): string {
+  return typeof env['DATA_DIR'] === 'string' && env['DATA_DIR'] !== '' ? env['DATA_DIR'] : '.data';
 }

@@ -1,7 +1,6 @@
 /** @module examples/bun: the echo provider on Bun (`bun examples/bun.ts`). */
-import { serve } from '../adapters/bun.ts';
-import { banner } from './auth.ts';
-import { authFromEnv } from './dev-auth.ts';
+import { serve } from 'globus-action-provider/bun';
+import { authFromEnv, banner } from './dev-auth.ts';
 import { echoProvider } from './echo.ts';
 import { storeFromEnv } from './store.ts';
 

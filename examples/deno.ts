@@ -1,7 +1,6 @@
 /** @module examples/deno: the echo provider on Deno (`deno run --allow-net --allow-env --allow-read --allow-write examples/deno.ts`). */
-import { serve } from '../adapters/deno.ts';
-import { banner } from './auth.ts';
-import { authFromEnv } from './dev-auth.ts';
+import { serve } from 'globus-action-provider/deno';
+import { authFromEnv, banner } from './dev-auth.ts';
 import { echoProvider } from './echo.ts';
 import { storeFromEnv } from './store.ts';
 

@@ -1,6 +1,7 @@
 /** @module examples/echo: a synchronous echo provider, the same on every runtime. */
+
+import { type ActionStore, type Authenticator, createActionProvider, type Logger } from 'globus-action-provider';
 import * as v from 'valibot';
-import { type ActionStore, type Authenticator, createActionProvider, type Logger } from '../src/index.ts';
 
 export const ECHO_SCOPE = 'https://auth.globus.org/scopes/00000000-0000-4000-8000-000000000000/echo';
 

@@ -1,9 +1,8 @@
 /** @module examples/express: the echo provider mounted at /echo inside an existing Express app. */
 import express from 'express';
-import { expressMiddleware } from '../adapters/express.ts';
-import { jsonClientErrors } from '../adapters/node.ts';
-import { banner } from './auth.ts';
-import { authFromEnv } from './dev-auth.ts';
+import { expressMiddleware } from 'globus-action-provider/express';
+import { jsonClientErrors } from 'globus-action-provider/node';
+import { authFromEnv, banner } from './dev-auth.ts';
 import { echoProvider } from './echo.ts';
 
 const mode = await authFromEnv(process.env);

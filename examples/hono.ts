@@ -1,8 +1,7 @@
 /** @module examples/hono: the echo provider mounted at /echo inside an existing Hono app, on Node. */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { banner } from './auth.ts';
-import { authFromEnv } from './dev-auth.ts';
+import { authFromEnv, banner } from './dev-auth.ts';
 import { echoProvider } from './echo.ts';
 
 const mode = await authFromEnv(process.env);

@@ -1,7 +1,6 @@
 /** @module examples/node: the echo provider on Node (`npm start`). PORT, PROVIDER_PREFIX and auth variables: see README. */
-import { serve } from '../adapters/node.ts';
-import { banner } from './auth.ts';
-import { authFromEnv } from './dev-auth.ts';
+import { serve } from 'globus-action-provider/node';
+import { authFromEnv, banner } from './dev-auth.ts';
 import { echoProvider } from './echo.ts';
 import { storeFromEnv } from './store.ts';
 

@@ -5,16 +5,17 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ActionStore } from '../src/index.ts';
+import type { ActionStore } from 'globus-action-provider';
+import { dataDirFromEnv } from './auth.ts';
 
 export async function storeFromEnv(env: Record<string, unknown>): Promise<ActionStore | undefined> {
   if (env['STORE'] === 'memory') return undefined;
   if (typeof env['DATABASE_URL'] === 'string' && env['DATABASE_URL'] !== '') {
-    const { postgresStore } = await import('../src/store/postgres.ts');
+    const { postgresStore } = await import('globus-action-provider/postgres');
     return postgresStore({ url: env['DATABASE_URL'] });
   }
-  const dir = typeof env['DATA_DIR'] === 'string' && env['DATA_DIR'] !== '' ? env['DATA_DIR'] : '.data';
+  const dir = dataDirFromEnv(env);
   mkdirSync(dir, { recursive: true });
-  const { openSqliteStore } = await import('../src/store/sqlite.ts');
+  const { openSqliteStore } = await import('globus-action-provider/sqlite');
   return openSqliteStore(join(dir, 'echo-actions.db'));
 }

@@ -3,8 +3,8 @@
  * arrive as bindings (GLOBUS_CLIENT_ID / GLOBUS_CLIENT_SECRET, or JWT_JWKS; PROVIDER_SCOPE; a D1 database as DB).
  * Build with esbuild or `wrangler deploy`; there is no dev mode on Workers.
  */
-import { worker } from '../adapters/cloudflare-workers.ts';
-import { type D1Like, d1Store } from '../src/store/d1.ts';
+import { worker } from 'globus-action-provider/cloudflare-workers';
+import { type D1Like, d1Store } from 'globus-action-provider/d1';
 import { configuredAuth } from './auth.ts';
 import { echoProvider } from './echo.ts';
 

@@ -12,6 +12,7 @@ import {
   type ProviderDescription,
   parseDescription,
 } from './description.ts';
+import { DEV_MODE } from './dev/brand.ts';
 import { timeFormatter } from './lifecycle.ts';
 import { consoleLogger, type Logger } from './logger.ts';
 import type { ActionStatus, ActionUpdate, JsonObject, LogPage } from './model.ts';
@@ -144,6 +145,12 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
   }
   const logger = resolveLogger(options.logger ?? consoleLogger());
   const store = resolveStore(options.store, logger);
+  if ((options.auth as { [DEV_MODE]?: boolean })[DEV_MODE] === true) {
+    // Logged wherever the provider runs, whether or not its entry prints a banner.
+    logger.warn(
+      'DEV MODE: callers are authenticated by tokens signed with a local dev key (issuer urn:globus-action-provider:dev), which Globus never issues: not for production',
+    );
+  }
   const input = compileInput(options.input, options.inputSchema);
   const description = introspectionDocument(d, {
     input_schema: input.jsonSchema,

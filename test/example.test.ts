@@ -1,6 +1,7 @@
 /**
  * @module test/example: README's first quick-start line, as a newcomer runs it: the example
- * starts in dev mode and the curl command it prints works when pasted into a shell.
+ * starts in dev mode, and the commands it prints (run, status, release; a fresh token) work
+ * when pasted into bash.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { actionClient, fakeGlobus } from '../src/testing/index.ts';
 import { listen } from '../src/testing/node.ts';
-import { type Spawned, spawnProcess } from './support/processes.ts';
+import { ROOT, type Spawned, spawnProcess } from './support/processes.ts';
 
 const run = promisify(execFile);
 const children: Spawned[] = [];
@@ -26,40 +27,72 @@ afterAll(async () => {
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Start examples/node.ts (as `npm start` does) and wait for the printed curl command (or `ready`). */
+/** Start examples/node.ts (as `npm start` does) and wait for the banner's last command (or `ready`). */
 async function startExample(
   env: Record<string, string>,
-  ready = /^\s*(curl .*)\n/m,
-): Promise<{ output: string; curl: string; example: Spawned }> {
+  ready = /^ {2}curl -s -X POST .*\/release.*\n/m,
+): Promise<{ output: string; example: Spawned }> {
   const example = await spawnProcess(process.execPath, ['--import', 'tsx', 'examples/node.ts'], {
     env: { DATA_DIR: freshDataDir(), ...env },
     ready,
     timeout: 15_000,
   });
   children.push(example);
-  return { output: example.output(), curl: example.match?.[1]?.trim() ?? '', example };
+  return { output: example.output(), example };
+}
+
+/** The banner's commands (a line each, as pasted), its token, where it listens and the request_id it sends. */
+function commandsOf(output: string) {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^(TOKEN=|RUN=|ID=|curl )/.test(line) || /^A fresh token any time: /.test(line));
+  const fresh = lines.find((line) => line.startsWith('A fresh token any time: '));
+  const script = lines.filter((line) => line !== fresh);
+  return {
+    script,
+    token: /^TOKEN=(\S+)$/.exec(script[0] ?? '')?.[1] ?? '',
+    url: /POST (http:\/\/\S+)\/run /.exec(script[1] ?? '')?.[1] ?? '',
+    requestId: /"request_id":"([^"]+)"/.exec(script[1] ?? '')?.[1] ?? '',
+    tokenCommand: fresh?.slice('A fresh token any time: '.length) ?? '',
+  };
+}
+
+/** `lines` pasted into bash, one after another; its stdout, a line per command that prints. */
+async function paste(lines: string[]): Promise<string[]> {
+  const { stdout } = await run('bash', ['-c', lines.join('\n')], { cwd: ROOT });
+  return stdout.trim().split('\n');
 }
 
 describe('examples/node.ts (npm start)', () => {
-  it('says it is in dev mode and prints a curl command that runs the echo action', async () => {
-    const { output, curl } = await startExample({ PORT: '0' });
+  it('says it is in dev mode and prints commands that run an action, read its status and release it', async () => {
+    const { output } = await startExample({ PORT: '0' });
     expect(output).toMatch(/DEV MODE/);
-    const first = await run('bash', ['-c', `${curl} -w '\\n%{http_code}'`]);
-    const [body, status] = first.stdout.trim().split('\n');
-    expect(status).toBe('202');
-    const action = JSON.parse(body ?? '');
-    expect(action).toMatchObject({ status: 'SUCCEEDED', details: { you_said: 'hello' } });
-    // Pasting it again is an idempotent rerun: the same action, 200.
-    const again = await run('bash', ['-c', `${curl} -w '\\n%{http_code}'`]);
-    const [body2, status2] = again.stdout.trim().split('\n');
-    expect(status2).toBe('200');
-    expect(JSON.parse(body2 ?? '').action_id).toBe(action.action_id);
+    const { script, url } = commandsOf(output);
+    expect(script).toHaveLength(5);
+    const [ran, status, released] = (await paste(script)).map((line) => JSON.parse(line));
+    expect(ran).toMatchObject({ status: 'SUCCEEDED', details: { you_said: 'hello' } });
+    expect(status).toEqual(ran);
+    expect(released).toEqual(ran);
+    // Released: gone.
+    const token = commandsOf(output).token;
+    expect((await actionClient(url, { token }).status(ran.action_id)).status).toBe(404);
+  });
+
+  it('prints a token command whose token the provider accepts', async () => {
+    const { output } = await startExample({ PORT: '0' });
+    const { tokenCommand, url } = commandsOf(output);
+    expect(tokenCommand).toMatch(/^TOKEN=\$\(npm run -s token -- --dir \S+\)$/);
+    const [token] = await paste([tokenCommand, 'printf "%s\\n" "$TOKEN"']);
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const ran = await actionClient(url, { token: token ?? '' }).run({ body: { input_string: 'fresh' } });
+    expect(ran.status).toBe(202);
   });
 
   it('honours PROVIDER_PREFIX and stops cleanly on SIGTERM', async () => {
-    const { curl, example } = await startExample({ PORT: '0', PROVIDER_PREFIX: '/tools/echo' });
-    expect(curl).toMatch(/\/tools\/echo\/run /);
-    const url = /(http:\/\/\S+)\/run/.exec(curl)?.[1] ?? '';
+    const { output, example } = await startExample({ PORT: '0', PROVIDER_PREFIX: '/tools/echo' });
+    const { url } = commandsOf(output);
+    expect(url).toMatch(/\/tools\/echo$/);
     const introspection = await actionClient(url).introspect();
     expect(introspection.status).toBe(200);
     expect(introspection.body.title).toBe('Echo');
@@ -97,20 +130,26 @@ describe('examples/node.ts (npm start)', () => {
     }
   });
 
-  it('keeps its actions across a restart (embedded SQLite in DATA_DIR)', async () => {
+  it('keeps its actions and key across a restart, and prints a fresh request_id each time', async () => {
     const dataDir = freshDataDir();
     const first = await startExample({ PORT: '0', DATA_DIR: dataDir });
-    const ran = await run('bash', ['-c', `${first.curl} -w '\\n%{http_code}'`]);
-    const action = JSON.parse(ran.stdout.trim().split('\n')[0] ?? '');
+    const before = commandsOf(first.output);
+    const [ran] = (await paste(before.script.slice(0, 2))).map((line) => JSON.parse(line));
     first.example.child.kill('SIGTERM');
     await first.example.exited;
     // The dev key and identity live in DATA_DIR too: after a restart the same token still
     // works, and the action is still there.
     const second = await startExample({ PORT: '0', DATA_DIR: dataDir });
-    const token = /Bearer ([^']+)'/.exec(first.curl)?.[1] ?? '';
-    const url = /(http:\/\/\S+)\/run/.exec(second.curl)?.[1] ?? '';
-    const status = await actionClient(url, { token }).status(action.action_id);
+    const after = commandsOf(second.output);
+    const status = await actionClient(after.url, { token: before.token }).status(ran.action_id);
     expect(status.status).toBe(200);
-    expect(status.body).toEqual(action);
+    expect(status.body).toEqual(ran);
+    // The second banner's run is a new request, so a new action (pasting one banner twice is
+    // an idempotent rerun of the same one).
+    expect(after.requestId).not.toBe(before.requestId);
+    const [again] = (await paste(after.script.slice(0, 2))).map((line) => JSON.parse(line));
+    expect(again.action_id).not.toBe(ran.action_id);
+    const [rerun] = (await paste(after.script.slice(0, 2))).map((line) => JSON.parse(line));
+    expect(rerun.action_id).toBe(again.action_id);
   });
 });

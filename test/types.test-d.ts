@@ -8,6 +8,7 @@ import * as v from 'valibot';
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
 import type { DescriptionSchema } from '../src/description.ts';
+import { type DevAuth, devAuth, devBanner } from '../src/dev/index.ts';
 import {
   type ActionRecord,
   type ActionRequest,
@@ -15,6 +16,7 @@ import {
   type ActionStatus,
   type ActionUpdate,
   type ActionView,
+  type Authenticator,
   type Caller,
   createActionProvider,
   type DescriptionOptions,
@@ -319,3 +321,14 @@ const sameTypes: [
   Same<LogPage, v.InferInput<typeof LogPageSchema>>,
 ] = [true, true, true, true, true, true];
 void sameTypes;
+// Dev mode: devAuth resolves to an authenticator a provider takes, and mint to a token.
+declare const dev: DevAuth;
+expectTypeOf(devAuth).returns.resolves.toEqualTypeOf<DevAuth>();
+expectTypeOf(dev.auth).toExtend<Authenticator>();
+expectTypeOf(dev.mint).returns.toEqualTypeOf<Promise<string>>();
+expectTypeOf(dev.keyFile).toEqualTypeOf<string | undefined>();
+createActionProvider({ description, auth: dev.auth, run: () => ({ status: 'SUCCEEDED' }) });
+void dev.mint({ identity: 'id', groups: ['g'], expiresIn: '30m' });
+// @ts-expect-error expiresIn is seconds or a string, not a Date
+void dev.mint({ expiresIn: new Date() });
+expectTypeOf(devBanner).returns.toEqualTypeOf<string>();

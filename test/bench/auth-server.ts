@@ -6,8 +6,8 @@
  * 500 more fresh tokens for a burst of new callers, and prints one JSON line.
  */
 import { serve } from '../../adapters/node.ts';
-import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
+import { devAuth } from '../../src/dev/index.ts';
 import { type ActionProvider, globusAuth, silentLogger } from '../../src/index.ts';
 import { fakeGlobus } from '../../src/testing/index.ts';
 import { listen } from '../../src/testing/node.ts';
@@ -22,7 +22,7 @@ const providers = {
 };
 const tokens = {
   globus: globus.issueToken({ user: USER, scopes: [ECHO_SCOPE] }),
-  jwt: await dev.mint(USER, ECHO_SCOPE),
+  jwt: await dev.mint({ identity: USER, scope: ECHO_SCOPE }),
 };
 
 async function call(provider: ActionProvider, path: string, token: string, body?: unknown): Promise<Response> {
@@ -49,7 +49,9 @@ async function cold(name: 'globus' | 'jwt', count: number): Promise<{ p50: numbe
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const token =
-      name === 'globus' ? globus.issueToken({ user: USER, scopes: [ECHO_SCOPE] }) : await dev.mint(USER, ECHO_SCOPE);
+      name === 'globus'
+        ? globus.issueToken({ user: USER, scopes: [ECHO_SCOPE] })
+        : await dev.mint({ identity: USER, scope: ECHO_SCOPE });
     const started = performance.now();
     const reply = await call(providers[name], `/${actions[name]}/status`, token);
     times.push(performance.now() - started);
@@ -65,7 +67,7 @@ const introspections = globus.calls.introspect;
 const FRESH = 500;
 const fresh = {
   globus: Array.from({ length: FRESH }, () => globus.issueToken({ user: USER, scopes: [ECHO_SCOPE] })),
-  jwt: await Promise.all(Array.from({ length: FRESH }, () => dev.mint(USER, ECHO_SCOPE))),
+  jwt: await Promise.all(Array.from({ length: FRESH }, () => dev.mint({ identity: USER, scope: ECHO_SCOPE }))),
 };
 
 const globusServer = await serve(providers.globus, { port: 0, handleSignals: false });

@@ -6,8 +6,8 @@
  * adapter for that runtime, on a third port under the prefix `/skeleton` as well. It prints one JSON line: ports, a token and an action id.
  */
 import { Hono } from 'hono';
-import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
+import { devAuth } from '../../src/dev/index.ts';
 import { silentLogger } from '../../src/index.ts';
 
 const runtime = (globalThis as { Bun?: unknown; Deno?: unknown }).Bun
@@ -17,7 +17,7 @@ const runtime = (globalThis as { Bun?: unknown; Deno?: unknown }).Bun
     : 'node';
 const dev = await devAuth();
 const provider = echoProvider({ auth: dev.auth, logger: silentLogger });
-const token = await dev.mint(dev.identity, ECHO_SCOPE);
+const token = await dev.mint({ scope: ECHO_SCOPE });
 const ran = await provider.fetch(
   new Request('http://bench/run', {
     method: 'POST',

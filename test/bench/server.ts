@@ -24,8 +24,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { serve as honoServe } from '@hono/node-server';
 import { Hono } from 'hono';
 import { serve } from '../../adapters/node.ts';
-import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
+import { devAuth } from '../../src/dev/index.ts';
 import { type ActionProvider, type ActionStore, silentLogger } from '../../src/index.ts';
 
 export type ToChild = { type: 'rss' } | { type: 'cpu' } | { type: 'fill'; count: number } | { type: 'exit' };
@@ -125,7 +125,7 @@ if (mode === 'hono') {
   const prefix = process.env['BENCH_PREFIX'] ?? '/skeleton';
   // The same provider again under the prefix (its sweeper already runs on the first server).
   const prefixedPort = (await serve(provider, { port: 0, handleSignals: false, sweepInterval: 0, prefix })).port;
-  token = await dev.mint(crypto.randomUUID(), ECHO_SCOPE);
+  token = await dev.mint({ identity: crypto.randomUUID(), scope: ECHO_SCOPE });
   send({ type: 'ready', port, prefixedPort, token });
 } else {
   throw new Error(`usage: server.ts hono|provider (got ${String(mode)})`);

@@ -15,8 +15,8 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '../../adapters/node.ts';
-import { devAuth } from '../../examples/dev-auth.ts';
 import { echoProvider } from '../../examples/echo.ts';
+import { devAuth } from '../../src/dev/index.ts';
 import { type ActionStore, silentLogger } from '../../src/index.ts';
 
 export type StoreName = 'memory' | 'sqlite' | 'node-sqlite' | 'pglite' | 'postgres';
@@ -108,7 +108,7 @@ if (mode === 'open') {
   throw new Error(`usage: stores-server.ts serve|open (got ${String(mode)})`);
 }
 
-const dev = await devAuth(env('BENCH_KEY_DIR'));
+const dev = await devAuth({ dir: env('BENCH_KEY_DIR'), create: false });
 const started = performance.now();
 const store = await openStore(env('BENCH_STORE') as StoreName);
 const openMs = performance.now() - started;

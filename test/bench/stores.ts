@@ -43,8 +43,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
-import { devAuth } from '../../examples/dev-auth.ts';
 import { ECHO_SCOPE } from '../../examples/echo.ts';
+import { devAuth } from '../../src/dev/index.ts';
 import type { ActionRecord } from '../../src/index.ts';
 import { type SqlDriver, type SqlStatement, sqlStore } from '../../src/store/sql.ts';
 import { type PostgresServer, startPostgres } from '../support/postgres.ts';
@@ -255,8 +255,8 @@ async function call(url: string, init: RequestInit, expect: number): Promise<str
 
 const work = mkdtempSync(join(tmpdir(), 'gap-bench-stores-'));
 const keyDir = join(work, 'key');
-const dev = await devAuth(keyDir); // writes the key the children read
-const ownToken = await dev.mint(dev.identity, ECHO_SCOPE);
+const dev = await devAuth({ dir: keyDir }); // writes the key the children read
+const ownToken = await dev.mint({ scope: ECHO_SCOPE });
 const ownAuth = { authorization: `Bearer ${ownToken}` };
 let pg: PostgresServer | undefined;
 let admin: ReturnType<typeof postgres> | undefined;
@@ -432,7 +432,8 @@ try {
   // -------------------------------------------------------------------------------------------
   // 2. PostgreSQL at scale.
   const tokens: string[] = [];
-  for (let c = 0; c < CALLERS; c++) tokens.push(`Bearer ${await dev.mint(creatorSubOf(c), ECHO_SCOPE)}`);
+  for (let c = 0; c < CALLERS; c++)
+    tokens.push(`Bearer ${await dev.mint({ identity: creatorSubOf(c), scope: ECHO_SCOPE })}`);
 
   /** A real completed echo action, as the store wrote it: the template of every loaded row. */
   let template: ActionRecord | undefined;

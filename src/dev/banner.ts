@@ -1,0 +1,78 @@
+/**
+ * @module dev/banner: what a provider in dev mode prints when it starts: that it is in dev
+ * mode, and shell commands (bash and zsh) that run an action, read its status and release it.
+ */
+
+export interface DevBannerOptions {
+  /** Where the provider listens, its prefix included (what `serve()` answers as `url`). */
+  url: string;
+  /** A dev token (`dev.mint()`), printed on purpose: it is what the commands use. */
+  token: string;
+  /** The key's directory (`dev.dir`); undefined for a key in memory. */
+  dir?: string | undefined;
+  /** Who is listening. Default `Action provider`. */
+  title?: string;
+  /** The `body` of the run request the commands send. Default `{}`. */
+  body?: Record<string, unknown>;
+  /** The request_id it sends. Default a fresh UUID, so each printing runs a new action. */
+  requestId?: string;
+  /**
+   * The command that mints a fresh token, `--dir <dir>` to be appended (spelt out, so a
+   * different DATA_DIR in another shell cannot point it elsewhere). Default
+   * `npx globus-action-provider token`.
+   */
+  tokenCommand?: string;
+}
+
+/** `text` as one shell word, quoted only when it has to be (bash and zsh alike). */
+export function shellWord(text: string): string {
+  return /^[\w./:@+-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Inside double quotes, where `$ID` must still expand. */
+const inDoubleQuotes = (text: string): string => text.replace(/[\\"$`]/g, '\\$&');
+
+/**
+ * The dev-mode banner: a warning naming the key, and commands to paste into bash or zsh. The
+ * run command sends a fresh request_id each time the banner is made; the action id is read
+ * from its answer with `sed`, which every Unix-like machine has (`jq` is not a given).
+ *
+ * @example
+ * ```ts
+ * console.log(devBanner({ url, token: await dev.mint(), dir: dev.dir, title: 'Echo provider', body: { input_string: 'hello' } }))
+ * ```
+ */
+export function devBanner(options: DevBannerOptions): string {
+  const { url, token, dir } = options;
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url))
+    throw new TypeError('devBanner: url must be an http(s) URL');
+  if (typeof token !== 'string' || token === '') throw new TypeError('devBanner: token must be a token');
+  const base = url.replace(/\/+$/, '');
+  const requestId = options.requestId ?? crypto.randomUUID();
+  const body = JSON.stringify({ request_id: requestId, body: options.body ?? {} });
+  const auth = '-H "Authorization: Bearer $TOKEN"';
+  const where =
+    dir === undefined
+      ? 'a key kept in memory (its tokens stop working when the process ends)'
+      : `the key in ${dir.replace(/\/+$/, '')}/dev-key.json`;
+  const tokenCommand =
+    dir === undefined
+      ? undefined
+      : `${options.tokenCommand ?? 'npx globus-action-provider token'} --dir ${shellWord(dir)}`;
+  return [
+    '',
+    `  DEV MODE: callers are authenticated by tokens signed with ${where},`,
+    `  issuer urn:globus-action-provider:dev. Nothing else trusts them: not for production.`,
+    `  ${options.title ?? 'Action provider'} listening on ${base}/`,
+    '',
+    '  Try it (bash or zsh): run an action, read its status, release it.',
+    ...(tokenCommand ? [`  A fresh token any time: TOKEN=$(${tokenCommand})`] : []),
+    '',
+    `  TOKEN=${shellWord(token)}`,
+    `  RUN=$(curl -s -X POST ${shellWord(`${base}/run`)} ${auth} -H 'Content-Type: application/json' -d ${shellWord(body)}); printf '%s\\n' "$RUN"`,
+    `  ID=$(printf '%s' "$RUN" | sed -n 's/.*"action_id":"\\([^"]*\\)".*/\\1/p')`,
+    `  curl -s "${inDoubleQuotes(base)}/$ID/status" ${auth}; echo`,
+    `  curl -s -X POST "${inDoubleQuotes(base)}/$ID/release" ${auth}; echo`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,312 @@
+/**
+ * @module test/dev-auth: globus-action-provider/dev: the key kept in a directory (0600, made
+ * once, shared by every instance, never silently replaced), its tokens over real HTTP (the dev
+ * identity, others, linked identities and groups; another key, an expired token, another scope
+ * refused), the options' checks, the creation warning and the banner.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEV_ISSUER, DevKeyError, devAuth, devBanner } from '../src/dev/index.ts';
+import { createActionProvider } from '../src/index.ts';
+import { actionClient } from '../src/testing/index.ts';
+import { expectAction, expectError } from './support/assertions.ts';
+import { OTHER_SCOPE, SCOPE, urn } from './support/identities.ts';
+import { captureLogger } from './support/logger.ts';
+import { testProvider } from './support/providers.ts';
+import { listen } from './support/transports.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+/** A fresh directory; `sub` names one inside it that does not exist yet. */
+function freshDir(sub?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gap-dev-'));
+  dirs.push(dir);
+  return sub === undefined ? dir : join(dir, sub);
+}
+
+/** A provider (scope SCOPE) trusting `auth`, on a real port; a client for it as `token`. */
+async function serveWith(auth: import('../src/index.ts').Authenticator) {
+  const server = await listen(testProvider({ auth }));
+  return {
+    client: (token?: string) => actionClient(server.url, token === undefined ? {} : { token }),
+    close: () => server.close(),
+  };
+}
+
+interface Claims {
+  iss: string;
+  sub: string;
+  scope: string;
+  iat: number;
+  exp: number;
+}
+const payload = (token: string): Claims => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
+
+describe('devAuth: the key in a directory', () => {
+  it('makes the directory (0700) and a key file (0600) on first use, and loads that key afterwards', async () => {
+    const dir = freshDir('nested/data');
+    const first = await devAuth({ dir, scope: SCOPE });
+    const file = join(dir, 'dev-key.json');
+    expect(first.keyFile).toBe(file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const bytes = readFileSync(file, 'utf8');
+    const second = await devAuth({ dir, scope: SCOPE });
+    expect(second.identity).toBe(first.identity);
+    expect(readFileSync(file, 'utf8')).toBe(bytes);
+    // A token from the first instance is accepted by a provider built on the second (a restart).
+    const server = await serveWith(second.auth);
+    try {
+      const run = await server.client(await first.mint()).run({ body: { n: 1 } });
+      expectAction(run, 202);
+      expect(run.body.creator_id).toBe(urn(first.identity));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('gives instances created at the same moment one key between them', async () => {
+    const dir = freshDir('racing');
+    const all = await Promise.all(Array.from({ length: 8 }, () => devAuth({ dir, scope: SCOPE })));
+    expect(new Set(all.map((dev) => dev.identity)).size).toBe(1);
+    const server = await serveWith(all[0]!.auth);
+    try {
+      for (const dev of all) expect((await server.client(await dev.mint()).run({ body: {} })).status).toBe(202);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('loads a key file as examples/dev-auth.ts wrote it before (compact JSON, same fields)', async () => {
+    const dir = freshDir();
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const identity = crypto.randomUUID();
+    const legacy = {
+      privateJwk: await exportJWK(pair.privateKey),
+      publicJwk: await exportJWK(pair.publicKey),
+      identity,
+    };
+    writeFileSync(join(dir, 'dev-key.json'), JSON.stringify(legacy), { mode: 0o600 });
+    const dev = await devAuth({ dir });
+    expect(dev.identity).toBe(identity);
+  });
+
+  const corrupt: [string, string][] = [
+    ['an empty file', ''],
+    ['a file cut off mid-write', '{"privateJwk": {"kty": "EC", "crv": "P-2'],
+    ['JSON that is not a key', '{"hello": "world"}'],
+    ['an identity that is not a UUID', 'IDENTITY'],
+    ['a public key that is not the private key’s', 'MISMATCH'],
+    ['a private scalar from another key (the pair does not sign and verify)', 'NOT_A_PAIR'],
+  ];
+  it.each(corrupt)('refuses %s with a DevKeyError, and leaves the file as it was', async (_name, content) => {
+    const dir = freshDir();
+    const file = join(dir, 'dev-key.json');
+    let text = content;
+    if (content === 'IDENTITY' || content === 'MISMATCH' || content === 'NOT_A_PAIR') {
+      await devAuth({ dir });
+      const stored = JSON.parse(readFileSync(file, 'utf8'));
+      const other = await generateKeyPair('ES256', { extractable: true });
+      if (content === 'IDENTITY') stored.identity = 'alice';
+      else if (content === 'MISMATCH') stored.publicJwk = await exportJWK(other.publicKey);
+      else stored.privateJwk.d = (await exportJWK(other.privateKey)).d;
+      text = JSON.stringify(stored);
+    }
+    writeFileSync(file, text);
+    const error = await devAuth({ dir, scope: SCOPE }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DevKeyError);
+    expect(error).toMatchObject({ name: 'DevKeyError', code: 'ERR_DEV_KEY_INVALID', file });
+    expect((error as Error).message).toContain(file);
+    expect((error as Error).message).toMatch(/delete it to make a new key/);
+    // The private key is never echoed back.
+    expect((error as Error).message).not.toMatch(/"d"|privateJwk":/);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it('refuses a key file it cannot read (a directory in its place) as unreadable', async () => {
+    const dir = freshDir();
+    mkdirSync(join(dir, 'dev-key.json'));
+    await expect(devAuth({ dir })).rejects.toMatchObject({ code: 'ERR_DEV_KEY_UNREADABLE' });
+  });
+
+  it('with create: false, loads an existing key and refuses a directory without one (making nothing)', async () => {
+    const dir = freshDir();
+    const made = await devAuth({ dir });
+    expect((await devAuth({ dir, create: false })).identity).toBe(made.identity);
+    const empty = freshDir('none-here');
+    await expect(devAuth({ dir: empty, create: false })).rejects.toMatchObject({ code: 'ERR_DEV_KEY_MISSING' });
+    expect(() => statSync(empty)).toThrow();
+  });
+
+  it('records the scope it was given, and mints for it by default afterwards', async () => {
+    const dir = freshDir();
+    await devAuth({ dir, scope: OTHER_SCOPE });
+    await devAuth({ dir, scope: SCOPE }); // the last provider to start wins
+    const later = await devAuth({ dir });
+    expect(later.scope).toBe(SCOPE);
+    expect(payload(await later.mint()).scope).toBe(SCOPE);
+    expect(JSON.parse(readFileSync(join(dir, 'dev-scope.json'), 'utf8'))).toEqual({ scope: SCOPE });
+  });
+
+  it('keeps the key in memory without a directory', async () => {
+    const dev = await devAuth({ scope: SCOPE });
+    expect(dev.keyFile).toBeUndefined();
+    expect(dev.dir).toBeUndefined();
+    expect(payload(await dev.mint()).iss).toBe(DEV_ISSUER);
+  });
+});
+
+describe('devAuth: its tokens over real HTTP', () => {
+  it('authenticates the dev identity, another identity, linked identities and groups as Globus identities', async () => {
+    const dev = await devAuth({ scope: SCOPE });
+    const server = await serveWith(dev.auth);
+    try {
+      const group = crypto.randomUUID();
+      const run = await server
+        .client(await dev.mint())
+        .run({ body: {}, monitor_by: [`urn:globus:groups:id:${group}`] });
+      expectAction(run, 202);
+      expect(run.body.creator_id).toBe(`urn:globus:auth:identity:${dev.identity}`);
+      const id = run.body.action_id;
+      const alice = crypto.randomUUID();
+      // A stranger sees nothing; a member of the group may monitor; an identity linked to the creator may manage.
+      expectError(await server.client(await dev.mint({ identity: alice })).status(id), 404, 'ActionNotFound');
+      expect((await server.client(await dev.mint({ identity: alice, groups: [group] })).status(id)).status).toBe(200);
+      const linked = await dev.mint({ identity: `urn:globus:auth:identity:${alice}`, identities: [dev.identity] });
+      expect((await server.client(linked).cancel(id)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a token from another key, an expired token, one without the provider scope, and a forged issuer', async () => {
+    const dir = freshDir();
+    const dev = await devAuth({ dir, scope: SCOPE });
+    const server = await serveWith(dev.auth);
+    try {
+      const stranger = await devAuth({ scope: SCOPE }); // another key, same issuer and claims
+      expectError(
+        await server.client(await stranger.mint({ identity: dev.identity })).run({ body: {} }),
+        401,
+        'UnauthorizedRequest',
+      );
+      // Minted two hours ago with the same key, valid for one: expired an hour ago.
+      const past = await devAuth({ dir, create: false, clock: () => Date.now() - 2 * 3_600_000 });
+      const expired = await past.mint({ expiresIn: '1h' });
+      expectError(await server.client(expired).run({ body: {} }), 401, 'UnauthorizedRequest');
+      expectError(
+        await server.client(await dev.mint({ scope: OTHER_SCOPE })).run({ body: {} }),
+        401,
+        'UnauthorizedRequest',
+      );
+      // Signed with the very key, but claiming another issuer.
+      const { privateJwk } = JSON.parse(readFileSync(join(dir, 'dev-key.json'), 'utf8'));
+      const forged = await new SignJWT({ scope: SCOPE })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setIssuer('https://auth.globus.org')
+        .setSubject(dev.identity)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(await importJWK(privateJwk, 'ES256'));
+      expectError(await server.client(forged).run({ body: {} }), 401, 'UnauthorizedRequest');
+      // The provider's own tokens still work: the refusals are about the tokens.
+      expect((await server.client(await dev.mint()).run({ body: {} })).status).toBe(202);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('mints tokens that live as long as told, and are refused once that is over', async () => {
+    let now = Date.now();
+    const dev = await devAuth({ scope: SCOPE, clock: () => now });
+    const token = await dev.mint({ expiresIn: 90 });
+    const claims = payload(token);
+    expect(claims.exp - claims.iat).toBe(90);
+    const server = await serveWith(dev.auth);
+    try {
+      expect((await server.client(token).run({ body: {} })).status).toBe(202);
+      now += 60_000;
+      expect((await server.client(token).enumerate()).status).toBe(200);
+      now += 61_000; // past exp and jwtAuth's 30 s of tolerance (the cache shares the clock)
+      expectError(await server.client(token).enumerate(), 401, 'UnauthorizedRequest');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('devAuth: checks and warnings', () => {
+  it('checks its options at creation', async () => {
+    await expect(devAuth({ dir: '' })).rejects.toThrow(/devAuth: dir must be a non-empty path/);
+    await expect(devAuth({ create: false })).rejects.toThrow(/create: false needs a dir/);
+    await expect(devAuth({ scope: '' })).rejects.toThrow(/devAuth: scope must be/);
+    await expect(devAuth({ clock: 5 as never })).rejects.toThrow(/clock must be a function/);
+  });
+
+  it('checks what a token is to say before signing it', async () => {
+    const dev = await devAuth({ scope: SCOPE });
+    await expect(devAuth().then((d) => d.mint())).rejects.toThrow(/no scope/);
+    await expect(dev.mint({ identity: 'alice' })).rejects.toThrow(/identity must be a Globus identity id/);
+    await expect(dev.mint({ identities: ['bob'] })).rejects.toThrow(/identities must each be/);
+    await expect(dev.mint({ groups: ['urn:globus:auth:identity:x'] })).rejects.toThrow(/groups must each be/);
+    for (const expiresIn of [0, -5, 1.5, '1y', '31d', 'soon'])
+      await expect(dev.mint({ expiresIn })).rejects.toThrow(/expiresIn must be/);
+    const week = payload(await dev.mint({ expiresIn: '7d' }));
+    expect(week.exp - week.iat).toBe(7 * 86_400);
+  });
+
+  it('makes createActionProvider warn that it is in dev mode, wherever it runs', async () => {
+    const dev = await devAuth({ scope: SCOPE });
+    const logger = captureLogger();
+    createActionProvider({
+      description: { title: 'T', globus_auth_scope: SCOPE, admin_contact: 'a@example.org' },
+      auth: dev.auth,
+      logger,
+      run: () => ({ status: 'SUCCEEDED' }),
+    });
+    const warning = logger.lines.find((line) => /DEV MODE/.test(line.message));
+    expect(warning?.level).toBe('warn');
+    expect(warning?.message).toContain(DEV_ISSUER);
+    const quiet = captureLogger();
+    testProvider({ logger: quiet });
+    expect(quiet.lines.some((line) => /DEV MODE/.test(line.message))).toBe(false);
+  });
+});
+
+describe('devBanner', () => {
+  const options = { url: 'http://127.0.0.1:8080/echo/', token: 'a.b.c', dir: '.data', title: 'Echo' };
+
+  it('names the key and sends a fresh request_id each time it is made', () => {
+    const first = devBanner(options);
+    const second = devBanner(options);
+    expect(first).toMatch(/DEV MODE/);
+    expect(first).toContain('.data/dev-key.json');
+    expect(first).toContain('Echo listening on http://127.0.0.1:8080/echo/');
+    expect(first).toContain('TOKEN=$(npx globus-action-provider token --dir .data)');
+    const ids = [first, second].map((text) => /"request_id":"([^"]+)"/.exec(text)?.[1]);
+    expect(ids[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ids[1]).not.toBe(ids[0]);
+  });
+
+  it('quotes what the shell would otherwise split or expand', () => {
+    const text = devBanner({ ...options, dir: "/tmp/it's here", body: { say: "don't" } });
+    expect(text).toContain(`--dir '/tmp/it'\\''s here'`);
+    expect(text).toContain(`"say":"don'\\''t"`);
+  });
+
+  it('says when the key lives in memory, and offers no token command it could not honour', () => {
+    const text = devBanner({ url: 'http://127.0.0.1:1', token: 't' });
+    expect(text).toMatch(/kept in memory/);
+    expect(text).not.toMatch(/globus-action-provider token/);
+  });
+
+  it('refuses a url or token that are not', () => {
+    expect(() => devBanner({ ...options, url: 'localhost:8080' })).toThrow(TypeError);
+    expect(() => devBanner({ ...options, token: '' })).toThrow(TypeError);
+  });
+});
