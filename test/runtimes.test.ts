@@ -13,6 +13,7 @@ import { expressMiddleware } from '../adapters/express.ts';
 import { echoProvider } from '../examples/echo.ts';
 import { silentLogger as silent } from '../src/index.ts';
 import { conformanceSuite } from './conformance/suite.ts';
+import { D1_MIGRATIONS } from './support/d1-migrations.ts';
 import { type Host, listenNode, startWorker } from './support/hosts.ts';
 import { exampleEnv, SCOPE, testAuth } from './support/identities.ts';
 import { type EventKind, lambdaHost } from './support/lambda.ts';
@@ -51,7 +52,10 @@ const HOSTS: [string, Start][] = [
       ]),
   ],
   ['workerd (examples/worker.ts, bindings)', async () => startWorker('examples/worker.ts', await exampleEnv())],
-  ['workerd with D1 (examples/worker.ts)', async () => startWorker('examples/worker.ts', await exampleEnv(), ['DB'])],
+  [
+    'workerd with D1 (examples/worker.ts, migrate: false, D1 migrated by examples/cloudflare/migrations)',
+    async () => startWorker('examples/worker.ts', await exampleEnv(), ['DB'], { d1Migrations: D1_MIGRATIONS }),
+  ],
   [
     'Node with PostgreSQL (examples/node.ts, DATABASE_URL)',
     () => spawnNodeExample({ DATABASE_URL: inject('databaseUrl') }),

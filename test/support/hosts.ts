@@ -4,6 +4,8 @@
  * `wrangler deploy` would and served by workerd through miniflare.
  */
 import type { AddressInfo } from 'node:net';
+import type { D1Like } from '../../src/store/d1.ts';
+import { applyD1Migrations } from './d1-migrations.ts';
 import { ROOT } from './processes.ts';
 
 export interface Host {
@@ -48,11 +50,21 @@ export interface WorkerHost extends Host {
   miniflare: import('miniflare').Miniflare;
 }
 
+export interface StartWorkerOptions {
+  /**
+   * Apply the migrations of this directory (from the repository root) to each D1 database
+   * before the Worker serves, as `wrangler d1 migrations apply --local` would: for a Worker
+   * that opens its store with `migrate: false`.
+   */
+  d1Migrations?: string;
+}
+
 /** A Worker script, bundled, served by workerd through miniflare. */
 export async function startWorker(
   script: string,
   bindings: Record<string, string>,
   d1Databases: string[] = [],
+  options: StartWorkerOptions = {},
 ): Promise<WorkerHost> {
   const { Miniflare } = await import('miniflare');
   const miniflare = new Miniflare({
@@ -65,5 +77,11 @@ export async function startWorker(
     host: '127.0.0.1',
   });
   const url = await miniflare.ready;
+  const { d1Migrations } = options;
+  if (d1Migrations !== undefined) {
+    // Before any request: the Worker builds its provider (and opens its store) on the first one.
+    for (const name of d1Databases)
+      await applyD1Migrations((await miniflare.getD1Database(name)) as unknown as D1Like, d1Migrations);
+  }
   return { url: url.href.replace(/\/$/, ''), miniflare, stop: () => miniflare.dispose() };
 }

@@ -17,8 +17,15 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = (name: string) => `${ROOT}node_modules/.bin/${name}`;
 
 export interface SpawnOptions {
-  /** Over the test process's own environment. */
+  /** Over the test process's own environment (or alone, with `inheritEnv: false`). */
   env?: Record<string, string>;
+  /** Default true; false gives the process `env` only, as a container would. */
+  inheritEnv?: boolean;
+  /** Where it runs. Default the repository root. */
+  cwd?: string;
+  /** Run as this user and group (the test process must be root). */
+  uid?: number;
+  gid?: number;
   /** Resolve once the output (stdout and stderr so far) matches; at once when not given. */
   ready?: RegExp;
   /** How long `ready` may take. Default 60 s. */
@@ -39,12 +46,14 @@ export interface Spawned {
   kill(): Promise<void>;
 }
 
-/** Start `command` in the repository root and wait for `ready`; a process that exits first rejects with its output. */
+/** Start `command` (in the repository root unless told) and wait for `ready`; a process that exits first rejects with its output. */
 export async function spawnProcess(command: string, args: string[], options: SpawnOptions = {}): Promise<Spawned> {
   const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...options.env },
+    cwd: options.cwd ?? ROOT,
+    env: { ...(options.inheritEnv === false ? {} : process.env), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   let output = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
