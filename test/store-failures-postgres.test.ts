@@ -105,10 +105,15 @@ describe('postgresStore under failure', { timeout: 60_000 }, () => {
     try {
       const d = await drill(client(), { inject: () => setReadOnly(true), lift: () => setReadOnly(false) });
       const unavailable = expectOnly2xxOr503(d, TIMEOUT + SLACK);
-      expect(new Set(unavailable.map((o) => o.op))).toEqual(new Set(['run']));
+      expect(unavailable.some((o) => o.op === 'run')).toBe(true);
+      // Reads are never refused for read-only (that refusal is at once); on a loaded machine (CI
+      // runs every file at once) a read may still wait out the statement timeout, as always.
+      const timedOut = (o: { ms: number }) => o.ms >= TIMEOUT - 50;
+      const refusedReads = unavailable.filter((o) => o.op === 'status' && !timedOut(o));
+      expect(refusedReads.map((o) => `${o.status} ${o.code} in ${Math.round(o.ms)} ms`)).toEqual([]);
       const reads = d.load.outcomes.filter((o) => o.op === 'status' && o.at > d.injectedAt + 200 && o.at < d.liftedAt);
-      expect(reads.length).toBeGreaterThan(0);
-      for (const o of reads) expect(o.status).toBe(200);
+      expect(reads.filter((o) => o.status === 200).length).toBeGreaterThan(0);
+      for (const o of reads) expect(o.status === 200 || timedOut(o), `${o.status} in ${o.ms} ms`).toBe(true);
       await expectNothingLost(client(), d);
       expect(JSON.stringify(failures())).toMatch(/25006/);
     } finally {
