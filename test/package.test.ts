@@ -32,7 +32,40 @@ const INSTALLED = [
   'zod',
   'arktype',
 ];
-const TOOLS = ['typescript', '@types/node', 'undici-types'];
+const TOOLS = ['typescript', '@types/node', 'undici-types', '@cloudflare/workers-types'];
+
+/**
+ * A Worker as a Workers project writes it: bindings typed with @cloudflare/workers-types, no Node
+ * types. (Not ArkType here: its own declarations name Node's \`buffer\` module, so a Workers
+ * project using it needs @types/node or skipLibCheck, whatever this package does.)
+ */
+const WORKER = `
+import { createActionProvider } from 'globus-action-provider';
+import { worker } from 'globus-action-provider/cloudflare-workers';
+import { d1Store } from 'globus-action-provider/d1';
+import { globusAuth, globusAuthOptionsFromEnv } from 'globus-action-provider/globus';
+import * as v from 'valibot';
+import { z } from 'zod';
+
+interface Env {
+  DB: D1Database;
+  GLOBUS_CLIENT_ID: string;
+  GLOBUS_CLIENT_SECRET: string;
+  VALIBOT?: string;
+}
+
+export default worker(async (env: Env) => {
+  const options = globusAuthOptionsFromEnv(env);
+  if (options === undefined) throw new Error('no Globus credentials');
+  return createActionProvider({
+    description: { title: 'W', globus_auth_scope: 's', admin_contact: 'a@example.org' },
+    input: env.VALIBOT === undefined ? z.object({ n: z.number() }) : v.object({ n: v.number() }),
+    auth: globusAuth(options),
+    store: await d1Store(env.DB, { migrate: false }),
+    run: ({ request: { body } }) => ({ status: 'SUCCEEDED', details: { twice: body.n * 2 } }),
+  });
+});
+`;
 
 const PROGRAM = `
 import { ActionError, createActionProvider, memoryStore } from 'globus-action-provider';
@@ -132,6 +165,7 @@ beforeAll(async () => {
   const dependencies = Object.fromEntries(INSTALLED.map((name) => [name, '*']));
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ type: 'module', dependencies }));
   writeFileSync(join(consumer, 'main.ts'), PROGRAM);
+  writeFileSync(join(consumer, 'worker.ts'), WORKER);
   writeFileSync(join(consumer, 'deno.json'), JSON.stringify({ nodeModulesDir: 'manual' })); // node_modules as installed
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -197,9 +231,10 @@ describe('a consumer of the tarball', () => {
   // Two kinds of consumer: a Node project's lib (as @tsconfig/node22 sets it, no DOM: Node's
   // types give fetch, Request and Response) and a web project's. hono before 4.12.3 names DOM's
   // RequestInfo in its declarations, so with those the first needs skipLibCheck or the DOM lib
-  // (README, "Runtimes"); CI's run on the oldest peers leaves that case out for that reason.
+  // (README, "Runtimes"); CI's run on the oldest peers leaves out the cases marked [newest hono]
+  // for that reason (hono 4.8's declarations also clash with @cloudflare/workers-types').
   it.each([
-    ['a Node project (lib ES2023, without the DOM lib)', ['ES2023'], true],
+    ['a Node project (lib ES2023, without the DOM lib) [newest hono]', ['ES2023'], true],
     ['a web project (lib ES2023 and DOM)', ['ES2023', 'DOM', 'DOM.Iterable'], false],
   ])(
     'compiles strictly for %s, skipLibCheck false, without @types/express',
@@ -215,6 +250,18 @@ describe('a consumer of the tarball', () => {
     },
     60_000,
   );
+
+  it('compiles strictly for a Workers project (@cloudflare/workers-types, no Node types; zod or valibot) [newest hono]', async () => {
+    const config = join(consumer, 'tsconfig.worker.json');
+    const compilerOptions = { ...TSCONFIG.compilerOptions, lib: ['ES2023'], types: ['@cloudflare/workers-types'] };
+    writeFileSync(
+      config,
+      JSON.stringify({ compilerOptions: { ...compilerOptions, noEmit: true }, include: ['worker.ts'] }),
+    );
+    const tsc = join(consumer, 'node_modules/typescript/bin/tsc');
+    const compiled = await run(process.execPath, [tsc, '-p', config], { cwd: consumer }).catch((error) => error);
+    expect(`${compiled.stdout ?? ''}${compiled.stderr ?? ''}`).toBe('');
+  }, 60_000);
 
   const other = [202, { twice: 8 }, 422, 'object'];
   const expected = {
