@@ -4,7 +4,19 @@
  * identity, others, linked identities and groups; another key, an expired token, another scope
  * refused), the options' checks, the creation warning and the banner.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
@@ -117,7 +129,7 @@ describe('devAuth: the key in a directory', () => {
       else stored.privateJwk.d = (await exportJWK(other.privateKey)).d;
       text = JSON.stringify(stored);
     }
-    writeFileSync(file, text);
+    writeFileSync(file, text, { mode: 0o600 }); // as dev mode writes it: only the content is wrong
     const error = await devAuth({ dir, scope: SCOPE }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DevKeyError);
     expect(error).toMatchObject({ name: 'DevKeyError', code: 'ERR_DEV_KEY_INVALID', file });
@@ -133,6 +145,79 @@ describe('devAuth: the key in a directory', () => {
     mkdirSync(join(dir, 'dev-key.json'));
     await expect(devAuth({ dir })).rejects.toMatchObject({ code: 'ERR_DEV_KEY_UNREADABLE' });
   });
+
+  it('refuses a symbolic link in place of the key file, and writes nothing where it points', async () => {
+    const theirs = freshDir();
+    await devAuth({ dir: theirs }); // a valid key, somewhere else
+    const dir = freshDir();
+    symlinkSync(join(theirs, 'dev-key.json'), join(dir, 'dev-key.json'));
+    const error = await devAuth({ dir }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'DevKeyError', code: 'ERR_DEV_KEY_UNSAFE', file: join(dir, 'dev-key.json') });
+    expect((error as Error).message).toMatch(/symbolic link/);
+    // A link to nothing yet: no key is made at its target, and none is handed out unstored.
+    const target = join(freshDir(), 'planted.json');
+    const other = freshDir();
+    symlinkSync(target, join(other, 'dev-key.json'));
+    await expect(devAuth({ dir: other })).rejects.toMatchObject({ code: 'ERR_DEV_KEY_UNSAFE' });
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('refuses a key file other users can read or write, and says how to fix it', async () => {
+    for (const mode of [0o644, 0o660, 0o606]) {
+      const dir = freshDir();
+      await devAuth({ dir });
+      const file = join(dir, 'dev-key.json');
+      chmodSync(file, mode);
+      const error = await devAuth({ dir }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_DEV_KEY_UNSAFE', file });
+      expect((error as Error).message).toContain(`chmod 600 ${file}`);
+      chmodSync(file, 0o600);
+      expect((await devAuth({ dir })).keyFile).toBe(file);
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'refuses a key file that belongs to another user (one planted in a shared directory)',
+    async () => {
+      const dir = freshDir();
+      await devAuth({ dir });
+      chownSync(join(dir, 'dev-key.json'), 65_534, 65_534); // nobody
+      const error = await devAuth({ dir }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_DEV_KEY_UNSAFE' });
+      expect((error as Error).message).toMatch(/belongs to user 65534/);
+    },
+  );
+
+  it('refuses a FIFO or a device in place of the key file at once, instead of waiting or reading forever', async () => {
+    const dir = freshDir();
+    execFileSync('mkfifo', [join(dir, 'dev-key.json')]);
+    await expect(devAuth({ dir })).rejects.toMatchObject({ code: 'ERR_DEV_KEY_UNREADABLE' });
+    const zero = freshDir();
+    symlinkSync('/dev/zero', join(zero, 'dev-key.json'));
+    await expect(devAuth({ dir: zero })).rejects.toMatchObject({ code: 'ERR_DEV_KEY_UNSAFE' });
+  }, 5_000);
+
+  it('refuses a key file far larger than a key without reading it all', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'dev-key.json'), `{"pad": "${'x'.repeat(1_000_000)}"}`, { mode: 0o600 });
+    const error = await devAuth({ dir }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_DEV_KEY_INVALID' });
+    expect((error as Error).message).toMatch(/larger than a dev key/);
+  });
+
+  it('takes a recorded scope only when it is one, and never waits on a FIFO there', async () => {
+    const dir = freshDir();
+    await devAuth({ dir });
+    const scopeFile = join(dir, 'dev-scope.json');
+    writeFileSync(scopeFile, JSON.stringify({ scope: `${SCOPE}\n\u001b[2J$(touch pwned)` }));
+    expect((await devAuth({ dir })).scope).toBeUndefined();
+    rmSync(scopeFile);
+    execFileSync('mkfifo', [scopeFile]);
+    expect((await devAuth({ dir })).scope).toBeUndefined();
+    // Given a scope, the record is replaced by a file (the FIFO is renamed over, never opened for writing).
+    expect((await devAuth({ dir, scope: SCOPE })).scope).toBe(SCOPE);
+    expect(JSON.parse(readFileSync(scopeFile, 'utf8'))).toEqual({ scope: SCOPE });
+  }, 5_000);
 
   it('with create: false, loads an existing key and refuses a directory without one (making nothing)', async () => {
     const dir = freshDir();

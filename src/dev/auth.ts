@@ -119,7 +119,9 @@ async function scopeIn(dir: string, scope: string | undefined): Promise<string |
  * DEV MODE ONLY: an authenticator for tokens you mint yourself, so a provider can be run and
  * called without Globus. Tokens are for a made-up identity unless you name another; they
  * carry `iss: urn:globus-action-provider:dev`, which nothing but this authenticator trusts.
- * A key file that cannot be read or parsed is a `DevKeyError`, never silently replaced.
+ * A key file that cannot be read or parsed is a `DevKeyError`, never silently replaced; so is one
+ * someone else could have chosen or can read (a symbolic link, another user's file, a file group
+ * or others may read or write).
  *
  * @example
  * ```ts
