@@ -4,7 +4,7 @@
  * identity, others, linked identities and groups; another key, an expired token, another scope
  * refused), the options' checks, the creation warning and the banner.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -382,6 +382,79 @@ describe('devBanner', () => {
     const text = devBanner({ ...options, dir: "/tmp/it's here", body: { say: "don't" } });
     expect(text).toContain(`--dir '/tmp/it'\\''s here'`);
     expect(text).toContain(`"say":"don'\\''t"`);
+  });
+
+  /** The banner's command lines, as a user pastes them (one at a time, so prose is never run). */
+  const commandLines = (banner: string): string[] =>
+    banner
+      .split('\n')
+      .map((line) => line.trim().replace(/^A fresh token any time: /, ''))
+      .filter((line) => /^(TOKEN=|RUN=|ID=|curl )/.test(line));
+
+  it('lets no value break out of its quoting, in bash -c or an interactive bash (history expansion on)', () => {
+    const dir = freshDir();
+    const marker = join(dir, 'pwned');
+    // Each way out of a quote in bash and zsh, and history expansion's own: in an interactive
+    // shell `!!:s` rewrites the line before into a double-quoted word, `$(...)` and all.
+    const payloads = [
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `'; touch ${marker}; '`,
+      `"; touch ${marker}; "`,
+      `\\"; touch ${marker}; #`,
+      `!!:s@printf@touch ${marker};printf@`,
+    ];
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir };
+    for (const evil of payloads) {
+      const banners = [
+        { url: `http://127.0.0.1:1/${evil}/a b` },
+        { token: `t${evil}` },
+        { dir: join(dir, `d ${evil}`) },
+        { title: `T${evil}` },
+        { requestId: `r${evil}` },
+        { body: { say: evil } },
+      ].map((hostile) => devBanner({ ...options, dir, tokenCommand: 'printf %s', ...hostile }));
+      for (const banner of banners) {
+        const lines = commandLines(banner);
+        expect(lines).toHaveLength(6);
+        // Whatever the commands exit with (curl finds nothing on port 1): only what they ran matters.
+        spawnSync('bash', ['-c', lines.join('\n')], { cwd: dir, env, stdio: 'ignore' });
+        // Interactive: lines read one by one from stdin, as pasted (job control warnings aside).
+        spawnSync('bash', ['--norc', '--noprofile', '-i'], {
+          cwd: dir,
+          env,
+          input: `${lines.join('\n')}\n`,
+          stdio: ['pipe', 'ignore', 'ignore'],
+        });
+        expect(existsSync(marker), banner).toBe(false);
+      }
+    }
+    // And a value arrives whole: the directory, as the token command's argument.
+    const evil = payloads.join('');
+    const [fresh] = commandLines(devBanner({ ...options, dir: join(dir, evil), tokenCommand: 'printf %s' }));
+    const echoed = execFileSync('bash', ['-c', `${fresh}\nprintf '%s' "$TOKEN"`], { cwd: dir, env, encoding: 'utf8' });
+    expect(echoed).toBe(`--dir${join(dir, evil)}`);
+  });
+
+  it('gives the token command a directory that starts with a dash as the value of --dir, not an option', async () => {
+    const banner = devBanner({ ...options, dir: '-data', tokenCommand: 'printf "%s\\n"' });
+    const [fresh] = commandLines(banner);
+    const args = execFileSync('bash', ['-c', `${fresh}; printf '%s' "$TOKEN"`], { encoding: 'utf8' }).split('\n');
+    const { runCli } = await import('../src/cli/run.ts');
+    const stderr: string[] = [];
+    const code = await runCli(['token', ...args], { stdout: () => {}, stderr: (text) => stderr.push(text), env: {} });
+    // Not the usage error ("argument is ambiguous"): there is no key in ./-data, and it says so.
+    expect({ code, stderr: stderr.join('') }).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/no dev key in -data/),
+    });
+  });
+
+  it('refuses control characters, which would make the terminal show other lines than are pasted', () => {
+    for (const field of ['url', 'title', 'dir', 'token', 'requestId', 'tokenCommand'] as const) {
+      const value = field === 'url' ? 'http://127.0.0.1:1/\n  curl evil' : `x\u001b[1A\u001b[2K`;
+      expect(() => devBanner({ ...options, [field]: value }), field).toThrow(new RegExp(`devBanner: ${field}`));
+    }
   });
 
   it('says when the key lives in memory, and offers no token command it could not honour', () => {
