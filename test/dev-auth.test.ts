@@ -22,9 +22,10 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEV_ISSUER, DevKeyError, devAuth, devBanner } from '../src/dev/index.ts';
-import { createActionProvider } from '../src/index.ts';
+import { createActionProvider, jwtAuth } from '../src/index.ts';
 import { actionClient } from '../src/testing/index.ts';
 import { expectAction, expectError } from './support/assertions.ts';
+import { harness } from './support/globus.ts';
 import { OTHER_SCOPE, SCOPE, urn } from './support/identities.ts';
 import { captureLogger } from './support/logger.ts';
 import { testProvider } from './support/providers.ts';
@@ -303,6 +304,32 @@ describe('devAuth: its tokens over real HTTP', () => {
       expect((await server.client(await dev.mint()).run({ body: {} })).status).toBe(202);
     } finally {
       await server.close();
+    }
+  });
+
+  it('is refused by every authenticator but its own: globusAuth, and a jwtAuth with its key but another issuer', async () => {
+    const dir = freshDir();
+    const dev = await devAuth({ dir, scope: SCOPE });
+    const token = await dev.mint();
+    // Globus Auth introspects it (the fake answers as Globus does for a token it never issued).
+    const globus = await harness();
+    expectError(await globus.client(token).run({ body: {} }), 401, 'UnauthorizedRequest');
+    // Even trusting the very key, an issuer of one's own is not the dev issuer.
+    const { publicJwk } = JSON.parse(readFileSync(join(dir, 'dev-key.json'), 'utf8'));
+    for (const issuer of ['https://issuer.example', ['https://issuer.example', 'https://auth.globus.org']]) {
+      const server = await serveWith(jwtAuth({ jwks: { keys: [publicJwk] }, issuer }));
+      try {
+        expectError(await server.client(token).run({ body: {} }), 401, 'UnauthorizedRequest');
+      } finally {
+        await server.close();
+      }
+    }
+    // The control: the same jwtAuth pinned to the dev issuer takes it, so the refusals are the issuer's.
+    const pinned = await serveWith(jwtAuth({ jwks: { keys: [publicJwk] }, issuer: DEV_ISSUER }));
+    try {
+      expect((await pinned.client(token).run({ body: {} })).status).toBe(202);
+    } finally {
+      await pinned.close();
     }
   });
 

@@ -13,8 +13,9 @@ import { type DevMintOptions, isScope, resolveMint } from './mint.ts';
 
 /**
  * The `iss` of every dev token. A URN no real issuer uses and no real deployment trusts:
- * Globus Auth's tokens are opaque and introspected, and a `jwtAuth` of your own pins its
- * issuer's URL, so a dev token is refused everywhere but by a `devAuth` authenticator.
+ * Globus Auth's tokens are opaque and introspected, and a `jwtAuth` of your own trusts only its
+ * issuer's keys (a dev key is made on your machine) and, given `issuer`, refuses any other `iss`,
+ * so a dev token is refused everywhere but by a `devAuth` authenticator.
  */
 export const DEV_ISSUER = 'urn:globus-action-provider:dev';
 
