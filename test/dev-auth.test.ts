@@ -116,18 +116,34 @@ describe('devAuth: the key in a directory', () => {
     ['an identity that is not a UUID', 'IDENTITY'],
     ['a public key that is not the private key’s', 'MISMATCH'],
     ['a private scalar from another key (the pair does not sign and verify)', 'NOT_A_PAIR'],
+    ['an RSA key pair', 'RS256'],
+    ['a P-384 key pair', 'ES384'],
+    ['an Ed25519 key pair', 'EdDSA'],
+    ['a P-384 key pair labelled P-256', 'ES384_AS_P256'],
+    ['key_ops that forbid the private key to sign', 'KEY_OPS'],
   ];
   it.each(corrupt)('refuses %s with a DevKeyError, and leaves the file as it was', async (_name, content) => {
     const dir = freshDir();
     const file = join(dir, 'dev-key.json');
     let text = content;
-    if (content === 'IDENTITY' || content === 'MISMATCH' || content === 'NOT_A_PAIR') {
+    if (/^[A-Z]/.test(content)) {
       await devAuth({ dir });
       const stored = JSON.parse(readFileSync(file, 'utf8'));
-      const other = await generateKeyPair('ES256', { extractable: true });
+      const alg = content.startsWith('ES384')
+        ? 'ES384'
+        : content === 'RS256' || content === 'EdDSA'
+          ? content
+          : 'ES256';
+      const other = await generateKeyPair(alg, { extractable: true });
+      const [privateJwk, publicJwk] = [await exportJWK(other.privateKey), await exportJWK(other.publicKey)];
       if (content === 'IDENTITY') stored.identity = 'alice';
-      else if (content === 'MISMATCH') stored.publicJwk = await exportJWK(other.publicKey);
-      else stored.privateJwk.d = (await exportJWK(other.privateKey)).d;
+      else if (content === 'MISMATCH') stored.publicJwk = publicJwk;
+      else if (content === 'NOT_A_PAIR') stored.privateJwk.d = privateJwk.d;
+      else if (content === 'KEY_OPS') stored.privateJwk.key_ops = ['verify'];
+      else if (content === 'ES384_AS_P256') {
+        stored.privateJwk = { ...privateJwk, crv: 'P-256' };
+        stored.publicJwk = { ...publicJwk, crv: 'P-256' };
+      } else Object.assign(stored, { privateJwk, publicJwk });
       text = JSON.stringify(stored);
     }
     writeFileSync(file, text, { mode: 0o600 }); // as dev mode writes it: only the content is wrong
@@ -139,6 +155,24 @@ describe('devAuth: the key in a directory', () => {
     // The private key is never echoed back.
     expect((error as Error).message).not.toMatch(/"d"|privateJwk":/);
     expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it('loads a key whose JWKs carry members of their own (kid, alg, use, ext), and its tokens are accepted', async () => {
+    const dir = freshDir();
+    const made = await devAuth({ dir });
+    const file = join(dir, 'dev-key.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8'));
+    Object.assign(stored.publicJwk, { kid: 'k1', alg: 'RS256', use: 'enc', x5c: ['not a certificate'] });
+    Object.assign(stored.privateJwk, { kid: 'k1', alg: 'ES384', ext: false });
+    writeFileSync(file, JSON.stringify(stored), { mode: 0o600 });
+    const dev = await devAuth({ dir, scope: SCOPE });
+    expect(dev.identity).toBe(made.identity);
+    const server = await serveWith(dev.auth);
+    try {
+      expect((await server.client(await dev.mint()).run({ body: {} })).status).toBe(202);
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses a key file it cannot read (a directory in its place) as unreadable', async () => {

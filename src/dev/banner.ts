@@ -17,8 +17,9 @@ export interface DevBannerOptions {
   /** The request_id it sends. Default a fresh UUID, so each printing runs a new action. */
   requestId?: string;
   /**
-   * The command that mints a fresh token, `--dir <dir>` to be appended (spelt out, so a
-   * different DATA_DIR in another shell cannot point it elsewhere). Default
+   * The command that mints a fresh token, `--dir <dir>` to be appended (`--dir=<dir>` for one
+   * that starts with a dash; spelt out, so a different DATA_DIR in another shell cannot point it
+   * elsewhere). Printed as it is: a command of your own, not quoted. Default
    * `npx globus-action-provider token`.
    */
   tokenCommand?: string;
