@@ -4,7 +4,7 @@
  * entry needs no file system.
  */
 import { constants, type Stats } from 'node:fs';
-import { link, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DevKeyError } from './errors.ts';
 import { isScope } from './mint.ts';
@@ -48,13 +48,13 @@ function unsafeKey(stats: Stats, file: string): string | undefined {
 /**
  * A file's text, or undefined when there is none. It is read from the handle it was checked on
  * (no window in which the name can be swapped), at most MAX_FILE_BYTES of it; a link, a FIFO, a
- * device, a directory, a file too large (or, for the key, one others could have written or can
+ * device, a directory, a file too large (or, when `secret`, one others could have written or can
  * read) is a DevKeyError.
  */
-async function readIfThere(file: string, key: boolean): Promise<string | undefined> {
+async function readIfThere(file: string, { secret }: { secret: boolean }): Promise<string | undefined> {
   const refuse = (code: 'ERR_DEV_KEY_UNREADABLE' | 'ERR_DEV_KEY_UNSAFE' | 'ERR_DEV_KEY_INVALID', why: string) =>
     new DevKeyError(code, file, `dev mode: ${why}`);
-  let handle: Awaited<ReturnType<typeof open>>;
+  let handle: FileHandle;
   try {
     handle = await open(file, READ_FLAGS);
   } catch (error) {
@@ -68,7 +68,7 @@ async function readIfThere(file: string, key: boolean): Promise<string | undefin
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw refuse('ERR_DEV_KEY_UNREADABLE', `cannot read ${file} (not a regular file)`);
-    const unsafe = key ? unsafeKey(stats, file) : undefined;
+    const unsafe = secret ? unsafeKey(stats, file) : undefined;
     if (unsafe !== undefined) throw refuse('ERR_DEV_KEY_UNSAFE', unsafe);
     const bytes = new Uint8Array(MAX_FILE_BYTES + 1);
     let length = 0;
@@ -95,7 +95,7 @@ async function readIfThere(file: string, key: boolean): Promise<string | undefin
 
 /** The key file's text, or undefined when the directory has none yet. */
 export function readKeyFile(dir: string): Promise<string | undefined> {
-  return readIfThere(keyPath(dir), true);
+  return readIfThere(keyPath(dir), { secret: true });
 }
 
 /** A unique temporary name beside `dir`'s files, so a rename or link never crosses file systems. */
@@ -148,7 +148,7 @@ export async function createKeyFile(dir: string, text: string): Promise<string> 
  * refused). Not a scope (control characters, say) is unusable.
  */
 export async function readScopeFile(dir: string): Promise<string | undefined> {
-  const text = await readIfThere(scopePath(dir), false).catch(() => undefined);
+  const text = await readIfThere(scopePath(dir), { secret: false }).catch(() => undefined);
   if (text === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(text);
