@@ -4,7 +4,17 @@
  * errors exit 2 with a message on stderr, other failures 1; and the compiled bin does the same.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -165,6 +175,24 @@ describe('globus-action-provider: help, usage errors and failures', () => {
     ['a stray argument', ['token', 'extra'], /extra/],
     ['a bad --expires-in', ['token', '--expires-in', '1y'], /--expires-in must be/],
     ['an --expires-in over 30 days', ['token', '--expires-in', '31d'], /--expires-in must be/],
+    ['a zero --expires-in', ['token', '--expires-in', '0'], /--expires-in must be/],
+    ['a negative --expires-in', ['token', '--expires-in=-5'], /--expires-in must be/],
+    [
+      'an --expires-in of more digits than any lifetime',
+      ['token', '--expires-in', '9'.repeat(400)],
+      /--expires-in must be/,
+    ],
+    ['an --expires-in in exponent form', ['token', '--expires-in', '1e3'], /--expires-in must be/],
+    [
+      'a UUID with a newline after it as --identity',
+      ['token', '--identity', `${crypto.randomUUID()}\n`],
+      /--identity must be/,
+    ],
+    [
+      'a URN of another kind as --identity',
+      ['token', '--identity', `urn:globus:groups:id:${crypto.randomUUID()}`],
+      /--identity must be/,
+    ],
     ['a bad --identity', ['token', '--identity', 'alice@example.org'], /--identity must be a Globus identity/],
     ['a bad --group', ['token', '--group', 'urn:globus:auth:identity:x'], /--group must be/],
     ['an empty --scope', ['token', '--scope', ' '], /--scope must be/],
@@ -199,12 +227,28 @@ describe('globus-action-provider: help, usage errors and failures', () => {
   it('a corrupt key file: exit 1, naming the file, which is left as it was', async () => {
     const dir = freshDir();
     const file = join(dir, 'dev-key.json');
-    writeFileSync(file, '{"privateJwk": ');
+    writeFileSync(file, '{"privateJwk": ', { mode: 0o600 });
     const { code, stdout, stderr } = await cli(['token', '--dir', dir, '--scope', 'x']);
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toContain(`${file} is not a usable dev key`);
     expect(readFileSync(file, 'utf8')).toBe('{"privateJwk": ');
+  });
+
+  it('a key file other users can read, or a link in its place: exit 1, no token, saying why', async () => {
+    const { devAuth } = await import('../src/dev/index.ts');
+    const dir = freshDir();
+    await devAuth({ dir, scope: 'x' });
+    const file = join(dir, 'dev-key.json');
+    chmodSync(file, 0o644);
+    const shared = await cli(['token', '--dir', dir]);
+    expect(shared).toMatchObject({ code: 1, stdout: '' });
+    expect(shared.stderr).toContain(`chmod 600 ${file}`);
+    const linked = freshDir();
+    symlinkSync(file, join(linked, 'dev-key.json'));
+    const link = await cli(['token', '--dir', linked, '--scope', 'x']);
+    expect(link).toMatchObject({ code: 1, stdout: '' });
+    expect(link.stderr).toMatch(/is a symbolic link/);
   });
 });
 

@@ -6,7 +6,7 @@
  * with the bindings wrangler derives from the toml and the D1 that `wrangler d1 migrations apply
  * --local` migrated, answers introspection, runs the echo action and sweeps on the toml's cron.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
@@ -151,6 +151,26 @@ describe('examples/cloudflare/wrangler.toml, read and built by wrangler', () => 
     expect(Object.keys(config.vars)).toEqual(['PROVIDER_SCOPE']);
     expect(config.vars['PROVIDER_SCOPE']).toMatch(/^https:\/\/auth\.globus\.org\/scopes\/[0-9a-f-]{36}\/action_all$/);
     expect(config.triggers.crons).toEqual([expect.stringMatching(/^(\S+ ){4}\S+$/)]);
+  });
+
+  it("passes the Worker only the secrets under [secrets] required, so JWTs need the toml's own JWT_JWKS line", () => {
+    // A copy beside a .dev.vars of its own (never the one a developer may keep in examples/cloudflare).
+    const dir = join(work, 'secrets');
+    mkdirSync(dir, { recursive: true });
+    const text = readFileSync(TOML, 'utf8').replace('main = "../worker.ts"', `main = ${JSON.stringify(config.main)}`);
+    writeFileSync(join(dir, '.dev.vars'), 'GLOBUS_CLIENT_ID=a\nGLOBUS_CLIENT_SECRET=b\nJWT_JWKS={"keys":[]}\n');
+    const bindings = (toml: string) => {
+      writeFileSync(join(dir, 'wrangler.toml'), toml);
+      const { workerOptions } = unstable_getMiniflareWorkerOptions(join(dir, 'wrangler.toml'));
+      return Object.keys(workerOptions['bindings'] as Record<string, unknown>).sort();
+    };
+    // As shipped: JWT_JWKS in .dev.vars never reaches the Worker (and `wrangler deploy` wants both Globus secrets).
+    expect(bindings(text)).toEqual(['GLOBUS_CLIENT_ID', 'GLOBUS_CLIENT_SECRET', 'PROVIDER_SCOPE']);
+    // The line the toml's comment gives for JWTs from your own issuer, in place of the shipped one.
+    const jwtLine = /^#\s*(required = \["JWT_JWKS"\])/m.exec(text)?.[1];
+    expect(jwtLine).toBeDefined();
+    const jwt = text.replace(/^required = .*$/m, jwtLine ?? '');
+    expect(bindings(jwt)).toEqual(['JWT_JWKS', 'PROVIDER_SCOPE']);
   });
 
   it('bundles with `wrangler deploy --dry-run` (no nodejs_compat needed) and migrates D1 with `wrangler d1 migrations apply --local`', async () => {

@@ -128,6 +128,16 @@ describe('examples/container/Dockerfile, its steps run without Docker', () => {
     expect((await down.exited).code).toBe(1); // the HEALTHCHECK fails once nothing answers
   });
 
+  it.each(['/tools/echo', 'tools/echo', 'tools/echo/'])(
+    'answers its HEALTHCHECK under PROVIDER_PREFIX=%s, written as serve() takes a prefix',
+    async (prefix) => {
+      const { url, port } = await startImage({ PROVIDER_PREFIX: prefix, STORE: 'memory' });
+      expect((await actionClient(`${url}/tools/echo`).introspect()).status).toBe(200);
+      const health = await runInImage(image.healthcheck?.cmd ?? [], { PORT: String(port), PROVIDER_PREFIX: prefix });
+      expect((await health.exited).code).toBe(0);
+    },
+  );
+
   it('keeps actions in PostgreSQL with DATABASE_URL, callers authenticated by JWT_JWKS', async () => {
     const databaseUrl = inject('databaseUrl');
     const { app, url } = await startImage({ ...(await exampleEnv()), DATABASE_URL: databaseUrl });

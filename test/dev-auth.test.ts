@@ -4,15 +4,28 @@
  * identity, others, linked identities and groups; another key, an expired token, another scope
  * refused), the options' checks, the creation warning and the banner.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEV_ISSUER, DevKeyError, devAuth, devBanner } from '../src/dev/index.ts';
-import { createActionProvider } from '../src/index.ts';
+import { createActionProvider, jwtAuth } from '../src/index.ts';
 import { actionClient } from '../src/testing/index.ts';
 import { expectAction, expectError } from './support/assertions.ts';
+import { harness } from './support/globus.ts';
 import { OTHER_SCOPE, SCOPE, urn } from './support/identities.ts';
 import { captureLogger } from './support/logger.ts';
 import { testProvider } from './support/providers.ts';
@@ -103,21 +116,37 @@ describe('devAuth: the key in a directory', () => {
     ['an identity that is not a UUID', 'IDENTITY'],
     ['a public key that is not the private key’s', 'MISMATCH'],
     ['a private scalar from another key (the pair does not sign and verify)', 'NOT_A_PAIR'],
+    ['an RSA key pair', 'RS256'],
+    ['a P-384 key pair', 'ES384'],
+    ['an Ed25519 key pair', 'EdDSA'],
+    ['a P-384 key pair labelled P-256', 'ES384_AS_P256'],
+    ['key_ops that forbid the private key to sign', 'KEY_OPS'],
   ];
   it.each(corrupt)('refuses %s with a DevKeyError, and leaves the file as it was', async (_name, content) => {
     const dir = freshDir();
     const file = join(dir, 'dev-key.json');
     let text = content;
-    if (content === 'IDENTITY' || content === 'MISMATCH' || content === 'NOT_A_PAIR') {
+    if (/^[A-Z]/.test(content)) {
       await devAuth({ dir });
       const stored = JSON.parse(readFileSync(file, 'utf8'));
-      const other = await generateKeyPair('ES256', { extractable: true });
+      const alg = content.startsWith('ES384')
+        ? 'ES384'
+        : content === 'RS256' || content === 'EdDSA'
+          ? content
+          : 'ES256';
+      const other = await generateKeyPair(alg, { extractable: true });
+      const [privateJwk, publicJwk] = [await exportJWK(other.privateKey), await exportJWK(other.publicKey)];
       if (content === 'IDENTITY') stored.identity = 'alice';
-      else if (content === 'MISMATCH') stored.publicJwk = await exportJWK(other.publicKey);
-      else stored.privateJwk.d = (await exportJWK(other.privateKey)).d;
+      else if (content === 'MISMATCH') stored.publicJwk = publicJwk;
+      else if (content === 'NOT_A_PAIR') stored.privateJwk.d = privateJwk.d;
+      else if (content === 'KEY_OPS') stored.privateJwk.key_ops = ['verify'];
+      else if (content === 'ES384_AS_P256') {
+        stored.privateJwk = { ...privateJwk, crv: 'P-256' };
+        stored.publicJwk = { ...publicJwk, crv: 'P-256' };
+      } else Object.assign(stored, { privateJwk, publicJwk });
       text = JSON.stringify(stored);
     }
-    writeFileSync(file, text);
+    writeFileSync(file, text, { mode: 0o600 }); // as dev mode writes it: only the content is wrong
     const error = await devAuth({ dir, scope: SCOPE }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DevKeyError);
     expect(error).toMatchObject({ name: 'DevKeyError', code: 'ERR_DEV_KEY_INVALID', file });
@@ -128,11 +157,102 @@ describe('devAuth: the key in a directory', () => {
     expect(readFileSync(file, 'utf8')).toBe(text);
   });
 
+  it('loads a key whose JWKs carry members of their own (kid, alg, use, ext), and its tokens are accepted', async () => {
+    const dir = freshDir();
+    const made = await devAuth({ dir });
+    const file = join(dir, 'dev-key.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8'));
+    Object.assign(stored.publicJwk, { kid: 'k1', alg: 'RS256', use: 'enc', x5c: ['not a certificate'] });
+    Object.assign(stored.privateJwk, { kid: 'k1', alg: 'ES384', ext: false });
+    writeFileSync(file, JSON.stringify(stored), { mode: 0o600 });
+    const dev = await devAuth({ dir, scope: SCOPE });
+    expect(dev.identity).toBe(made.identity);
+    const server = await serveWith(dev.auth);
+    try {
+      expect((await server.client(await dev.mint()).run({ body: {} })).status).toBe(202);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a key file it cannot read (a directory in its place) as unreadable', async () => {
     const dir = freshDir();
     mkdirSync(join(dir, 'dev-key.json'));
     await expect(devAuth({ dir })).rejects.toMatchObject({ code: 'ERR_DEV_KEY_UNREADABLE' });
   });
+
+  it('refuses a symbolic link in place of the key file, and writes nothing where it points', async () => {
+    const theirs = freshDir();
+    await devAuth({ dir: theirs }); // a valid key, somewhere else
+    const dir = freshDir();
+    symlinkSync(join(theirs, 'dev-key.json'), join(dir, 'dev-key.json'));
+    const error = await devAuth({ dir }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'DevKeyError', code: 'ERR_DEV_KEY_UNSAFE', file: join(dir, 'dev-key.json') });
+    expect((error as Error).message).toMatch(/symbolic link/);
+    // A link to nothing yet: no key is made at its target, and none is handed out unstored.
+    const target = join(freshDir(), 'planted.json');
+    const other = freshDir();
+    symlinkSync(target, join(other, 'dev-key.json'));
+    await expect(devAuth({ dir: other })).rejects.toMatchObject({ code: 'ERR_DEV_KEY_UNSAFE' });
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('refuses a key file other users can read or write, and says how to fix it', async () => {
+    for (const mode of [0o644, 0o660, 0o606]) {
+      const dir = freshDir();
+      await devAuth({ dir });
+      const file = join(dir, 'dev-key.json');
+      chmodSync(file, mode);
+      const error = await devAuth({ dir }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_DEV_KEY_UNSAFE', file });
+      expect((error as Error).message).toContain(`chmod 600 ${file}`);
+      chmodSync(file, 0o600);
+      expect((await devAuth({ dir })).keyFile).toBe(file);
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'refuses a key file that belongs to another user (one planted in a shared directory)',
+    async () => {
+      const dir = freshDir();
+      await devAuth({ dir });
+      chownSync(join(dir, 'dev-key.json'), 65_534, 65_534); // nobody
+      const error = await devAuth({ dir }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_DEV_KEY_UNSAFE' });
+      expect((error as Error).message).toMatch(/belongs to user 65534/);
+    },
+  );
+
+  it('refuses a FIFO or a device in place of the key file at once, instead of waiting or reading forever', async () => {
+    const dir = freshDir();
+    execFileSync('mkfifo', [join(dir, 'dev-key.json')]);
+    await expect(devAuth({ dir })).rejects.toMatchObject({ code: 'ERR_DEV_KEY_UNREADABLE' });
+    const zero = freshDir();
+    symlinkSync('/dev/zero', join(zero, 'dev-key.json'));
+    await expect(devAuth({ dir: zero })).rejects.toMatchObject({ code: 'ERR_DEV_KEY_UNSAFE' });
+  }, 5_000);
+
+  it('refuses a key file far larger than a key without reading it all', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'dev-key.json'), `{"pad": "${'x'.repeat(1_000_000)}"}`, { mode: 0o600 });
+    const error = await devAuth({ dir }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_DEV_KEY_INVALID' });
+    expect((error as Error).message).toMatch(/larger than a dev key/);
+  });
+
+  it('takes a recorded scope only when it is one, and never waits on a FIFO there', async () => {
+    const dir = freshDir();
+    await devAuth({ dir });
+    const scopeFile = join(dir, 'dev-scope.json');
+    writeFileSync(scopeFile, JSON.stringify({ scope: `${SCOPE}\n\u001b[2J$(touch pwned)` }));
+    expect((await devAuth({ dir })).scope).toBeUndefined();
+    rmSync(scopeFile);
+    execFileSync('mkfifo', [scopeFile]);
+    expect((await devAuth({ dir })).scope).toBeUndefined();
+    // Given a scope, the record is replaced by a file (the FIFO is renamed over, never opened for writing).
+    expect((await devAuth({ dir, scope: SCOPE })).scope).toBe(SCOPE);
+    expect(JSON.parse(readFileSync(scopeFile, 'utf8'))).toEqual({ scope: SCOPE });
+  }, 5_000);
 
   it('with create: false, loads an existing key and refuses a directory without one (making nothing)', async () => {
     const dir = freshDir();
@@ -221,6 +341,32 @@ describe('devAuth: its tokens over real HTTP', () => {
     }
   });
 
+  it('is refused by every authenticator but its own: globusAuth, and a jwtAuth with its key but another issuer', async () => {
+    const dir = freshDir();
+    const dev = await devAuth({ dir, scope: SCOPE });
+    const token = await dev.mint();
+    // Globus Auth introspects it (the fake answers as Globus does for a token it never issued).
+    const globus = await harness();
+    expectError(await globus.client(token).run({ body: {} }), 401, 'UnauthorizedRequest');
+    // Even trusting the very key, an issuer of one's own is not the dev issuer.
+    const { publicJwk } = JSON.parse(readFileSync(join(dir, 'dev-key.json'), 'utf8'));
+    for (const issuer of ['https://issuer.example', ['https://issuer.example', 'https://auth.globus.org']]) {
+      const server = await serveWith(jwtAuth({ jwks: { keys: [publicJwk] }, issuer }));
+      try {
+        expectError(await server.client(token).run({ body: {} }), 401, 'UnauthorizedRequest');
+      } finally {
+        await server.close();
+      }
+    }
+    // The control: the same jwtAuth pinned to the dev issuer takes it, so the refusals are the issuer's.
+    const pinned = await serveWith(jwtAuth({ jwks: { keys: [publicJwk] }, issuer: DEV_ISSUER }));
+    try {
+      expect((await pinned.client(token).run({ body: {} })).status).toBe(202);
+    } finally {
+      await pinned.close();
+    }
+  });
+
   it('mints tokens that live as long as told, and are refused once that is over', async () => {
     let now = Date.now();
     const dev = await devAuth({ scope: SCOPE, clock: () => now });
@@ -297,6 +443,79 @@ describe('devBanner', () => {
     const text = devBanner({ ...options, dir: "/tmp/it's here", body: { say: "don't" } });
     expect(text).toContain(`--dir '/tmp/it'\\''s here'`);
     expect(text).toContain(`"say":"don'\\''t"`);
+  });
+
+  /** The banner's command lines, as a user pastes them (one at a time, so prose is never run). */
+  const commandLines = (banner: string): string[] =>
+    banner
+      .split('\n')
+      .map((line) => line.trim().replace(/^A fresh token any time: /, ''))
+      .filter((line) => /^(TOKEN=|RUN=|ID=|curl )/.test(line));
+
+  it('lets no value break out of its quoting, in bash -c or an interactive bash (history expansion on)', () => {
+    const dir = freshDir();
+    const marker = join(dir, 'pwned');
+    // Each way out of a quote in bash and zsh, and history expansion's own: in an interactive
+    // shell `!!:s` rewrites the line before into a double-quoted word, `$(...)` and all.
+    const payloads = [
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `'; touch ${marker}; '`,
+      `"; touch ${marker}; "`,
+      `\\"; touch ${marker}; #`,
+      `!!:s@printf@touch ${marker};printf@`,
+    ];
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir };
+    for (const evil of payloads) {
+      const banners = [
+        { url: `http://127.0.0.1:1/${evil}/a b` },
+        { token: `t${evil}` },
+        { dir: join(dir, `d ${evil}`) },
+        { title: `T${evil}` },
+        { requestId: `r${evil}` },
+        { body: { say: evil } },
+      ].map((hostile) => devBanner({ ...options, dir, tokenCommand: 'printf %s', ...hostile }));
+      for (const banner of banners) {
+        const lines = commandLines(banner);
+        expect(lines).toHaveLength(6);
+        // Whatever the commands exit with (curl finds nothing on port 1): only what they ran matters.
+        spawnSync('bash', ['-c', lines.join('\n')], { cwd: dir, env, stdio: 'ignore' });
+        // Interactive: lines read one by one from stdin, as pasted (job control warnings aside).
+        spawnSync('bash', ['--norc', '--noprofile', '-i'], {
+          cwd: dir,
+          env,
+          input: `${lines.join('\n')}\n`,
+          stdio: ['pipe', 'ignore', 'ignore'],
+        });
+        expect(existsSync(marker), banner).toBe(false);
+      }
+    }
+    // And a value arrives whole: the directory, as the token command's argument.
+    const evil = payloads.join('');
+    const [fresh] = commandLines(devBanner({ ...options, dir: join(dir, evil), tokenCommand: 'printf %s' }));
+    const echoed = execFileSync('bash', ['-c', `${fresh}\nprintf '%s' "$TOKEN"`], { cwd: dir, env, encoding: 'utf8' });
+    expect(echoed).toBe(`--dir${join(dir, evil)}`);
+  });
+
+  it('gives the token command a directory that starts with a dash as the value of --dir, not an option', async () => {
+    const banner = devBanner({ ...options, dir: '-data', tokenCommand: 'printf "%s\\n"' });
+    const [fresh] = commandLines(banner);
+    const args = execFileSync('bash', ['-c', `${fresh}; printf '%s' "$TOKEN"`], { encoding: 'utf8' }).split('\n');
+    const { runCli } = await import('../src/cli/run.ts');
+    const stderr: string[] = [];
+    const code = await runCli(['token', ...args], { stdout: () => {}, stderr: (text) => stderr.push(text), env: {} });
+    // Not the usage error ("argument is ambiguous"): there is no key in ./-data, and it says so.
+    expect({ code, stderr: stderr.join('') }).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/no dev key in -data/),
+    });
+  });
+
+  it('refuses control characters, which would make the terminal show other lines than are pasted', () => {
+    for (const field of ['url', 'title', 'dir', 'token', 'requestId', 'tokenCommand'] as const) {
+      const value = field === 'url' ? 'http://127.0.0.1:1/\n  curl evil' : `x\u001b[1A\u001b[2K`;
+      expect(() => devBanner({ ...options, [field]: value }), field).toThrow(new RegExp(`devBanner: ${field}`));
+    }
   });
 
   it('says when the key lives in memory, and offers no token command it could not honour', () => {

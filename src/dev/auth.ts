@@ -13,8 +13,9 @@ import { type DevMintOptions, isScope, resolveMint } from './mint.ts';
 
 /**
  * The `iss` of every dev token. A URN no real issuer uses and no real deployment trusts:
- * Globus Auth's tokens are opaque and introspected, and a `jwtAuth` of your own pins its
- * issuer's URL, so a dev token is refused everywhere but by a `devAuth` authenticator.
+ * Globus Auth's tokens are opaque and introspected, and a `jwtAuth` of your own trusts only its
+ * issuer's keys (a dev key is made on your machine) and, given `issuer`, refuses any other `iss`,
+ * so a dev token is refused everywhere but by a `devAuth` authenticator.
  */
 export const DEV_ISSUER = 'urn:globus-action-provider:dev';
 
@@ -119,7 +120,9 @@ async function scopeIn(dir: string, scope: string | undefined): Promise<string |
  * DEV MODE ONLY: an authenticator for tokens you mint yourself, so a provider can be run and
  * called without Globus. Tokens are for a made-up identity unless you name another; they
  * carry `iss: urn:globus-action-provider:dev`, which nothing but this authenticator trusts.
- * A key file that cannot be read or parsed is a `DevKeyError`, never silently replaced.
+ * A key file that cannot be read or parsed is a `DevKeyError`, never silently replaced; so is one
+ * someone else could have chosen or can read (a symbolic link, another user's file, a file group
+ * or others may read or write).
  *
  * @example
  * ```ts

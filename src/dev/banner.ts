@@ -17,8 +17,9 @@ export interface DevBannerOptions {
   /** The request_id it sends. Default a fresh UUID, so each printing runs a new action. */
   requestId?: string;
   /**
-   * The command that mints a fresh token, `--dir <dir>` to be appended (spelt out, so a
-   * different DATA_DIR in another shell cannot point it elsewhere). Default
+   * The command that mints a fresh token, `--dir <dir>` to be appended (`--dir=<dir>` for one
+   * that starts with a dash; spelt out, so a different DATA_DIR in another shell cannot point it
+   * elsewhere). Printed as it is: a command of your own, not quoted. Default
    * `npx globus-action-provider token`.
    */
   tokenCommand?: string;
@@ -29,8 +30,26 @@ export function shellWord(text: string): string {
   return /^[\w./:@+-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Inside double quotes, where `$ID` must still expand. */
-const inDoubleQuotes = (text: string): string => text.replace(/[\\"$`]/g, '\\$&');
+/**
+ * Whether `text` holds a character that makes a terminal show something else than what is pasted:
+ * C0 and C1 controls (a newline starts a line that looks like a command of the banner's, escape
+ * sequences move the cursor or erase), and the bidirectional overrides that reorder a line.
+ */
+function misleads(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
+    if ((code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) return true;
+  }
+  return false;
+}
+
+/** `value`, checked to be a string fit for the banner. */
+function printable(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`devBanner: ${name} must be a string`);
+  if (misleads(value)) throw new TypeError(`devBanner: ${name} must not hold control characters`);
+  return value;
+}
 
 /**
  * The dev-mode banner: a warning naming the key, and commands to paste into bash or zsh. The
@@ -43,22 +62,29 @@ const inDoubleQuotes = (text: string): string => text.replace(/[\\"$`]/g, '\\$&'
  * ```
  */
 export function devBanner(options: DevBannerOptions): string {
-  const { url, token, dir } = options;
+  const { url, token } = options;
   if (typeof url !== 'string' || !/^https?:\/\//.test(url))
     throw new TypeError('devBanner: url must be an http(s) URL');
   if (typeof token !== 'string' || token === '') throw new TypeError('devBanner: token must be a token');
+  for (const name of ['url', 'token', 'dir', 'title', 'requestId', 'tokenCommand'] as const)
+    if (options[name] !== undefined) printable(name, options[name]);
+  const { dir } = options;
   const base = url.replace(/\/+$/, '');
   const requestId = options.requestId ?? crypto.randomUUID();
   const body = JSON.stringify({ request_id: requestId, body: options.body ?? {} });
   const auth = '-H "Authorization: Bearer $TOKEN"';
+  // Single-quoted, the URL is safe from history expansion too: in an interactive bash or zsh, a
+  // `!` inside double quotes still expands (`!!:s/a/b/` can write a command substitution there).
+  const under = (path: string): string => `${shellWord(`${base}/`)}"$ID"/${path}`;
   const where =
     dir === undefined
       ? 'a key kept in memory (its tokens stop working when the process ends)'
       : `the key in ${dir.replace(/\/+$/, '')}/dev-key.json`;
+  // A directory that starts with a dash would read as an option after `--dir `.
+  const dirOption =
+    dir === undefined ? '' : dir.startsWith('-') ? `--dir=${shellWord(dir)}` : `--dir ${shellWord(dir)}`;
   const tokenCommand =
-    dir === undefined
-      ? undefined
-      : `${options.tokenCommand ?? 'npx globus-action-provider token'} --dir ${shellWord(dir)}`;
+    dir === undefined ? undefined : `${options.tokenCommand ?? 'npx globus-action-provider token'} ${dirOption}`;
   return [
     '',
     `  DEV MODE: callers are authenticated by tokens signed with ${where},`,
@@ -71,8 +97,8 @@ export function devBanner(options: DevBannerOptions): string {
     `  TOKEN=${shellWord(token)}`,
     `  RUN=$(curl -s -X POST ${shellWord(`${base}/run`)} ${auth} -H 'Content-Type: application/json' -d ${shellWord(body)}); printf '%s\\n' "$RUN"`,
     `  ID=$(printf '%s' "$RUN" | sed -n 's/.*"action_id":"\\([^"]*\\)".*/\\1/p')`,
-    `  curl -s "${inDoubleQuotes(base)}/$ID/status" ${auth}; echo`,
-    `  curl -s -X POST "${inDoubleQuotes(base)}/$ID/release" ${auth}; echo`,
+    `  curl -s ${under('status')} ${auth}; echo`,
+    `  curl -s -X POST ${under('release')} ${auth}; echo`,
     '',
   ].join('\n');
 }

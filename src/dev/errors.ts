@@ -4,9 +4,14 @@
 export type DevKeyErrorCode =
   /** No key where one was to be loaded (`create: false`). */
   | 'ERR_DEV_KEY_MISSING'
-  /** The file is there but could not be read (permissions, a directory in its place). */
+  /** The file is there but could not be read (permissions, a directory, FIFO or device in its place). */
   | 'ERR_DEV_KEY_UNREADABLE'
-  /** The file was read but holds no dev key (not JSON, a field missing or wrong). */
+  /**
+   * The key is not safe to trust: a symbolic link in its place, or a file that belongs to another
+   * user or that others can read or change (anyone who knows the key can mint tokens).
+   */
+  | 'ERR_DEV_KEY_UNSAFE'
+  /** The file was read but holds no dev key (not JSON, a field missing or wrong, far too large). */
   | 'ERR_DEV_KEY_INVALID'
   /** The key or the directory could not be written. */
   | 'ERR_DEV_KEY_UNWRITABLE';

@@ -3,6 +3,7 @@
  * mints tokens for): making one, writing it, and reading it back strictly.
  */
 import { CompactSign, type CryptoKey, compactVerify, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { UUID } from '../auth/jwt/claims.ts';
 
 /** What `dev-key.json` holds (the format examples/dev-auth.ts wrote before this module, kept so old keys still load). */
 export interface DevKeyMaterial {
@@ -11,8 +12,6 @@ export interface DevKeyMaterial {
   /** A Globus-identity-shaped UUID, the `sub` of tokens minted without an identity. */
   identity: string;
 }
-
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A new key pair and identity. */
 export async function generateKeyMaterial(): Promise<DevKeyMaterial> {

@@ -3,7 +3,7 @@
  * TypeError naming it rather than a token every provider refuses) and how long it lives.
  */
 import { identityUrn } from '../auth/caller.ts';
-import { UUID } from './key.ts';
+import { groupOf, identityId } from '../auth/jwt/claims.ts';
 
 export interface DevMintOptions {
   /** Who the token is for: a Globus identity id (a UUID) or its URN. Default: the dev identity. */
@@ -31,9 +31,6 @@ export const DEFAULT_EXPIRES_IN = 3_600;
 /** Long enough for a week of testing by hand; a dev token is not a credential to keep. */
 export const MAX_EXPIRES_IN = 30 * 86_400;
 const UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3_600, d: 86_400 };
-const IDENTITY_PREFIX = 'urn:globus:auth:identity:';
-const GROUP_PREFIX = 'urn:globus:groups:id:';
-
 export const EXPIRES_IN_RULE = 'seconds, or a number with a unit (90s, 30m, 12h, 7d), from 1 second to 30 days';
 export const IDENTITY_RULE = 'a Globus identity id (a UUID) or urn:globus:auth:identity:<uuid>';
 export const SCOPE_RULE = 'a non-empty string of space-separated scopes';
@@ -51,22 +48,12 @@ export function expiresInSeconds(value: unknown): number | undefined {
   return Number.isInteger(seconds) && seconds >= 1 && seconds <= MAX_EXPIRES_IN ? seconds : undefined;
 }
 
-/** A Globus identity id or URN as the bare id jwtAuth reads from `sub` (lower case); undefined otherwise. */
-export function identityId(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const id = value.startsWith(IDENTITY_PREFIX) ? value.slice(IDENTITY_PREFIX.length) : value;
-  return UUID.test(id) ? id.toLowerCase() : undefined;
-}
-
 /** A scope claim: printable ASCII, space-separated scopes, at least one. */
 export const isScope = (value: unknown): value is string =>
   typeof value === 'string' && value.trim() !== '' && !/[^\x21-\x7e ]/.test(value);
 
 /** A group as jwtAuth accepts one: an id or name, or a group URN (any other URN is refused). */
-export const isGroup = (value: unknown): value is string =>
-  typeof value === 'string' &&
-  value !== '' &&
-  (!value.startsWith('urn:') || (value.startsWith(GROUP_PREFIX) && value.length > GROUP_PREFIX.length));
+export const isGroup = (value: unknown): value is string => typeof value === 'string' && groupOf(value) !== undefined;
 
 function fail(message: string): never {
   throw new TypeError(`devAuth mint: ${message}`);

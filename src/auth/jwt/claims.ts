@@ -25,18 +25,26 @@ export interface VerifiedToken {
   groups: string[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A Globus identity id. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const IDENTITY_PREFIX = 'urn:globus:auth:identity:';
 const GROUP_PREFIX = 'urn:globus:groups:id:';
 
 /**
- * A Globus identity id (a UUID) or its URN, as the URN in lower case (ids are case-insensitive,
- * authorization compares exactly); undefined for anything else: another kind of URN, garbage.
+ * A Globus identity id (a UUID) or its URN, as the bare id in lower case (ids are
+ * case-insensitive, authorization compares exactly); undefined for anything else: another kind
+ * of URN, garbage. Also what globus-action-provider/dev mints only for, so its tokens pass here.
  */
-function identityOf(value: unknown): string | undefined {
+export function identityId(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const id = value.startsWith(IDENTITY_PREFIX) ? value.slice(IDENTITY_PREFIX.length) : value;
-  return UUID.test(id) ? identityUrn(id.toLowerCase()) : undefined;
+  return UUID.test(id) ? id.toLowerCase() : undefined;
+}
+
+/** The same, as the URN. */
+function identityOf(value: unknown): string | undefined {
+  const id = identityId(value);
+  return id === undefined ? undefined : identityUrn(id);
 }
 
 /**
@@ -44,7 +52,7 @@ function identityOf(value: unknown): string | undefined {
  * group. Bare names are kept (an issuer may put group names here): prefixed, they can match
  * nothing but a group.
  */
-function groupOf(value: string): string | undefined {
+export function groupOf(value: string): string | undefined {
   if (value === '') return undefined;
   if (!value.startsWith('urn:')) return groupUrn(value);
   return value.startsWith(GROUP_PREFIX) && value.length > GROUP_PREFIX.length ? value : undefined;

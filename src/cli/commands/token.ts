@@ -2,13 +2,13 @@
  * @module cli/commands/token: `globus-action-provider token`, a fresh dev-mode token from the
  * key a provider in dev mode keeps in its data directory, printed alone on stdout.
  */
+import { identityId } from '../../auth/jwt/claims.ts';
 import { devAuth } from '../../dev/auth.ts';
 import {
   EXPIRES_IN_RULE,
   expiresInSeconds,
   GROUP_RULE,
   IDENTITY_RULE,
-  identityId,
   isGroup,
   isScope,
   SCOPE_RULE,
