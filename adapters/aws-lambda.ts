@@ -117,7 +117,7 @@ export function lambdaHandler(provider: FetchProvider, options: LambdaOptions = 
   if (typeof provider?.fetch !== 'function') throw new TypeError('lambdaHandler: provider must have a fetch method');
   if (typeof options !== 'object' || options === null) throw new TypeError('lambdaHandler: options must be an object');
   const { stripStage = true } = options;
-  if (typeof stripStage !== 'boolean') throw new TypeError('stripStage: must be a boolean');
+  if (typeof stripStage !== 'boolean') throw new TypeError('lambdaHandler: stripStage must be a boolean');
   const fetch = withPrefix(provider, options.prefix);
   // Per handler, so each instance warns once; the promise itself already runs (and routes.ts logs its failure).
   let warned = false;

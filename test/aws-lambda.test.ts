@@ -465,7 +465,9 @@ describe('options', () => {
     const provider = testProvider();
     expect(() => lambdaHandler({} as FetchProvider)).toThrow(/provider must have a fetch method/);
     expect(() => lambdaHandler(provider, null as unknown as LambdaOptions)).toThrow(TypeError);
-    expect(() => lambdaHandler(provider, { stripStage: 'no' as unknown as boolean })).toThrow(/^stripStage: /);
+    expect(() => lambdaHandler(provider, { stripStage: 'no' as unknown as boolean })).toThrow(
+      /^lambdaHandler: stripStage must be a boolean/,
+    );
     expect(() => lambdaHandler(provider, { prefix: '/p?x' })).toThrow(/^prefix: /);
   });
 });
