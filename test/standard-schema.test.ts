@@ -15,6 +15,7 @@ import { expectAction, expectError, fieldLines } from './support/assertions.ts';
 import { startWorker, type WorkerHost } from './support/hosts.ts';
 import { exampleEnv, mint, testAuth, tokens, USERS } from './support/identities.ts';
 import { description, testProvider } from './support/providers.ts';
+import { toReply } from './support/raw.ts';
 import { connectRun, ROUTES } from './support/routes.ts';
 import { connect, TRANSPORTS } from './support/transports.ts';
 
@@ -277,6 +278,81 @@ describe('any Standard Schema library', () => {
     expect(reply.status).toBe(500);
     expect(reply.text).not.toContain('validator down');
     expect(calls).toBe(0);
+  });
+});
+
+/** A Standard Schema answering with `validate` (and a converter, so that creation succeeds). */
+const validating = (validate: (value: unknown) => unknown): StandardSchemaV1 => ({
+  '~standard': {
+    version: 1,
+    vendor: 'broken',
+    validate: validate as StandardSchemaV1.Props['validate'],
+    ...{ jsonSchema: { input: () => ({ type: 'object' }), output: () => ({ type: 'object' }) } },
+  },
+});
+
+const IN_PROCESS = TRANSPORTS[0] as (typeof TRANSPORTS)[number];
+
+describe('a Standard Schema that misbehaves', () => {
+  /** A provider over `input` whose run counts its calls. */
+  async function counted(input: InputOption, options: Partial<ProviderOptions> = {}) {
+    let calls = 0;
+    const provider = testProvider({
+      input,
+      ...options,
+      run: () => {
+        calls++;
+        return { status: 'ACTIVE' };
+      },
+    });
+    const { run } = await connectRun(IN_PROCESS, '/run', provider);
+    return { provider, run, calls: () => calls };
+  }
+
+  const never = () => new Promise<boolean>(() => {});
+
+  it.each([
+    ['zod', z.object({ code: z.string().refine(never) })],
+    ['valibot', v.objectAsync({ code: v.pipeAsync(v.string(), v.checkAsync(never)) })],
+    ['hand-written', validating(never)],
+  ] as const)(
+    'a %s validation that never settles is the 503 after runTimeout, and run is not called',
+    async (_name, input) => {
+      const { run, calls } = await counted(input, { runTimeout: 300 });
+      const started = Date.now();
+      const reply = await run(t.creator, { request_id: rid(), body: { code: SECRET } });
+      expectError(
+        reply,
+        503,
+        'ServiceUnavailable',
+        'The input schema did not finish validating the body within 300 ms',
+      );
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(reply.text).not.toContain(SECRET);
+      expect(calls()).toBe(0);
+    },
+  );
+
+  it("stops waiting for a pending validation when the request's signal aborts (Lambda's deadline)", async () => {
+    const { provider, calls } = await counted(validating(never));
+    const controller = new AbortController();
+    const answer = provider.fetch(
+      new Request('http://provider.test/run', {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { authorization: `Bearer ${t.creator}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ request_id: rid(), body: {} }),
+      }),
+    );
+    setTimeout(() => controller.abort(), 50);
+    const reply = await toReply(await answer);
+    expectError(
+      reply,
+      503,
+      'ServiceUnavailable',
+      'The input schema did not finish validating the body before the request was aborted',
+    );
+    expect(calls()).toBe(0);
   });
 });
 
