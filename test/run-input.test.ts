@@ -210,3 +210,32 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
     });
   });
 });
+
+describe('a body failing on many items, JSON Schema and valibot', () => {
+  const xs = { type: 'object', properties: { xs: { type: 'array', items: { type: 'string' } } } };
+  const SCHEMAS: [string, InputOption, string][] = [
+    ['a JSON Schema', xs, "Field '$.xs[0]' (category: 'type'): Input failed schema validation"],
+    [
+      'a valibot schema',
+      v.object({ xs: v.array(v.string()) }),
+      "Field '$.xs[0]' (category: 'type'): Invalid type: Expected string",
+    ],
+  ];
+  const post = async (input: InputOption, count: number) => {
+    const { run } = await connectRun(TRANSPORTS[0] as (typeof TRANSPORTS)[number], '/run', testProvider({ input }));
+    return run(t.creator, { request_id: rid(), body: { xs: Array(count).fill(1) } });
+  };
+
+  it.each(SCHEMAS)(
+    '%s: 5,000 issues answer with the first 100 lines and how many more',
+    async (_name, input, first) => {
+      const reply = await post(input, 5_000);
+      expectError(reply, 422, 'RequestValidationError');
+      const lines = fieldLines(reply);
+      expect(lines).toHaveLength(101);
+      expect(lines[0]).toBe(first);
+      expect(lines[99]).toMatch(/^Field '\$\.xs\[99\]' /);
+      expect(lines[100]).toBe('and 4900 more issues');
+    },
+  );
+});

@@ -12,7 +12,7 @@ import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import type { Awaitable } from '../awaitable.ts';
 import { isPlainObject, type JsonObject } from '../model.ts';
-import { formatIssues, pathSegment, SCRUBBED_MESSAGE } from './issues.ts';
+import { fieldLine, formatIssues, joinLines, pathSegment, SCRUBBED_MESSAGE } from './issues.ts';
 import { DRAFT_07_META_SCHEMA } from './json-schema-meta.ts';
 import { compileStandardSchema, isStandardSchema } from './standard-schema.ts';
 
@@ -177,9 +177,8 @@ function compileJsonSchema(schema: JsonObject): CompiledInput {
 
 /** Leaf errors only (an applicator's own line adds nothing), each as a `Field ...` line. */
 function formatJsonSchemaErrors(errors: readonly OutputUnit[], scrub: boolean): string {
-  const lines: string[] = [];
-  for (const error of errors) {
-    if (APPLICATORS.has(error.keyword)) continue;
+  const leaves = errors.filter((error) => !APPLICATORS.has(error.keyword));
+  const line = (error: OutputUnit) => {
     const segments = error.instanceLocation
       .replace(/^#\/?/, '')
       .split('/')
@@ -194,9 +193,7 @@ function formatJsonSchemaErrors(errors: readonly OutputUnit[], scrub: boolean): 
       const missing = /property "(.*)"/.exec(error.error)?.[1];
       if (missing !== undefined) path += pathSegment(missing);
     }
-    const message = scrub ? SCRUBBED_MESSAGE : error.error;
-    const line = `Field '${path}' (category: '${category}'): ${message}`;
-    if (!lines.includes(line)) lines.push(line);
-  }
-  return lines.join('; ') || `Field '$' (category: 'schema'): ${SCRUBBED_MESSAGE}`;
+    return fieldLine(path, category, scrub ? SCRUBBED_MESSAGE : error.error);
+  };
+  return joinLines(leaves, line) || `Field '$' (category: 'schema'): ${SCRUBBED_MESSAGE}`;
 }
