@@ -238,4 +238,13 @@ describe('a body failing on many items, JSON Schema and valibot', () => {
       expect(lines[100]).toBe('and 4900 more issues');
     },
   );
+
+  it.each(SCHEMAS)(
+    '%s: a body of 100,000 items is checked to its first issue only, a 422 of two lines',
+    async (_name, input, first) => {
+      const reply = await post(input, 100_000);
+      expectError(reply, 422, 'RequestValidationError');
+      expect(fieldLines(reply)).toEqual([first, 'and possibly more issues (the body is too large to list them all)']);
+    },
+  );
 });

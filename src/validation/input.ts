@@ -9,11 +9,12 @@
 import { type OutputUnit, type Schema, Validator } from '@cfworker/json-schema';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { toJsonSchema } from '@valibot/to-json-schema';
-import * as v from 'valibot';
+import type * as v from 'valibot';
 import type { Awaitable } from '../awaitable.ts';
 import { isPlainObject, type JsonObject } from '../model.ts';
 import { fieldLine, formatIssues, joinLines, pathSegment, SCRUBBED_MESSAGE } from './issues.ts';
 import { DRAFT_07_META_SCHEMA } from './json-schema-meta.ts';
+import { isLarge, MORE_NOT_LISTED, parseListing, parseListingAsync } from './listing.ts';
 import { compileStandardSchema, isStandardSchema } from './standard-schema.ts';
 
 /** A JSON Schema document, as an object or as JSON text. */
@@ -125,15 +126,18 @@ function compileValibot(schema: v.GenericSchema | v.GenericSchemaAsync, shown: J
   // v.safeParse rather than `~standard.validate`: the same `~run` underneath, and its issues
   // keep valibot's kind and type, which formatIssues reads for the category.
   const validate: CompiledInput['validate'] = schema.async
-    ? (body, scrub) => v.safeParseAsync(schema, body).then((result) => valibotResult(result, scrub))
-    : (body, scrub) => valibotResult(v.safeParse(schema as v.GenericSchema, body), scrub);
+    ? (body, scrub) => parseListingAsync(schema, body).then((parsed) => valibotResult(parsed, scrub))
+    : (body, scrub) => valibotResult(parseListing(schema as v.GenericSchema, body), scrub);
   return { jsonSchema, validate };
 }
 
-function valibotResult(result: v.SafeParseResult<v.GenericSchema>, scrub: boolean): InputResult<unknown> {
-  return result.success
-    ? { ok: true, value: result.output }
-    : { ok: false, message: formatIssues(result.issues, scrub) };
+function valibotResult(
+  { result, partial }: { result: v.SafeParseResult<v.GenericSchema>; partial: boolean },
+  scrub: boolean,
+): InputResult<unknown> {
+  if (result.success) return { ok: true, value: result.output };
+  const message = formatIssues(result.issues, scrub);
+  return { ok: false, message: partial ? `${message}; ${MORE_NOT_LISTED}` : message };
 }
 
 /**
@@ -159,18 +163,24 @@ function compileJsonSchema(schema: JsonObject): CompiledInput {
     : String(schema['$schema'] ?? '').includes('draft-04')
       ? '4'
       : '2020-12';
-  let validator: Validator;
+  // One that stops at the first error (for validity, and for a large body), one that lists them all.
+  let first: Validator;
+  let every: Validator;
   try {
-    validator = new Validator(schema as Schema, draft, false);
+    first = new Validator(schema as Schema, draft, true);
+    every = new Validator(schema as Schema, draft, false);
   } catch (cause) {
     throw new TypeError('input: the JSON Schema cannot be compiled', { cause });
   }
   return {
     jsonSchema: schema,
     validate(body, scrub) {
-      const result = validator.validate(body);
+      const result = first.validate(body);
       if (result.valid) return { ok: true, value: body };
-      return { ok: false, message: formatJsonSchemaErrors(result.errors, scrub) };
+      if (isLarge(body)) {
+        return { ok: false, message: `${formatJsonSchemaErrors(result.errors, scrub)}; ${MORE_NOT_LISTED}` };
+      }
+      return { ok: false, message: formatJsonSchemaErrors(every.validate(body).errors, scrub) };
     },
   };
 }
