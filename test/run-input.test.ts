@@ -9,6 +9,7 @@ import { rid } from './support/actions.ts';
 import { expectAction, expectError, fieldLines } from './support/assertions.ts';
 import { tokens } from './support/identities.ts';
 import { testProvider } from './support/providers.ts';
+import { rawCaller } from './support/raw.ts';
 import { connectRun, ROUTES } from './support/routes.ts';
 import { type Servable, TRANSPORTS } from './support/transports.ts';
 
@@ -247,4 +248,19 @@ describe('a body failing on many items, JSON Schema and valibot', () => {
       expect(fieldLines(reply)).toEqual([first, 'and possibly more issues (the body is too large to list them all)']);
     },
   );
+
+  it('a key holding a lone surrogate, which the JSON Schema validator cannot check, is the 422 (not a 500)', async () => {
+    const provider = testProvider({ input: { type: 'object', additionalProperties: { type: 'number' } } });
+    const reply = await rawCaller(provider)('POST', '/run', {
+      token: t.creator,
+      raw: `{"request_id":"${rid()}","body":{"a\\ud800":1}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expectError(
+      reply,
+      422,
+      'RequestValidationError',
+      "Field '$' (category: 'value'): A property name holds an unpaired surrogate, which the JSON Schema validator cannot check",
+    );
+  });
 });
