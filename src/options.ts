@@ -63,7 +63,8 @@ export interface ProviderOptions<I extends InputOption | undefined = InputOption
   /**
    * How long a `run` callback may take, in ms. A duplicate request (on another instance) waits
    * up to this long for the first run's answer; an unanswered run older than this is taken as
-   * abandoned (its instance died) and run again. Default 60,000.
+   * abandoned (its instance died) and run again. An input schema that validates asynchronously
+   * gets as long (then the run is answered 503, before anything is stored). Default 60,000.
    */
   runTimeout?: number;
   /** Keep user data out of validation errors. Default true. */

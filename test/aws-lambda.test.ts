@@ -25,7 +25,7 @@ import {
   REPLY,
   readResult,
 } from './support/lambda.ts';
-import { testProvider } from './support/providers.ts';
+import { field, testProvider } from './support/providers.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -337,8 +337,42 @@ describe('hostile events', () => {
     const post = { ...v2(), requestContext: { ...(v2()['requestContext'] as object), http: { method: 'POST' } } };
     await refusal({ ...post, body: '{"request_id":"x"}', isBase64Encoded: true }, /not base64/);
     await refusal({ ...post, body: 'eyJh Yi', isBase64Encoded: true }, /not base64/);
+    for (const body of ['eyJhIjox=', 'eyJhIj=x', 'eyJhI===', 'eyJhIjo', '====']) {
+      await refusal({ ...post, body, isBase64Encoded: true }, /not base64/);
+    }
     await refusal({ ...post, body: 'eyJhIjox', isBase64Encoded: 'true' }, /isBase64Encoded must be a boolean/);
     await refusal({ ...post, body: { request_id: 'x' } }, /body must be a string/);
+  });
+
+  it('decodes a base64 body as large as Lambda carries, and answers one past the body limit with the 413', async () => {
+    const token = await mint(USERS.creator);
+    // A REST API with binary media types `*/*` base64-encodes every body: 4.5 MB of JSON is 6 MB
+    // of event, Lambda's cap for a synchronous invocation.
+    const padding = 'x'.repeat(4.5 * 1024 * 1024);
+    const body = JSON.stringify({ request_id: rid(), body: { padding } });
+    const sized = lambdaHandler(
+      testProvider({
+        run: ({ request }) => ({ status: 'ACTIVE', details: { same: field(request.body, 'padding') === padding } }),
+      }),
+    );
+    const run = await invoke(sized, 'rest-api', {
+      method: 'POST',
+      path: '/run',
+      headers: json(token),
+      body,
+      base64: true,
+    });
+    expect(run.status, run.text).toBe(202);
+    expect(run.body.details).toEqual({ same: true });
+    // A hand-made event past the provider's 10 MiB limit gets the provider's own answer.
+    const huge = await invoke(sized, 'http-api-v2', {
+      method: 'POST',
+      path: '/run',
+      headers: json(token),
+      body: 'x'.repeat(11 * 1024 * 1024),
+      base64: true,
+    });
+    expectError(asReply(huge), 413, 'PayloadTooLarge');
   });
 
   it('answers enormous, malformed or mistyped headers with the JSON 400, before the provider runs', async () => {

@@ -78,6 +78,31 @@ describe('principal lists', () => {
     ]);
   });
 
+  it('a list of 100,000 bad principals is checked to its first issue only: a 422 of two lines, at once', async () => {
+    const reply = await setup().call('POST', '/run', {
+      token,
+      body: { request_id: rid(), body: {}, monitor_by: Array(100_000).fill('x') },
+    });
+    expectError(reply, 422, 'RequestValidationError');
+    expect(fieldLines(reply)).toEqual([
+      expect.stringMatching(/^Field '\$\.monitor_by\[0\]' \(category: 'pattern'\): Invalid principal/),
+      'and possibly more issues (the body is too large to list them all)',
+    ]);
+  });
+
+  it('a list of 5,000 bad principals names the first 100 and counts the rest', async () => {
+    const reply = await setup().call('POST', '/run', {
+      token,
+      body: { request_id: rid(), body: {}, manage_by: Array(5_000).fill('x') },
+    });
+    expectError(reply, 422, 'RequestValidationError');
+    const lines = fieldLines(reply);
+    expect(lines).toHaveLength(101);
+    expect(lines[99]).toMatch(/^Field '\$\.manage_by\[99\]' /);
+    // 5,000 principals and the list's length.
+    expect(lines[100]).toBe('and 4901 more issues');
+  });
+
   it('allowed_clients takes 1,000 items and answers 1,001 with 422', async () => {
     const { call } = setup();
     const body = (n: number) => ({ request_id: rid(), body: {}, allowed_clients: Array(n).fill('public') });

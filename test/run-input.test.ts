@@ -9,6 +9,7 @@ import { rid } from './support/actions.ts';
 import { expectAction, expectError, fieldLines } from './support/assertions.ts';
 import { tokens } from './support/identities.ts';
 import { testProvider } from './support/providers.ts';
+import { rawCaller } from './support/raw.ts';
 import { connectRun, ROUTES } from './support/routes.ts';
 import { type Servable, TRANSPORTS } from './support/transports.ts';
 
@@ -208,5 +209,58 @@ describe.each(TRANSPORTS)('run, input schema ($name)', (transport) => {
         expect(shown.text).toContain(String(SECRET_NUMBER));
       });
     });
+  });
+});
+
+describe('a body failing on many items, JSON Schema and valibot', () => {
+  const xs = { type: 'object', properties: { xs: { type: 'array', items: { type: 'string' } } } };
+  const SCHEMAS: [string, InputOption, string][] = [
+    ['a JSON Schema', xs, "Field '$.xs[0]' (category: 'type'): Input failed schema validation"],
+    [
+      'a valibot schema',
+      v.object({ xs: v.array(v.string()) }),
+      "Field '$.xs[0]' (category: 'type'): Invalid type: Expected string",
+    ],
+  ];
+  const post = async (input: InputOption, count: number) => {
+    const { run } = await connectRun(TRANSPORTS[0] as (typeof TRANSPORTS)[number], '/run', testProvider({ input }));
+    return run(t.creator, { request_id: rid(), body: { xs: Array(count).fill(1) } });
+  };
+
+  it.each(SCHEMAS)(
+    '%s: 5,000 issues answer with the first 100 lines and how many more',
+    async (_name, input, first) => {
+      const reply = await post(input, 5_000);
+      expectError(reply, 422, 'RequestValidationError');
+      const lines = fieldLines(reply);
+      expect(lines).toHaveLength(101);
+      expect(lines[0]).toBe(first);
+      expect(lines[99]).toMatch(/^Field '\$\.xs\[99\]' /);
+      expect(lines[100]).toBe('and 4900 more issues');
+    },
+  );
+
+  it.each(SCHEMAS)(
+    '%s: a body of 100,000 items is checked to its first issue only, a 422 of two lines',
+    async (_name, input, first) => {
+      const reply = await post(input, 100_000);
+      expectError(reply, 422, 'RequestValidationError');
+      expect(fieldLines(reply)).toEqual([first, 'and possibly more issues (the body is too large to list them all)']);
+    },
+  );
+
+  it('a key holding a lone surrogate, which the JSON Schema validator cannot check, is the 422 (not a 500)', async () => {
+    const provider = testProvider({ input: { type: 'object', additionalProperties: { type: 'number' } } });
+    const reply = await rawCaller(provider)('POST', '/run', {
+      token: t.creator,
+      raw: `{"request_id":"${rid()}","body":{"a\\ud800":1}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expectError(
+      reply,
+      422,
+      'RequestValidationError',
+      "Field '$' (category: 'value'): A property name holds an unpaired surrogate, which the JSON Schema validator cannot check",
+    );
   });
 });

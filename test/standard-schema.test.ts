@@ -14,7 +14,9 @@ import { rid } from './support/actions.ts';
 import { expectAction, expectError, fieldLines } from './support/assertions.ts';
 import { startWorker, type WorkerHost } from './support/hosts.ts';
 import { exampleEnv, mint, testAuth, tokens, USERS } from './support/identities.ts';
+import { captureLogger } from './support/logger.ts';
 import { description, testProvider } from './support/providers.ts';
+import { toReply } from './support/raw.ts';
 import { connectRun, ROUTES } from './support/routes.ts';
 import { connect, TRANSPORTS } from './support/transports.ts';
 
@@ -278,6 +280,141 @@ describe('any Standard Schema library', () => {
     expect(reply.text).not.toContain('validator down');
     expect(calls).toBe(0);
   });
+});
+
+/** A Standard Schema answering with `validate` (and a converter, so that creation succeeds). */
+const validating = (validate: (value: unknown) => unknown): StandardSchemaV1 => ({
+  '~standard': {
+    version: 1,
+    vendor: 'broken',
+    validate: validate as StandardSchemaV1.Props['validate'],
+    ...{ jsonSchema: { input: () => ({ type: 'object' }), output: () => ({ type: 'object' }) } },
+  },
+});
+
+const IN_PROCESS = TRANSPORTS[0] as (typeof TRANSPORTS)[number];
+
+describe('a Standard Schema that misbehaves', () => {
+  /** A provider over `input` whose run counts its calls. */
+  async function counted(input: InputOption, options: Partial<ProviderOptions> = {}) {
+    let calls = 0;
+    const provider = testProvider({
+      input,
+      ...options,
+      run: () => {
+        calls++;
+        return { status: 'ACTIVE' };
+      },
+    });
+    const { run } = await connectRun(IN_PROCESS, '/run', provider);
+    return { provider, run, calls: () => calls };
+  }
+
+  const never = () => new Promise<boolean>(() => {});
+
+  it.each([
+    ['zod', z.object({ code: z.string().refine(never) })],
+    ['valibot', v.objectAsync({ code: v.pipeAsync(v.string(), v.checkAsync(never)) })],
+    ['hand-written', validating(never)],
+  ] as const)(
+    'a %s validation that never settles is the 503 after runTimeout, and run is not called',
+    async (_name, input) => {
+      const { run, calls } = await counted(input, { runTimeout: 300 });
+      const started = Date.now();
+      const reply = await run(t.creator, { request_id: rid(), body: { code: SECRET } });
+      expectError(
+        reply,
+        503,
+        'ServiceUnavailable',
+        'The input schema did not finish validating the body within 300 ms',
+      );
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(reply.text).not.toContain(SECRET);
+      expect(calls()).toBe(0);
+    },
+  );
+
+  it("stops waiting for a pending validation when the request's signal aborts (Lambda's deadline)", async () => {
+    const { provider, calls } = await counted(validating(never));
+    const controller = new AbortController();
+    const answer = provider.fetch(
+      new Request('http://provider.test/run', {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { authorization: `Bearer ${t.creator}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ request_id: rid(), body: {} }),
+      }),
+    );
+    setTimeout(() => controller.abort(), 50);
+    const reply = await toReply(await answer);
+    expectError(
+      reply,
+      503,
+      'ServiceUnavailable',
+      'The input schema did not finish validating the body before the request was aborted',
+    );
+    expect(calls()).toBe(0);
+  });
+
+  it.each([
+    ['false', false],
+    ['true', true],
+    ['null', null],
+    ['a number', 5],
+    ['a string', 'ok'],
+    ['an object with neither value nor issues', {}],
+    ['issues that are no list', { issues: 'wrong' }],
+    ['null issues', { issues: null }],
+  ])(
+    'a validate answering %s (or a promise of it) is the logged 500 naming the schema, never a 202',
+    async (_name, result) => {
+      for (const validate of [() => result, async () => result]) {
+        const logger = captureLogger();
+        const { run, calls } = await counted(validating(validate), { logger });
+        const reply = await run(t.creator, { request_id: rid(), body: { code: SECRET } });
+        expectError(reply, 500, 'ActionProviderError', 'Internal Server Error');
+        expect(calls()).toBe(0);
+        expect(logger.text()).toMatch(/input: the broken schema's validate returned .*, not a Standard Schema result/);
+        expect(logger.text()).not.toContain(SECRET);
+      }
+    },
+  );
+
+  it('answers the 422 for issues that are no objects or whose paths are no lists, and cuts a huge path', async () => {
+    const { run, calls } = await counted(
+      validating(() => ({
+        issues: [null, 5, { message: 5, path: 5 }, { message: 'long', path: ['k'.repeat(1_000_000)] }],
+      })),
+    );
+    const reply = await run(t.creator, { request_id: rid(), body: {} });
+    expectError(reply, 422, 'RequestValidationError');
+    expect(fieldLines(reply)).toEqual([
+      `Field '$' (category: 'value'): ${SCRUBBED}`,
+      expect.stringMatching(/^Field '\$\.k{197}…' \(category: 'required'\): field required$/),
+    ]);
+    expect(calls()).toBe(0);
+  });
+
+  it.each([
+    ['zod', z.object({ xs: z.array(z.string()) })],
+    ['ArkType', type({ xs: 'string[]' })],
+    [
+      'hand-written',
+      validating(() => ({ issues: Array.from({ length: 100_000 }, (_, i) => ({ message: 'no', path: ['xs', i] })) })),
+    ],
+  ] as const)(
+    'a %s schema failing on 100,000 items answers with its first 100 lines and how many more',
+    async (_name, input) => {
+      const { run } = await counted(input);
+      const reply = await run(t.creator, { request_id: rid(), body: { xs: Array(100_000).fill(1) } });
+      expectError(reply, 422, 'RequestValidationError');
+      const lines = fieldLines(reply);
+      expect(lines).toHaveLength(101);
+      expect(lines[0]).toMatch(/^Field '\$\.xs\[0\]' \(category: '\w+'\): /);
+      expect(lines[99]).toMatch(/^Field '\$\.xs\[99\]' /);
+      expect(lines[100]).toBe('and 99900 more issues');
+    },
+  );
 });
 
 describe('a Standard Schema input at creation', () => {

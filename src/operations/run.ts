@@ -56,7 +56,7 @@ export function runOperation(config: ProviderConfig): Operation {
     const now = clock();
     const parsed = parseActionRequest(parseJson(await readBody(input.request, config.bodyLimit)), now, rules);
     // Awaited only when a schema validated asynchronously: `await` on a plain value costs a tick.
-    const request = parsed instanceof Promise ? await parsed : parsed;
+    const request = parsed instanceof Promise ? await settled(parsed, config.runTimeout, input.request.signal) : parsed;
     const record = newRecord({ actionId: config.generateId(), caller, request, startTime: config.formatTime(now) });
     for (let attempt = 0; attempt < MAX_RUN_ATTEMPTS; attempt++) {
       const created = await store.create(record);
@@ -93,6 +93,27 @@ export function runOperation(config: ProviderConfig): Operation {
     }
     throw new ActionError('ActionConflict', `request_id ${request.request_id} is being run concurrently; retry`);
   };
+}
+
+/**
+ * An asynchronous validation's answer, or the 503 once it has taken `timeout` ms or the
+ * request's signal aborts (a client gone, Lambda's deadline): a schema whose promise never
+ * settles must not hold the request. Nothing is stored before validation ends, so giving up
+ * on one leaves nothing behind; its late answer, or failure, goes nowhere.
+ */
+function settled<T>(validation: Promise<T>, timeout: number, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const giveUp = (when: string) =>
+      reject(new ActionError('ServiceUnavailable', `The input schema did not finish validating the body ${when}`));
+    const aborted = () => giveUp('before the request was aborted');
+    const timer = setTimeout(() => giveUp(`within ${timeout} ms`), timeout);
+    if (signal.aborted) aborted();
+    else signal.addEventListener('abort', aborted, { once: true });
+    validation.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', aborted);
+    });
+  });
 }
 
 /**

@@ -9,11 +9,12 @@
 import { type OutputUnit, type Schema, Validator } from '@cfworker/json-schema';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { toJsonSchema } from '@valibot/to-json-schema';
-import * as v from 'valibot';
+import type * as v from 'valibot';
 import type { Awaitable } from '../awaitable.ts';
 import { isPlainObject, type JsonObject } from '../model.ts';
-import { formatIssues, pathSegment, SCRUBBED_MESSAGE } from './issues.ts';
+import { fieldLine, formatIssues, joinLines, pathSegment, SCRUBBED_MESSAGE } from './issues.ts';
 import { DRAFT_07_META_SCHEMA } from './json-schema-meta.ts';
+import { isLarge, MORE_NOT_LISTED, parseListing, parseListingAsync } from './listing.ts';
 import { compileStandardSchema, isStandardSchema } from './standard-schema.ts';
 
 /** A JSON Schema document, as an object or as JSON text. */
@@ -125,15 +126,18 @@ function compileValibot(schema: v.GenericSchema | v.GenericSchemaAsync, shown: J
   // v.safeParse rather than `~standard.validate`: the same `~run` underneath, and its issues
   // keep valibot's kind and type, which formatIssues reads for the category.
   const validate: CompiledInput['validate'] = schema.async
-    ? (body, scrub) => v.safeParseAsync(schema, body).then((result) => valibotResult(result, scrub))
-    : (body, scrub) => valibotResult(v.safeParse(schema as v.GenericSchema, body), scrub);
+    ? (body, scrub) => parseListingAsync(schema, body).then((parsed) => valibotResult(parsed, scrub))
+    : (body, scrub) => valibotResult(parseListing(schema as v.GenericSchema, body), scrub);
   return { jsonSchema, validate };
 }
 
-function valibotResult(result: v.SafeParseResult<v.GenericSchema>, scrub: boolean): InputResult<unknown> {
-  return result.success
-    ? { ok: true, value: result.output }
-    : { ok: false, message: formatIssues(result.issues, scrub) };
+function valibotResult(
+  { result, partial }: { result: v.SafeParseResult<v.GenericSchema>; partial: boolean },
+  scrub: boolean,
+): InputResult<unknown> {
+  if (result.success) return { ok: true, value: result.output };
+  const message = formatIssues(result.issues, scrub);
+  return { ok: false, message: partial ? `${message}; ${MORE_NOT_LISTED}` : message };
 }
 
 /**
@@ -159,27 +163,41 @@ function compileJsonSchema(schema: JsonObject): CompiledInput {
     : String(schema['$schema'] ?? '').includes('draft-04')
       ? '4'
       : '2020-12';
-  let validator: Validator;
+  // One that stops at the first error (for validity, and for a large body), one that lists them all.
+  let first: Validator;
+  let every: Validator;
   try {
-    validator = new Validator(schema as Schema, draft, false);
+    first = new Validator(schema as Schema, draft, true);
+    every = new Validator(schema as Schema, draft, false);
   } catch (cause) {
     throw new TypeError('input: the JSON Schema cannot be compiled', { cause });
   }
   return {
     jsonSchema: schema,
     validate(body, scrub) {
-      const result = validator.validate(body);
-      if (result.valid) return { ok: true, value: body };
-      return { ok: false, message: formatJsonSchemaErrors(result.errors, scrub) };
+      try {
+        const result = first.validate(body);
+        if (result.valid) return { ok: true, value: body };
+        if (isLarge(body)) {
+          return { ok: false, message: `${formatJsonSchemaErrors(result.errors, scrub)}; ${MORE_NOT_LISTED}` };
+        }
+        return { ok: false, message: formatJsonSchemaErrors(every.validate(body).errors, scrub) };
+      } catch (error) {
+        // cfworker makes a JSON pointer of each key it visits with encodeURI, which throws on a
+        // lone surrogate; the stores keep such a key exactly, but this schema cannot check it.
+        if (!(error instanceof URIError)) throw error;
+        return { ok: false, message: `Field '$' (category: 'value'): ${UNCHECKABLE_KEY}` };
+      }
     },
   };
 }
 
+const UNCHECKABLE_KEY = 'A property name holds an unpaired surrogate, which the JSON Schema validator cannot check';
+
 /** Leaf errors only (an applicator's own line adds nothing), each as a `Field ...` line. */
 function formatJsonSchemaErrors(errors: readonly OutputUnit[], scrub: boolean): string {
-  const lines: string[] = [];
-  for (const error of errors) {
-    if (APPLICATORS.has(error.keyword)) continue;
+  const leaves = errors.filter((error) => !APPLICATORS.has(error.keyword));
+  const line = (error: OutputUnit) => {
     const segments = error.instanceLocation
       .replace(/^#\/?/, '')
       .split('/')
@@ -194,9 +212,7 @@ function formatJsonSchemaErrors(errors: readonly OutputUnit[], scrub: boolean): 
       const missing = /property "(.*)"/.exec(error.error)?.[1];
       if (missing !== undefined) path += pathSegment(missing);
     }
-    const message = scrub ? SCRUBBED_MESSAGE : error.error;
-    const line = `Field '${path}' (category: '${category}'): ${message}`;
-    if (!lines.includes(line)) lines.push(line);
-  }
-  return lines.join('; ') || `Field '$' (category: 'schema'): ${SCRUBBED_MESSAGE}`;
+    return fieldLine(path, category, scrub ? SCRUBBED_MESSAGE : error.error);
+  };
+  return joinLines(leaves, line) || `Field '$' (category: 'schema'): ${SCRUBBED_MESSAGE}`;
 }

@@ -2,12 +2,12 @@
  * @module validation/request: a run's body checked as an ActionRequest: the envelope, the
  * deadline against the provider's `maximum_deadline`, and `body` against the input schema.
  */
-import * as v from 'valibot';
 import { addDuration } from '../duration.ts';
 import { ActionError } from '../http/errors.ts';
 import { ActionRequestSchema, isPlainObject, type StoredRequest } from '../model.ts';
 import type { CompiledInput, InputResult } from './input.ts';
 import { formatIssues } from './issues.ts';
+import { MORE_NOT_LISTED, parseListing } from './listing.ts';
 
 export interface RequestRules {
   input: CompiledInput;
@@ -29,8 +29,11 @@ export function parseActionRequest(
   if (!isPlainObject(json)) {
     throw new ActionError('RequestValidationError', "Field '$' (category: 'type'): Invalid type: Expected object");
   }
-  const parsed = v.safeParse(ActionRequestSchema, json);
-  if (!parsed.success) throw new ActionError('RequestValidationError', formatIssues(parsed.issues, rules.scrub));
+  const { result: parsed, partial } = parseListing(ActionRequestSchema, json);
+  if (!parsed.success) {
+    const message = formatIssues(parsed.issues, rules.scrub);
+    throw new ActionError('RequestValidationError', partial ? `${message}; ${MORE_NOT_LISTED}` : message);
+  }
   const request = parsed.output;
   if (request.deadline !== null) checkDeadline(request.deadline, now, rules.maximumDeadline);
   const body = rules.input.validate(request.body, rules.scrub);

@@ -44,25 +44,40 @@ export function compileStandardSchema(schema: StandardSchemaV1, jsonSchema: Json
   return {
     jsonSchema: jsonSchema ?? convert(props as Partial<StandardJSONSchemaV1.Props>, vendor),
     validate(body, scrub) {
-      const result = props.validate(body);
+      const result: unknown = props.validate(body);
       // The spec allows a Promise (zod returns one when a refinement is async); a sync result
       // is answered without one, so a sync schema costs no microtask.
-      if (typeof (result as { then?: unknown }).then === 'function') {
-        return Promise.resolve(result).then((settled) => toInputResult(settled, body, scrub));
+      if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+        return Promise.resolve(result).then((settled) => toInputResult(settled, body, scrub, vendor));
       }
-      return toInputResult(result as StandardSchemaV1.Result<unknown>, body, scrub);
+      return toInputResult(result, body, scrub, vendor);
     },
   };
 }
 
-function toInputResult(
-  result: StandardSchemaV1.Result<unknown>,
-  body: JsonObject,
-  scrub: boolean,
-): InputResult<unknown> {
-  // The spec: no `issues` means success, whatever else the result holds.
-  if (result.issues === undefined) return { ok: true, value: result.value };
-  return { ok: false, message: formatStandardIssues(result.issues, body, scrub) };
+/**
+ * The spec's result: `{ value }`, or `{ issues: [...] }` for a failure. Anything else (`true`
+ * or `false` from a validator written as a predicate, `{}`) is the schema's bug: the logged
+ * 500, never a body let through unchecked.
+ */
+function toInputResult(result: unknown, body: JsonObject, scrub: boolean, vendor: string): InputResult<unknown> {
+  if (typeof result === 'object' && result !== null) {
+    const { issues } = result as { issues?: unknown };
+    if (Array.isArray(issues)) return { ok: false, message: formatStandardIssues(issues, body, scrub) };
+    if (issues === undefined && 'value' in result) return { ok: true, value: result.value };
+  }
+  throw new TypeError(
+    `input: the ${vendor} schema's validate returned ${kindOf(result)}, not a Standard Schema result ({ value } or { issues: [...] })`,
+  );
+}
+
+/** What a result is, in a few words: never its content, which may hold the body. */
+function kindOf(result: unknown): string {
+  if (result === null) return 'null';
+  if (typeof result !== 'object') return `a ${typeof result}`;
+  const { issues } = result as { issues?: unknown };
+  if (issues === undefined) return 'an object without value or issues';
+  return `issues that are no list (${issues === null ? 'null' : `a ${typeof issues}`})`;
 }
 
 /** The schema of what clients send (`input`, not `output`: transforms happen after). */
