@@ -6,18 +6,18 @@
 import { consoleLogger } from '../src/index.ts';
 import { escapedError } from './answers.ts';
 import type { FetchProvider } from './contract.ts';
-import {
-  type AlbEvent,
-  type AlbResult,
-  type ApiGatewayProxyEvent,
-  type ApiGatewayProxyEventV2,
-  type ApiGatewayProxyResult,
-  type ApiGatewayProxyResultV2,
-  type LambdaHttpEvent,
-  type LambdaHttpResult,
-  readEvent,
-  writeResult,
-} from './lambda-events.ts';
+import { readEvent } from './lambda-events.ts';
+import { writeResult } from './lambda-result.ts';
+import type {
+  AlbEvent,
+  AlbResult,
+  ApiGatewayProxyEvent,
+  ApiGatewayProxyEventV2,
+  ApiGatewayProxyResult,
+  ApiGatewayProxyResultV2,
+  LambdaHttpEvent,
+  LambdaHttpResult,
+} from './lambda-types.ts';
 import { withPrefix } from './prefix.ts';
 
 export type { FetchProvider } from './contract.ts';
@@ -33,7 +33,7 @@ export type {
   LambdaHttpResult,
   LambdaListMap,
   LambdaStringMap,
-} from './lambda-events.ts';
+} from './lambda-types.ts';
 
 /** The part of Lambda's context object this adapter reads (so the package needs no Lambda types). */
 export interface LambdaContext {

@@ -1,8 +1,7 @@
 /**
- * @module adapters/lambda-events: the HTTP events AWS Lambda receives (API Gateway REST APIs and
- * HTTP APIs in payload 1.0 and 2.0, Lambda Function URLs, Application Load Balancers), written
- * structurally so that neither the package nor its consumers need @types/aws-lambda; the Request
- * an event describes, and a Response written back in the shape its source reads.
+ * @module adapters/lambda-events: the Request an AWS Lambda HTTP event describes (API Gateway
+ * REST APIs and HTTP APIs in payload 1.0 and 2.0, Lambda Function URLs, Application Load
+ * Balancers; their types in lambda-types.ts, the answer written back in lambda-result.ts).
  *
  * Written here rather than taken from `hono/aws-lambda`, which Hono has deprecated (it moves to
  * a package of its own in Hono 5) and which misses what a provider needs: it keeps a named
@@ -12,109 +11,7 @@
  */
 import { ActionError } from '../src/index.ts';
 import { escapedError } from './answers.ts';
-
-/**
- * A header or query map as AWS sends it (a value may be missing, the map null). Optional fields
- * also take `undefined`, so @types/aws-lambda's events fit under `exactOptionalPropertyTypes`.
- */
-export type LambdaStringMap = Record<string, string | undefined>;
-/** The multi-value form of the same (payload 1.0, and ALB with multi-value headers on). */
-export type LambdaListMap = Record<string, string[] | undefined>;
-
-/** The part of an API Gateway request context this adapter reads. */
-export interface ApiGatewayRequestContext {
-  stage?: string | undefined;
-  domainName?: string | undefined;
-  apiId?: string | undefined;
-  /** REST APIs: the path with the stage (`/prod/run`); `path` has it without. */
-  path?: string | undefined;
-}
-
-/**
- * API Gateway payload 1.0: REST APIs (no `version`), and HTTP APIs set to payload 1.0
- * (`version: '1.0'`, whose `path` keeps a named stage).
- */
-export interface ApiGatewayProxyEvent {
-  version?: string | undefined;
-  resource?: string | undefined;
-  path: string;
-  httpMethod: string;
-  headers?: LambdaStringMap | null | undefined;
-  multiValueHeaders?: LambdaListMap | null | undefined;
-  queryStringParameters?: LambdaStringMap | null | undefined;
-  multiValueQueryStringParameters?: LambdaListMap | null | undefined;
-  body?: string | null | undefined;
-  isBase64Encoded?: boolean | undefined;
-  requestContext?: ApiGatewayRequestContext | null | undefined;
-}
-
-/** API Gateway HTTP APIs with payload 2.0, and Lambda Function URLs (the same shape). */
-export interface ApiGatewayProxyEventV2 {
-  version: string;
-  routeKey?: string | undefined;
-  /** Keeps a named stage (`/live/run`); never the custom domain's API mapping key. */
-  rawPath: string;
-  rawQueryString?: string | undefined;
-  /** The Cookie headers, one entry per cookie; `headers` has no `cookie` then. */
-  cookies?: string[] | undefined;
-  /** Duplicates joined with commas. */
-  headers?: LambdaStringMap | undefined;
-  body?: string | undefined;
-  isBase64Encoded?: boolean | undefined;
-  requestContext: ApiGatewayRequestContext & { http: { method: string; path?: string | undefined } };
-}
-
-/** An Application Load Balancer's request: `multiValueHeaders` when the target group turns them on. */
-export interface AlbEvent {
-  requestContext: { elb: { targetGroupArn: string } };
-  httpMethod: string;
-  path: string;
-  headers?: LambdaStringMap | undefined;
-  multiValueHeaders?: LambdaListMap | undefined;
-  /** As the client sent them: an ALB decodes no query parameter. */
-  queryStringParameters?: LambdaStringMap | undefined;
-  multiValueQueryStringParameters?: LambdaListMap | undefined;
-  body?: string | null | undefined;
-  isBase64Encoded?: boolean | undefined;
-}
-
-export type LambdaHttpEvent = ApiGatewayProxyEvent | ApiGatewayProxyEventV2 | AlbEvent;
-
-/** The answer to a payload 1.0 event: `multiValueHeaders` only for several Set-Cookie headers. */
-export interface ApiGatewayProxyResult {
-  statusCode: number;
-  headers: Record<string, string>;
-  multiValueHeaders?: Record<string, string[]>;
-  body: string;
-  isBase64Encoded: boolean;
-}
-
-/** The answer to a payload 2.0 or Function URL event: each `cookies` entry becomes a Set-Cookie header. */
-export interface ApiGatewayProxyResultV2 {
-  statusCode: number;
-  headers: Record<string, string>;
-  cookies?: string[];
-  body: string;
-  isBase64Encoded: boolean;
-}
-
-/** The answer to an ALB: headers in the form the request came in (an ALB refuses the other with a 502). */
-export interface AlbResult {
-  statusCode: number;
-  statusDescription?: string;
-  headers?: Record<string, string>;
-  multiValueHeaders?: Record<string, string[]>;
-  body: string;
-  isBase64Encoded: boolean;
-}
-
-export type LambdaHttpResult = ApiGatewayProxyResult | ApiGatewayProxyResultV2 | AlbResult;
-
-/** The result shape an event's source reads. */
-export type ReplyShape = 'v1' | 'v2' | 'alb' | 'alb-multi';
-
-/** What an event becomes: the request for the provider, or the 400 for one too malformed to make it. */
-export type ReadEvent = { reply: ReplyShape; request: Request } | { reply: ReplyShape; refusal: Response };
+import type { ReadEvent, ReplyShape } from './lambda-types.ts';
 
 export interface ReadOptions {
   /** Drop an HTTP API's named stage from the front of the path. */
@@ -363,49 +260,10 @@ function byteString(value: string): string {
   return latin1(new TextEncoder().encode(value));
 }
 
-function latin1(bytes: Uint8Array): string {
+/** `bytes` as a string of one character per byte (Latin-1). */
+export function latin1(bytes: Uint8Array): string {
   let out = '';
   // In slices: fromCharCode takes its bytes as arguments, and a call has a few hundred thousand at most.
   for (let i = 0; i < bytes.length; i += 0x8000) out += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return out;
-}
-
-/**
- * The body as Lambda carries it: text when it is UTF-8 (all of the provider's answers, which
- * are JSON), base64 otherwise. Base64 only when needed, because a REST API without binary media
- * types configured passes a base64 body to the client as it is, undecoded.
- */
-async function resultBody(response: Response): Promise<{ body: string; isBase64Encoded: boolean }> {
-  if (response.body === null) return { body: '', isBase64Encoded: false };
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  try {
-    // ignoreBOM keeps a leading BOM in the text, so the bytes are exactly the response's.
-    return { body: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), isBase64Encoded: false };
-  } catch {
-    return { body: btoa(latin1(bytes)), isBase64Encoded: true };
-  }
-}
-
-/** `response` in the shape `reply`: every header kept (Retry-After, WWW-Authenticate, Allow), Set-Cookie each on its own. */
-export async function writeResult(response: Response, reply: ReplyShape): Promise<LambdaHttpResult> {
-  const { body, isBase64Encoded } = await resultBody(response);
-  const headers: Record<string, string> = {};
-  // Iteration joins a repeated header with commas, except Set-Cookie, which getSetCookie lists.
-  for (const [name, value] of response.headers) if (name !== 'set-cookie') headers[name] = value;
-  const cookies = response.headers.getSetCookie();
-  const result = { statusCode: response.status, body, isBase64Encoded };
-  if (reply === 'v2') return { ...result, headers, ...(cookies.length > 0 ? { cookies } : {}) };
-  if (reply === 'v1') {
-    return { ...result, headers, ...(cookies.length > 0 ? { multiValueHeaders: { 'set-cookie': cookies } } : {}) };
-  }
-  const status = response.statusText === '' ? {} : { statusDescription: `${response.status} ${response.statusText}` };
-  if (reply === 'alb-multi') {
-    const multiValueHeaders: Record<string, string[]> = {};
-    for (const [name, value] of Object.entries(headers)) multiValueHeaders[name] = [value];
-    if (cookies.length > 0) multiValueHeaders['set-cookie'] = cookies;
-    return { ...result, ...status, multiValueHeaders };
-  }
-  // Single-value ALB headers hold one Set-Cookie; a folded list would not parse as cookies.
-  const [cookie] = cookies;
-  return { ...result, ...status, headers: cookie === undefined ? headers : { ...headers, 'set-cookie': cookie } };
 }
