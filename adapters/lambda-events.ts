@@ -10,6 +10,7 @@
  * caps nothing.
  */
 import { ActionError } from '../src/index.ts';
+import { isPlainObject } from '../src/model.ts';
 import { escapedError } from './answers.ts';
 import type { ReadEvent, ReplyShape } from './lambda-types.ts';
 
@@ -48,9 +49,6 @@ function checkedName(name: string): string {
   return name;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** A 400 for the event, thrown while reading it and answered in its shape. */
 const malformed = (description: string) => new ActionError('BadActionRequest', description);
 
@@ -61,13 +59,13 @@ const malformed = (description: string) => new ActionError('BadActionRequest', d
  * succeeding with an HTTP answer nobody reads, which would delete an SQS batch unprocessed.
  */
 export function replyShape(event: unknown): ReplyShape {
-  if (isObject(event)) {
+  if (isPlainObject(event)) {
     const context = event['requestContext'];
-    if (isObject(context) && isObject(context['elb']))
-      return isObject(event['multiValueHeaders']) ? 'alb-multi' : 'alb';
+    if (isPlainObject(context) && isPlainObject(context['elb']))
+      return isPlainObject(event['multiValueHeaders']) ? 'alb-multi' : 'alb';
     if (event['version'] === '2.0' || 'rawPath' in event) return 'v2';
     if ('httpMethod' in event || event['version'] === '1.0') return 'v1';
-    if (isObject(context) && isObject(context['http'])) return 'v2';
+    if (isPlainObject(context) && isPlainObject(context['http'])) return 'v2';
   }
   throw new TypeError(
     'lambdaHandler: the event is not an API Gateway, Function URL or ALB request (it has neither httpMethod nor rawPath)',
@@ -86,8 +84,8 @@ export function readEvent(event: unknown, options: ReadOptions): ReadEvent {
 }
 
 function toRequest(event: Record<string, unknown>, reply: ReplyShape, options: ReadOptions): Request {
-  const context = isObject(event['requestContext']) ? event['requestContext'] : {};
-  const http = isObject(context['http']) ? context['http'] : {};
+  const context = isPlainObject(event['requestContext']) ? event['requestContext'] : {};
+  const http = isPlainObject(context['http']) ? context['http'] : {};
   const method = reply === 'v2' ? http['method'] : event['httpMethod'];
   if (typeof method !== 'string' || method === '') {
     throw malformed(`The event has no ${reply === 'v2' ? 'requestContext.http.method' : 'httpMethod'}`);
@@ -211,7 +209,7 @@ function requestHeaders(event: Record<string, unknown>, reply: ReplyShape): Head
 function stringEntries(event: Record<string, unknown>, key: string): [string, string][] | undefined {
   const map = event[key];
   if (map === undefined || map === null) return undefined;
-  if (!isObject(map)) throw malformed(`${key} must be an object`);
+  if (!isPlainObject(map)) throw malformed(`${key} must be an object`);
   const entries: [string, string][] = [];
   for (const [name, value] of Object.entries(map)) {
     if (value === undefined || value === null) continue;
@@ -225,7 +223,7 @@ function stringEntries(event: Record<string, unknown>, key: string): [string, st
 function stringLists(event: Record<string, unknown>, key: string): [string, string[]][] | undefined {
   const map = event[key];
   if (map === undefined || map === null) return undefined;
-  if (!isObject(map)) throw malformed(`${key} must be an object`);
+  if (!isPlainObject(map)) throw malformed(`${key} must be an object`);
   const entries: [string, string[]][] = [];
   for (const [name, values] of Object.entries(map)) {
     if (values === undefined || values === null) continue;

@@ -4,6 +4,7 @@
  */
 import { CompactSign, type CryptoKey, compactVerify, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { UUID } from '../auth/jwt/claims.ts';
+import { isPlainObject } from '../model.ts';
 
 /** What `dev-key.json` holds (the format examples/dev-auth.ts wrote before this module, kept so old keys still load). */
 export interface DevKeyMaterial {
@@ -27,9 +28,6 @@ export function serializeKeyMaterial(material: DevKeyMaterial): string {
   return `${JSON.stringify(material, null, 2)}\n`;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const isP256 = (jwk: Record<string, unknown>): boolean =>
   jwk['kty'] === 'EC' && jwk['crv'] === 'P-256' && typeof jwk['x'] === 'string' && typeof jwk['y'] === 'string';
 
@@ -44,11 +42,11 @@ export function parseKeyMaterial(text: string): DevKeyMaterial | { problem: stri
   } catch {
     return { problem: text.trim() === '' ? 'the file is empty' : 'the file is not JSON' };
   }
-  if (!isObject(value)) return { problem: 'the file is not a JSON object' };
+  if (!isPlainObject(value)) return { problem: 'the file is not a JSON object' };
   const { privateJwk, publicJwk, identity } = value;
-  if (!isObject(privateJwk) || !isP256(privateJwk) || typeof privateJwk['d'] !== 'string')
+  if (!isPlainObject(privateJwk) || !isP256(privateJwk) || typeof privateJwk['d'] !== 'string')
     return { problem: 'privateJwk is not a P-256 private key (JWK)' };
-  if (!isObject(publicJwk) || !isP256(publicJwk) || 'd' in publicJwk)
+  if (!isPlainObject(publicJwk) || !isP256(publicJwk) || 'd' in publicJwk)
     return { problem: 'publicJwk is not a P-256 public key (JWK)' };
   if (publicJwk['x'] !== privateJwk['x'] || publicJwk['y'] !== privateJwk['y'])
     return { problem: 'publicJwk is not the public half of privateJwk' };

@@ -16,6 +16,9 @@ import { isPlainObject } from '../model.ts';
 export const MAX_LISTED_VALUES = 10_000;
 
 /** What a 422 adds when only the first issue of a large body was looked for. */
+/** The first issue only (one config object for every call, not one per request). */
+const FIRST_ISSUE = { abortEarly: true } as const;
+
 export const MORE_NOT_LISTED = 'and possibly more issues (the body is too large to list them all)';
 
 /** True when `body` holds more than MAX_LISTED_VALUES values, objects and arrays counted (the count stops there). */
@@ -47,7 +50,7 @@ export function parseListing<S extends v.GenericSchema>(
   schema: S,
   value: unknown,
 ): { result: v.SafeParseResult<S>; partial: boolean } {
-  const first = v.safeParse(schema, value, { abortEarly: true });
+  const first = v.safeParse(schema, value, FIRST_ISSUE);
   if (first.success) return { result: first, partial: false };
   if (isLarge(value)) return { result: first, partial: true };
   return { result: v.safeParse(schema, value), partial: false };
@@ -58,7 +61,7 @@ export async function parseListingAsync<S extends v.GenericSchema | v.GenericSch
   schema: S,
   value: unknown,
 ): Promise<{ result: v.SafeParseResult<S>; partial: boolean }> {
-  const first = await v.safeParseAsync(schema, value, { abortEarly: true });
+  const first = await v.safeParseAsync(schema, value, FIRST_ISSUE);
   if (first.success) return { result: first, partial: false };
   if (isLarge(value)) return { result: first, partial: true };
   return { result: await v.safeParseAsync(schema, value), partial: false };
