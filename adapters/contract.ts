@@ -15,8 +15,10 @@ export interface FetchProvider {
   at?(prefix: string): (request: Request, env?: unknown, executionContext?: unknown) => Response | Promise<Response>;
   /** Present on providers: deletes expired actions (the servers run it on an interval). */
   sweep?(): Promise<number>;
-  /** Present on providers: closes the store (after a signal-driven shutdown). */
+  /** Present on providers: stops background work, then closes the store (after a signal-driven shutdown). */
   close?(): Promise<void>;
+  /** Present on providers with background work: the servers start it once listening and stop it on close. */
+  readonly worker?: { start(): Promise<void>; stop(options?: { grace?: number }): Promise<void> } | undefined;
 }
 
 /** The options of every `serve()`: where to listen, the prefix, shutdown and expiry. */

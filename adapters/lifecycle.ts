@@ -1,7 +1,8 @@
 /**
  * @module adapters/lifecycle: a server's lifecycle, written once for Node, Bun and Deno: options
- * checked before anything listens, the base URL, the expiry sweeper, shutdown on SIGTERM and
- * SIGINT (stop, drain, then close the store), and a `close()` that runs once.
+ * checked before anything listens, the base URL, the expiry sweeper, background work started
+ * and stopped, shutdown on SIGTERM and SIGINT (stop taking requests and work, drain both, then
+ * close the store), and a `close()` that runs once.
  */
 import { startSweeper } from '../src/index.ts';
 import type { FetchProvider, RunningServerOf, ServeOptions, ServerOptions } from './contract.ts';
@@ -103,7 +104,8 @@ export interface Listening<S> {
 }
 
 /**
- * Everything after listening: runs the expiry sweeper until close; on SIGTERM or SIGINT (unless
+ * Everything after listening: starts background work, runs the expiry sweeper until close
+ * (which stops work too, after its grace period); on SIGTERM or SIGINT (unless
  * `handleSignals` is false) closes, then closes the provider's store, once however many signals
  * come. `close()` stops the sweeper and the server, removes the signal listeners, and returns
  * the same promise however often it is called.
@@ -125,9 +127,11 @@ export function running<S>(
   const sweep = provider.sweep?.bind(provider);
   const sweeper =
     sweep && settings.sweepInterval !== 0 ? startSweeper({ sweep, interval: settings.sweepInterval }) : undefined;
+  const worker = provider.worker;
   let closing: Promise<void> | undefined;
+  // Requests drain while running work gets its grace period; the store closes after both.
   const close = (): Promise<void> =>
-    (closing ??= Promise.all([sweeper?.stop(), listening.stop()])
+    (closing ??= Promise.all([sweeper?.stop(), listening.stop(), worker?.stop()])
       .then(() => {})
       .finally(() => {
         if (settings.handleSignals) for (const signal of SHUTDOWN_SIGNALS) signals.off(signal, onSignal);
@@ -141,6 +145,9 @@ export function running<S>(
     void close().then(() => provider.close?.());
   };
   if (settings.handleSignals) for (const signal of SHUTDOWN_SIGNALS) signals.on(signal, onSignal);
+  // Work left by an instance that died is taken up now. A worker that cannot start logs why
+  // through the provider's logger, and tries again when work is next scheduled.
+  worker?.start().catch(() => {});
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;
   return { server, url: `http://${host}:${port}${settings.prefix}`, port, close };
 }

@@ -50,7 +50,7 @@ export type {
   LogPage,
   StoredRequest,
 } from './model.ts';
-export type { ActionsApi } from './operations/actions-api.ts';
+export type { ActionList, ActionsApi, ListOptions, OperatorAction } from './operations/actions-api.ts';
 export type { InputBody, ProviderOptions } from './options.ts';
 export { type ActionProvider, createActionProvider } from './provider.ts';
 export type { UnavailableTest } from './store/failures.ts';
@@ -66,3 +66,19 @@ export {
 export { type Sweeper, type SweeperOptions, startSweeper } from './store/sweeper.ts';
 export type { ActionPage, ActionQuery, ActionStore, CreateResult } from './store/types.ts';
 export type { InputOption, JsonSchemaInput } from './validation/input.ts';
+export type { Worker } from './work/runner.ts';
+export type { WorkerOptions } from './work/settings.ts';
+export { type SqlWorkTables, sqlWorkEngine } from './work/sql.ts';
+export {
+  type EngineFactory,
+  type EngineSettings,
+  type LeasedJob,
+  WORK_ENGINE,
+  WorkAborted,
+  type WorkAbortReason,
+  type WorkCaller,
+  type WorkContext,
+  type WorkEngine,
+  type WorkInfo,
+  type WorkProgress,
+} from './work/types.ts';

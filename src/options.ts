@@ -20,6 +20,8 @@ import { memoryStore, VOLATILE } from './store/memory.ts';
 import type { ActionStore } from './store/types.ts';
 import { type CompiledInput, compileInput, type InputOption, type JsonSchemaInput } from './validation/input.ts';
 import { rejectUnknownKeys } from './validation/known-keys.ts';
+import { type WorkerOptions, type WorkerSettings, workerSettings } from './work/settings.ts';
+import { type EngineFactory, WORK_ENGINE, type WorkContext } from './work/types.ts';
 
 /**
  * The body type callbacks receive for an `input` option: a schema's output (valibot, zod,
@@ -46,6 +48,16 @@ export interface ProviderOptions<I extends InputOption | undefined = InputOption
   store?: ActionStore;
   /** Start an action. Return its first status. */
   run: (context: RunContext<InputBody<I>>) => Awaitable<ActionUpdate>;
+  /**
+   * The work of an action `run` left ACTIVE (and of one resumed from INACTIVE), done in the
+   * background, durably: taken up again after a crash or restart (`attempt` + 1, `action.state`
+   * the last checkpoint), retried with back-off when it throws, cancelled through `signal`.
+   * Return the final update (SUCCEEDED, FAILED, or INACTIVE to wait for a resume); throw an
+   * ActionError to fail at once with its code. See `worker` for the engine and its timings.
+   */
+  work?: (context: WorkContext<InputBody<I>>) => Awaitable<ActionUpdate>;
+  /** How background work runs (concurrency, lease, retries, shutdown grace, engine). */
+  worker?: WorkerOptions;
   /** Refresh an action that is not completed yet. Without it, status returns the stored action. */
   status?: (context: ActionContext<InputBody<I>>) => Awaitable<ActionUpdate>;
   /** Cancel an action that is not completed yet. Without it, the action is marked FAILED. */
@@ -78,7 +90,13 @@ export interface ProviderOptions<I extends InputOption | undefined = InputOption
 
 /** The callbacks as the operations call them (bodies are JSON objects once validated). */
 export type Callbacks = Required<Pick<ProviderOptions, 'run'>> &
-  Pick<ProviderOptions, 'status' | 'cancel' | 'resume' | 'release' | 'log' | 'enumerate'>;
+  Pick<ProviderOptions, 'status' | 'cancel' | 'resume' | 'release' | 'log' | 'enumerate' | 'work'>;
+
+/** Background work, when the provider has a `work` callback. */
+export interface WorkConfig {
+  settings: WorkerSettings;
+  engine: EngineFactory;
+}
 
 /** Everything the operations need, resolved once per provider. */
 export interface ProviderConfig {
@@ -89,6 +107,7 @@ export interface ProviderConfig {
   auth: Authenticator;
   store: ActionStore;
   callbacks: Callbacks;
+  work: WorkConfig | undefined;
   bodyLimit: number;
   runTimeout: number;
   scrub: boolean;
@@ -100,7 +119,7 @@ export interface ProviderConfig {
 }
 
 /** Callbacks: functions when given. */
-const CALLBACKS = ['run', 'status', 'cancel', 'resume', 'release', 'log', 'enumerate'] as const;
+const CALLBACKS = ['run', 'status', 'cancel', 'resume', 'release', 'log', 'enumerate', 'work'] as const;
 const STORE_METHODS = ['create', 'get', 'update', 'delete', 'list', 'deleteExpired'] as const;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -113,6 +132,7 @@ const OPTION_KEYS = [
   'auth',
   'store',
   ...CALLBACKS,
+  'worker',
   'bodyLimit',
   'runTimeout',
   'scrubValidationErrors',
@@ -157,6 +177,7 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
     input_schema: input.jsonSchema,
     log_supported: options.log !== undefined,
   });
+  const work = resolveWork(options, store);
   const { run, status, cancel, resume, release, log, enumerate } = options;
   return {
     description,
@@ -165,7 +186,8 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
     input,
     auth: options.auth,
     store,
-    callbacks: { run, status, cancel, resume, release, log, enumerate } as Callbacks,
+    callbacks: { run, status, cancel, resume, release, log, enumerate, work: options.work } as Callbacks,
+    work,
     bodyLimit,
     runTimeout,
     scrub,
@@ -204,4 +226,19 @@ function resolveStore(store: ActionStore | undefined, logger: Logger): ActionSto
     logger.warn('Actions are kept in memory and lost on restart: pass a durable store in production');
   }
   return resolved;
+}
+
+function resolveWork(options: ProviderOptions, store: ActionStore): WorkConfig | undefined {
+  if (options.work === undefined) {
+    if (options.worker !== undefined) throw new TypeError('worker: has no effect without a work callback');
+    return undefined;
+  }
+  const settings = workerSettings(options.worker);
+  const engine = settings.engine ?? (store as { [WORK_ENGINE]?: EngineFactory })[WORK_ENGINE];
+  if (engine === undefined) {
+    throw new TypeError(
+      'work: this store has no engine for background work; pass worker.engine (the memory, SQLite and PostgreSQL stores have their own)',
+    );
+  }
+  return { settings, engine };
 }

@@ -8,6 +8,7 @@ import { type ProviderOptions, resolveOptions } from './options.ts';
 import { createApp } from './routes.ts';
 import type { ActionStore } from './store/types.ts';
 import type { InputOption } from './validation/input.ts';
+import type { Worker } from './work/runner.ts';
 
 export interface ActionProvider {
   /** The Web handler: `export default provider` works wherever a runtime accepts `{ fetch }`. */
@@ -27,9 +28,18 @@ export interface ActionProvider {
   /** Read and update actions from outside a request (background jobs, webhooks). */
   readonly actions: ActionsApi;
   readonly store: ActionStore;
+  /**
+   * The background work of this instance, for a provider with a `work` callback: `start()`
+   * takes up work (that of a crashed instance too), `stop()` ends it gracefully. The serve()
+   * helpers call both; `close()` calls `stop()`.
+   */
+  readonly worker: Worker | undefined;
   /** Delete expired actions now (what the sweeper and a Worker's scheduled handler call). Resolves to how many. */
   sweep(): Promise<number>;
-  /** Release the store's connections or files (the serve() helpers call it on SIGTERM/SIGINT). */
+  /**
+   * Stop background work gracefully (see `worker.stop`), then release the store's connections
+   * or files (the serve() helpers call it on SIGTERM/SIGINT). No work runs against a closed store.
+   */
   close(): Promise<void>;
 }
 
@@ -80,9 +90,28 @@ export function createActionProvider<const I extends InputOption | undefined = u
     description: config.description,
     actions: operations.actions,
     store: config.store,
+    worker: operations.worker === undefined ? undefined : publicWorker(operations.worker),
     sweep: () => config.store.deleteExpired(config.clock()),
     close: async () => {
+      await operations.worker?.stop();
       await config.store.close?.();
     },
+  };
+}
+
+/** The public face of the worker: scheduling and notices stay inside the provider. */
+function publicWorker(worker: Worker): Worker {
+  return {
+    get engine() {
+      return worker.engine;
+    },
+    get id() {
+      return worker.id;
+    },
+    get running() {
+      return worker.running;
+    },
+    start: () => worker.start(),
+    stop: (options) => worker.stop(options),
   };
 }

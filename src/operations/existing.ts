@@ -9,6 +9,7 @@ import { jsonResponse } from '../http/response.ts';
 import { toStatus, toView } from '../lifecycle.ts';
 import type { ActionRecord, ActionUpdate } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
+import type { WorkerInternals } from '../work/runner.ts';
 import {
   type ActionInput,
   authenticate,
@@ -55,7 +56,7 @@ export function statusOperation(config: ProviderConfig): Operation<ActionInput> 
 }
 
 /** Cancel: the `cancel` callback's update, or FAILED with ActionCanceled details without one. */
-export function cancelOperation(config: ProviderConfig): Operation<ActionInput> {
+export function cancelOperation(config: ProviderConfig, worker?: WorkerInternals): Operation<ActionInput> {
   const callback = config.callbacks.cancel;
   return async (input) => {
     const caller = await authenticate(config, input.request);
@@ -65,18 +66,29 @@ export function cancelOperation(config: ProviderConfig): Operation<ActionInput> 
         ? canceled()
         : callForUpdate('cancel', () => callback(callbackContext(input, caller, { action: toView(current) }))),
     );
+    // Work running here stops now; on another instance, at its next heartbeat.
+    worker?.changed(result);
     return ok(result);
   };
 }
 
-/** Resume: the `resume` callback's update; 501 for a provider without one. */
-export function resumeOperation(config: ProviderConfig): Operation<ActionInput> {
-  const callback = config.callbacks.resume;
+/**
+ * Resume: the `resume` callback's update; 501 for a provider without one. With background
+ * work, an action resumed to ACTIVE has its work queued again (in the same transaction), and
+ * without a callback resume makes it ACTIVE.
+ */
+export function resumeOperation(config: ProviderConfig, worker?: WorkerInternals): Operation<ActionInput> {
+  const callback =
+    config.callbacks.resume ?? (worker === undefined ? undefined : (): ActionUpdate => ({ status: 'ACTIVE' }));
+  const write =
+    worker === undefined
+      ? undefined
+      : (next: ActionRecord) => (next.status === 'ACTIVE' ? worker.schedule(next) : config.store.update(next));
   return async (input) => {
     const caller = await authenticate(config, input.request);
     const record = await loadManageable(config, input.actionId, caller);
     if (callback === undefined) throw new ActionError('NotImplemented', 'This provider does not support resume');
-    return ok(await updateWithConsent(config, { input, caller, record, name: 'resume', callback }));
+    return ok(await updateWithConsent(config, { input, caller, record, name: 'resume', callback, write }));
   };
 }
 
@@ -87,13 +99,19 @@ interface CallbackUpdate {
   /** The callback's name, for the error a malformed answer raises. */
   name: string;
   callback: (context: ActionContext) => unknown;
+  /** How the new record is written (resume queues work with it). */
+  write?: ((next: ActionRecord, current: ActionRecord) => Promise<ActionRecord | undefined>) | undefined;
 }
 
 /** The action after `callback`'s update, unless it is completed; a missing consent makes it INACTIVE. */
-function updateWithConsent(config: ProviderConfig, { input, caller, record, name, callback }: CallbackUpdate) {
-  return mutateActive(config, record, (current) =>
-    callForUpdate(name, () => callback(callbackContext(input, caller, { action: toView(current) }))).catch(
-      (error: unknown) => inactiveOnConsent(config, error),
-    ),
+function updateWithConsent(config: ProviderConfig, { input, caller, record, name, callback, write }: CallbackUpdate) {
+  return mutateActive(
+    config,
+    record,
+    (current) =>
+      callForUpdate(name, () => callback(callbackContext(input, caller, { action: toView(current) }))).catch(
+        (error: unknown) => inactiveOnConsent(config, error),
+      ),
+    write,
   );
 }

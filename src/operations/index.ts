@@ -1,5 +1,6 @@
 /** @module operations: every operation of the Action Provider Interface, built once per provider. */
 import type { ProviderConfig } from '../options.ts';
+import { createWorker, type WorkerInternals } from '../work/runner.ts';
 import { type ActionsApi, actionsApi } from './actions-api.ts';
 import { enumerateOperation } from './enumerate.ts';
 import { cancelOperation, resumeOperation, statusOperation } from './existing.ts';
@@ -22,18 +23,39 @@ export interface Operations {
   log: Operation<ActionInput>;
   /** Programmatic access for background jobs and webhooks (no caller, no authorization). */
   actions: ActionsApi;
+  /** Background work, when the provider has a `work` callback. */
+  worker: WorkerInternals | undefined;
+}
+
+/** The provider's worker, its engine built now (a bad engine option throws at creation). */
+function worker(config: ProviderConfig): WorkerInternals | undefined {
+  const { work } = config;
+  const callback = config.callbacks.work;
+  if (work === undefined || callback === undefined) return undefined;
+  const { settings } = work;
+  const engine = work.engine({
+    owner: settings.id,
+    concurrency: settings.concurrency,
+    lease: settings.lease,
+    pollInterval: settings.pollInterval,
+    clock: config.clock,
+    logger: config.logger,
+  });
+  return createWorker(config, callback as never, settings, engine);
 }
 
 export function createOperations(config: ProviderConfig): Operations {
+  const work = worker(config);
   return {
     introspect: introspectOperation(config),
-    run: runOperation(config),
+    run: runOperation(config, work),
     enumerate: enumerateOperation(config),
     status: statusOperation(config),
-    cancel: cancelOperation(config),
+    cancel: cancelOperation(config, work),
     release: releaseOperation(config),
-    resume: resumeOperation(config),
+    resume: resumeOperation(config, work),
     log: logOperation(config),
-    actions: actionsApi(config),
+    actions: actionsApi(config, work),
+    worker: work,
   };
 }

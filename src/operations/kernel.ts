@@ -89,12 +89,14 @@ export async function mutate(
   config: ProviderConfig,
   record: ActionRecord,
   compute: (current: ActionRecord) => Promise<ActionUpdate | undefined>,
+  write: (next: ActionRecord, current: ActionRecord) => Promise<ActionRecord | undefined> = (next) =>
+    config.store.update(next),
 ): Promise<ActionRecord> {
   let current = record;
   for (let attempt = 1; ; attempt++) {
     const update = await compute(current);
     if (update === undefined) return current;
-    const stored = await config.store.update(applyUpdate(current, update, config.clock(), config.formatTime));
+    const stored = await write(applyUpdate(current, update, config.clock(), config.formatTime), current);
     if (stored !== undefined) return stored;
     const latest = await load(config, current.action_id);
     if (latest === undefined) throw notFound(current.action_id);
@@ -110,8 +112,9 @@ export function mutateActive(
   config: ProviderConfig,
   record: ActionRecord,
   compute: (current: ActionRecord) => Promise<ActionUpdate>,
+  write?: (next: ActionRecord, current: ActionRecord) => Promise<ActionRecord | undefined>,
 ): Promise<ActionRecord> {
-  return mutate(config, record, async (current) => (isCompleted(current.status) ? undefined : compute(current)));
+  return mutate(config, record, async (current) => (isCompleted(current.status) ? undefined : compute(current)), write);
 }
 
 /** What a callback returned, validated; a malformed value is the provider's bug, so a logged 500. */

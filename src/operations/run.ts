@@ -16,6 +16,7 @@ import { applyUpdate, newRecord } from '../lifecycle.ts';
 import type { ActionRecord } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
 import { parseActionRequest } from '../validation/request.ts';
+import type { WorkerInternals } from '../work/runner.ts';
 import {
   authenticate,
   callForUpdate,
@@ -31,7 +32,7 @@ const MAX_RUN_ATTEMPTS = 5;
 const MAX_ABANDONED = 10_000;
 const PENDING_POLL_MS = 25;
 
-export function runOperation(config: ProviderConfig): Operation {
+export function runOperation(config: ProviderConfig, worker?: WorkerInternals): Operation {
   const { store, clock } = config;
   /** Runs in progress in this instance, so a concurrent duplicate can wait for the real result. */
   const inflight = new Map<string, Promise<ActionRecord>>();
@@ -61,7 +62,7 @@ export function runOperation(config: ProviderConfig): Operation {
     for (let attempt = 0; attempt < MAX_RUN_ATTEMPTS; attempt++) {
       const created = await store.create(record);
       if (created.created) {
-        const pending = start(config, record, caller, input, abandon);
+        const pending = start(config, record, caller, input, abandon, worker);
         inflight.set(record.action_id, pending);
         try {
           return ok(await pending, 202);
@@ -127,6 +128,7 @@ async function start(
   caller: Caller,
   input: OperationInput,
   abandon: (actionId: string) => void,
+  worker: WorkerInternals | undefined,
 ): Promise<ActionRecord> {
   const { store } = config;
   let stored: ActionRecord | undefined;
@@ -135,7 +137,9 @@ async function start(
     const update = await callForUpdate('run', () => config.callbacks.run(context)).catch((error: unknown) =>
       inactiveOnConsent(config, error),
     );
-    stored = await store.update(applyUpdate(record, update, config.clock(), config.formatTime));
+    const next = applyUpdate(record, update, config.clock(), config.formatTime);
+    // Left ACTIVE with background work: the answer and its work are stored together, or neither.
+    stored = worker !== undefined && next.status === 'ACTIVE' ? await worker.schedule(next) : await store.update(next);
   } catch (error) {
     // The store being down is the error already; if so, the placeholder is left for a retry to remove.
     await store.delete(record.action_id).catch(() => abandon(record.action_id));

@@ -1,5 +1,7 @@
 /** @module store/memory: `memoryStore()`, the default ActionStore; fast, and lost on restart. */
-import type { ActionRecord } from '../model.ts';
+import type { ActionRecord, ActionStatusValue } from '../model.ts';
+import { memoryWorkEngine } from '../work/memory.ts';
+import { type EngineFactory, WORK_ENGINE } from '../work/types.ts';
 import type { ActionPage, ActionQuery, ActionStore, CreateResult } from './types.ts';
 
 /** Marks the stores that lose their actions on restart, so the provider can warn once. */
@@ -14,13 +16,17 @@ export const VOLATILE = Symbol.for('globus-action-provider.volatile');
  * createActionProvider({ ..., store: memoryStore() })
  * ```
  */
-export function memoryStore(): ActionStore & { readonly size: number; readonly [VOLATILE]: true } {
+export function memoryStore(): ActionStore & {
+  readonly size: number;
+  readonly [VOLATILE]: true;
+  readonly [WORK_ENGINE]: EngineFactory;
+} {
   const actions = new Map<string, ActionRecord>();
   const byRequest = new Map<string, string>(); // `${creator_id} ${request_id}` → action_id
   const requestKey = (record: ActionRecord): string => `${record.creator_id} ${record.request_id}`;
 
-  return {
-    [VOLATILE]: true,
+  const store = {
+    [VOLATILE]: true as const,
     get size() {
       return actions.size;
     },
@@ -53,7 +59,15 @@ export function memoryStore(): ActionStore & { readonly size: number; readonly [
     async list(query) {
       return page(actions.values(), query);
     },
-    async deleteExpired(now) {
+    async count(now: number) {
+      const counts: Partial<Record<ActionStatusValue, number>> = {};
+      for (const record of actions.values()) {
+        if (record.expires_at !== null && record.expires_at <= now) continue;
+        counts[record.status] = (counts[record.status] ?? 0) + 1;
+      }
+      return counts;
+    },
+    async deleteExpired(now: number) {
       let count = 0;
       for (const record of actions.values()) {
         if (record.expires_at !== null && record.expires_at <= now) {
@@ -64,7 +78,8 @@ export function memoryStore(): ActionStore & { readonly size: number; readonly [
       }
       return count;
     },
-  };
+  } satisfies ActionStore & { readonly size: number; readonly [VOLATILE]: true };
+  return Object.assign(store, { [WORK_ENGINE]: memoryWorkEngine(store) });
 }
 
 /** The page of `records` matching `query`, oldest first. */
@@ -79,6 +94,7 @@ function page(records: Iterable<ActionRecord>, query: ActionQuery): ActionPage {
     if (record.expires_at !== null && record.expires_at <= query.now) continue;
     if (query.cursor !== undefined && orderKey(record) <= query.cursor) continue;
     if (
+      query.everyone === true ||
       creators.has(record.creator_id) ||
       record.monitor_by.some((p) => monitors.has(p)) ||
       record.manage_by.some((p) => managers.has(p))

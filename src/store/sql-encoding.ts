@@ -19,6 +19,11 @@ export function encodeKey(value: string): string {
   return AWKWARD.test(value) || value.startsWith(MARK) ? MARK + JSON.stringify(value) : value;
 }
 
+/** `encodeKey` undone. */
+export function decodeKey(value: string): string {
+  return value.startsWith(MARK) ? (JSON.parse(value.slice(1)) as string) : value;
+}
+
 /** The key of the one-key object that wraps a record's JSON text. No ActionRecord has it. */
 const WRAPPED = 'gap_json_text';
 /**

@@ -59,6 +59,11 @@ export function sqlQueries(dialect: SqlDialect, p: string) {
       stmt(`DELETE FROM ${actions} WHERE expires_at <= ?`, now),
     ],
     list: (query: ActionQuery) => listStatement(actions, principals, query),
+    count: (now: number) =>
+      stmt(
+        `SELECT status, COUNT(*) AS n FROM ${actions} WHERE expires_at IS NULL OR expires_at > ? GROUP BY status`,
+        now,
+      ),
   };
 }
 
@@ -81,14 +86,16 @@ function listStatement(actions: string, principals: string, query: ActionQuery):
       );
     }
   }
-  if (sources.length === 0 || query.statuses.length === 0) return undefined;
+  if (query.statuses.length === 0 || (sources.length === 0 && query.everyone !== true)) return undefined;
   // The creator alone: a's own column, so the (creator_id, status, start_time) index serves.
   // Several roles: one IN over the matching ids, which both planners run as a join from those
   // ids; an OR of EXISTS cannot be, and scanned every action (about 1 s at 1,000,000 rows).
   const who =
-    sources.length === 1 && creators !== undefined
-      ? `a.creator_id IN (${creators})`
-      : `a.action_id IN (${sources.join(' UNION ALL ')})`;
+    query.everyone === true
+      ? 'TRUE'
+      : sources.length === 1 && creators !== undefined
+        ? `a.creator_id IN (${creators})`
+        : `a.action_id IN (${sources.join(' UNION ALL ')})`;
   let where = `${who} AND a.status IN (${marks(query.statuses)}) AND (a.expires_at IS NULL OR a.expires_at > ?)`;
   params.push(query.now);
   if (query.cursor !== undefined) {

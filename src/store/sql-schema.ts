@@ -36,6 +36,21 @@ function migrations(dialect: SqlDialect, p: string): { version: number; statemen
         `CREATE INDEX IF NOT EXISTS ${p}actions_expiry ON ${p}actions (expires_at) WHERE expires_at IS NOT NULL`,
       ],
     },
+    {
+      // Background work (work/sql.ts): one row per action with work queued or leased.
+      version: 2,
+      statements: [
+        `CREATE TABLE IF NOT EXISTS ${p}work (
+          action_id TEXT PRIMARY KEY,
+          attempts INTEGER NOT NULL,
+          due_at ${bigint} NOT NULL,
+          lease_owner TEXT
+        )`,
+        `CREATE INDEX IF NOT EXISTS ${p}work_due ON ${p}work (due_at)`,
+        // The operator view lists actions by status without a principal.
+        `CREATE INDEX IF NOT EXISTS ${p}actions_status ON ${p}actions (status, start_time, action_id)`,
+      ],
+    },
   ];
 }
 

@@ -4,6 +4,10 @@
  * driver only runs statements; the schema (sql-schema.ts) and the statements (sql-queries.ts)
  * are written once, and so is turning an unavailable database into a 503.
  */
+
+import type { ActionStatusValue } from '../model.ts';
+import { sqlWorkEngine } from '../work/sql.ts';
+import { type EngineFactory, WORK_ENGINE } from '../work/types.ts';
 import { isUnavailable, storeUnavailable } from './failures.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { decodeRecord as toRecord } from './sql-encoding.ts';
@@ -60,7 +64,7 @@ function guarded(driver: SqlDriver, retryAfter: number): SqlDriver {
 export function sqlStore(
   driver: SqlDriver,
   options: SqlStoreOptions = {},
-): ActionStore & { migrate(): Promise<number> } {
+): ActionStore & { migrate(): Promise<number>; readonly [WORK_ENGINE]: EngineFactory } {
   const p = options.tablePrefix ?? 'gap_';
   if (!/^[a-z_][a-z0-9_]*$/i.test(p)) throw new TypeError('tablePrefix: letters, digits and underscores only');
   if (options.migrate !== undefined && typeof options.migrate !== 'boolean')
@@ -72,6 +76,8 @@ export function sqlStore(
   const db = guarded(driver, retryAfter);
   const q = sqlQueries(driver.dialect, p);
   return {
+    // The lease table is SQLite's (one instance per file); the PostgreSQL store puts pg-boss here.
+    [WORK_ENGINE]: sqlWorkEngine({ driver: db, prefix: p, update: q.update }),
     migrate: () => migrate(db, p),
     async create(record): Promise<CreateResult> {
       // A new placeholder need not be synced (see SqlDriver.batch); an existing action this
@@ -105,6 +111,12 @@ export function sqlStore(
       return rows.length > query.limit && last !== undefined
         ? { actions: found, cursor: `${last.start_time} ${last.action_id}` }
         : { actions: found };
+    },
+    async count(now) {
+      const { rows } = await db.execute(q.count(now));
+      const counts: Partial<Record<ActionStatusValue, number>> = {};
+      for (const row of rows) counts[String(row['status']) as ActionStatusValue] = Number(row['n']);
+      return counts;
     },
     async deleteExpired(now) {
       const results = await db.batch(q.deleteExpired(now));

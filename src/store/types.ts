@@ -10,6 +10,11 @@ export interface ActionQuery {
   monitor_by?: readonly string[];
   /** Match actions whose manage_by shares a principal with these. */
   manage_by?: readonly string[];
+  /**
+   * Match every action, whoever owns it (the operator view, `provider.actions.list`); the
+   * principal fields are then ignored. Never set for a caller's request.
+   */
+  everyone?: boolean;
   /** Page size. */
   limit: number;
   /** From a previous page's `cursor`. */
@@ -46,6 +51,11 @@ export interface ActionStore {
   delete(actionId: string): Promise<boolean>;
   /** Actions for enumerate, oldest first, a page at a time. */
   list(query: ActionQuery): Promise<ActionPage>;
+  /**
+   * How many unexpired actions are in each status, whoever owns them (the operator view).
+   * Optional: without it the provider counts by listing.
+   */
+  count?(now: number): Promise<Partial<Record<ActionStatusValue, number>>>;
   /** Delete actions with `expires_at <= now`; returns how many. */
   deleteExpired(now: number): Promise<number>;
   /** Release connections or files. */

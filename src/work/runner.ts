@@ -1,0 +1,380 @@
+/**
+ * @module work/runner: runs the `work` callback for actions an engine leases to this instance,
+ * and owns what background work means: at-least-once under a lease renewed by heartbeats,
+ * progress through the versioned update, retries with back-off then FAILED, the signal aborted
+ * on cancel (noticed at once here, within a heartbeat elsewhere), at the deadline and at
+ * shutdown, and exactly one completion as a client sees it (the version check decides).
+ */
+import * as v from 'valibot';
+import { isConsentRequired } from '../auth/consent.ts';
+import { isActionError } from '../http/errors.ts';
+import { isCompleted, toView } from '../lifecycle.ts';
+import { logSafe } from '../logger.ts';
+import { type ActionRecord, type ActionUpdate, ActionUpdateSchema } from '../model.ts';
+import { callForUpdate, inactiveOnConsent, load, mutate } from '../operations/kernel.ts';
+import type { ProviderConfig } from '../options.ts';
+import { formatIssues } from '../validation/issues.ts';
+import type { WorkerSettings } from './settings.ts';
+import {
+  type LeasedJob,
+  WorkAborted,
+  type WorkAbortReason,
+  type WorkContext,
+  type WorkEngine,
+  type WorkInfo,
+  type WorkProgress,
+} from './types.ts';
+
+/** The `work` callback as the runner calls it. */
+export type WorkCallback = (context: WorkContext) => unknown;
+
+/** `provider.worker`: the background work of this instance. */
+export interface Worker {
+  /** The engine's name (`memory`, `sqlite`, `pg-boss`, ...). */
+  readonly engine: string;
+  /** This instance's name in leases. */
+  readonly id: string;
+  /** Works running on this instance now. */
+  readonly running: number;
+  /**
+   * Start taking work, that left by an instance that died included. The serve() helpers call
+   * it; a provider inside another host calls it once at start (the first run scheduling work
+   * starts it too). Idempotent.
+   */
+  start(): Promise<void>;
+  /**
+   * Stop taking work; let running work go on for `grace` ms (default `worker.shutdownGrace`),
+   * then abort it and give its leases back, so another instance takes it up at once from its
+   * last checkpoint. Resolves once no work of this instance touches the store.
+   */
+  stop(options?: { grace?: number }): Promise<void>;
+}
+
+/** What the provider's operations use: the public part plus scheduling and notices. */
+export interface WorkerInternals extends Worker {
+  /** Store `record` (ACTIVE) and queue its work in one transaction. */
+  schedule(record: ActionRecord): Promise<ActionRecord | undefined>;
+  /** An action was changed on this instance (cancelled, completed): abort its work here if it runs. */
+  changed(record: ActionRecord): void;
+  inspect(actionIds: readonly string[]): Promise<Map<string, WorkInfo>>;
+}
+
+interface Running {
+  readonly job: LeasedJob;
+  readonly controller: AbortController;
+  /** The last record this attempt wrote or read (progress builds on it). */
+  current: ActionRecord;
+  /** Progress writes, one after another, so a later checkpoint never lands before an earlier one. */
+  writes: Promise<unknown>;
+  /** Shutdown gave up waiting for it: its lease is given back and it may write nothing more. */
+  detached: boolean;
+  /** The attempt's promise, settled when the callback and its bookkeeping are over. */
+  done?: Promise<void>;
+}
+
+const ProgressSchema = v.strictObject({
+  display_status: ActionUpdateSchema.entries.display_status,
+  details: ActionUpdateSchema.entries.details,
+  state: ActionUpdateSchema.entries.state,
+});
+
+/** How often a final write is tried while the store is unavailable, before the lease is left to expire. */
+const FINISH_ATTEMPTS = 5;
+/** How long aborted work gets to settle at shutdown before its lease is given back regardless. */
+const ABORT_SETTLE_MS = 2_000;
+const MAX_TIMER = 2_147_483_647;
+
+const aborted = (reason: WorkAbortReason): WorkAborted =>
+  new WorkAborted(
+    reason,
+    {
+      canceled: 'The action was cancelled or completed elsewhere',
+      deadline: "The action's deadline passed",
+      shutdown: 'The instance is shutting down; the work will be taken up again from its last checkpoint',
+      'lease-lost': "This instance lost the work's lease; another instance may be running it",
+    }[reason],
+  );
+
+const failedUpdate = (code: string, description: string, extra: Record<string, unknown> = {}): ActionUpdate => ({
+  status: 'FAILED',
+  display_status: code === 'DeadlineExceeded' ? 'Deadline exceeded' : 'Failed',
+  details: { code, description, ...extra },
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createWorker(
+  config: ProviderConfig,
+  work: WorkCallback,
+  settings: WorkerSettings,
+  engine: WorkEngine,
+): WorkerInternals {
+  const { logger, clock } = config;
+  const active = new Map<string, Running>();
+  let phase: 'idle' | 'started' | 'stopping' | 'stopped' = 'idle';
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  let beat: ReturnType<typeof setInterval> | undefined;
+
+  const abort = (run: Running, reason: WorkAbortReason) => {
+    if (!run.controller.signal.aborted) run.controller.abort(aborted(reason));
+  };
+  const reasonOf = (run: Running): WorkAbortReason | undefined =>
+    run.controller.signal.aborted ? (run.controller.signal.reason as WorkAborted).reason : undefined;
+
+  /** Write `update` unless the action is completed already (then the first completion stands). */
+  const finish = async (run: Running, update: ActionUpdate): Promise<boolean> => {
+    for (let attempt = 1; ; attempt++) {
+      if (run.detached) return false;
+      try {
+        await run.writes.catch(() => {});
+        const latest = (await load(config, run.job.actionId)) ?? run.current;
+        await mutate(config, latest, async (current) => (current.status === 'ACTIVE' ? update : undefined));
+        return true;
+      } catch (error) {
+        if (isActionError(error) && error.code === 'ActionNotFound') return true; // released: nothing to finish
+        if (attempt >= FINISH_ATTEMPTS) {
+          logger.error('the result of background work could not be stored; it will run again', {
+            action_id: run.job.actionId,
+            error: logSafe(error),
+          });
+          return false;
+        }
+        await sleep(200 * 2 ** attempt);
+      }
+    }
+  };
+
+  const progress = (run: Running) => (update: WorkProgress) => {
+    const checked = v.safeParse(ProgressSchema, update ?? {});
+    if (!checked.success) {
+      return Promise.reject(new TypeError(`progress: ${formatIssues(checked.issues, false)}`));
+    }
+    const write = run.writes.then(async () => {
+      const reason = reasonOf(run);
+      if (run.detached || reason === 'canceled' || reason === 'deadline' || reason === 'lease-lost') {
+        throw run.detached ? aborted('shutdown') : run.controller.signal.reason;
+      }
+      const stored = await mutate(config, run.current, async (current) =>
+        current.status === 'ACTIVE' ? { ...checked.output, status: 'ACTIVE' } : undefined,
+      );
+      run.current = stored;
+      if (stored.status !== 'ACTIVE') {
+        abort(run, 'canceled');
+        throw run.controller.signal.reason;
+      }
+    });
+    run.writes = write.catch(() => {});
+    return write;
+  };
+
+  const backoff = (attempt: number) => Math.min(settings.maxRetryDelay, settings.retryDelay * 2 ** (attempt - 1));
+
+  const execute = async (run: Running): Promise<void> => {
+    const { job } = run;
+    const record = run.current;
+    const deadline = record.request.deadline === null ? Number.NaN : Date.parse(record.request.deadline);
+    if (deadline <= clock()) {
+      if (await finish(run, failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended"))) {
+        await job.complete();
+      }
+      return;
+    }
+    if (job.attempt > settings.maxAttempts) {
+      const description = `The work did not complete in ${settings.maxAttempts} attempts`;
+      if (await finish(run, failedUpdate('RetriesExhausted', description, { attempts: job.attempt - 1 }))) {
+        await job.complete();
+      }
+      return;
+    }
+    // At the deadline the action fails at once, whether or not the work heeds its signal.
+    const timer = Number.isFinite(deadline)
+      ? setTimeout(
+          () => {
+            abort(run, 'deadline');
+            void finish(run, failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended"));
+          },
+          Math.min(MAX_TIMER, deadline - clock()),
+        )
+      : undefined;
+    let outcome: { update: ActionUpdate } | { error: unknown };
+    try {
+      const context: WorkContext = {
+        action: toView(record),
+        signal: run.controller.signal,
+        attempt: job.attempt,
+        caller: { identity: record.creator_id },
+        progress: progress(run),
+      };
+      const update = await callForUpdate('work', () => work(context));
+      if (update.status === 'ACTIVE') {
+        throw new TypeError('The work callback returned ACTIVE: return the final status (or INACTIVE), or throw');
+      }
+      outcome = { update };
+    } catch (error) {
+      outcome = { error };
+    } finally {
+      clearTimeout(timer);
+    }
+    await run.writes;
+    if (run.detached) return; // shutdown gave its lease back already
+    const reason = reasonOf(run);
+    if ('update' in outcome) {
+      // Finished, even if asked to stop meanwhile: its result stands unless the action completed first.
+      if (await finish(run, outcome.update)) await job.complete();
+      return;
+    }
+    const { error } = outcome;
+    if (reason === 'shutdown') return job.release();
+    if (reason === 'lease-lost') return; // another instance has it
+    if (reason === 'canceled' || reason === 'deadline') {
+      if (reason === 'deadline')
+        await finish(run, failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended"));
+      return job.complete();
+    }
+    if (isConsentRequired(error) || isActionError(error)) {
+      const update = isConsentRequired(error)
+        ? inactiveOnConsent(config, error)
+        : failedUpdate(error.code, error.description);
+      if (await finish(run, update)) await job.complete();
+      return;
+    }
+    logger.error('background work failed', { action_id: job.actionId, attempt: job.attempt, error: logSafe(error) });
+    if (job.attempt >= settings.maxAttempts) {
+      const description = `The work failed in each of its ${job.attempt} attempts; the errors are in the provider's log`;
+      if (await finish(run, failedUpdate('RetriesExhausted', description, { attempts: job.attempt }))) {
+        await job.complete();
+      }
+      return;
+    }
+    await job.retry(backoff(job.attempt));
+  };
+
+  const handle = async (job: LeasedJob): Promise<void> => {
+    if (phase !== 'started' || active.has(job.actionId)) {
+      // Stopping, or a second lease of work already running here (an expired lease taken back).
+      await job.release().catch(() => {});
+      return;
+    }
+    let record: ActionRecord | undefined;
+    try {
+      record = await load(config, job.actionId);
+    } catch (error) {
+      logger.error('background work could not read its action', { action_id: job.actionId, error: logSafe(error) });
+      await job.retry(settings.retryDelay).catch(() => {});
+      return;
+    }
+    // Released, completed, or waiting (INACTIVE: resume queues it again): no work to do.
+    if (record === undefined || record.status !== 'ACTIVE') return job.complete();
+    const run: Running = {
+      job,
+      controller: new AbortController(),
+      current: record,
+      writes: Promise.resolve(),
+      detached: false,
+    };
+    active.set(job.actionId, run);
+    run.done = execute(run)
+      .catch((error: unknown) => {
+        logger.error('background work bookkeeping failed', { action_id: job.actionId, error: logSafe(error) });
+      })
+      .finally(() => {
+        if (active.get(job.actionId) === run) active.delete(job.actionId);
+      });
+    await run.done;
+  };
+
+  /** Renew leases and notice work whose action was completed elsewhere (a cancel on another instance). */
+  const heartbeat = async () => {
+    await Promise.all(
+      [...active.values()].map(async (run) => {
+        if (run.detached) return;
+        try {
+          if (!(await run.job.heartbeat())) abort(run, 'lease-lost');
+          const record = await load(config, run.job.actionId);
+          if (record === undefined || record.status !== 'ACTIVE') abort(run, 'canceled');
+        } catch (error) {
+          logger.warn('a background work heartbeat failed', { action_id: run.job.actionId, error: logSafe(error) });
+        }
+      }),
+    );
+  };
+  let beating = false;
+  const tick = () => {
+    if (beating) return; // one heartbeat at a time: a slow store never piles them up
+    beating = true;
+    void heartbeat().finally(() => {
+      beating = false;
+    });
+  };
+
+  const start = (): Promise<void> =>
+    (starting ??= (async () => {
+      if (phase !== 'idle') return;
+      phase = 'started';
+      try {
+        await engine.start(handle);
+      } catch (error) {
+        // Back to idle, so the next start() (or scheduled work) tries again.
+        phase = 'idle';
+        starting = undefined;
+        logger.error('background work could not start', { engine: engine.name, error: logSafe(error) });
+        throw error;
+      }
+      beat = setInterval(tick, settings.heartbeat);
+      (beat as { unref?: () => void }).unref?.();
+      logger.info('background work started', { engine: engine.name, worker: settings.id });
+    })());
+
+  const stop = (options: { grace?: number } = {}): Promise<void> =>
+    (stopping ??= (async () => {
+      const grace = options.grace ?? settings.shutdownGrace;
+      const wasStarted = phase === 'started';
+      phase = 'stopping';
+      await starting?.catch(() => {});
+      if (wasStarted) await engine.stop();
+      const settledAll = () => Promise.all([...active.values()].map((run) => run.done));
+      const within = (ms: number) => Promise.race([settledAll(), sleep(ms)]);
+      await within(grace);
+      for (const run of active.values()) abort(run, 'shutdown');
+      await within(ABORT_SETTLE_MS);
+      // Work that ignores its signal: give its lease back now; nothing it does later is written.
+      await Promise.all(
+        [...active.values()].map(async (run) => {
+          run.detached = true;
+          await run.writes;
+          await run.job.release().catch((error: unknown) => {
+            logger.warn('a lease could not be given back; it will expire', {
+              action_id: run.job.actionId,
+              error: logSafe(error),
+            });
+          });
+        }),
+      );
+      clearInterval(beat);
+      phase = 'stopped';
+    })());
+
+  return {
+    engine: engine.name,
+    id: settings.id,
+    get running() {
+      return active.size;
+    },
+    start,
+    stop,
+    async schedule(record) {
+      const stored = await engine.schedule(record);
+      if (phase === 'idle')
+        void start().catch((error: unknown) =>
+          logger.error('background work did not start', { error: logSafe(error) }),
+        );
+      return stored;
+    },
+    changed(record) {
+      const run = active.get(record.action_id);
+      if (run !== undefined && (isCompleted(record.status) || record.status === 'INACTIVE')) abort(run, 'canceled');
+    },
+    inspect: (actionIds) => engine.inspect(actionIds),
+  };
+}

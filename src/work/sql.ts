@@ -1,0 +1,189 @@
+/**
+ * @module work/sql: the engine of the SQLite store (and of D1, where a Durable Object's alarm
+ * does the waking): one row per action's work in a table beside the actions, written in the
+ * same transaction as the action, leased by a conditional UPDATE. One instance per database
+ * (SQLite's writer is one process); several instances sharing PostgreSQL use pg-boss instead.
+ */
+
+import type { ActionRecord } from '../model.ts';
+import { type SqlDriver, type SqlStatement, stmt } from '../store/sql-driver.ts';
+import { decodeKey, encodeKey as key } from '../store/sql-encoding.ts';
+import type { EngineFactory, LeasedJob, WorkEngine, WorkInfo } from './types.ts';
+
+const MAX_TIMER = 2_147_483_647;
+/** Ids per `inspect` statement: D1 binds at most 100 parameters. */
+const INSPECT_CHUNK = 90;
+
+export interface SqlWorkTables {
+  /** The store's driver (its unavailable errors already 503s). */
+  driver: SqlDriver;
+  /** The store's table prefix. */
+  prefix: string;
+  /** The store's versioned update of an action. */
+  update: (record: ActionRecord) => SqlStatement;
+}
+
+/**
+ * The lease table's statements. `due_at` is when the row is next taken: for queued work when
+ * it may run, for leased work when its lease runs out; so one index finds both.
+ */
+export function workQueries(p: string) {
+  const work = `${p}work`;
+  return {
+    /** Queue the work of `r` if `r` is what is stored (the update before it in the batch won). */
+    enqueue: (r: ActionRecord, now: number) =>
+      stmt(
+        `INSERT INTO ${work} (action_id, attempts, due_at) SELECT ?, 0, ? ` +
+          `WHERE EXISTS (SELECT 1 FROM ${p}actions WHERE action_id = ? AND version = ?) ON CONFLICT DO NOTHING`,
+        key(r.action_id),
+        now,
+        key(r.action_id),
+        r.version,
+      ),
+    anyDue: (now: number) => stmt(`SELECT 1 AS due FROM ${work} WHERE due_at <= ? LIMIT 1`, now),
+    claim: (owner: string, now: number, lease: number, limit: number) =>
+      stmt(
+        `UPDATE ${work} SET lease_owner = ?, due_at = ?, attempts = attempts + 1 WHERE action_id IN ` +
+          `(SELECT action_id FROM ${work} WHERE due_at <= ? ORDER BY due_at LIMIT ${limit}) RETURNING action_id, attempts`,
+        owner,
+        now + lease,
+        now,
+      ),
+    renew: (id: string, owner: string, attempts: number, until: number) =>
+      stmt(
+        `UPDATE ${work} SET due_at = ? WHERE action_id = ? AND lease_owner = ? AND attempts = ?`,
+        until,
+        key(id),
+        owner,
+        attempts,
+      ),
+    complete: (id: string, owner: string, attempts: number) =>
+      stmt(`DELETE FROM ${work} WHERE action_id = ? AND lease_owner = ? AND attempts = ?`, key(id), owner, attempts),
+    requeue: (id: string, owner: string, attempts: number, at: number, counted: boolean) =>
+      stmt(
+        `UPDATE ${work} SET lease_owner = NULL, due_at = ?, attempts = ? WHERE action_id = ? AND lease_owner = ? AND attempts = ?`,
+        at,
+        counted ? attempts : attempts - 1,
+        key(id),
+        owner,
+        attempts,
+      ),
+    inspect: (ids: readonly string[]) =>
+      stmt(
+        `SELECT action_id, attempts, due_at, lease_owner FROM ${work} WHERE action_id IN (${ids.map(() => '?').join(', ')})`,
+        ...ids.map(key),
+      ),
+    /** Work whose action is gone (released or expired), so the table cannot grow without its actions. */
+    orphans: () => stmt(`DELETE FROM ${work} WHERE action_id NOT IN (SELECT action_id FROM ${p}actions)`),
+  };
+}
+
+/** The engine over `tables`. */
+export function sqlWorkEngine(tables: SqlWorkTables, name = 'sqlite'): EngineFactory {
+  return (settings): WorkEngine => {
+    const { driver: db, prefix, update } = tables;
+    const q = workQueries(prefix);
+    const { clock, owner, concurrency, lease, pollInterval, logger } = settings;
+    let handler: ((job: LeasedJob) => Promise<void>) | undefined;
+    let running = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let polling: Promise<void> | undefined;
+    let again = false;
+
+    const job = (actionId: string, attempts: number): LeasedJob => {
+      const end = async (statement: SqlStatement) => {
+        await db.batch([statement]);
+      };
+      return {
+        actionId,
+        attempt: attempts,
+        heartbeat: async () =>
+          (await db.batch([q.renew(actionId, owner, attempts, clock() + lease)]))[0]?.changes === 1,
+        complete: () => end(q.complete(actionId, owner, attempts)),
+        retry: (delay) => end(q.requeue(actionId, owner, attempts, clock() + delay, true)),
+        release: () => end(q.requeue(actionId, owner, attempts, clock(), false)),
+      };
+    };
+
+    const later = (ms: number) => {
+      clearTimeout(timer);
+      if (handler === undefined) return;
+      timer = setTimeout(poll, Math.min(MAX_TIMER, ms));
+      (timer as { unref?: () => void }).unref?.();
+    };
+
+    /** Lease what is due, up to the free slots. One poll at a time; a wake-up during one polls again after. */
+    const poll = (): void => {
+      if (polling !== undefined) {
+        again = true;
+        return;
+      }
+      polling = (async () => {
+        try {
+          const free = concurrency - running;
+          if (handler === undefined || free <= 0) return;
+          const now = clock();
+          // A read first: idle polls never take SQLite's write lock.
+          if ((await db.execute(q.anyDue(now))).rows.length === 0) return;
+          const [claimed] = await db.batch([q.claim(owner, now, lease, free)]);
+          for (const row of claimed?.rows ?? []) {
+            const run = handler;
+            if (run === undefined) break;
+            running++;
+            void run(job(decodeKey(String(row['action_id'])), Number(row['attempts']))).finally(() => {
+              running--;
+              poll();
+            });
+          }
+          if ((claimed?.rows.length ?? 0) === free) again = true; // there may be more
+        } catch (error) {
+          logger.warn('looking for background work failed; trying again', { engine: name, error: String(error) });
+        } finally {
+          polling = undefined;
+          if (again && handler !== undefined) {
+            again = false;
+            queueMicrotask(poll);
+          } else later(pollInterval);
+        }
+      })();
+    };
+
+    return {
+      name,
+      async schedule(record) {
+        const [updated] = await db.batch([update(record), q.enqueue(record, clock())]);
+        if (updated?.changes !== 1) return undefined;
+        if (handler !== undefined) queueMicrotask(poll);
+        return record;
+      },
+      async start(handle) {
+        handler = handle;
+        await db.batch([q.orphans()]).catch(() => {});
+        poll();
+      },
+      async stop() {
+        handler = undefined;
+        clearTimeout(timer);
+        await polling;
+      },
+      async inspect(actionIds) {
+        const found = new Map<string, WorkInfo>();
+        for (let i = 0; i < actionIds.length; i += INSPECT_CHUNK) {
+          const { rows } = await db.execute(q.inspect(actionIds.slice(i, i + INSPECT_CHUNK)));
+          for (const row of rows) {
+            const leaseHolder = row['lease_owner'] === null ? null : String(row['lease_owner']);
+            const due = Number(row['due_at']);
+            found.set(decodeKey(String(row['action_id'])), {
+              state: leaseHolder === null ? 'queued' : 'running',
+              attempts: Number(row['attempts']),
+              runAt: leaseHolder === null ? due : null,
+              leaseHolder,
+              leaseExpires: leaseHolder === null ? null : due,
+            });
+          }
+        }
+        return found;
+      },
+    };
+  };
+}
