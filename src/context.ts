@@ -2,7 +2,9 @@
  * @module context: what each callback receives (one object), and how those objects are built.
  * `signal` is read from the request only when a callback asks for it (on Node, making the
  * signal costs an AbortController per request), so it is a getter: destructure it or read it,
- * a spread (`{ ...context }`) leaves it out.
+ * a spread (`{ ...context }`) leaves it out. It means one thing everywhere: the client went away
+ * before the answer. Deno aborts `request.signal` once the response is sent; that abort never
+ * reaches a callback (work kept going with `waitUntil` would otherwise die there only).
  */
 import type { Caller } from './auth/types.ts';
 import type { ActionStatusValue, ActionView, JsonObject, StoredRequest } from './model.ts';
@@ -13,7 +15,10 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
 /** What every callback receives. */
 export interface CallbackContext {
   caller: Caller;
-  /** Aborted when the client goes away. */
+  /**
+   * Aborted when the client goes away before the answer (never after it, on any runtime).
+   * Background work has a signal of its own (`WorkContext.signal`: cancel, deadline, shutdown).
+   */
   signal: AbortSignal;
   /**
    * Keep work going after the response (on Workers, `ctx.waitUntil`; elsewhere the promise
@@ -52,6 +57,8 @@ export interface EnumerateContext extends CallbackContext {
 export interface ContextSource {
   readonly request: Request;
   readonly waitUntil: WaitUntil;
+  /** Set once the operation has its answer: a later abort of the request is not the client leaving. */
+  answered?: boolean;
 }
 
 /**
@@ -61,16 +68,28 @@ export interface ContextSource {
 class Context implements CallbackContext {
   readonly caller: Caller;
   readonly waitUntil: WaitUntil;
-  readonly #request: Request;
+  readonly #source: ContextSource;
+  #signal: AbortSignal | undefined;
 
   constructor(source: ContextSource, caller: Caller) {
     this.caller = caller;
     this.waitUntil = source.waitUntil;
-    this.#request = source.request;
+    this.#source = source;
   }
 
   get signal(): AbortSignal {
-    return this.#request.signal;
+    if (this.#signal !== undefined) return this.#signal;
+    const source = this.#source;
+    const request = source.request.signal;
+    if (request.aborted) return (this.#signal = request);
+    // The request's abort, passed on only while the operation has not answered.
+    const controller = new AbortController();
+    const follow = () => {
+      if (source.answered !== true) controller.abort(request.reason);
+    };
+    request.addEventListener('abort', follow, { once: true });
+    this.#signal = controller.signal;
+    return controller.signal;
   }
 }
 

@@ -3,7 +3,7 @@
  * `/run`, `/{id}/status` and `/actions`), JSON 404/405 answers and CORS preflights.
  */
 import { type Context, Hono } from 'hono';
-import type { WaitUntil } from './context.ts';
+import type { ContextSource, WaitUntil } from './context.ts';
 import { BODY_CUT_OFF } from './http/body.ts';
 import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
 import { prefixedPath } from './http/prefix.ts';
@@ -84,11 +84,27 @@ export function createApp(ops: Operations, logger: Logger, clock: () => number =
   const waitUntilOf = waitUntilFor(logger);
   // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
   // with a stack trace) on runtimes without one, too costly for every request.
+  // `answered` is set once the operation settles, so the callbacks' signal never sees an abort
+  // that comes after the answer (Deno aborts every request's signal once its response is sent).
+  const answering = <I extends ContextSource>(input: I, settle: Promise<Response>) =>
+    settle.finally(() => {
+      input.answered = true;
+    });
   const binders: Binders = {
-    request: (operation) => (c) => operation({ request: c.req.raw, waitUntil: (p) => waitUntilOf(c)(p) }),
+    request: (operation) => (c) => {
+      const input = { request: c.req.raw, waitUntil: (p: Promise<unknown>) => waitUntilOf(c)(p), answered: false };
+      return answering(input, operation(input));
+    },
     // Every path bound with `action` has an `:id`.
-    action: (operation) => (c) =>
-      operation({ request: c.req.raw, actionId: c.req.param('id') as string, waitUntil: (p) => waitUntilOf(c)(p) }),
+    action: (operation) => (c) => {
+      const input = {
+        request: c.req.raw,
+        actionId: c.req.param('id') as string,
+        waitUntil: (p: Promise<unknown>) => waitUntilOf(c)(p),
+        answered: false,
+      };
+      return answering(input, operation(input));
+    },
   };
   /** Each path's pattern and `Allow` list, for telling 405 from 404 once no route matched. */
   const known: { pattern: RegExp; allow: string }[] = [];

@@ -86,7 +86,7 @@ describe('postgresStore', () => {
     );
     const sql = postgres(inject('databaseUrl'), { max: 1 });
     const versions = await sql.unsafe(`SELECT version FROM ${tablePrefix}schema_migrations`);
-    expect(versions.map((v) => v['version'])).toEqual([1]);
+    expect(versions.map((v) => v['version'])).toEqual([1, 2]);
     const indexes = await sql.unsafe(
       `SELECT indexname FROM pg_indexes WHERE tablename = '${tablePrefix}actions' ORDER BY indexname`,
     );
@@ -96,6 +96,7 @@ describe('postgresStore', () => {
         `${tablePrefix}actions_expiry`,
         `${tablePrefix}actions_order`,
         `${tablePrefix}actions_request`,
+        `${tablePrefix}actions_status`,
       ]),
     );
     const column = await sql.unsafe(
@@ -164,7 +165,7 @@ describe('migrate: false and schemaSql()', () => {
     const r = record();
     await store.create(r);
     expect(await store.get(r.action_id)).toEqual(r);
-    expect(db.prepare('SELECT version FROM gap_schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM gap_schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
     db.close();
   });
 
