@@ -207,6 +207,13 @@ const sqlite = await startChild(
   { BENCH_ADAPTER: args.adapter, BENCH_PREFIX: PREFIX, BENCH_STORE: 'sqlite' },
   args.profile,
 );
+const memoryWork = await startChild('provider', { BENCH_ADAPTER: args.adapter, BENCH_PREFIX: PREFIX, BENCH_WORK: '1' });
+const sqliteWork = await startChild('provider', {
+  BENCH_ADAPTER: args.adapter,
+  BENCH_PREFIX: PREFIX,
+  BENCH_STORE: 'sqlite',
+  BENCH_WORK: '1',
+});
 const authOf = (child: Child) => ({ authorization: `Bearer ${child.token as string}` });
 
 let runCounter = 0;
@@ -327,6 +334,17 @@ const runs = {
   memory: [run('memory', false), run('memory', true)],
   sqlite: [run('sqlite', false), run('sqlite', true)],
 };
+/** A run that answers ACTIVE and schedules background work, which then completes it. */
+const runWithWork = (store: Store) => {
+  const server = store === 'memory' ? memoryWork : sqliteWork;
+  return scenario({
+    name: `POST /run + work (${store})`,
+    server: () => server,
+    path: '/run',
+    expect: 202,
+    options: postOptions(authOf(server), runRequestBody),
+  });
+};
 const comparisons: Comparison[] = [
   { scenario: introspect(false), baseline: bareIntrospection, target: 0.8 },
   { scenario: introspect(true), baseline: bareIntrospection, target: 0.8 },
@@ -339,6 +357,9 @@ const comparisons: Comparison[] = [
   // A durable run against the same run on the memory store: what durability costs.
   { scenario: runs.sqlite[0] as Scenario, baseline: runs.memory[0] as Scenario, target: 0.6 },
   { scenario: runs.sqlite[1] as Scenario, baseline: runs.memory[1] as Scenario, target: 0.6 },
+  // Scheduling work with the answer (and doing it: one more write per action) against a run without.
+  { scenario: runWithWork('memory'), baseline: runs.memory[0] as Scenario },
+  { scenario: runWithWork('sqlite'), baseline: runs.sqlite[0] as Scenario },
 ];
 
 // Interleaved order: each baseline right before the scenarios compared with it.
@@ -362,7 +383,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 const runsCreated = runCounter;
-await Promise.all([hono.stop(), memory.stop(), sqlite.stop()]);
+await Promise.all([hono.stop(), memory.stop(), sqlite.stop(), memoryWork.stop(), sqliteWork.stop()]);
 if (args.profile)
   log(
     `CPU profiles of the provider processes written to ${PROFILE_DIR}/ (the *.0.001.cpuprofile are the main threads)`,

@@ -8,7 +8,9 @@
  * - `provider`: the echo provider (examples/echo.ts) with the dev authenticator, a silent logger
  *   and the store `BENCH_STORE` names (`memory`, or `sqlite`: a file in a temporary directory at
  *   the default `synchronous=FULL`), served twice by the library's own adapter (adapters/node.ts):
- *   without a prefix and under `BENCH_PREFIX`.
+ *   without a prefix and under `BENCH_PREFIX`. With `BENCH_WORK=1` its run answers ACTIVE and
+ *   schedules background work (stored in the same transaction), which then answers SUCCEEDED:
+ *   what a run that schedules work costs over one that does not.
  *
  * It talks to the parent over the IPC channel: `ready` (ports, and a token for the provider),
  * then answers `rss` (after a forced GC; needs --expose-gc), `cpu` (process CPU time, and the
@@ -26,7 +28,7 @@ import { Hono } from 'hono';
 import { serve } from '../../adapters/node.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
 import { devAuth } from '../../src/dev/index.ts';
-import { type ActionProvider, type ActionStore, silentLogger } from '../../src/index.ts';
+import { type ActionProvider, type ActionStore, createActionProvider, silentLogger } from '../../src/index.ts';
 
 export type ToChild = { type: 'rss' } | { type: 'cpu' } | { type: 'fill'; count: number } | { type: 'exit' };
 export type FromChild =
@@ -110,7 +112,22 @@ if (mode === 'hono') {
   const dev = await devAuth();
   const { store, remove } = await openStore();
   removeStore = remove;
-  provider = echoProvider({ auth: dev.auth, logger: silentLogger, ...(store ? { store } : {}) });
+  const echo = echoProvider({ auth: dev.auth, logger: silentLogger, ...(store ? { store } : {}) });
+  provider =
+    process.env['BENCH_WORK'] === '1'
+      ? createActionProvider({
+          description: {
+            title: 'Echo in the background',
+            globus_auth_scope: ECHO_SCOPE,
+            admin_contact: 'admin@example.org',
+          },
+          auth: dev.auth,
+          logger: silentLogger,
+          ...(store ? { store } : {}),
+          run: () => ({ status: 'ACTIVE' }),
+          work: ({ action }) => ({ status: 'SUCCEEDED', details: { you_said: action.request.body['input_string'] } }),
+        })
+      : echo;
   // BENCH_ADAPTER=hono-serve: @hono/node-server's serve(), which replaces the global Request and
   // Response with its lightweight ones (adapters/node.ts deliberately leaves globals alone).
   const port =
