@@ -16,14 +16,19 @@ export async function authFromEnv(env: Record<string, unknown>): Promise<Example
 }
 
 /** What an entry prints once it listens: in dev mode, commands that run, read and release an action. */
-export function banner(url: string, mode: ExampleAuth): string {
-  if (mode.dev === undefined) return `Echo provider listening on ${url}/ (scope ${mode.scope})`;
+export function banner(
+  url: string,
+  mode: ExampleAuth,
+  title = 'Echo provider',
+  body: Record<string, unknown> = { input_string: 'hello' },
+): string {
+  if (mode.dev === undefined) return `${title} listening on ${url}/ (scope ${mode.scope})`;
   return devBanner({
     url,
     token: mode.dev.token,
     dir: mode.dev.dir,
-    title: 'Echo provider',
-    body: { input_string: 'hello' },
+    title,
+    body,
     // In this repository the CLI runs from its TypeScript source (where the package is
     // installed, the default `npx globus-action-provider token` is the one).
     tokenCommand: 'npm run -s token --',

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { ActionStore } from 'globus-action-provider';
 import { dataDirFromEnv } from './auth.ts';
 
-export async function storeFromEnv(env: Record<string, unknown>): Promise<ActionStore | undefined> {
+/** `name` names the SQLite file (`<name>-actions.db`), so the examples can share a DATA_DIR. */
+export async function storeFromEnv(env: Record<string, unknown>, name = 'echo'): Promise<ActionStore | undefined> {
   if (env['STORE'] === 'memory') return undefined;
   if (typeof env['DATABASE_URL'] === 'string' && env['DATABASE_URL'] !== '') {
     const { postgresStore } = await import('globus-action-provider/postgres');
@@ -17,5 +18,5 @@ export async function storeFromEnv(env: Record<string, unknown>): Promise<Action
   const dir = dataDirFromEnv(env);
   mkdirSync(dir, { recursive: true });
   const { openSqliteStore } = await import('globus-action-provider/sqlite');
-  return openSqliteStore(join(dir, 'echo-actions.db'));
+  return openSqliteStore(join(dir, `${name}-actions.db`));
 }
