@@ -164,6 +164,36 @@ describe.each(ENGINES)('background work on $name', (engine) => {
     expect(work).toHaveBeenCalledTimes(1);
   });
 
+  it('retries a ServiceUnavailable ActionError (an outage), instead of failing the action', async () => {
+    const work = vi.fn(async ({ attempt }: WorkContext) => {
+      if (attempt === 1) throw new ActionError('ServiceUnavailable', 'The tape library is offline');
+      return { status: 'SUCCEEDED' as const };
+    });
+    const p = provider(await engine.store(), { work });
+    const client = inProcessClient(p, { token: T.creator });
+    const action = await start(client);
+    expect(await settled(client, action.action_id)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(work).toHaveBeenCalledTimes(2);
+  });
+
+  it('frees the slot of work that ignores a cancel, and drops its late result', async () => {
+    const work = async () => {
+      await sleep(3_500); // heeds nothing
+      return { status: 'SUCCEEDED' as const, details: { late: true } };
+    };
+    const p = provider(await engine.store(), { work });
+    const client = inProcessClient(p, { token: T.creator });
+    const action = await start(client);
+    await until(() => (p.worker?.running === 1 ? true : undefined));
+    await client.cancel(action.action_id);
+    await until(() => (p.worker?.running === 0 ? true : undefined), 3_000);
+    await sleep(1_500);
+    expect((await client.status(action.action_id)).body).toMatchObject({
+      status: 'FAILED',
+      details: { code: 'ActionCanceled' },
+    });
+  });
+
   it('aborts the signal at once on cancel; the action ends as cancel says and the late result is dropped', async () => {
     let signal: AbortSignal | undefined;
     const finished = gate();

@@ -168,6 +168,22 @@ export function createWorker(
     return write;
   };
 
+  /**
+   * Resolves undefined once the work has had ABORT_SETTLE_MS to heed a cancel, a deadline or a
+   * lost lease, and has not (never for shutdown: stop() gives that work its grace period).
+   */
+  const ignored = (run: Running): Promise<undefined> =>
+    new Promise((resolve) => {
+      const { signal } = run.controller;
+      const onAbort = () => {
+        if (reasonOf(run) === 'shutdown') return;
+        const timer = setTimeout(() => resolve(undefined), ABORT_SETTLE_MS);
+        (timer as { unref?: () => void }).unref?.();
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+
   const backoff = (attempt: number) => Math.min(settings.maxRetryDelay, settings.retryDelay * 2 ** (attempt - 1));
 
   const execute = async (run: Running): Promise<void> => {
@@ -197,7 +213,7 @@ export function createWorker(
           Math.min(MAX_TIMER, deadline - clock()),
         )
       : undefined;
-    let outcome: { update: ActionUpdate } | { error: unknown };
+    let outcome: { update: ActionUpdate } | { error: unknown } | undefined;
     try {
       const context: WorkContext = {
         action: toView(record),
@@ -206,15 +222,29 @@ export function createWorker(
         caller: { identity: record.creator_id },
         progress: progress(run),
       };
-      const update = await callForUpdate('work', () => work(context));
-      if (update.status === 'ACTIVE') {
-        throw new TypeError('The work callback returned ACTIVE: return the final status (or INACTIVE), or throw');
-      }
-      outcome = { update };
+      const result = callForUpdate('work', () => work(context)).then((update) => {
+        if (update.status === 'ACTIVE') {
+          throw new TypeError('The work callback returned ACTIVE: return the final status (or INACTIVE), or throw');
+        }
+        return { update };
+      });
+      outcome = await Promise.race([result, ignored(run)]);
+      if (outcome === undefined) result.catch(() => {}); // its late end goes nowhere
     } catch (error) {
       outcome = { error };
     } finally {
       clearTimeout(timer);
+    }
+    if (outcome === undefined) {
+      // Cancelled or past its deadline, and still going: the action is over, so its slot and
+      // job are freed now; nothing it does later is written.
+      run.detached = true;
+      logger.warn('background work did not stop when its signal aborted; its result will be dropped', {
+        action_id: job.actionId,
+        reason: reasonOf(run),
+      });
+      if (reasonOf(run) !== 'lease-lost') await job.complete();
+      return;
     }
     await run.writes;
     if (run.detached) return; // shutdown gave its lease back already
@@ -232,7 +262,8 @@ export function createWorker(
         await finish(run, failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended"));
       return job.complete();
     }
-    if (isConsentRequired(error) || isActionError(error)) {
+    // An unavailable store or upstream is worth another attempt, not the end of the action.
+    if (isConsentRequired(error) || (isActionError(error) && error.code !== 'ServiceUnavailable')) {
       const update = isConsentRequired(error)
         ? inactiveOnConsent(config, error)
         : failedUpdate(error.code, error.description);
@@ -286,6 +317,8 @@ export function createWorker(
 
   /** Renew leases and notice work whose action was completed elsewhere (a cancel on another instance). */
   const heartbeat = async () => {
+    let failed = 0;
+    let last: unknown;
     await Promise.all(
       [...active.values()].map(async (run) => {
         if (run.detached) return;
@@ -294,10 +327,13 @@ export function createWorker(
           const record = await load(config, run.job.actionId);
           if (record === undefined || record.status !== 'ACTIVE') abort(run, 'canceled');
         } catch (error) {
-          logger.warn('a background work heartbeat failed', { action_id: run.job.actionId, error: logSafe(error) });
+          failed++;
+          last = error;
         }
       }),
     );
+    // One line per heartbeat, however many works it failed for (a store outage fails them all).
+    if (failed > 0) logger.warn('background work heartbeats failed', { failed, error: logSafe(last) });
   };
   let beating = false;
   const tick = () => {
