@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { actionClient } from '../src/testing/index.ts';
+import { sleep, until } from './support/async.ts';
 import { mint, USERS } from './support/identities.ts';
 import { BIN, type ProviderProcess, spawnHost } from './support/processes.ts';
 
@@ -48,17 +49,6 @@ async function spawn(runtime: (typeof RUNTIMES)[number], env: Record<string, str
   return p;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const found = await check();
-    if (found !== undefined) return found;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
-
 const token = await mint(USERS.creator);
 
 describe('background work killed with SIGKILL (SQLite)', () => {
@@ -94,7 +84,7 @@ describe('background work killed with SIGKILL (SQLite)', () => {
     await until(async () => {
       await poll(client);
       return [...seen.values()].every((chunk) => chunk >= 4) ? true : undefined;
-    });
+    }, 30_000);
     const killedAt = performance.now();
     await first.kill();
     expect(f.doneLines()).toEqual([]);
@@ -115,7 +105,7 @@ describe('background work killed with SIGKILL (SQLite)', () => {
         if (body.status !== 'ACTIVE') finals.set(id, body);
       }
       return finals.size === ids.length ? true : undefined;
-    });
+    }, 30_000);
     for (const id of ids) {
       const taken = f.attemptLines().filter((l) => l[0] === id);
       expect(taken.map((l) => [l[1], l[3]])).toEqual([

@@ -21,6 +21,7 @@ import {
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import { actionClient } from '../src/testing/index.ts';
 import { start } from './support/actions.ts';
+import { gate, sleep, until } from './support/async.ts';
 import { tokens } from './support/identities.ts';
 import { testProvider } from './support/providers.ts';
 import { inProcessClient, listen } from './support/transports.ts';
@@ -35,27 +36,6 @@ const tempFile = () => {
   dirs.push(dir);
   return join(dir, 'actions.db');
 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** `check()` until it returns something, within `ms`. */
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const found = await check();
-    if (found !== undefined) return found;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
-
-/** A latch a work callback waits on. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { open, opened };
-}
 
 const FAST = { heartbeat: 50, lease: 500, retryDelay: 10, pollInterval: 20, shutdownGrace: 200 };
 
@@ -92,7 +72,7 @@ describe.each(ENGINES)('background work on $name', (engine) => {
         await progress({ display_status: `step ${i}`, details: { step: i }, state: { done: i } });
         await sleep(30);
       }
-      await steps.opened;
+      await steps.promise;
       return { status: 'SUCCEEDED' as const, details: { result: 42 } };
     });
     const p = provider(await engine.store(), { work });
@@ -210,7 +190,7 @@ describe.each(ENGINES)('background work on $name', (engine) => {
     const began = performance.now();
     const reply = await client.cancel(action.action_id);
     expect(reply.body).toMatchObject({ status: 'FAILED', details: { code: 'ActionCanceled' } });
-    await finished.opened;
+    await finished.promise;
     expect(performance.now() - began).toBeLessThan(1_000);
     expect(signal?.reason).toBeInstanceOf(WorkAborted);
     expect((signal?.reason as WorkAborted | undefined)?.reason).toBe('canceled');
@@ -268,7 +248,7 @@ describe.each(ENGINES)('background work on $name', (engine) => {
       for (const bad of [{ status: 'SUCCEEDED' }, { display_status: 'x'.repeat(65) }, { details: [] }]) {
         await progress(bad as never).catch((error: unknown) => errors.push(error));
       }
-      await canceled.opened;
+      await canceled.promise;
       await progress({ details: { after: true } }).catch((error: unknown) => errors.push(error));
       return { status: 'SUCCEEDED' as const };
     };
@@ -303,7 +283,7 @@ describe.each(ENGINES)('background work on $name', (engine) => {
   it('lists and counts every action without a principal, with the work attached to each', async () => {
     const hold = gate();
     const work = async () => {
-      await hold.opened;
+      await hold.promise;
       return { status: 'SUCCEEDED' as const };
     };
     const p = provider(await engine.store(), { work, worker: { ...FAST, id: 'instance-a' } });
@@ -335,7 +315,7 @@ describe('shutdown and take-up on SQLite', () => {
     const firstWork = async ({ request, signal, progress, action }: WorkContext & { request?: never }) => {
       void request;
       if ((action.request.body as { kind?: string }).kind === 'quick') {
-        await quick.opened;
+        await quick.promise;
         return { status: 'SUCCEEDED' as const };
       }
       await progress({ state: { chunk: 7 }, details: { chunk: 7 } });
@@ -368,7 +348,7 @@ describe('shutdown and take-up on SQLite', () => {
     });
     const began = performance.now();
     await second.worker?.start();
-    await seen.opened;
+    await seen.promise;
     // Handed back, not left to its 60 s lease; and not counted as an attempt.
     expect(performance.now() - began).toBeLessThan(2_000);
     expect(context?.attempt).toBe(1);

@@ -12,6 +12,21 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeout =
   }
 }
 
+/** Poll `check` until it returns something other than undefined; rejects after `timeout` ms. */
+export async function until<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeout = 10_000,
+  every = 10,
+): Promise<T> {
+  const deadline = performance.now() + timeout;
+  for (;;) {
+    const found = await check();
+    if (found !== undefined) return found;
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeout} ms`);
+    await sleep(every);
+  }
+}
+
 /** Resolves as `promise` does, or rejects with `message` if it has not settled within `ms`. */
 export function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
