@@ -369,8 +369,16 @@ export function createWorker(
       phase = 'stopping';
       await starting?.catch(() => {});
       if (wasStarted) await engine.stop();
-      const settledAll = () => Promise.all([...active.values()].map((run) => run.done));
-      const within = (ms: number) => Promise.race([settledAll(), sleep(ms)]);
+      // The timer goes as soon as the work settles: a pending one would keep the process up.
+      const within = (ms: number) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        return Promise.race([
+          Promise.all([...active.values()].map((run) => run.done)),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, ms);
+          }),
+        ]).finally(() => clearTimeout(timer));
+      };
       await within(grace);
       for (const run of active.values()) abort(run, 'shutdown');
       await within(ABORT_SETTLE_MS);
