@@ -8,7 +8,8 @@ import { type ProviderOptions, resolveOptions } from './options.ts';
 import { createApp } from './routes.ts';
 import type { ActionStore } from './store/types.ts';
 import type { InputOption } from './validation/input.ts';
-import type { Worker } from './work/runner.ts';
+import type { Worker, WorkerInternals } from './work/runner.ts';
+import { WORK_WAKE } from './work/types.ts';
 
 export interface ActionProvider {
   /** The Web handler: `export default provider` works wherever a runtime accepts `{ fetch }`. */
@@ -99,9 +100,14 @@ export function createActionProvider<const I extends InputOption | undefined = u
   };
 }
 
-/** The public face of the worker: scheduling and notices stay inside the provider. */
-function publicWorker(worker: Worker): Worker {
+/**
+ * The public face of the worker: scheduling and notices stay inside the provider. What a host
+ * that wakes work itself needs (a Durable Object, adapters/cloudflare-work-object.ts) is under
+ * `WORK_WAKE`, for engines woken that way.
+ */
+function publicWorker(worker: WorkerInternals): Worker {
   return {
+    ...(worker.wake === undefined ? {} : { [WORK_WAKE]: worker.wake }),
     get engine() {
       return worker.engine;
     },

@@ -110,7 +110,7 @@ export function actionsApi(config: ProviderConfig, worker?: WorkerInternals): Ac
         async (current) => ({ ...parsed.output, status: parsed.output.status ?? current.status }),
         write,
       );
-      worker?.changed(result);
+      await worker?.changed(result);
       return toStatus(result);
     },
     list,

@@ -66,8 +66,8 @@ export function cancelOperation(config: ProviderConfig, worker?: WorkerInternals
         ? canceled()
         : callForUpdate('cancel', () => callback(callbackContext(input, caller, { action: toView(current) }))),
     );
-    // Work running here stops now; on another instance, at its next heartbeat.
-    worker?.changed(result);
+    // Work running here stops now; in a Durable Object, once it is told; elsewhere, at its next heartbeat.
+    await worker?.changed(result);
     return ok(result);
   };
 }

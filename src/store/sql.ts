@@ -6,7 +6,7 @@
  */
 
 import type { ActionStatusValue } from '../model.ts';
-import { sqlWorkEngine } from '../work/sql.ts';
+import { type SqlWorkTables, sqlWorkEngine } from '../work/sql.ts';
 import { type EngineFactory, WORK_ENGINE } from '../work/types.ts';
 import { isUnavailable, storeUnavailable } from './failures.ts';
 import type { SqlDriver } from './sql-driver.ts';
@@ -54,6 +54,8 @@ function guarded(driver: SqlDriver, retryAfter: number): SqlDriver {
 
 /**
  * An ActionStore over any SqlDriver. Call `migrate()` (the `*Store()` factories do) before use.
+ * Its background work runs on the lease-table engine (work/sql.ts), or on the one `engine` makes
+ * over the same tables (D1's: a Durable Object per action).
  *
  * @example
  * ```ts
@@ -64,6 +66,7 @@ function guarded(driver: SqlDriver, retryAfter: number): SqlDriver {
 export function sqlStore(
   driver: SqlDriver,
   options: SqlStoreOptions = {},
+  engine: (tables: SqlWorkTables) => EngineFactory = sqlWorkEngine,
 ): ActionStore & { migrate(): Promise<number>; readonly [WORK_ENGINE]: EngineFactory } {
   const p = options.tablePrefix ?? 'gap_';
   if (!/^[a-z_][a-z0-9_]*$/i.test(p)) throw new TypeError('tablePrefix: letters, digits and underscores only');
@@ -77,7 +80,7 @@ export function sqlStore(
   const q = sqlQueries(driver.dialect, p);
   return {
     // The lease table is SQLite's (one instance per file); the PostgreSQL store puts pg-boss here.
-    [WORK_ENGINE]: sqlWorkEngine({ driver: db, prefix: p, update: q.update }),
+    [WORK_ENGINE]: engine({ driver: db, prefix: p, update: q.update }),
     migrate: () => migrate(db, p),
     async create(record): Promise<CreateResult> {
       // A new placeholder need not be synced (see SqlDriver.batch); an existing action this

@@ -23,6 +23,7 @@ import {
   type WorkEngine,
   type WorkInfo,
   type WorkProgress,
+  type WorkWake,
 } from './types.ts';
 
 /** The `work` callback as the runner calls it. */
@@ -54,9 +55,14 @@ export interface Worker {
 export interface WorkerInternals extends Worker {
   /** Store `record` (ACTIVE) and queue its work in one transaction. */
   schedule(record: ActionRecord): Promise<ActionRecord | undefined>;
-  /** An action was changed on this instance (cancelled, completed): abort its work here if it runs. */
-  changed(record: ActionRecord): void;
+  /**
+   * An action was changed on this instance (cancelled, completed): abort its work here if it
+   * runs, else tell the engine (whose work may run elsewhere). Never rejects.
+   */
+  changed(record: ActionRecord): Promise<void>;
   inspect(actionIds: readonly string[]): Promise<Map<string, WorkInfo>>;
+  /** For an engine woken from outside (a Durable Object's alarm): what its host calls. */
+  readonly wake: WorkWake | undefined;
 }
 
 interface Running {
@@ -311,7 +317,9 @@ export function createWorker(
       })
       .finally(() => {
         if (active.get(job.actionId) === run) active.delete(job.actionId);
+        beatWhileRunning();
       });
+    beatWhileRunning();
     await run.done;
   };
 
@@ -343,6 +351,19 @@ export function createWorker(
       beating = false;
     });
   };
+  /**
+   * Heartbeats only while work runs here: an idle instance keeps no timer (a Worker's isolate,
+   * whose engine runs work in Durable Objects, never has one).
+   */
+  const beatWhileRunning = () => {
+    if (active.size > 0 && beat === undefined) {
+      beat = setInterval(tick, settings.heartbeat);
+      (beat as { unref?: () => void }).unref?.();
+    } else if (active.size === 0 && beat !== undefined) {
+      clearInterval(beat);
+      beat = undefined;
+    }
+  };
 
   const start = (): Promise<void> =>
     (starting ??= (async () => {
@@ -357,8 +378,6 @@ export function createWorker(
         logger.error('background work could not start', { engine: engine.name, error: logSafe(error) });
         throw error;
       }
-      beat = setInterval(tick, settings.heartbeat);
-      (beat as { unref?: () => void }).unref?.();
       logger.info('background work started', { engine: engine.name, worker: settings.id });
     })());
 
@@ -396,8 +415,24 @@ export function createWorker(
         }),
       );
       clearInterval(beat);
+      beat = undefined;
       phase = 'stopped';
     })());
+
+  const wakeOf = (wake: NonNullable<WorkEngine['wake']>): WorkWake => ({
+    async take(actionId) {
+      await start();
+      return wake.take(actionId);
+    },
+    async notice(actionId) {
+      const run = active.get(actionId);
+      if (run === undefined || run.detached) return;
+      // Read, not trusted: a notice late enough may be about an earlier state than this attempt's.
+      const record = await load(config, actionId);
+      if (record === undefined || record.status !== 'ACTIVE') abort(run, 'canceled');
+    },
+    recover: () => wake.recover(),
+  });
 
   return {
     engine: engine.name,
@@ -415,10 +450,21 @@ export function createWorker(
         );
       return stored;
     },
-    changed(record) {
+    async changed(record) {
+      if (!isCompleted(record.status) && record.status !== 'INACTIVE') return;
       const run = active.get(record.action_id);
-      if (run !== undefined && (isCompleted(record.status) || record.status === 'INACTIVE')) abort(run, 'canceled');
+      if (run !== undefined) return abort(run, 'canceled');
+      await engine.changed?.(record.action_id).catch((error: unknown) => {
+        logger.warn(
+          'the place running background work could not be told of a change; it notices at its next heartbeat',
+          {
+            action_id: record.action_id,
+            error: logSafe(error),
+          },
+        );
+      });
     },
     inspect: (actionIds) => engine.inspect(actionIds),
+    wake: engine.wake === undefined ? undefined : wakeOf(engine.wake),
   };
 }

@@ -1,8 +1,9 @@
 /**
- * @module work/sql: the engine of the SQLite store (and of D1, where a Durable Object's alarm
- * does the waking): one row per action's work in a table beside the actions, written in the
- * same transaction as the action, leased by a conditional UPDATE. One instance per database
- * (SQLite's writer is one process); several instances sharing PostgreSQL use pg-boss instead.
+ * @module work/sql: the engine of the SQLite store: one row per action's work in a table beside
+ * the actions, written in the same transaction as the action, leased by a conditional UPDATE.
+ * One instance per database (SQLite's writer is one process); several instances sharing
+ * PostgreSQL use pg-boss instead. D1's engine (work/durable-object.ts) keeps the same table with
+ * the same statements and jobs, and a Durable Object's alarm does the waking instead of a poll.
  */
 
 import type { ActionRecord } from '../model.ts';
@@ -41,6 +42,24 @@ export function workQueries(p: string) {
         r.version,
       ),
     anyDue: (now: number) => stmt(`SELECT 1 AS due FROM ${work} WHERE due_at <= ? LIMIT 1`, now),
+    /** Due work, earliest first (what a Cron Trigger wakes when its wake-up may have been lost). */
+    due: (now: number, limit: number) =>
+      stmt(`SELECT action_id FROM ${work} WHERE due_at <= ? ORDER BY due_at LIMIT ${limit}`, now),
+    /** When the work of `id` is next taken, if it has any. */
+    dueAt: (id: string) => stmt(`SELECT due_at FROM ${work} WHERE action_id = ?`, key(id)),
+    /**
+     * Lease the work of `id` if due, or if leased at all: for a host that is the only place
+     * this action's work runs (its Durable Object), a lease it does not hold now is its previous life's.
+     */
+    takeOver: (id: string, owner: string, now: number, lease: number) =>
+      stmt(
+        `UPDATE ${work} SET lease_owner = ?, due_at = ?, attempts = attempts + 1 ` +
+          `WHERE action_id = ? AND (due_at <= ? OR lease_owner IS NOT NULL) RETURNING attempts`,
+        owner,
+        now + lease,
+        key(id),
+        now,
+      ),
     claim: (owner: string, now: number, lease: number, limit: number) =>
       stmt(
         `UPDATE ${work} SET lease_owner = ?, due_at = ?, attempts = attempts + 1 WHERE action_id IN ` +
@@ -78,6 +97,53 @@ export function workQueries(p: string) {
   };
 }
 
+export type WorkQueries = ReturnType<typeof workQueries>;
+
+/** The job of `actionId` at its `attempts`-th attempt, leased to `owner`: each call one conditional statement. */
+export function leasedJob(
+  db: SqlDriver,
+  q: WorkQueries,
+  { owner, lease, clock }: { owner: string; lease: number; clock: () => number },
+  actionId: string,
+  attempts: number,
+): LeasedJob {
+  const end = async (statement: SqlStatement) => {
+    await db.batch([statement]);
+  };
+  return {
+    actionId,
+    attempt: attempts,
+    heartbeat: async () => (await db.batch([q.renew(actionId, owner, attempts, clock() + lease)]))[0]?.changes === 1,
+    complete: () => end(q.complete(actionId, owner, attempts)),
+    retry: (delay) => end(q.requeue(actionId, owner, attempts, clock() + delay, true)),
+    release: () => end(q.requeue(actionId, owner, attempts, clock(), false)),
+  };
+}
+
+/** The operator view of the lease table's rows for `actionIds`. */
+export async function inspectWork(
+  db: SqlDriver,
+  q: WorkQueries,
+  actionIds: readonly string[],
+): Promise<Map<string, WorkInfo>> {
+  const found = new Map<string, WorkInfo>();
+  for (let i = 0; i < actionIds.length; i += INSPECT_CHUNK) {
+    const { rows } = await db.execute(q.inspect(actionIds.slice(i, i + INSPECT_CHUNK)));
+    for (const row of rows) {
+      const leaseHolder = row['lease_owner'] === null ? null : String(row['lease_owner']);
+      const due = Number(row['due_at']);
+      found.set(decodeKey(String(row['action_id'])), {
+        state: leaseHolder === null ? 'queued' : 'running',
+        attempts: Number(row['attempts']),
+        runAt: leaseHolder === null ? due : null,
+        leaseHolder,
+        leaseExpires: leaseHolder === null ? null : due,
+      });
+    }
+  }
+  return found;
+}
+
 /** The engine over `tables`. */
 export function sqlWorkEngine(tables: SqlWorkTables, name = 'sqlite'): EngineFactory {
   return (settings): WorkEngine => {
@@ -90,20 +156,7 @@ export function sqlWorkEngine(tables: SqlWorkTables, name = 'sqlite'): EngineFac
     let polling: Promise<void> | undefined;
     let again = false;
 
-    const job = (actionId: string, attempts: number): LeasedJob => {
-      const end = async (statement: SqlStatement) => {
-        await db.batch([statement]);
-      };
-      return {
-        actionId,
-        attempt: attempts,
-        heartbeat: async () =>
-          (await db.batch([q.renew(actionId, owner, attempts, clock() + lease)]))[0]?.changes === 1,
-        complete: () => end(q.complete(actionId, owner, attempts)),
-        retry: (delay) => end(q.requeue(actionId, owner, attempts, clock() + delay, true)),
-        release: () => end(q.requeue(actionId, owner, attempts, clock(), false)),
-      };
-    };
+    const job = (actionId: string, attempts: number) => leasedJob(db, q, settings, actionId, attempts);
 
     const later = (ms: number) => {
       clearTimeout(timer);
@@ -166,24 +219,7 @@ export function sqlWorkEngine(tables: SqlWorkTables, name = 'sqlite'): EngineFac
         clearTimeout(timer);
         await polling;
       },
-      async inspect(actionIds) {
-        const found = new Map<string, WorkInfo>();
-        for (let i = 0; i < actionIds.length; i += INSPECT_CHUNK) {
-          const { rows } = await db.execute(q.inspect(actionIds.slice(i, i + INSPECT_CHUNK)));
-          for (const row of rows) {
-            const leaseHolder = row['lease_owner'] === null ? null : String(row['lease_owner']);
-            const due = Number(row['due_at']);
-            found.set(decodeKey(String(row['action_id'])), {
-              state: leaseHolder === null ? 'queued' : 'running',
-              attempts: Number(row['attempts']),
-              runAt: leaseHolder === null ? due : null,
-              leaseHolder,
-              leaseExpires: leaseHolder === null ? null : due,
-            });
-          }
-        }
-        return found;
-      },
+      inspect: (actionIds) => inspectWork(db, q, actionIds),
     };
   };
 }

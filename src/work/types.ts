@@ -119,7 +119,49 @@ export interface WorkEngine {
   stop(): Promise<void>;
   /** The work of these actions, for those that have any. */
   inspect(actionIds: readonly string[]): Promise<Map<string, WorkInfo>>;
+  /**
+   * An action changed on this instance so that its work must stop (cancelled, completed,
+   * INACTIVE), and the runner stopped it here if it ran here: an engine whose work runs
+   * elsewhere (a Durable Object) tells that place. Failures are the engine's to log.
+   */
+  changed?(actionId: string): Promise<void>;
+  /** Present on engines woken from outside rather than polling (a Durable Object's alarm). */
+  readonly wake?: EngineWake | undefined;
 }
+
+/**
+ * What an engine that never polls offers the host that wakes it: one Durable Object per action,
+ * woken by its alarm, takes that action's work; a Worker's Cron Trigger hands on work whose
+ * wake-up was lost.
+ */
+export interface EngineWake {
+  /**
+   * Lease the work of `actionId` to the handler `start` was given, if it is due or its lease is
+   * held by no one alive (the host is the only place this action's work runs, so a lease it does
+   * not hold here was left by its previous life), and resolve once that attempt ends: to when the
+   * work is due next (ms since the epoch), null when it has none left, or `running` when it runs
+   * here already.
+   */
+  take(actionId: string): Promise<number | null | 'running'>;
+  /** Wake the hosts of work that is due but not running (a lost wake-up, a dead host); resolves to how many. */
+  recover(): Promise<number>;
+}
+
+/** What a host that wakes work itself uses of a provider's worker (`provider.worker[WORK_WAKE]`). */
+export interface WorkWake {
+  /** Start the worker if need be, then `EngineWake.take`. */
+  take(actionId: string): Promise<number | null | 'running'>;
+  /** The action changed elsewhere: read it, and stop its work here now if it must stop. */
+  notice(actionId: string): Promise<void>;
+  /** `EngineWake.recover`. */
+  recover(): Promise<number>;
+}
+
+/**
+ * Where a provider's worker keeps its `WorkWake`, when its engine is woken from outside: the
+ * Workers adapter (adapters/cloudflare-work-object.ts) finds it there, on any copy of the package.
+ */
+export const WORK_WAKE = Symbol.for('globus-action-provider.work-wake');
 
 /** Builds a store's own engine. */
 export type EngineFactory = (settings: EngineSettings) => WorkEngine;
