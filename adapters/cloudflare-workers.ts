@@ -2,13 +2,24 @@
  * @module adapters/cloudflare-workers: a Worker from a provider, or from an `(env) => provider`
  * factory so secrets and D1 arrive as bindings. The provider is built once per isolate; the
  * Worker's `ctx.waitUntil` reaches callbacks as `waitUntil`; a Cron Trigger runs the expiry
- * sweep through the `scheduled` handler.
+ * sweep through the `scheduled` handler, and wakes background work whose wake-up was lost.
+ * Background work itself runs in the Durable Object class `actionWorkObject()` makes.
  */
+import { WORK_WAKE } from '../src/work/types.ts';
 import { escapedError } from './answers.ts';
 import type { ProviderWorker, WorkerExecutionContext, WorkerOptions, WorkerProvider } from './contract.ts';
 import { withPrefix } from './prefix.ts';
 
-export type { ProviderWorker, WorkerExecutionContext, WorkerOptions, WorkerProvider } from './contract.ts';
+export { type ActionWorkObjectClass, actionWorkObject } from './cloudflare-work-object.ts';
+export type {
+  ActionWorkObject,
+  DurableObjectStateLike,
+  ProviderWorker,
+  WorkerExecutionContext,
+  WorkerOptions,
+  WorkerProvider,
+  WorkObjectOptions,
+} from './contract.ts';
 
 interface Built<Env> {
   provider: WorkerProvider;
@@ -33,6 +44,13 @@ export function worker<Env = Record<string, unknown>>(
     built ??= Promise.resolve(typeof source === 'function' ? source(env) : source)
       .then((provider) => {
         if (typeof provider?.fetch !== 'function') throw new TypeError('worker: the factory must return a provider');
+        // Background work on a timer would stop with the request that started it (and the
+        // isolate may go at any time): on Workers only a Durable Object's alarm runs it.
+        if (provider.worker !== undefined && provider.worker[WORK_WAKE] === undefined) {
+          throw new TypeError(
+            'worker: background work on Workers runs in a Durable Object per action: open the store with d1Store(env.DB, { work: env.ACTION_WORK }) and export actionWorkObject(...) as its class',
+          );
+        }
         const under = withPrefix(provider, options.prefix);
         const handle = (request: Request, e: Env, ctx: WorkerExecutionContext) => under(request, e, ctx);
         return { provider, handle };
@@ -55,6 +73,10 @@ export function worker<Env = Record<string, unknown>>(
     async scheduled(_controller, env, ctx) {
       const { provider } = await build(env);
       if (provider.sweep) ctx.waitUntil(provider.sweep());
+      // Work whose object was never woken (the Worker died between D1 and the wake-up) or
+      // whose object gave up (the platform retries a failing alarm only a few times).
+      const wake = provider.worker?.[WORK_WAKE];
+      if (wake !== undefined) ctx.waitUntil(wake.recover());
     },
   };
 }

@@ -3,6 +3,7 @@
  * the Node, Bun and Deno `serve()` helpers share, and the shapes of the Node and Worker entries.
  * Runtime types are written structurally here, so the package needs no Bun, Deno or Workers types.
  */
+import type { WORK_WAKE, WorkWake } from '../src/work/types.ts';
 
 /** What the adapters serve: a provider, or anything with `fetch`. */
 export interface FetchProvider {
@@ -77,6 +78,13 @@ export interface WorkerExecutionContext {
 export interface WorkerProvider {
   fetch(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response>;
   sweep?(): Promise<number>;
+  /**
+   * Present on providers with background work. On Workers it must be woken from outside (a
+   * store opened with `d1Store(env.DB, { work: env.ACTION_WORK })`): nothing may poll.
+   */
+  readonly worker?:
+    | { readonly [WORK_WAKE]?: WorkWake; start(): Promise<void>; stop(options?: { grace?: number }): Promise<void> }
+    | undefined;
 }
 
 export interface WorkerOptions {
@@ -86,6 +94,39 @@ export interface WorkerOptions {
 
 export interface ProviderWorker<Env> {
   fetch(request: Request, env: Env, ctx: WorkerExecutionContext): Promise<Response>;
-  /** Deletes expired actions; add a Cron Trigger (e.g. every hour) in wrangler.toml to run it. */
+  /**
+   * Deletes expired actions, and wakes the Durable Objects of background work whose wake-up was
+   * lost; add a Cron Trigger (e.g. every five minutes) in wrangler.toml to run it.
+   */
   scheduled(controller: unknown, env: Env, ctx: WorkerExecutionContext): Promise<void>;
+}
+
+/** The part of a Durable Object's state (`ctx` of its constructor) the work object uses. */
+export interface DurableObjectStateLike {
+  readonly storage: {
+    get<T = unknown>(key: string): Promise<T | undefined>;
+    put(key: string, value: unknown): Promise<void>;
+    deleteAll(): Promise<void>;
+    getAlarm(): Promise<number | null>;
+    setAlarm(scheduledTime: number): Promise<void>;
+  };
+}
+
+/** An instance of the class `actionWorkObject()` makes: what workerd calls on a Durable Object. */
+export interface ActionWorkObject {
+  /** What the Worker tells it (work/durable-object.ts): `POST /wake` and `POST /notice`, `?action_id=`. */
+  fetch(request: Request): Promise<Response>;
+  alarm(): Promise<void>;
+}
+
+export interface WorkObjectOptions {
+  /**
+   * Ms one alarm runs the work before handing it back and re-arming at once, so that long work
+   * goes on in slices: Cloudflare ends an alarm handler after 15 minutes of wall-clock time. At
+   * the end of a slice the work's signal aborts (reason `shutdown`) after `worker.shutdownGrace`,
+   * its lease goes back without counting the attempt, and the next alarm starts it again from its
+   * last checkpoint. Keep it plus `shutdownGrace` and a few seconds under 15 minutes. Default
+   * 840,000 (14 minutes).
+   */
+  maxAlarmTime?: number;
 }
