@@ -1,6 +1,15 @@
-/** @module examples/echo: a synchronous echo provider, the same on every runtime. */
+/**
+ * @module examples/echo: an echo provider, the same on every runtime: synchronous, or with
+ * `background` the echo is background work (a `work` callback), the action ACTIVE until it is done.
+ */
 
-import { type ActionStore, type Authenticator, createActionProvider, type Logger } from 'globus-action-provider';
+import {
+  type ActionStore,
+  type Authenticator,
+  createActionProvider,
+  type Logger,
+  type ProviderOptions,
+} from 'globus-action-provider';
 import * as v from 'valibot';
 
 export const ECHO_SCOPE = 'https://auth.globus.org/scopes/00000000-0000-4000-8000-000000000000/echo';
@@ -10,22 +19,40 @@ export interface EchoOptions {
   store?: ActionStore;
   logger?: Logger;
   scope?: string;
+  /**
+   * Echo in the background: run answers ACTIVE and the `work` callback echoes, durably (on
+   * Workers in the action's own Durable Object, see examples/worker.ts). Default false.
+   */
+  background?: boolean;
 }
 
+const input = v.object({ input_string: v.string() });
+
+/** The background echo: one checkpoint a polling client sees, then the answer. */
+const echoLater: NonNullable<ProviderOptions<typeof input>['work']> = async ({ action, progress }) => {
+  await progress({ display_status: 'Echoing' });
+  return { status: 'SUCCEEDED', details: { you_said: action.request.body.input_string } };
+};
+
 export function echoProvider(options: EchoOptions) {
+  const background = options.background === true;
   return createActionProvider({
     description: {
       title: 'Echo',
       subtitle: 'Answers with what you said',
       globus_auth_scope: options.scope ?? ECHO_SCOPE,
       admin_contact: 'admin@example.org',
-      synchronous: true,
+      synchronous: !background,
     },
-    input: v.object({ input_string: v.string() }),
+    input,
     auth: options.auth,
     ...(options.store ? { store: options.store } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
-    run: ({ request }) => ({ status: 'SUCCEEDED', details: { you_said: request.body.input_string } }),
+    run: ({ request }) =>
+      background
+        ? { status: 'ACTIVE', display_status: 'Queued' }
+        : { status: 'SUCCEEDED', details: { you_said: request.body.input_string } },
+    ...(background ? { work: echoLater } : {}),
     log: ({ action }) => ({
       entries: [
         {

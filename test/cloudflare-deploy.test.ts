@@ -2,9 +2,11 @@
  * @module test/cloudflare-deploy: the Workers deploy kit (examples/cloudflare), checked with
  * wrangler itself, offline. The D1 migrations are schemaSql('sqlite') statement for statement and
  * make the tables a `migrate: false` store needs; wrangler.toml parses and names what the Worker
- * reads; `wrangler deploy --dry-run` bundles the Worker from it; and that bundle, served by workerd
- * with the bindings wrangler derives from the toml and the D1 that `wrangler d1 migrations apply
- * --local` migrated, answers introspection, runs the echo action and sweeps on the toml's cron.
+ * reads (D1, the Durable Object class of background work and its migration, the cron);
+ * `wrangler deploy --dry-run` bundles the Worker from it; and that bundle, served by workerd with
+ * the bindings wrangler derives from the toml and the D1 that `wrangler d1 migrations apply
+ * --local` migrated, answers introspection, runs the echo action as background work in the
+ * action's Durable Object and sweeps on the toml's cron.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -141,7 +143,7 @@ describe('examples/cloudflare/wrangler.toml, read and built by wrangler', () => 
   /** A token for the creator holding the toml's scope. */
   const token = () => mint(USERS.creator, { scope });
 
-  it('points at examples/worker.ts and names the bindings, secrets and cron the Worker uses', () => {
+  it('points at examples/worker.ts and names the bindings, Durable Object class, secrets and cron the Worker uses', () => {
     expect(config.main).toBe(join(ROOT, 'examples/worker.ts'));
     expect(config.compatibility_date).toMatch(/^\d{4}-\d\d-\d\d$/);
     expect(config.compatibility_flags).toEqual([]);
@@ -151,6 +153,9 @@ describe('examples/cloudflare/wrangler.toml, read and built by wrangler', () => 
     expect(Object.keys(config.vars)).toEqual(['PROVIDER_SCOPE']);
     expect(config.vars['PROVIDER_SCOPE']).toMatch(/^https:\/\/auth\.globus\.org\/scopes\/[0-9a-f-]{36}\/action_all$/);
     expect(config.triggers.crons).toEqual([expect.stringMatching(/^(\S+ ){4}\S+$/)]);
+    // The class examples/worker.ts exports, SQLite-backed, created by the toml's one migration.
+    expect(config.durable_objects.bindings).toEqual([{ name: 'ACTION_WORK', class_name: 'ActionWork' }]);
+    expect(config.migrations).toEqual([{ tag: 'v1', new_sqlite_classes: ['ActionWork'] }]);
   });
 
   it("passes the Worker only the secrets under [secrets] required, so JWTs need the toml's own JWT_JWKS line", () => {
@@ -175,8 +180,10 @@ describe('examples/cloudflare/wrangler.toml, read and built by wrangler', () => 
 
   it('bundles with `wrangler deploy --dry-run` (no nodejs_compat needed) and migrates D1 with `wrangler d1 migrations apply --local`', async () => {
     expect(built).toMatch(/env\.DB \(globus-echo-actions\)\s+D1 Database/);
+    expect(built).toMatch(/env\.ACTION_WORK \(ActionWork\)\s+Durable Object/);
     expect(readFileSync(join(outdir, 'worker.js'), 'utf8')).not.toMatch(/from\s*["']node:/);
     expect(migratedOutput).toMatch(/0001_actions\.sql\s*│\s*✅/);
+    expect(migratedOutput).toMatch(/0002_work\.sql\s*│\s*✅/);
   });
 
   describe('the bundle in workerd, with the bindings wrangler derives from the toml', () => {
@@ -210,15 +217,18 @@ describe('examples/cloudflare/wrangler.toml, read and built by wrangler', () => 
       );
     });
 
-    it('answers introspection without a token, and runs the echo action into D1', async () => {
+    it("answers introspection without a token, and runs the echo action into D1, echoed by the action's Durable Object", async () => {
       const introspection = await actionClient(url).introspect();
       expect(introspection.status).toBe(200);
-      expect(introspection.body).toMatchObject({ title: 'Echo', globus_auth_scope: scope, synchronous: true });
+      expect(introspection.body).toMatchObject({ title: 'Echo', globus_auth_scope: scope, synchronous: false });
       const client = actionClient(url, { token: await token() });
       const run = await client.run({ request_id: 'echo-1', body: { input_string: 'hello' } });
       expect(run.status).toBe(202);
-      expect(run.body).toMatchObject({ status: 'SUCCEEDED', details: { you_said: 'hello' } });
-      expect((await client.status(run.body.action_id as string)).body).toMatchObject({ status: 'SUCCEEDED' });
+      expect(run.body).toMatchObject({ status: 'ACTIVE', display_status: 'Queued' });
+      const id = run.body.action_id as string;
+      expect(await waitFor(async () => (await client.status(id)).body.status !== 'ACTIVE')).toBe(true);
+      expect((await client.status(id)).body).toMatchObject({ status: 'SUCCEEDED', details: { you_said: 'hello' } });
+      expect(await rows(db, 'SELECT action_id FROM gap_work')).toEqual([]); // done: its work row is gone
     });
 
     it("sweeps expired actions from D1 when the toml's cron fires the scheduled handler", async () => {
@@ -228,7 +238,9 @@ describe('examples/cloudflare/wrangler.toml, read and built by wrangler', () => 
       const id = (reply: typeof gone) => reply.body.action_id as string;
       const stored = async () => (await rows(db, 'SELECT action_id FROM gap_actions')).map((r) => r['action_id']);
       expect(await stored()).toEqual(expect.arrayContaining([id(gone), id(kept)]));
-      expect((await client.status(id(gone))).status).toBe(404); // expired: never served, though still stored
+      // Once echoed it expires at once (release_after 0): never served, though still stored.
+      expect(await waitFor(async () => (await client.status(id(gone))).status === 404)).toBe(true);
+      expect(await waitFor(async () => (await client.status(id(kept))).body.status === 'SUCCEEDED')).toBe(true);
       // Miniflare's Fetcher type does not carry scheduled(); the runtime object does.
       type Scheduler = { scheduled(options: { cron: string }): Promise<{ outcome: string }> };
       const worker = (await miniflare.getWorker()) as unknown as Scheduler;
