@@ -81,7 +81,10 @@ class Context implements CallbackContext {
     if (this.#signal !== undefined) return this.#signal;
     const source = this.#source;
     const request = source.request.signal;
-    if (request.aborted) return (this.#signal = request);
+    if (request.aborted) {
+      this.#signal = request;
+      return request;
+    }
     // The request's abort, passed on only while the operation has not answered.
     const controller = new AbortController();
     const follow = () => {
