@@ -72,6 +72,7 @@ export { type SqlWorkTables, sqlWorkEngine } from './work/sql.ts';
 export {
   type EngineFactory,
   type EngineSettings,
+  type EngineWake,
   type LeasedJob,
   WORK_ENGINE,
   WorkAborted,

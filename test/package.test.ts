@@ -41,7 +41,7 @@ const TOOLS = ['typescript', '@types/node', 'undici-types', '@cloudflare/workers
  */
 const WORKER = `
 import { createActionProvider } from 'globus-action-provider';
-import { worker } from 'globus-action-provider/cloudflare-workers';
+import { actionWorkObject, worker } from 'globus-action-provider/cloudflare-workers';
 import { d1Store } from 'globus-action-provider/d1';
 import { globusAuth, globusAuthOptionsFromEnv } from 'globus-action-provider/globus';
 import * as v from 'valibot';
@@ -49,22 +49,36 @@ import { z } from 'zod';
 
 interface Env {
   DB: D1Database;
+  ACTION_WORK: DurableObjectNamespace;
   GLOBUS_CLIENT_ID: string;
   GLOBUS_CLIENT_SECRET: string;
   VALIBOT?: string;
 }
 
-export default worker(async (env: Env) => {
+const build = async (env: Env) => {
   const options = globusAuthOptionsFromEnv(env);
   if (options === undefined) throw new Error('no Globus credentials');
   return createActionProvider({
     description: { title: 'W', globus_auth_scope: 's', admin_contact: 'a@example.org' },
     input: env.VALIBOT === undefined ? z.object({ n: z.number() }) : v.object({ n: v.number() }),
     auth: globusAuth(options),
-    store: await d1Store(env.DB, { migrate: false }),
-    run: ({ request: { body } }) => ({ status: 'SUCCEEDED', details: { twice: body.n * 2 } }),
+    store: await d1Store(env.DB, { migrate: false, work: env.ACTION_WORK }),
+    run: () => ({ status: 'ACTIVE' }),
+    work: async ({ action: { request: { body } }, progress }) => {
+      await progress({ display_status: 'Doubling' });
+      return { status: 'SUCCEEDED', details: { twice: body.n * 2 } };
+    },
   });
-});
+};
+
+export default worker(build);
+
+/** The Durable Object class, as workerd constructs it (DurableObjectState, Env). */
+export class ActionWork extends actionWorkObject(build, { maxAlarmTime: 600_000 }) {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+  }
+}
 `;
 
 const PROGRAM = `

@@ -3,7 +3,7 @@
  * miniflare: a Durable Object per action, woken by the Worker after the D1 write and run by its
  * alarm (test/fixtures/work-worker.ts). Progress seen by polling clients, retries from the last
  * checkpoint, RetriesExhausted, cancel (told to the object, and noticed by its heartbeat alone),
- * the deadline, the object dying mid-work (ctx.abort(), and workerd restarted on the same
+ * the deadline, INACTIVE then resume, the object dying mid-work (ctx.abort(), and workerd restarted on the same
  * storage) and the work taken up again as the next attempt, a lost wake-up repaired by the Cron
  * Trigger, long work in alarm-sized slices; and the options checked at creation.
  */
@@ -254,6 +254,18 @@ describe('background work in a Durable Object per action (miniflare)', () => {
     figures.push(
       `object aborted mid-work: attempt 2 started ${again.at - crashed} ms later (workerd's clock; the platform's alarm retry), seen after ${takenUp.toFixed(0)} ms`,
     );
+  });
+
+  it('work that ends INACTIVE is queued again by resume (D1 and a wake-up, as run does) and runs to the end', async () => {
+    const id = await run(host, { pause: true });
+    await until(async () => ((await host.client.status(id)).body.status === 'INACTIVE' ? true : undefined));
+    expect(await workRow(host.db, id)).toBeUndefined(); // waiting for a person: no work queued
+    expect((await host.client.resume(id)).body).toMatchObject({ status: 'ACTIVE' });
+    expect(await settled(host, id)).toMatchObject({ status: 'SUCCEEDED', details: { attempt: 1 } });
+    expect((await events(host.db, id)).map((e) => [e.kind, e.attempt, e.detail])).toEqual([
+      ['start', 1, null],
+      ['start', 1, { paused: true }],
+    ]);
   });
 
   it('repairs a lost wake-up (the Worker died between D1 and the object) from the Cron Trigger', async () => {
