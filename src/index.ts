@@ -15,7 +15,7 @@ export {
   type Introspection,
 } from './auth/globus/index.ts';
 export { type JwtAuthOptions, type JwtClaimNames, jwtAuth, type VerifiedToken } from './auth/jwt.ts';
-export type { AuthenticateInput, Authenticator, Caller } from './auth/types.ts';
+export type { AuthenticateInput, Authenticator, Caller, OfflineGrants, OfflineToken } from './auth/types.ts';
 export type { Awaitable } from './awaitable.ts';
 export { type MemoryCacheOptions, memoryCache, singleFlight, type TtlCache, tokenHash } from './cache.ts';
 export type {

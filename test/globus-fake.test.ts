@@ -268,6 +268,100 @@ describe.each(WIRES)('the fake Globus ($name)', ({ make }) => {
     expect(wrongGrant.status).toBe(400);
   });
 
+  it('access_type=offline adds a refresh token to each item; the refresh grant renews it, for its own client only', async () => {
+    const w = await make({
+      users,
+      clients: [
+        { id: 'provider', secret: 's1' },
+        { id: 'other', secret: 's2' },
+      ],
+    });
+    const token = w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE], dependentScopes: [TRANSFER_SCOPE] });
+    const offline = await post(
+      w,
+      '/v2/oauth2/token',
+      { grant_type: 'urn:globus:auth:grant_type:dependent_token', token, access_type: 'offline' },
+      basic('provider', 's1'),
+    );
+    expect(offline.status).toBe(200);
+    const [item] = offline.body;
+    expect(Object.keys(item).sort()).toEqual([
+      'access_token',
+      'expires_in',
+      'refresh_token',
+      'resource_server',
+      'scope',
+      'token_type',
+    ]);
+    expect(w.globus.liveRefreshTokens()).toEqual([item.refresh_token]);
+    const refresh = (client: string, secret: string, refreshToken = item.refresh_token) =>
+      post(w, '/v2/oauth2/token', { grant_type: 'refresh_token', refresh_token: refreshToken }, basic(client, secret));
+    const renewed = await refresh('provider', 's1');
+    expect(renewed.status).toBe(200);
+    expect(renewed.body).toMatchObject({
+      access_token: expect.any(String),
+      refresh_token: item.refresh_token, // not rotating by default
+      resource_server: 'transfer.api.globus.org',
+      scope: TRANSFER_SCOPE,
+      expires_in: expect.any(Number),
+      token_type: 'bearer',
+      other_tokens: [],
+    });
+    expect(renewed.body.access_token).not.toBe(item.access_token);
+    expect((await introspect(w, renewed.body.access_token, true, basic('provider', 's1'))).body).toMatchObject({
+      active: true,
+      sub: USERS.creator,
+      scope: TRANSFER_SCOPE,
+    });
+    expect((await refresh('other', 's2')).body).toMatchObject({ error: 'invalid_grant' });
+    expect((await refresh('provider', 's1', 'unknown')).status).toBe(400);
+    // Without access_type=offline, no refresh token.
+    expect(Object.keys((await grant(w, token, basic('provider', 's1'))).body[0])).not.toContain('refresh_token');
+  });
+
+  it('rotateRefreshTokens: each refresh answers a new refresh token, and the one used is refused from then on', async () => {
+    const w = await make({ users, rotateRefreshTokens: true });
+    const auth = basic(w.globus.client.id, w.globus.client.secret);
+    const token = w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE], dependentScopes: [TRANSFER_SCOPE] });
+    const form = { grant_type: 'urn:globus:auth:grant_type:dependent_token', token, access_type: 'offline' };
+    const first = (await post(w, '/v2/oauth2/token', form, auth)).body[0].refresh_token;
+    const renewed = await post(w, '/v2/oauth2/token', { grant_type: 'refresh_token', refresh_token: first }, auth);
+    const second = renewed.body.refresh_token;
+    expect(second).not.toBe(first);
+    expect(w.globus.liveRefreshTokens()).toEqual([second]);
+    const reused = await post(w, '/v2/oauth2/token', { grant_type: 'refresh_token', refresh_token: first }, auth);
+    expect(reused).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('revocation answers {"active": false} for any token, and the token stops working', async () => {
+    const w = await make({ users });
+    const auth = basic(w.globus.client.id, w.globus.client.secret);
+    const token = w.globus.issueToken({ user: USERS.creator, scopes: [SCOPE], dependentScopes: [TRANSFER_SCOPE] });
+    const form = { grant_type: 'urn:globus:auth:grant_type:dependent_token', token, access_type: 'offline' };
+    const [item] = (await post(w, '/v2/oauth2/token', form, auth)).body;
+    for (const revoked of [item.refresh_token, item.access_token, 'unknown']) {
+      expect(await post(w, '/v2/oauth2/token/revoke', { token: revoked }, auth)).toMatchObject({
+        status: 200,
+        body: { active: false },
+      });
+    }
+    expect(w.globus.revocations).toBe(3);
+    expect(w.globus.liveRefreshTokens()).toEqual([]);
+    expect((await introspect(w, item.access_token)).body).toEqual({ active: false });
+    const refused = await post(
+      w,
+      '/v2/oauth2/token',
+      { grant_type: 'refresh_token', refresh_token: item.refresh_token },
+      auth,
+    );
+    expect(refused.status).toBe(400);
+    expect((await post(w, '/v2/oauth2/token/revoke', { token }, basic('nobody', 'x'))).status).toBe(401);
+    // revoke() does the same from the test's side, and calls are counted apart from the others.
+    w.globus.revoke(token);
+    expect((await introspect(w, token)).body).toEqual({ active: false });
+    expect(Object.keys(w.globus.calls)).toEqual(['introspect', 'token', 'groups']);
+  });
+
   it("my_groups answers a JSON array of the user's groups, each with an id, for the Groups dependent token only", async () => {
     const w = await make({ users });
     const token = w.globus.issueToken({

@@ -1,4 +1,7 @@
-/** @module auth/types: the Authenticator interface and the Caller it produces. */
+/**
+ * @module auth/types: the Authenticator interface, the Caller it produces, and the optional
+ * offline-token grants an authenticator may offer (tokens that outlive the request).
+ */
 import type { Awaitable } from '../awaitable.ts';
 
 /** Who is calling, as the authorization rules see them. */
@@ -38,4 +41,45 @@ export interface AuthenticateInput {
 export interface Authenticator {
   /** May answer synchronously (e.g. from a cache) or with a promise. */
   authenticate(input: AuthenticateInput): Awaitable<Caller>;
+  /**
+   * Tokens that outlive the request (dependent tokens with refresh tokens), for an authenticator
+   * that can obtain them (`globusAuth`); what `keepTokens()` in `run` needs. Absent: it cannot.
+   */
+  readonly offline?: OfflineGrants;
+}
+
+/** A dependent token with its refresh token, as `OfflineGrants` hands them out. */
+export interface OfflineToken {
+  access_token: string;
+  refresh_token: string;
+  resource_server: string;
+  /** Every scope the access token holds. */
+  scopes: string[];
+  /** When the access token expires: ms since the epoch, on `OfflineGrants.clock`. */
+  expires_at: number;
+}
+
+/**
+ * How an authenticator obtains, refreshes and revokes tokens that outlive the request. Every call
+ * is made with the provider's own client credentials; none needs the caller to be present except
+ * `grant`, which trades the caller's bearer token.
+ */
+export interface OfflineGrants {
+  /**
+   * The caller's dependent tokens, each with a refresh token (Globus: the dependent token grant
+   * with `access_type=offline`). Rejects with `ConsentRequiredError` when a dependent scope lacks
+   * the user's consent, `ServiceUnavailable` when the server cannot be reached.
+   */
+  grant(token: string): Promise<OfflineToken[]>;
+  /**
+   * A new access token for `token` (the `refresh_token` grant). Its `refresh_token` is the one to
+   * keep from now on: a server that rotates refresh tokens answers a new one. Rejects with an
+   * `UnauthorizedRequest` ActionError when the refresh token is refused (revoked, expired, consent
+   * withdrawn), `ServiceUnavailable` when the server cannot be reached.
+   */
+  refresh(token: OfflineToken): Promise<OfflineToken>;
+  /** Revoke an access or refresh token; resolves once the server has answered. */
+  revoke(token: string): Promise<void>;
+  /** Milliseconds since the epoch: the clock `expires_at` is measured on. */
+  clock(): number;
 }

@@ -1,22 +1,25 @@
 /**
- * @module auth/globus/client: the three calls to Globus (token introspection, the dependent
- * token grant, my_groups) as plain functions of `{ fetch, url, credentials, deadline }`, and how
- * their answers map to errors. Nothing here keeps state: caching is the authenticator's business.
+ * @module auth/globus/client: the calls to Globus (token introspection, the dependent token
+ * grant, online or offline, the refresh token grant, revocation, my_groups) as plain functions of
+ * `{ fetch, url, credentials, deadline }`, and how their answers map to errors. Nothing here
+ * keeps state: caching is the authenticator's business.
  *
  * It calls Globus with `fetch` directly instead of the official `@globus/sdk`: that package
  * pulls in the cross-fetch polyfill, keeps its configuration in module-level state and reads
  * `process.env` (absent on Cloudflare Workers), none of which fits a library that must run
- * unchanged on Node, Bun, Deno and Workers. The three calls are plain form POSTs and GETs.
+ * unchanged on Node, Bun, Deno and Workers. The calls are plain form POSTs and GETs.
  */
 import { ActionError } from '../../http/errors.ts';
-import { isPlainObject } from '../../model.ts';
+import { isPlainObject, type JsonObject } from '../../model.ts';
 import { groupUrn } from '../caller.ts';
 import { ConsentRequiredError } from '../consent.ts';
+import type { OfflineToken } from '../types.ts';
 import {
   DEPENDENT_CONSENT_REQUIRED,
   DEPENDENT_TOKEN_GRANT,
   INTROSPECT_PATH,
   MY_GROUPS_PATH,
+  REVOKE_PATH,
   TOKEN_PATH,
 } from './environments.ts';
 
@@ -35,6 +38,9 @@ export interface DependentToken {
   /** ms since the epoch. */
   expires_at: number;
 }
+
+/** Seconds a token lives when an answer omits `expires_in` (Globus always sends it). */
+const DEFAULT_EXPIRES_IN = 3600;
 
 /** The `Authorization` header value of the provider's own Globus Auth client (HTTP Basic). */
 export function basicCredentials(clientId: string, clientSecret: string): string {
@@ -66,6 +72,8 @@ interface Endpoint {
 
 const INTROSPECTION: Endpoint = { service: 'Globus Auth', path: INTROSPECT_PATH, what: 'token introspection' };
 const DEPENDENT_GRANT: Endpoint = { service: 'Globus Auth', path: TOKEN_PATH, what: 'dependent token grant' };
+const REFRESH_GRANT: Endpoint = { service: 'Globus Auth', path: TOKEN_PATH, what: 'refresh token grant' };
+const REVOCATION: Endpoint = { service: 'Globus Auth', path: REVOKE_PATH, what: 'token revocation' };
 const MY_GROUPS: Endpoint = { service: 'Globus Groups', path: MY_GROUPS_PATH, what: 'my_groups' };
 
 /** The call itself failed (network, 5xx, not JSON): the service is unavailable. */
@@ -175,20 +183,14 @@ export async function introspectToken(call: GlobusCall, token: string): Promise<
 }
 
 /**
- * Trades `token` for dependent tokens; throws `ConsentRequiredError` naming the scopes the user
- * has not consented to. `clock` dates their expiry (ms since the epoch).
- *
- * @example
- * ```ts
- * const tokens = await grantDependentTokens({ fetch, url, credentials, deadline }, token, Date.now)
- * ```
+ * The dependent grant's answer items: throws `ConsentRequiredError` naming the scopes the user
+ * has not consented to. `offline` adds `access_type=offline`, which makes each item carry a
+ * refresh token.
  */
-export async function grantDependentTokens(
-  call: GlobusCall,
-  token: string,
-  clock: () => number,
-): Promise<DependentToken[]> {
-  const reply = await send(call, DEPENDENT_GRANT, form(call.credentials, { grant_type: DEPENDENT_TOKEN_GRANT, token }));
+async function dependentGrant(call: GlobusCall, token: string, offline: boolean): Promise<JsonObject[]> {
+  const fields: Record<string, string> = { grant_type: DEPENDENT_TOKEN_GRANT, token };
+  if (offline) fields['access_type'] = 'offline';
+  const reply = await send(call, DEPENDENT_GRANT, form(call.credentials, fields));
   const { status, body } = reply;
   if (status === 403 && isPlainObject(body) && body['error'] === DEPENDENT_CONSENT_REQUIRED) {
     const scopes = Array.isArray(body['errors'])
@@ -203,15 +205,131 @@ export async function grantDependentTokens(
   if (status === 400) throw new ActionError('UnauthorizedRequest', 'The token cannot be used for dependent tokens');
   if (status !== 200 || !Array.isArray(body))
     throw unavailable(DEPENDENT_GRANT.service, new UnexpectedAnswer(DEPENDENT_GRANT.what, status));
+  return body.filter(isPlainObject);
+}
+
+const scopesOf = (item: JsonObject): string[] =>
+  String(item['scope'] ?? '')
+    .split(' ')
+    .filter(Boolean);
+
+const expiresAt = (item: JsonObject, now: number): number =>
+  now + Number(item['expires_in'] ?? DEFAULT_EXPIRES_IN) * 1000;
+
+/**
+ * Trades `token` for dependent tokens; throws `ConsentRequiredError` naming the scopes the user
+ * has not consented to. `clock` dates their expiry (ms since the epoch).
+ *
+ * @example
+ * ```ts
+ * const tokens = await grantDependentTokens({ fetch, url, credentials, deadline }, token, Date.now)
+ * ```
+ */
+export async function grantDependentTokens(
+  call: GlobusCall,
+  token: string,
+  clock: () => number,
+): Promise<DependentToken[]> {
+  const items = await dependentGrant(call, token, false);
   const now = clock();
-  return body.filter(isPlainObject).map((item) => ({
+  return items.map((item) => ({
     access_token: String(item['access_token']),
     resource_server: String(item['resource_server'] ?? ''),
-    scopes: String(item['scope'] ?? '')
-      .split(' ')
-      .filter(Boolean),
-    expires_at: now + Number(item['expires_in'] ?? 3600) * 1000,
+    scopes: scopesOf(item),
+    expires_at: expiresAt(item, now),
   }));
+}
+
+/**
+ * The dependent grant with `access_type=offline`: each token comes with a refresh token, so it
+ * can be renewed long after `token` has expired. Throws as `grantDependentTokens` does; an
+ * answer without a refresh token (a dependent scope registered without `requires_refresh_token`)
+ * is the provider's configuration to fix: an Error saying so (a logged 500).
+ *
+ * @example
+ * ```ts
+ * const kept = await grantOfflineTokens({ fetch, url, credentials, deadline }, token, Date.now)
+ * ```
+ */
+export async function grantOfflineTokens(
+  call: GlobusCall,
+  token: string,
+  clock: () => number,
+): Promise<OfflineToken[]> {
+  const items = await dependentGrant(call, token, true);
+  const now = clock();
+  return items.map((item) => {
+    const refresh = item['refresh_token'];
+    if (typeof refresh !== 'string' || refresh === '') {
+      // Not a passing failure: retrying will not help, the provider's scope must be changed.
+      throw new Error(
+        `Globus Auth granted a token for ${String(item['resource_server'])} without a refresh token (access_type=offline): register the provider scope's dependent scopes with requires_refresh_token: true`,
+      );
+    }
+    return {
+      access_token: String(item['access_token']),
+      refresh_token: refresh,
+      resource_server: String(item['resource_server'] ?? ''),
+      scopes: scopesOf(item),
+      expires_at: expiresAt(item, now),
+    };
+  });
+}
+
+/**
+ * A new access token for `token` through the refresh token grant. A rotating Globus Auth answers
+ * a new refresh token, which replaces the old one; without one, the old one stays. A refused
+ * refresh token (400 `invalid_grant`: revoked, expired, consent withdrawn) is an
+ * `UnauthorizedRequest` ActionError.
+ *
+ * @example
+ * ```ts
+ * const renewed = await refreshOfflineToken({ fetch, url, credentials, deadline }, kept, Date.now)
+ * ```
+ */
+export async function refreshOfflineToken(
+  call: GlobusCall,
+  token: OfflineToken,
+  clock: () => number,
+): Promise<OfflineToken> {
+  const reply = await send(
+    call,
+    REFRESH_GRANT,
+    form(call.credentials, { grant_type: 'refresh_token', refresh_token: token.refresh_token }),
+  );
+  const { status, body } = reply;
+  if (status === 401 || (status === 403 && isPlainObject(body) && body['error'] === 'invalid_client'))
+    throw badCredentials(call.url, reply);
+  if (status === 400 || status === 403) {
+    const code = isPlainObject(body) && typeof body['error'] === 'string' ? body['error'] : `HTTP ${status}`;
+    throw new ActionError('UnauthorizedRequest', `Globus Auth refused the refresh token (${code})`);
+  }
+  if (status !== 200 || !isPlainObject(body) || typeof body['access_token'] !== 'string')
+    throw unavailable(REFRESH_GRANT.service, new UnexpectedAnswer(REFRESH_GRANT.what, status));
+  const scopes = scopesOf(body);
+  const rotated = body['refresh_token'];
+  return {
+    access_token: body['access_token'],
+    refresh_token: typeof rotated === 'string' && rotated !== '' ? rotated : token.refresh_token,
+    resource_server: typeof body['resource_server'] === 'string' ? body['resource_server'] : token.resource_server,
+    scopes: scopes.length > 0 ? scopes : token.scopes,
+    expires_at: expiresAt(body, clock()),
+  };
+}
+
+/**
+ * Revokes an access or refresh token (RFC 7009). Globus answers 200 whether or not it knew the
+ * token; only bad client credentials or an unavailable Globus make this throw.
+ *
+ * @example
+ * ```ts
+ * await revokeToken({ fetch, url, credentials, deadline }, kept.refresh_token)
+ * ```
+ */
+export async function revokeToken(call: GlobusCall, token: string): Promise<void> {
+  const reply = await send(call, REVOCATION, form(call.credentials, { token }));
+  if (reply.status === 401 || reply.status === 403) throw badCredentials(call.url, reply);
+  if (reply.status !== 200) throw unavailable(REVOCATION.service, new UnexpectedAnswer(REVOCATION.what, reply.status));
 }
 
 /**

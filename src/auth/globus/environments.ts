@@ -37,8 +37,10 @@ export const DEPENDENT_CONSENT_REQUIRED = 'dependent_consent_required';
 
 /** Globus Auth: token introspection (form POST, HTTP Basic client credentials). */
 export const INTROSPECT_PATH = '/v2/oauth2/token/introspect';
-/** Globus Auth: the token endpoint, where the dependent token grant is asked for. */
+/** Globus Auth: the token endpoint, where the dependent token and refresh token grants are asked for. */
 export const TOKEN_PATH = '/v2/oauth2/token';
+/** Globus Auth: token revocation (RFC 7009: form POST of `token`, HTTP Basic client credentials). */
+export const REVOKE_PATH = '/v2/oauth2/token/revoke';
 /** Globus Groups: the caller's groups (GET with a dependent Groups token). */
 export const MY_GROUPS_PATH = '/v2/groups/my_groups';
 

@@ -1,22 +1,26 @@
 /**
  * @module auth/globus: `globusAuth()`, the Authenticator for Globus Auth access tokens: token
  * introspection with the provider's client credentials, linked identities, lazily resolved
- * groups, and dependent tokens for calls to other Globus services on the caller's behalf.
+ * groups, and dependent tokens for calls to other Globus services on the caller's behalf, during
+ * the request (`caller.tokenFor`) or long after it (`offline`: refreshable tokens, for `keepTokens`).
  */
 import { memoryCache, singleFlight, type TtlCache } from '../../cache.ts';
 import { ActionError } from '../../http/errors.ts';
 import { cachedAuthentication } from '../cached.ts';
 import { createCaller, identityUrn } from '../caller.ts';
 import { ConsentRequiredError } from '../consent.ts';
-import type { Authenticator, Caller } from '../types.ts';
+import type { Authenticator, Caller, OfflineGrants } from '../types.ts';
 import {
   type DependentToken,
   fetchMyGroups,
   type GlobusCall,
   grantDependentTokens,
+  grantOfflineTokens,
   type Introspection,
   introspectToken,
   isTokenRefused,
+  refreshOfflineToken,
+  revokeToken,
   unavailable,
 } from './client.ts';
 import { GROUPS_SCOPE, resourceServer } from './environments.ts';
@@ -70,7 +74,22 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
     toCaller: (info, token, key, budget) => callerFrom(state, info, token, key, budget),
   });
   // The budget starts with authentication and goes with the Caller to its later calls.
-  return { authenticate: ({ token }) => authenticate(token, requestBudget(state.timeout)) };
+  return { authenticate: ({ token }) => authenticate(token, requestBudget(state.timeout)), offline: offline(state) };
+}
+
+/**
+ * Refreshable dependent tokens, for `keepTokens`: each call gets the whole `timeout` of its own
+ * (it may run long after any request, in background work). Nothing is cached: the provider keeps
+ * these tokens sealed in the action.
+ */
+function offline(state: GlobusAuthState): OfflineGrants {
+  const call = () => wire(state, state.authUrl, state.credentials, Date.now() + state.timeout);
+  return {
+    grant: (token) => grantOfflineTokens(call(), token, state.clock),
+    refresh: (token) => refreshOfflineToken(call(), token, state.clock),
+    revoke: (token) => revokeToken(call(), token),
+    clock: state.clock,
+  };
 }
 
 /**

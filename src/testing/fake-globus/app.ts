@@ -1,6 +1,7 @@
 /**
- * @module testing/fake-globus/app: the fake's Hono app, the three Globus endpoints speaking the
- * real wire format, at the paths and with the constants `globusAuth` itself uses.
+ * @module testing/fake-globus/app: the fake's Hono app, the Globus endpoints speaking the real
+ * wire format (introspection; the token endpoint's dependent grant, online or offline, and
+ * refresh grant; revocation; my_groups), at the paths and with the constants `globusAuth` uses.
  */
 import { type Context, Hono } from 'hono';
 import {
@@ -9,11 +10,20 @@ import {
   GROUPS_SCOPE,
   INTROSPECT_PATH,
   MY_GROUPS_PATH,
+  REVOKE_PATH,
   resourceServer,
   TOKEN_PATH,
 } from '../../auth/globus/environments.ts';
-import { clientFrom, type FakeState, identitySet, liveToken, randomToken, takeFailure } from './state.ts';
-import type { FakeEndpoint } from './types.ts';
+import {
+  clientFrom,
+  type FakeState,
+  identitySet,
+  issueAccessToken,
+  liveToken,
+  randomToken,
+  takeFailure,
+} from './state.ts';
+import type { FakeClient, FakeEndpoint, FakeGlobusCalls } from './types.ts';
 
 /** A dropped connection; thrown through the injected fetch as a real fetch rejects with a TypeError. */
 class ConnectionReset extends TypeError {}
@@ -22,7 +32,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Apply latency and injected failures; a Response short-circuits, `reset` drops the connection. */
 async function intercept(state: FakeState, endpoint: FakeEndpoint, c: Context): Promise<Response | undefined> {
-  state.calls[endpoint]++;
+  if (endpoint === 'revoke') state.revocations++;
+  else state.calls[endpoint]++;
   if (state.latency) await sleep(state.latency);
   const failure = takeFailure(state, endpoint);
   if (failure === undefined) return undefined;
@@ -43,7 +54,11 @@ async function intercept(state: FakeState, endpoint: FakeEndpoint, c: Context): 
 }
 
 /** Runs one endpoint's answer, counting it as outstanding until it is done (answered, reset or thrown). */
-async function counted(state: FakeState, endpoint: FakeEndpoint, answer: () => Promise<Response>): Promise<Response> {
+async function counted(
+  state: FakeState,
+  endpoint: keyof FakeGlobusCalls,
+  answer: () => Promise<Response>,
+): Promise<Response> {
   const now = ++state.outstanding[endpoint];
   if (now > state.peak[endpoint]) state.peak[endpoint] = now;
   try {
@@ -82,12 +97,22 @@ async function introspect(state: FakeState, c: Context): Promise<Response> {
   });
 }
 
-/** The dependent token grant: one token per resource server, as Globus answers it. */
-async function grantDependentTokens(state: FakeState, c: Context): Promise<Response> {
-  if (clientFrom(state, c.req.header('authorization') ?? '') === undefined)
-    return c.json({ error: 'invalid_client' }, 401);
+/** The token endpoint: the dependent token grant or the refresh token grant, by `grant_type`. */
+async function token(state: FakeState, c: Context): Promise<Response> {
+  const client = clientFrom(state, c.req.header('authorization') ?? '');
+  if (client === undefined) return c.json({ error: 'invalid_client' }, 401);
   const form = new URLSearchParams(await c.req.text());
-  if (form.get('grant_type') !== DEPENDENT_TOKEN_GRANT) return c.json({ error: 'unsupported_grant_type' }, 400);
+  const grantType = form.get('grant_type');
+  if (grantType === DEPENDENT_TOKEN_GRANT) return grantDependentTokens(state, c, client, form);
+  if (grantType === 'refresh_token') return refreshGrant(state, c, client, form);
+  return c.json({ error: 'unsupported_grant_type' }, 400);
+}
+
+/**
+ * The dependent token grant: one token per resource server, as Globus answers it; with
+ * `access_type=offline`, each with a refresh token.
+ */
+function grantDependentTokens(state: FakeState, c: Context, client: FakeClient, form: URLSearchParams): Response {
   const record = liveToken(state, form.get('token') ?? undefined);
   if (record === undefined) return c.json({ error: 'invalid_grant' }, 400);
   if (record.unconsented.length > 0) {
@@ -100,6 +125,7 @@ async function grantDependentTokens(state: FakeState, c: Context): Promise<Respo
       403,
     );
   }
+  const offline = form.get('access_type') === 'offline';
   const byServer = new Map<string, string[]>();
   for (const scope of record.dependentScopes) {
     const rs = resourceServer(scope);
@@ -115,15 +141,68 @@ async function grantDependentTokens(state: FakeState, c: Context): Promise<Respo
         unconsented: [],
         expiresAt: state.clock() + record.dependentExpiresIn * 1000,
       });
-      return {
+      const answer = {
         access_token: accessToken,
         resource_server: rs,
         scope: scopes.join(' '),
         expires_in: record.dependentExpiresIn,
         token_type: 'bearer',
       };
+      if (!offline) return answer;
+      const refreshToken = randomToken();
+      state.refreshTokens.set(refreshToken, {
+        user: record.user,
+        clientId: client.id,
+        resourceServer: rs,
+        scopes,
+        active: true,
+        expiresIn: record.dependentExpiresIn,
+      });
+      return { ...answer, refresh_token: refreshToken };
     }),
   );
+}
+
+/** The refresh token grant: a new access token, and (rotating) a new refresh token replacing the old. */
+function refreshGrant(state: FakeState, c: Context, client: FakeClient, form: URLSearchParams): Response {
+  const used = form.get('refresh_token') ?? '';
+  const record = state.refreshTokens.get(used);
+  if (record === undefined || !record.active || record.clientId !== client.id) {
+    return c.json({ error: 'invalid_grant', error_description: 'Invalid refresh token' }, 400);
+  }
+  const accessToken = issueAccessToken(state, {
+    user: record.user,
+    clientId: client.id,
+    scopes: record.scopes,
+    expiresIn: record.expiresIn,
+  });
+  let refreshToken = used;
+  if (state.rotateRefreshTokens) {
+    record.active = false;
+    refreshToken = randomToken();
+    state.refreshTokens.set(refreshToken, { ...record, active: true });
+  }
+  return c.json({
+    access_token: accessToken,
+    refresh_token: refreshToken,
+    resource_server: record.resourceServer,
+    scope: record.scopes.join(' '),
+    expires_in: record.expiresIn,
+    token_type: 'bearer',
+    other_tokens: [],
+  });
+}
+
+/** Revocation (RFC 7009): an access or refresh token stops working; an unknown one is answered the same. */
+async function revoke(state: FakeState, c: Context): Promise<Response> {
+  if (clientFrom(state, c.req.header('authorization') ?? '') === undefined)
+    return c.json({ error: 'invalid_client' }, 401);
+  const token = new URLSearchParams(await c.req.text()).get('token') ?? '';
+  const access = state.tokens.get(token);
+  if (access !== undefined) access.active = false;
+  const refresh = state.refreshTokens.get(token);
+  if (refresh !== undefined) refresh.active = false;
+  return c.json({ active: false });
 }
 
 function myGroups(state: FakeState, c: Context): Response {
@@ -157,7 +236,8 @@ function myGroups(state: FakeState, c: Context): Response {
 }
 
 /**
- * The fake's app over `state`: token introspection, the dependent token grant and my_groups.
+ * The fake's app over `state`: token introspection, the token endpoint (dependent and refresh
+ * grants), revocation and my_groups.
  *
  * @example
  * ```ts
@@ -175,8 +255,9 @@ export function fakeGlobusApp(state: FakeState): Hono {
     counted(state, 'introspect', async () => (await intercept(state, 'introspect', c)) ?? introspect(state, c)),
   );
   app.post(TOKEN_PATH, (c) =>
-    counted(state, 'token', async () => (await intercept(state, 'token', c)) ?? grantDependentTokens(state, c)),
+    counted(state, 'token', async () => (await intercept(state, 'token', c)) ?? token(state, c)),
   );
+  app.post(REVOKE_PATH, async (c) => (await intercept(state, 'revoke', c)) ?? revoke(state, c));
   app.get(MY_GROUPS_PATH, (c) =>
     counted(state, 'groups', async () => (await intercept(state, 'groups', c)) ?? myGroups(state, c)),
   );

@@ -1,6 +1,7 @@
 /**
  * @module testing/fake-globus: a fake Globus Auth and Groups that speak the real wire format
- * (token introspection with HTTP Basic client auth, the dependent token grant, my_groups), for
+ * (token introspection with HTTP Basic client auth, the dependent token grant, online or offline,
+ * the refresh token grant, optionally rotating, revocation, my_groups), for
  * testing providers without the network. Use it as an injected `fetch`, or serve its `app` on a
  * real port with `listen` from `globus-action-provider/testing/node`.
  */
@@ -52,6 +53,12 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
     revoke(token) {
       const record = state.tokens.get(token);
       if (record) record.active = false;
+      const refresh = state.refreshTokens.get(token);
+      if (refresh) refresh.active = false;
+    },
+    liveRefreshTokens: () => [...state.refreshTokens].filter(([, r]) => r.active).map(([token]) => token),
+    get revocations() {
+      return state.revocations;
     },
     fail(endpoint, failure) {
       failures.set(endpoint, { ...failure, left: failure.times ?? Number.POSITIVE_INFINITY });
@@ -63,6 +70,7 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
       calls.introspect = 0;
       calls.token = 0;
       calls.groups = 0;
+      state.revocations = 0;
       peak.introspect = outstanding.introspect;
       peak.token = outstanding.token;
       peak.groups = outstanding.groups;

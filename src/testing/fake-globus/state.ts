@@ -25,12 +25,28 @@ export interface TokenRecord {
   dependentExpiresIn: number;
 }
 
+/** An issued refresh token: whose, for which client, and what a refresh of it answers. */
+export interface RefreshRecord {
+  user: string;
+  /** The client the dependent grant was made by: only it may refresh. */
+  clientId: string;
+  resourceServer: string;
+  scopes: string[];
+  active: boolean;
+  /** Lifetime of the access tokens a refresh answers, in seconds. */
+  expiresIn: number;
+}
+
 export interface FakeState {
   /** The first of `clients`, the one `authOptions()` names. */
   readonly client: FakeClient;
   readonly clients: readonly FakeClient[];
   readonly users: Map<string, FakeUser>;
   readonly tokens: Map<string, TokenRecord>;
+  readonly refreshTokens: Map<string, RefreshRecord>;
+  readonly rotateRefreshTokens: boolean;
+  /** Calls to the revocation endpoint. */
+  revocations: number;
   readonly failures: Map<FakeEndpoint, FakeFailure & { left: number }>;
   readonly calls: FakeGlobusCalls;
   readonly outstanding: FakeGlobusCalls;
@@ -57,6 +73,9 @@ export function fakeState(options: FakeGlobusOptions): FakeState {
     clients,
     users,
     tokens: new Map(),
+    refreshTokens: new Map(),
+    rotateRefreshTokens: options.rotateRefreshTokens ?? false,
+    revocations: 0,
     failures: new Map(),
     calls: { introspect: 0, token: 0, groups: 0 },
     outstanding: { introspect: 0, token: 0, groups: 0 },
@@ -109,6 +128,25 @@ export function issueToken(state: FakeState, o: IssueTokenOptions): string {
     unconsented: o.unconsented ?? [],
     clientId: o.clientId ?? 'flows-client-id',
     dependentExpiresIn: o.dependentExpiresIn ?? 172_800,
+  });
+  return token;
+}
+
+/** A new access token for `user` holding `scopes`, issued to `clientId`, living `expiresIn` seconds. */
+export function issueAccessToken(
+  state: FakeState,
+  grant: { user: string; clientId: string; scopes: string[]; expiresIn: number },
+): string {
+  const token = randomToken();
+  state.tokens.set(token, {
+    user: grant.user,
+    scopes: grant.scopes,
+    active: true,
+    expiresAt: state.clock() + grant.expiresIn * 1000,
+    dependentScopes: [],
+    unconsented: [],
+    clientId: grant.clientId,
+    dependentExpiresIn: grant.expiresIn,
   });
   return token;
 }

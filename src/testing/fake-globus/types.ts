@@ -24,8 +24,16 @@ export interface FakeGlobusOptions {
   users?: FakeUser[];
   /** Milliseconds added before every answer. */
   latency?: number;
-  /** Milliseconds since the epoch, for `exp`/`iat`; injectable. */
+  /**
+   * Milliseconds since the epoch, for `exp`/`iat` and every token's expiry; injectable, so a
+   * test moves time (and expires access tokens) by hand.
+   */
   clock?: () => number;
+  /**
+   * Rotate refresh tokens, as a Globus Auth client may be configured to: each refresh answers a
+   * new refresh token and the one used stops working. Default false.
+   */
+  rotateRefreshTokens?: boolean;
 }
 
 export interface IssueTokenOptions {
@@ -43,11 +51,15 @@ export interface IssueTokenOptions {
   unconsented?: string[];
   /** The client the token was issued to (`client_id`). */
   clientId?: string;
-  /** Lifetime of the dependent tokens the grant answers with, in seconds. Default 172,800 (48 h). */
+  /**
+   * Lifetime of the dependent tokens the grant answers with, in seconds (and of those a refresh
+   * of them answers). Default 172,800 (48 h).
+   */
   dependentExpiresIn?: number;
 }
 
-export type FakeEndpoint = 'introspect' | 'token' | 'groups';
+/** An endpoint whose answers can be made to fail (`fail`); `token` is the dependent and refresh grants. */
+export type FakeEndpoint = 'introspect' | 'token' | 'groups' | 'revoke';
 
 export interface FakeFailure {
   /** Answer with this status (and `body`, default an error JSON). */
@@ -62,6 +74,7 @@ export interface FakeFailure {
   times?: number;
 }
 
+/** Calls per endpoint (revocations are counted apart, in `revocations`). */
 export interface FakeGlobusCalls {
   introspect: number;
   token: number;
@@ -88,8 +101,15 @@ export interface FakeGlobus {
   addUser(user: FakeUser): void;
   /** A new opaque access token. */
   issueToken(options: IssueTokenOptions): string;
-  /** Make a token inactive. */
+  /** Make a token inactive: an access token, or a refresh token (its next refresh is refused). */
   revoke(token: string): void;
+  /**
+   * The refresh tokens the fake has issued (the dependent grant with `access_type=offline`, or
+   * a rotating refresh) that still work: neither revoked nor rotated away.
+   */
+  liveRefreshTokens(): string[];
+  /** Calls received by the revocation endpoint (each attempt counts). */
+  readonly revocations: number;
   fail(endpoint: FakeEndpoint, failure: FakeFailure): void;
   clearFailures(): void;
   /** Zero `calls` and `peak` (what is outstanding stays counted). */
