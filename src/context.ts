@@ -34,11 +34,44 @@ export interface RunContext<TBody = JsonObject> extends CallbackContext {
   request: ActionRequest<TBody>;
   /** The id the toolkit assigned; already stored, so a background job may update it. */
   actionId: string;
+  /**
+   * Keep tokens for the action, to act for the user after this request is gone (in `work`,
+   * hours later, after a restart, on another instance): the caller's dependent tokens with
+   * refresh tokens (`access_type=offline`), sealed with the provider's `tokenKey` and stored with
+   * run's answer, never in `state`. Later, `keptToken(scope)` returns a valid access token. Name
+   * the scopes the action needs (the others granted are revoked at once); without them, every
+   * dependent scope is kept. Resolves to the scopes kept. A scope the user has not consented to
+   * rejects with ConsentRequiredError: let it propagate and the action goes INACTIVE, asking for
+   * consent; the creator's resume asks for the tokens again. The tokens are revoked once the
+   * action completes. Needs `tokenKey` and an authenticator that can keep tokens (`globusAuth`).
+   *
+   * @example
+   * ```ts
+   * run: async ({ keepTokens }) => {
+   *   await keepTokens([TRANSFER_SCOPE])
+   *   return { status: 'ACTIVE' }
+   * },
+   * work: async ({ keptToken }) => {
+   *   const token = await keptToken(TRANSFER_SCOPE) // refreshed if it was about to expire
+   *   ...
+   * }
+   * ```
+   */
+  keepTokens(scopes?: readonly string[]): Promise<string[]>;
 }
 
 export interface ActionContext<TBody = JsonObject> extends CallbackContext {
   /** The action, loaded from the store; the caller is already authorized for the operation. */
   action: ActionView<TBody>;
+  /**
+   * An access token for `scope` (or a resource server) from the tokens `run` kept for this action
+   * (`keepTokens`), refreshed when it is about to expire. It acts for the action's creator,
+   * whoever makes this request: `caller.tokenFor` is the caller's own. Rejects with
+   * ConsentRequiredError when Globus refuses the refresh token (the user revoked consent, say),
+   * or when the kept tokens no longer open: from `status` or `resume` the action then goes
+   * INACTIVE, asking for consent. Tokens are gone once the action completes.
+   */
+  keptToken(scope: string): Promise<string>;
 }
 
 export interface LogContext<TBody = JsonObject> extends ActionContext<TBody> {

@@ -65,6 +65,7 @@ export {
 } from './store/sql.ts';
 export { type Sweeper, type SweeperOptions, startSweeper } from './store/sweeper.ts';
 export type { ActionPage, ActionQuery, ActionStore, CreateResult } from './store/types.ts';
+export type { TokenKeyOption, TokenSecret } from './tokens/keys.ts';
 export type { InputOption, JsonSchemaInput } from './validation/input.ts';
 export type { Worker } from './work/runner.ts';
 export type { WorkerOptions } from './work/settings.ts';

@@ -15,6 +15,16 @@ import type {
   StoredRequest,
 } from './model.ts';
 
+/**
+ * An update as the toolkit applies it: a callback's, or one carrying a new sealed token set (a
+ * refresh, a renewal on resume). Callbacks cannot set `offline_tokens`: their answers are parsed
+ * with ActionUpdateSchema, which has no such key.
+ */
+export interface RecordUpdate extends ActionUpdate {
+  /** The new sealed token set, or null to drop it; a completion drops it whatever this says. */
+  offline_tokens?: string | null | undefined;
+}
+
 /** How long a completed action is kept when the request names no `release_after`. */
 export const DEFAULT_RELEASE_AFTER = 'P30D';
 
@@ -102,11 +112,12 @@ function expiry(completed: number, releaseAfter: string): number {
 
 /**
  * The record after `update`, as version + 1. A completed action keeps its status and
- * completion time: a later update may add details but never reopen it.
+ * completion time: a later update may add details but never reopen it. Completing drops the
+ * kept tokens (the caller revokes them once the write is stored).
  */
 export function applyUpdate(
   record: ActionRecord,
-  update: ActionUpdate,
+  update: RecordUpdate,
   now: number,
   format: (ms: number) => string = formatTime,
 ): ActionRecord {
@@ -117,7 +128,7 @@ export function applyUpdate(
   const completionTime = record.completion_time ?? (completed ? format(now) : null);
   const displayStatus =
     update.display_status ?? (update.status === record.status ? record.display_status : update.status);
-  return {
+  const next: ActionRecord = {
     ...record,
     status: update.status,
     details: update.details ?? record.details,
@@ -127,4 +138,10 @@ export function applyUpdate(
     expires_at: completionTime === null ? null : expiry(Date.parse(completionTime), record.release_after),
     version: record.version + 1,
   };
+  // Only records that keep tokens get the field: every other record stays as it was.
+  const tokens = update.offline_tokens;
+  if (tokens !== undefined || (record.offline_tokens ?? null) !== null) {
+    next.offline_tokens = completed ? null : tokens === undefined ? (record.offline_tokens ?? null) : tokens;
+  }
+  return next;
 }

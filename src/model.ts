@@ -182,6 +182,12 @@ export interface ActionRecord extends ActionStatus {
   state: JsonObject | null;
   /** When a completed action is due for deletion (ms since the epoch), else null. */
   expires_at: number | null;
+  /**
+   * The tokens `keepTokens()` kept, sealed with the provider's `tokenKey` (opaque text); null
+   * once the action completed. Never sent to clients, never in a callback's `action`. Absent
+   * from records that never kept any (and from those stored before the field existed).
+   */
+  offline_tokens?: string | null;
   /** 1 while `run` is still executing (the placeholder); every successful update adds one. */
   version: number;
 }

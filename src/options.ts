@@ -18,6 +18,8 @@ import { consoleLogger, type Logger } from './logger.ts';
 import type { ActionStatus, ActionUpdate, JsonObject, LogPage } from './model.ts';
 import { memoryStore, VOLATILE } from './store/memory.ts';
 import type { ActionStore } from './store/types.ts';
+import type { TokenKeyOption } from './tokens/keys.ts';
+import { type TokenVault, tokenVault } from './tokens/vault.ts';
 import { type CompiledInput, compileInput, type InputOption, type JsonSchemaInput } from './validation/input.ts';
 import { rejectUnknownKeys } from './validation/known-keys.ts';
 import { type WorkerOptions, type WorkerSettings, workerSettings } from './work/settings.ts';
@@ -44,6 +46,14 @@ export interface ProviderOptions<I extends InputOption | undefined = InputOption
   inputSchema?: JsonSchemaInput;
   /** Who is calling. Required: there is no anonymous Action Provider. */
   auth: Authenticator;
+  /**
+   * The secret that seals the tokens `keepTokens()` keeps in an action (AES-256-GCM, a key
+   * derived with HKDF): at least 32 random bytes as base64 or base64url text
+   * (`openssl rand -base64 32`), or a CryptoKey imported for HKDF. A list rotates keys: the first
+   * seals, every one opens. Whoever holds it and the store can act as your users: keep it as
+   * secret as the client secret. Without it, `keepTokens()` throws.
+   */
+  tokenKey?: TokenKeyOption;
   /** Where actions live. Default `memoryStore()` (lost on restart; a warning says so once). */
   store?: ActionStore;
   /** Start an action. Return its first status. */
@@ -105,6 +115,8 @@ export interface ProviderConfig {
   acceptedScopes: readonly string[];
   input: CompiledInput;
   auth: Authenticator;
+  /** The offline tokens actions keep, for a provider with a `tokenKey`. */
+  tokens: TokenVault | undefined;
   store: ActionStore;
   callbacks: Callbacks;
   work: WorkConfig | undefined;
@@ -133,6 +145,7 @@ const OPTION_KEYS = [
   'store',
   ...CALLBACKS,
   'worker',
+  'tokenKey',
   'bodyLimit',
   'runTimeout',
   'scrubValidationErrors',
@@ -185,6 +198,7 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
     acceptedScopes: [d.globus_auth_scope, ...d.additional_scopes],
     input,
     auth: options.auth,
+    tokens: tokenVault({ tokenKey: options.tokenKey, auth: options.auth, logger }),
     store,
     callbacks: { run, status, cancel, resume, release, log, enumerate, work: options.work } as Callbacks,
     work,

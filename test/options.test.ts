@@ -142,6 +142,7 @@ describe('option keys nobody reads', () => {
       scrubValidationErrors: false,
       clock: Date.now,
       generateId: () => crypto.randomUUID(),
+      tokenKey: btoa('k'.repeat(32)),
     });
     expect(provider.description.title).toBe('T');
   });

@@ -26,6 +26,7 @@ import {
   type JsonObject,
   jwtAuth,
   type LogPage,
+  type OfflineGrants,
   type StoredRequest,
 } from '../src/index.ts';
 import type { ActionRequestSchema, ActionStatusSchema, ActionUpdateSchema, LogPageSchema } from '../src/model.ts';
@@ -332,3 +333,31 @@ void dev.mint({ identity: 'id', groups: ['g'], expiresIn: '30m' });
 // @ts-expect-error expiresIn is seconds or a string, not a Date
 void dev.mint({ expiresIn: new Date() });
 expectTypeOf(devBanner).returns.toEqualTypeOf<string>();
+
+// Kept tokens: keepTokens in run, keptToken in work and in the callbacks on an existing action;
+// tokenKey takes a secret, a CryptoKey or a list; offline_tokens is private to the record.
+declare const hkdfKey: CryptoKey;
+createActionProvider({
+  description,
+  auth,
+  tokenKey: ['new-secret', hkdfKey],
+  run: async ({ keepTokens }) => {
+    expectTypeOf(keepTokens).toEqualTypeOf<(scopes?: readonly string[]) => Promise<string[]>>();
+    await keepTokens(['urn:globus:auth:scope:transfer.api.globus.org:all']);
+    return { status: 'ACTIVE' };
+  },
+  work: async ({ keptToken }) => {
+    expectTypeOf(keptToken).toEqualTypeOf<(scope: string) => Promise<string>>();
+    return { status: 'SUCCEEDED' };
+  },
+  cancel: async ({ keptToken, caller }) => {
+    expectTypeOf(keptToken).toEqualTypeOf<(scope: string) => Promise<string>>();
+    expectTypeOf(caller.tokenFor).toEqualTypeOf<(scope: string) => Promise<string>>();
+    return { status: 'FAILED' };
+  },
+});
+// @ts-expect-error tokenKey is text or a CryptoKey
+createActionProvider({ description, auth, tokenKey: 42, run: () => ({ status: 'SUCCEEDED' }) });
+expectTypeOf<ActionRecord['offline_tokens']>().toEqualTypeOf<string | null | undefined>();
+expectTypeOf<ActionView>().not.toHaveProperty('offline_tokens');
+expectTypeOf<Authenticator['offline']>().toEqualTypeOf<OfflineGrants | undefined>();

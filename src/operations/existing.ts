@@ -1,6 +1,7 @@
 /**
  * @module operations/existing: status, cancel and resume, the operations that may change an
- * existing action through their callback. None calls back once the action is completed.
+ * existing action through their callback. None calls back once the action is completed. A
+ * resume by the creator of an INACTIVE action that keeps tokens renews them first.
  */
 import type { Caller } from '../auth/types.ts';
 import { type ActionContext, callbackContext } from '../context.ts';
@@ -21,6 +22,7 @@ import {
   type Operation,
   ok,
 } from './kernel.ts';
+import { dropUnstored, keptToken, renewOnResume } from './tokens.ts';
 
 /** What cancel does without a callback (new objects each time: a stored record owns its details). */
 const canceled = (): ActionUpdate => ({
@@ -64,7 +66,11 @@ export function cancelOperation(config: ProviderConfig, worker?: WorkerInternals
     const result = await mutateActive(config, record, async (current) =>
       callback === undefined
         ? canceled()
-        : callForUpdate('cancel', () => callback(callbackContext(input, caller, { action: toView(current) }))),
+        : callForUpdate('cancel', () =>
+            callback(
+              callbackContext(input, caller, { action: toView(current), keptToken: keptToken(config, current) }),
+            ),
+          ),
     );
     // Work running here stops now; in a Durable Object, once it is told; elsewhere, at its next heartbeat.
     await worker?.changed(result);
@@ -88,7 +94,16 @@ export function resumeOperation(config: ProviderConfig, worker?: WorkerInternals
     const caller = await authenticate(config, input.request);
     const record = await loadManageable(config, input.actionId, caller);
     if (callback === undefined) throw new ActionError('NotImplemented', 'This provider does not support resume');
-    return ok(await updateWithConsent(config, { input, caller, record, name: 'resume', callback, write }));
+    let tokens: string | undefined;
+    try {
+      tokens = await renewOnResume(config, caller, record);
+    } catch (error) {
+      // Still no consent: the action stays INACTIVE, saying what to consent to (anything else propagates).
+      return ok(await mutateActive(config, record, async () => inactiveOnConsent(config, error), write));
+    }
+    const result = await updateWithConsent(config, { input, caller, record, name: 'resume', callback, write, tokens });
+    await dropUnstored(config, record.action_id, tokens, result);
+    return ok(result);
   };
 }
 
@@ -101,17 +116,30 @@ interface CallbackUpdate {
   callback: (context: ActionContext) => unknown;
   /** How the new record is written (resume queues work with it). */
   write?: ((next: ActionRecord, current: ActionRecord) => Promise<ActionRecord | undefined>) | undefined;
+  /** Renewed tokens (sealed) to store with the update. */
+  tokens?: string | undefined;
 }
 
 /** The action after `callback`'s update, unless it is completed; a missing consent makes it INACTIVE. */
-function updateWithConsent(config: ProviderConfig, { input, caller, record, name, callback, write }: CallbackUpdate) {
+function updateWithConsent(
+  config: ProviderConfig,
+  { input, caller, record, name, callback, write, tokens }: CallbackUpdate,
+) {
   return mutateActive(
     config,
     record,
-    (current) =>
-      callForUpdate(name, () => callback(callbackContext(input, caller, { action: toView(current) }))).catch(
-        (error: unknown) => inactiveOnConsent(config, error),
-      ),
+    async (current) => {
+      // Renewed tokens are what the callback reaches: the stored ones may be the refused ones.
+      const view = tokens === undefined ? current : { ...current, offline_tokens: tokens };
+      const context = callbackContext(input, caller, {
+        action: toView(current),
+        keptToken: keptToken(config, view),
+      });
+      const update = await callForUpdate(name, () => callback(context)).catch((error: unknown) =>
+        inactiveOnConsent(config, error),
+      );
+      return tokens === undefined ? update : { ...update, offline_tokens: tokens };
+    },
     write,
   );
 }

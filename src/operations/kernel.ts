@@ -11,7 +11,7 @@ import { canManage, canMonitor } from '../authorization.ts';
 import type { ContextSource } from '../context.ts';
 import { ActionError } from '../http/errors.ts';
 import { jsonResponse } from '../http/response.ts';
-import { applyUpdate, isCompleted, toStatus } from '../lifecycle.ts';
+import { applyUpdate, isCompleted, type RecordUpdate, toStatus } from '../lifecycle.ts';
 import { type ActionRecord, type ActionUpdate, ActionUpdateSchema } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
 import { formatIssues } from '../validation/issues.ts';
@@ -83,12 +83,13 @@ export async function loadManageable(config: ProviderConfig, actionId: string, c
 
 /**
  * Apply `compute(record)` with the version check, re-reading and recomputing when another
- * writer got there first. `compute` returning undefined leaves the action as it is.
+ * writer got there first. `compute` returning undefined leaves the action as it is. Kept tokens
+ * the write dropped or replaced (a completion, a renewal) are revoked before it resolves.
  */
 export async function mutate(
   config: ProviderConfig,
   record: ActionRecord,
-  compute: (current: ActionRecord) => Promise<ActionUpdate | undefined>,
+  compute: (current: ActionRecord) => Promise<RecordUpdate | undefined>,
   write: (next: ActionRecord, current: ActionRecord) => Promise<ActionRecord | undefined> = (next) =>
     config.store.update(next),
 ): Promise<ActionRecord> {
@@ -97,7 +98,13 @@ export async function mutate(
     const update = await compute(current);
     if (update === undefined) return current;
     const stored = await write(applyUpdate(current, update, config.clock(), config.formatTime), current);
-    if (stored !== undefined) return stored;
+    if (stored !== undefined) {
+      const before = current.offline_tokens;
+      if (before != null && stored.offline_tokens !== before) {
+        await config.tokens?.discard(current.action_id, before, stored.offline_tokens);
+      }
+      return stored;
+    }
     const latest = await load(config, current.action_id);
     if (latest === undefined) throw notFound(current.action_id);
     if (attempt >= MAX_UPDATE_ATTEMPTS) {
@@ -111,7 +118,7 @@ export async function mutate(
 export function mutateActive(
   config: ProviderConfig,
   record: ActionRecord,
-  compute: (current: ActionRecord) => Promise<ActionUpdate>,
+  compute: (current: ActionRecord) => Promise<RecordUpdate>,
   write?: (next: ActionRecord, current: ActionRecord) => Promise<ActionRecord | undefined>,
 ): Promise<ActionRecord> {
   return mutate(config, record, async (current) => (isCompleted(current.status) ? undefined : compute(current)), write);

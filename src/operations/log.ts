@@ -11,6 +11,7 @@ import { LogPageSchema } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
 import { formatIssues } from '../validation/issues.ts';
 import { type ActionInput, authenticate, loadVisible, type Operation } from './kernel.ts';
+import { keptToken } from './tokens.ts';
 
 const DEFAULT_LIMIT = 10;
 const MAX_LIMIT = 1000;
@@ -26,7 +27,14 @@ export function logOperation(config: ProviderConfig): Operation<ActionInput> {
     const marker = params.get('marker') ?? params.get('pagination_token');
     const page = v.safeParse(
       LogPageSchema,
-      await callback(callbackContext(input, caller, { action: toView(record), limit, marker })),
+      await callback(
+        callbackContext(input, caller, {
+          action: toView(record),
+          keptToken: keptToken(config, record),
+          limit,
+          marker,
+        }),
+      ),
     );
     if (!page.success) throw new Error(`The log callback returned an invalid page: ${formatIssues(page.issues, true)}`);
     const { entries, has_next_page = false, marker: next = null } = page.output;

@@ -27,6 +27,7 @@ import {
   type OperationInput,
   ok,
 } from './kernel.ts';
+import { attachKept, dropUnstored, keeping } from './tokens.ts';
 
 const MAX_RUN_ATTEMPTS = 5;
 const MAX_ABANDONED = 10_000;
@@ -120,7 +121,9 @@ function settled<T>(validation: Promise<T>, timeout: number, signal: AbortSignal
 /**
  * Call `run` for the stored placeholder and store its answer. Until that answer is stored
  * nothing was acknowledged: on any failure the placeholder goes (as far as the store can still
- * delete it), so no ghost ACTIVE action stays behind and a retry need not wait for it.
+ * delete it), so no ghost ACTIVE action stays behind and a retry need not wait for it. Tokens
+ * `keepTokens` kept are stored with the answer, and revoked when it is not stored with them
+ * (a failure, or an answer that completes the action at once).
  */
 async function start(
   config: ProviderConfig,
@@ -131,26 +134,44 @@ async function start(
   worker: WorkerInternals | undefined,
 ): Promise<ActionRecord> {
   const { store } = config;
+  const kept = keeping(config, caller, record.action_id);
   let stored: ActionRecord | undefined;
   try {
-    const context = callbackContext(input, caller, { request: record.request, actionId: record.action_id });
+    const context = callbackContext(input, caller, {
+      request: record.request,
+      actionId: record.action_id,
+      keepTokens: kept.keepTokens,
+    });
     const update = await callForUpdate('run', () => config.callbacks.run(context)).catch((error: unknown) =>
       inactiveOnConsent(config, error),
     );
-    const next = applyUpdate(record, update, config.clock(), config.formatTime);
+    const sealed = kept.sealed;
+    const next = applyUpdate(
+      record,
+      sealed === undefined ? update : { ...update, offline_tokens: sealed },
+      config.clock(),
+      config.formatTime,
+    );
     // Left ACTIVE with background work: the answer and its work are stored together, or neither.
     stored = worker !== undefined && next.status === 'ACTIVE' ? await worker.schedule(next) : await store.update(next);
   } catch (error) {
     // The store being down is the error already; if so, the placeholder is left for a retry to remove.
     await store.delete(record.action_id).catch(() => abandon(record.action_id));
+    await dropUnstored(config, record.action_id, kept.sealed, undefined);
     throw error;
   }
-  if (stored !== undefined) return stored;
+  if (stored !== undefined) {
+    await dropUnstored(config, record.action_id, kept.sealed, stored);
+    return stored;
+  }
   // The action was updated while run was executing (provider.actions.update from a
-  // background job): that write is newer than run's answer, so it stands.
+  // background job): that write is newer than run's answer, so it stands, with run's tokens added.
   const latest = await load(config, record.action_id);
-  if (latest === undefined) throw notFound(record.action_id);
-  return latest;
+  if (latest === undefined) {
+    await dropUnstored(config, record.action_id, kept.sealed, undefined);
+    throw notFound(record.action_id);
+  }
+  return kept.sealed === undefined ? latest : attachKept(config, latest, kept.sealed);
 }
 
 /**

@@ -12,6 +12,7 @@ import { isCompleted, toView } from '../lifecycle.ts';
 import { logSafe } from '../logger.ts';
 import { type ActionRecord, type ActionUpdate, ActionUpdateSchema } from '../model.ts';
 import { callForUpdate, inactiveOnConsent, load, mutate } from '../operations/kernel.ts';
+import { keptToken } from '../operations/tokens.ts';
 import type { ProviderConfig } from '../options.ts';
 import { formatIssues } from '../validation/issues.ts';
 import type { WorkerSettings } from './settings.ts';
@@ -226,6 +227,7 @@ export function createWorker(
         signal: run.controller.signal,
         attempt: job.attempt,
         caller: { identity: record.creator_id },
+        keptToken: keptToken(config, record),
         progress: progress(run),
       };
       const result = callForUpdate('work', () => work(context)).then((update) => {

@@ -50,6 +50,16 @@ export interface WorkContext<TBody = JsonObject> {
   attempt: number;
   caller: WorkCaller;
   /**
+   * An access token for `scope` (or a resource server) from the tokens `run` kept for the action
+   * (`keepTokens`), acting for its creator: refreshed when it is about to expire, and the
+   * refreshed tokens stored, so a later attempt (after a restart, on another instance) finds
+   * them. When Globus refuses the refresh token (consent withdrawn, say) it rejects with
+   * ConsentRequiredError: let it propagate, and the action goes INACTIVE asking for consent (the
+   * creator's resume renews the tokens). When Globus or the store cannot be reached it rejects
+   * with a `ServiceUnavailable` ActionError, which the runner retries.
+   */
+  keptToken(scope: string): Promise<string>;
+  /**
    * Persist progress (a versioned update, status unchanged): a client polling status sees it,
    * and a later attempt starts from its `state`. Rejects with a `WorkAborted` once the action
    * is completed by someone else (cancelled) or its deadline passed.

@@ -1,6 +1,7 @@
 /**
  * @module test/support/store-contract: what every ActionStore must do. Each implementation runs
- * it (test/stores.test.ts): create-if-absent, get, versioned update, delete, list, expiry.
+ * it (test/stores.test.ts): create-if-absent, get, versioned update, delete, list, expiry, and
+ * the sealed offline tokens a record may carry.
  */
 import { describe, expect, it } from 'vitest';
 import type { ActionStore } from '../../src/index.ts';
@@ -159,6 +160,30 @@ export function storeContract(name: string, open: () => Promise<ActionStore>): v
         expect(await store.deleteExpired(NOW)).toBe(0);
         const again = record({ creator_id: who(30), request_id: expired.request_id });
         expect((await store.create(again)).created).toBe(true);
+      }),
+    );
+
+    it(
+      'keeps the sealed offline tokens of a record through update and get, and their drop to null',
+      withStore(async (store) => {
+        // What tokens/seal.ts writes: base64url parts joined by dots.
+        const sealed = `v1.AAAAAAAAAAA.${'a'.repeat(16)}.${'b-_'.repeat(200)}`;
+        const r = record();
+        await store.create(r);
+        const kept = { ...r, offline_tokens: sealed, version: 2 };
+        expect(await store.update(kept)).toEqual(kept);
+        expect(await store.get(r.action_id)).toEqual(kept);
+        const listed = await store.list({ statuses: ['ACTIVE'], creator_id: [r.creator_id], limit: 10, now: NOW });
+        expect(listed.actions.find((a) => a.action_id === r.action_id)?.offline_tokens).toBe(sealed);
+        const dropped = {
+          ...kept,
+          status: 'SUCCEEDED' as const,
+          offline_tokens: null,
+          version: 3,
+          expires_at: NOW + 1,
+        };
+        expect(await store.update(dropped)).toEqual(dropped);
+        expect((await store.get(r.action_id))?.offline_tokens).toBeNull();
       }),
     );
   });
