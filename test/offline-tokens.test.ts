@@ -72,9 +72,13 @@ interface World {
 }
 
 /** The fake Globus on a real port, on a clock the test moves (the provider's own clock stays real). */
-async function world(options: { rotate?: boolean } = {}): Promise<World> {
+async function world(options: { rotate?: boolean; latency?: number } = {}): Promise<World> {
   const clock = manualClock();
-  const { globus, url } = await startGlobus({ clock, rotateRefreshTokens: options.rotate ?? false });
+  const { globus, url } = await startGlobus({
+    clock,
+    rotateRefreshTokens: options.rotate ?? false,
+    ...(options.latency === undefined ? {} : { latency: options.latency }),
+  });
   return { globus, globusUrl: url, clock };
 }
 
@@ -546,6 +550,50 @@ describe('keptToken in the callbacks on an existing action', () => {
     const logged = s.logger.lines.filter((l) => l.message.includes('do not open'));
     expect(logged.map((l) => l.fields?.['reason'])).toEqual(['tampered', 'tampered']);
     expect(s.logger.text()).not.toContain(sealed);
+  });
+
+  it('two instances refreshing at once with rotating refresh tokens: the one refused takes the other’s, no consent asked', async () => {
+    const w = await world({ rotate: true });
+    const store = memoryStore();
+    const fromA: string[] = [];
+    const a = await serve(w, {
+      store,
+      status: async ({ keptToken }: ActionContext) => {
+        fromA.push(await keptToken(TRANSFER_SCOPE));
+        return { status: 'ACTIVE' };
+      },
+    });
+    // B's refresh reaches Globus only after A has refreshed with the same refresh token and stored the rotated one.
+    let actionId = '';
+    let raced = false;
+    const late = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (!raced && String(init?.body ?? '').includes('grant_type=refresh_token')) {
+        raced = true;
+        expect((await a.client().status(actionId)).body.status).toBe('ACTIVE');
+      }
+      return fetch(input, init);
+    }) as typeof fetch;
+    const later = gate();
+    let fromB: string | undefined;
+    const b = await serve(w, {
+      store,
+      auth: globusAuth({ ...w.globus.authOptions(w.globusUrl), clock: w.clock, fetch: late }),
+      work: async ({ keptToken }: WorkContext) => {
+        await later.promise;
+        fromB = await keptToken(TRANSFER_SCOPE);
+        return { status: 'SUCCEEDED' };
+      },
+    });
+    const client = b.client();
+    actionId = (await started(client)).action_id;
+    w.clock.advance(EXPIRED);
+    later.open();
+    expect((await settled(client, actionId)).status).toBe('SUCCEEDED');
+    expect(raced).toBe(true);
+    // A's status callback ran twice: its refresh was a write, so its own answer was recomputed on the newer record.
+    expect(new Set(fromA).size).toBe(1);
+    expect(fromB).toBe(fromA[0]);
+    expect(b.logger.text()).not.toMatch(/refused a kept refresh token/);
   });
 
   it('opens tokens sealed with an older key while tokenKey lists it; a refresh seals with the first key', async () => {

@@ -172,6 +172,34 @@ const replaced = (set: TokenSet, old: OfflineToken, fresh: OfflineToken): TokenS
 const minted = (fresh: OfflineToken, old: OfflineToken): string[] =>
   fresh.refresh_token === old.refresh_token ? [fresh.access_token] : [fresh.access_token, fresh.refresh_token];
 
+/** How long a refused refresh waits for one made elsewhere at the same time to be stored. */
+const ELSEWHERE_POLLS = 5;
+const ELSEWHERE_POLL_MS = 100;
+
+/**
+ * The stored set, once it holds another refresh token for `used`'s resource server with a fresh
+ * access token: a refresh made elsewhere with the same refresh token, stored (or about to be).
+ * Undefined when none appears within a few polls.
+ */
+async function refreshedElsewhere(
+  config: ProviderConfig,
+  vault: TokenVault,
+  actionId: string,
+  used: OfflineToken,
+): Promise<Renewed | undefined> {
+  for (let poll = 0; poll < ELSEWHERE_POLLS; poll++) {
+    const sealed = (await load(config, actionId))?.offline_tokens;
+    if (sealed == null) return undefined;
+    const set = await vault.open(actionId, sealed).catch(() => undefined);
+    const now = set?.tokens.find((t) => t.resource_server === used.resource_server);
+    if (set !== undefined && now !== undefined && now.refresh_token !== used.refresh_token && vault.fresh(now)) {
+      return { sealed, set };
+    }
+    await new Promise((resolve) => setTimeout(resolve, ELSEWHERE_POLL_MS));
+  }
+  return undefined;
+}
+
 /**
  * Refresh the stored token of `resourceServer` and store the refreshed set, from the stored
  * record (not the caller's copy: another instance may have refreshed it already). The write is
@@ -196,15 +224,21 @@ async function refreshStored(
   const token = set.tokens.find((t) => t.resource_server === rs);
   if (token === undefined) throw new ConsentRequiredError(stale.scopes.length > 0 ? stale.scopes : [rs]);
   if (vault.fresh(token)) return { sealed, set }; // refreshed meanwhile, here or on another instance
-  const fresh = await vault.refresh(token).catch((error: unknown) => {
-    if (isConsentRequired(error)) {
-      config.logger.warn('Globus Auth refused a kept refresh token; the action will ask the user to consent again', {
-        action_id: actionId,
-        resource_server: rs,
-      });
-    }
+  let fresh: OfflineToken;
+  try {
+    fresh = await vault.refresh(token);
+  } catch (error) {
+    if (!isConsentRequired(error)) throw error;
+    // With rotating refresh tokens, a refresh made at the same moment elsewhere (another
+    // instance) spends this one: what it stores is the answer, not a consent to ask for.
+    const theirs = await refreshedElsewhere(config, vault, actionId, token);
+    if (theirs !== undefined) return theirs;
+    config.logger.warn('Globus Auth refused a kept refresh token; the action will ask the user to consent again', {
+      action_id: actionId,
+      resource_server: rs,
+    });
     throw error;
-  });
+  }
   const next = await vault.seal(actionId, replaced(set, token, fresh));
   let stored: ActionRecord;
   try {
