@@ -76,6 +76,7 @@ export {
   type EngineWake,
   type LeasedJob,
   WORK_ENGINE,
+  WORK_WAKE,
   WorkAborted,
   type WorkAbortReason,
   type WorkCaller,
@@ -83,4 +84,5 @@ export {
   type WorkEngine,
   type WorkInfo,
   type WorkProgress,
+  type WorkWake,
 } from './work/types.ts';
