@@ -1,31 +1,17 @@
 /**
- * @module work/runner: runs the `work` callback for actions an engine leases to this instance,
- * and owns what background work means: at-least-once under a lease renewed by heartbeats,
- * progress through the versioned update, retries with back-off then FAILED, the signal aborted
- * on cancel (noticed at once here, within a heartbeat elsewhere), at the deadline and at
- * shutdown, and exactly one completion as a client sees it (the version check decides).
+ * @module work/runner: the background work of one instance: takes the jobs an engine leases to
+ * it (one attempt each, see work/attempt.ts), renews their leases by heartbeats that also notice
+ * a cancel made on another instance, aborts work here at once on a cancel made here, and starts
+ * and stops gracefully (the grace period, then the signal, then the leases handed back).
  */
-import * as v from 'valibot';
-import { isConsentRequired } from '../auth/consent.ts';
-import { isActionError } from '../http/errors.ts';
-import { isCompleted, toView } from '../lifecycle.ts';
+import { isCompleted } from '../lifecycle.ts';
 import { logSafe } from '../logger.ts';
-import { type ActionRecord, type ActionUpdate, ActionUpdateSchema } from '../model.ts';
-import { callForUpdate, inactiveOnConsent, load, mutate } from '../operations/kernel.ts';
-import { keptToken } from '../operations/tokens.ts';
+import type { ActionRecord } from '../model.ts';
+import { load } from '../operations/kernel.ts';
 import type { ProviderConfig } from '../options.ts';
-import { formatIssues } from '../validation/issues.ts';
+import { ABORT_SETTLE_MS, abort, attemptRunner, type Running } from './attempt.ts';
 import type { WorkerSettings } from './settings.ts';
-import {
-  type LeasedJob,
-  WorkAborted,
-  type WorkAbortReason,
-  type WorkContext,
-  type WorkEngine,
-  type WorkInfo,
-  type WorkProgress,
-  type WorkWake,
-} from './types.ts';
+import type { LeasedJob, WorkContext, WorkEngine, WorkInfo, WorkWake } from './types.ts';
 
 /** The `work` callback as the runner calls it. */
 export type WorkCallback = (context: WorkContext) => unknown;
@@ -66,228 +52,20 @@ export interface WorkerInternals extends Worker {
   readonly wake: WorkWake | undefined;
 }
 
-interface Running {
-  readonly job: LeasedJob;
-  readonly controller: AbortController;
-  /** The last record this attempt wrote or read (progress builds on it). */
-  current: ActionRecord;
-  /** Progress writes, one after another, so a later checkpoint never lands before an earlier one. */
-  writes: Promise<unknown>;
-  /** Shutdown gave up waiting for it: its lease is given back and it may write nothing more. */
-  detached: boolean;
-  /** The attempt's promise, settled when the callback and its bookkeeping are over. */
-  done?: Promise<void>;
-}
-
-const ProgressSchema = v.strictObject({
-  display_status: ActionUpdateSchema.entries.display_status,
-  details: ActionUpdateSchema.entries.details,
-  state: ActionUpdateSchema.entries.state,
-});
-
-/** How often a final write is tried while the store is unavailable, before the lease is left to expire. */
-const FINISH_ATTEMPTS = 5;
-/** How long aborted work gets to settle at shutdown before its lease is given back regardless. */
-const ABORT_SETTLE_MS = 2_000;
-const MAX_TIMER = 2_147_483_647;
-
-const aborted = (reason: WorkAbortReason): WorkAborted =>
-  new WorkAborted(
-    reason,
-    {
-      canceled: 'The action was cancelled or completed elsewhere',
-      deadline: "The action's deadline passed",
-      shutdown: 'The instance is shutting down; the work will be taken up again from its last checkpoint',
-      'lease-lost': "This instance lost the work's lease; another instance may be running it",
-    }[reason],
-  );
-
-const failedUpdate = (code: string, description: string, extra: Record<string, unknown> = {}): ActionUpdate => ({
-  status: 'FAILED',
-  display_status: code === 'DeadlineExceeded' ? 'Deadline exceeded' : 'Failed',
-  details: { code, description, ...extra },
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export function createWorker(
   config: ProviderConfig,
   work: WorkCallback,
   settings: WorkerSettings,
   engine: WorkEngine,
 ): WorkerInternals {
-  const { logger, clock } = config;
+  const { logger } = config;
   const active = new Map<string, Running>();
   let phase: 'idle' | 'started' | 'stopping' | 'stopped' = 'idle';
   let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
   let beat: ReturnType<typeof setInterval> | undefined;
 
-  const abort = (run: Running, reason: WorkAbortReason) => {
-    if (!run.controller.signal.aborted) run.controller.abort(aborted(reason));
-  };
-  const reasonOf = (run: Running): WorkAbortReason | undefined =>
-    run.controller.signal.aborted ? (run.controller.signal.reason as WorkAborted).reason : undefined;
-
-  /** Write `update` unless the action is completed already (then the first completion stands). */
-  const finish = async (run: Running, update: ActionUpdate): Promise<boolean> => {
-    for (let attempt = 1; ; attempt++) {
-      if (run.detached) return false;
-      try {
-        await run.writes.catch(() => {});
-        const latest = (await load(config, run.job.actionId)) ?? run.current;
-        await mutate(config, latest, async (current) => (current.status === 'ACTIVE' ? update : undefined));
-        return true;
-      } catch (error) {
-        if (isActionError(error) && error.code === 'ActionNotFound') return true; // released: nothing to finish
-        if (attempt >= FINISH_ATTEMPTS) {
-          logger.error('the result of background work could not be stored; it will run again', {
-            action_id: run.job.actionId,
-            error: logSafe(error),
-          });
-          return false;
-        }
-        await sleep(200 * 2 ** attempt);
-      }
-    }
-  };
-
-  const progress = (run: Running) => (update: WorkProgress) => {
-    const checked = v.safeParse(ProgressSchema, update ?? {});
-    if (!checked.success) {
-      return Promise.reject(new TypeError(`progress: ${formatIssues(checked.issues, false)}`));
-    }
-    const write = run.writes.then(async () => {
-      const reason = reasonOf(run);
-      if (run.detached || reason === 'canceled' || reason === 'deadline' || reason === 'lease-lost') {
-        throw run.detached ? aborted('shutdown') : run.controller.signal.reason;
-      }
-      const stored = await mutate(config, run.current, async (current) =>
-        current.status === 'ACTIVE' ? { ...checked.output, status: 'ACTIVE' } : undefined,
-      );
-      run.current = stored;
-      if (stored.status !== 'ACTIVE') {
-        abort(run, 'canceled');
-        throw run.controller.signal.reason;
-      }
-    });
-    run.writes = write.catch(() => {});
-    return write;
-  };
-
-  /**
-   * Resolves undefined once the work has had ABORT_SETTLE_MS to heed a cancel, a deadline or a
-   * lost lease, and has not (never for shutdown: stop() gives that work its grace period).
-   */
-  const ignored = (run: Running): Promise<undefined> =>
-    new Promise((resolve) => {
-      const { signal } = run.controller;
-      const onAbort = () => {
-        if (reasonOf(run) === 'shutdown') return;
-        const timer = setTimeout(() => resolve(undefined), ABORT_SETTLE_MS);
-        (timer as { unref?: () => void }).unref?.();
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
-
-  const backoff = (attempt: number) => Math.min(settings.maxRetryDelay, settings.retryDelay * 2 ** (attempt - 1));
-
-  const execute = async (run: Running): Promise<void> => {
-    const { job } = run;
-    const record = run.current;
-    const deadline = record.request.deadline === null ? Number.NaN : Date.parse(record.request.deadline);
-    if (deadline <= clock()) {
-      if (await finish(run, failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended"))) {
-        await job.complete();
-      }
-      return;
-    }
-    if (job.attempt > settings.maxAttempts) {
-      const description = `The work did not complete in ${settings.maxAttempts} attempts`;
-      if (await finish(run, failedUpdate('RetriesExhausted', description, { attempts: job.attempt - 1 }))) {
-        await job.complete();
-      }
-      return;
-    }
-    // At the deadline the action fails at once, whether or not the work heeds its signal.
-    const timer = Number.isFinite(deadline)
-      ? setTimeout(
-          () => {
-            abort(run, 'deadline');
-            void finish(run, failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended"));
-          },
-          Math.min(MAX_TIMER, deadline - clock()),
-        )
-      : undefined;
-    let outcome: { update: ActionUpdate } | { error: unknown } | undefined;
-    try {
-      const context: WorkContext = {
-        action: toView(record),
-        signal: run.controller.signal,
-        attempt: job.attempt,
-        caller: { identity: record.creator_id },
-        keptToken: keptToken(config, record),
-        progress: progress(run),
-      };
-      const result = callForUpdate('work', () => work(context)).then((update) => {
-        if (update.status === 'ACTIVE') {
-          throw new TypeError('The work callback returned ACTIVE: return the final status (or INACTIVE), or throw');
-        }
-        return { update };
-      });
-      outcome = await Promise.race([result, ignored(run)]);
-      if (outcome === undefined) result.catch(() => {}); // its late end goes nowhere
-    } catch (error) {
-      outcome = { error };
-    } finally {
-      clearTimeout(timer);
-    }
-    if (outcome === undefined) {
-      // Cancelled or past its deadline, and still going: the action is over, so its slot and
-      // job are freed now; nothing it does later is written.
-      run.detached = true;
-      logger.warn('background work did not stop when its signal aborted; its result will be dropped', {
-        action_id: job.actionId,
-        reason: reasonOf(run),
-      });
-      if (reasonOf(run) !== 'lease-lost') await job.complete();
-      return;
-    }
-    await run.writes;
-    if (run.detached) return; // shutdown gave its lease back already
-    const reason = reasonOf(run);
-    if ('update' in outcome) {
-      // Finished, even if asked to stop meanwhile: its result stands unless the action completed first.
-      if (await finish(run, outcome.update)) await job.complete();
-      return;
-    }
-    const { error } = outcome;
-    if (reason === 'shutdown') return job.release();
-    if (reason === 'lease-lost') return; // another instance has it
-    if (reason === 'canceled' || reason === 'deadline') {
-      if (reason === 'deadline')
-        await finish(run, failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended"));
-      return job.complete();
-    }
-    // An unavailable store or upstream is worth another attempt, not the end of the action.
-    if (isConsentRequired(error) || (isActionError(error) && error.code !== 'ServiceUnavailable')) {
-      const update = isConsentRequired(error)
-        ? inactiveOnConsent(config, error)
-        : failedUpdate(error.code, error.description);
-      if (await finish(run, update)) await job.complete();
-      return;
-    }
-    logger.error('background work failed', { action_id: job.actionId, attempt: job.attempt, error: logSafe(error) });
-    if (job.attempt >= settings.maxAttempts) {
-      const description = `The work failed in each of its ${job.attempt} attempts; the errors are in the provider's log`;
-      if (await finish(run, failedUpdate('RetriesExhausted', description, { attempts: job.attempt }))) {
-        await job.complete();
-      }
-      return;
-    }
-    await job.retry(backoff(job.attempt));
-  };
+  const execute = attemptRunner(config, work, settings);
 
   const handle = async (job: LeasedJob): Promise<void> => {
     if (phase !== 'started' || active.has(job.actionId)) {
