@@ -2,26 +2,20 @@
  * @module store/postgres: actions in PostgreSQL, shared by many provider instances. The unique
  * (creator_id, request_id) constraint makes idempotent run atomic across instances; versioned,
  * lock-protected migrations create the schema. Uses the `postgres` client (install it:
- * `npm install postgres`), imported only when this store is used.
+ * `npm install postgres`), imported only when this store is used. Background work runs on
+ * pg-boss (`npm install pg-boss`), over the same client, imported only when work is used.
  */
+import { pgBossEngine } from '../work/pg-boss.ts';
 import { withDeadline } from './deadline.ts';
-import { postgresConnectionLost, postgresUnavailable, StoreTimeoutError } from './failures.ts';
+import { postgresUnavailable, StoreTimeoutError } from './failures.ts';
+import { numberedPlaceholders, type PostgresClient, transaction } from './postgres-client.ts';
 import { opened, type SqlDriver, type SqlResult, type SqlStatement, type SqlStoreOptions, sqlStore } from './sql.ts';
-
-export { schemaSql } from './sql.ts';
-
 import type { ActionStore } from './types.ts';
 
-/** The part of a `postgres` client (porsager/postgres) the store uses. */
-export interface PostgresClient {
-  unsafe(
-    query: string,
-    params?: unknown[],
-    options?: { prepare?: boolean },
-  ): Promise<Record<string, unknown>[] & { count: number }>;
-  begin<T>(fn: (sql: PostgresClient) => Promise<T>): Promise<T>;
-  end(options?: { timeout?: number }): Promise<void>;
-}
+export { type PgBossEngine, type PgBossEngineOptions, pgBossEngine } from '../work/pg-boss.ts';
+export { pgBossSchemaSql } from '../work/pg-boss-schema.ts';
+export { numberedPlaceholders, type PostgresClient } from './postgres-client.ts';
+export { schemaSql } from './sql.ts';
 
 export interface PostgresStoreOptions extends SqlStoreOptions {
   /** A connection string (`postgres://user:pass@host:5432/db`), or give `sql`. */
@@ -56,23 +50,6 @@ export interface PostgresDriverOptions {
 /** A computed specifier, so bundlers leave the optional client alone. */
 const moduleName = (name: string): string => name;
 
-/**
- * `?` placeholders as `$1, $2, ...` (the store's SQL never has `?` inside a string literal),
- * memoised per statement text.
- */
-export function numberedPlaceholders(): (sql: string) => string {
-  const cache = new Map<string, string>();
-  return (sql) => {
-    let found = cache.get(sql);
-    if (found === undefined) {
-      let n = 0;
-      found = sql.replace(/\?/g, () => `$${++n}`);
-      cache.set(sql, found);
-    }
-    return found;
-  };
-}
-
 /** A SqlDriver over a `postgres` client, every call bounded (see store/deadline.ts). */
 export function postgresDriver(client: PostgresClient, options: Partial<PostgresDriverOptions> = {}): SqlDriver {
   const { closeClient = false, concurrency = 10, timeout = 5_000 } = options;
@@ -104,44 +81,6 @@ export function postgresDriver(client: PostgresClient, options: Partial<Postgres
       if (closeClient) await client.end({ timeout: 5 });
     },
   };
-}
-
-/** How long a transaction whose connection failed waits for the client to notice the close. */
-const CLOSE_NOTICE_MS = 1_000;
-
-/**
- * `client.begin(work)`, except that a transaction whose connection is lost never lets the
- * client roll back on it: `postgres` 3.4.9 then writes to the closed socket from a
- * setImmediate, and the TypeError kills the process (porsager/postgres#1154, #1208). The client
- * rejects the transaction by itself when its connection closes; so on a connection error the
- * work waits for that and then stays pending for good, and the client's ROLLBACK is never sent
- * (the server rolls back a session that ends). Had the connection not closed, it rethrows.
- */
-function transaction<T>(client: PostgresClient, work: (tx: PostgresClient) => Promise<T>): Promise<T> {
-  const begun: Promise<T> = client.begin(async (tx) => {
-    try {
-      return await work(tx);
-    } catch (error) {
-      if (postgresConnectionLost(error) && (await settlesWithin(begun, CLOSE_NOTICE_MS))) {
-        return new Promise<never>(() => {});
-      }
-      throw error;
-    }
-  });
-  return begun;
-}
-
-/** Whether `promise` settles within `ms`. */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
-  return Promise.race([settled, late]).finally(() => clearTimeout(timer));
 }
 
 /** Milliseconds from 1 to 2^31 - 1 (what a timer and PostgreSQL's timeouts take), or the default. */
@@ -199,5 +138,26 @@ export async function postgresStore(options: PostgresStoreOptions): Promise<Acti
     concurrency: max,
     timeout: statementTimeout,
   });
-  return opened(sqlStore(driver, options), options);
+  // pg-boss, not the lease table: several instances share this database. Its schema comes with
+  // the store's migrations (unless migrate: false), when work first runs.
+  const engine = pgBossEngine({
+    sql: client,
+    tablePrefix: options.tablePrefix ?? 'gap_',
+    migrate: options.migrate !== false,
+    statementTimeout,
+    max,
+    retryAfter: options.retryAfter ?? 5,
+  });
+  const store = sqlStore(driver, options, () => engine);
+  const closeStore = store.close;
+  return opened(
+    Object.assign(store, {
+      async close() {
+        // pg-boss's supervisor and registry run on the client: stop them before it closes.
+        await engine.close();
+        await closeStore?.();
+      },
+    }),
+    options,
+  );
 }

@@ -53,9 +53,23 @@ function guarded(driver: SqlDriver, retryAfter: number): SqlDriver {
 }
 
 /**
+ * The engine of a PostgreSQL driver given no other: a TypeError when a provider with `work` is
+ * created. The lease table suits SQLite, whose one writer serves one instance per file; its claim
+ * is no SKIP LOCKED, so instances sharing PostgreSQL would contend for it (postgresStore brings
+ * pg-boss instead).
+ */
+const noLeaseTable = (): EngineFactory => () => {
+  throw new TypeError(
+    'work: this PostgreSQL store has no engine for background work: use postgresStore (its engine is pg-boss), ' +
+      'or pass worker.engine (pgBossEngine from globus-action-provider/postgres)',
+  );
+};
+
+/**
  * An ActionStore over any SqlDriver. Call `migrate()` (the `*Store()` factories do) before use.
  * Its background work runs on the lease-table engine (work/sql.ts), or on the one `engine` makes
- * over the same tables (D1's: a Durable Object per action).
+ * over the same tables (D1's: a Durable Object per action; PostgreSQL's: pg-boss). On SQLite the
+ * lease table is the default; a PostgreSQL driver has none (see noLeaseTable).
  *
  * @example
  * ```ts
@@ -66,7 +80,7 @@ function guarded(driver: SqlDriver, retryAfter: number): SqlDriver {
 export function sqlStore(
   driver: SqlDriver,
   options: SqlStoreOptions = {},
-  engine: (tables: SqlWorkTables) => EngineFactory = sqlWorkEngine,
+  engine: (tables: SqlWorkTables) => EngineFactory = driver.dialect === 'postgres' ? noLeaseTable : sqlWorkEngine,
 ): ActionStore & { migrate(): Promise<number>; readonly [WORK_ENGINE]: EngineFactory } {
   const p = options.tablePrefix ?? 'gap_';
   if (!/^[a-z_][a-z0-9_]*$/i.test(p)) throw new TypeError('tablePrefix: letters, digits and underscores only');
@@ -79,7 +93,6 @@ export function sqlStore(
   const db = guarded(driver, retryAfter);
   const q = sqlQueries(driver.dialect, p);
   return {
-    // The lease table is SQLite's (one instance per file); the PostgreSQL store puts pg-boss here.
     [WORK_ENGINE]: engine({ driver: db, prefix: p, update: q.update }),
     migrate: () => migrate(db, p),
     async create(record): Promise<CreateResult> {

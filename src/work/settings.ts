@@ -10,7 +10,9 @@ export interface WorkerOptions {
   concurrency?: number;
   /**
    * Ms a lease lasts unless renewed: the work of an instance that died is taken up again
-   * (on restart, or by another instance) within about this long. Default 30,000.
+   * (on restart, or by another instance) within about this long. Default 30,000. On PostgreSQL
+   * (pg-boss) at least 10,000, rounded up to whole seconds; a dead instance's work is taken up
+   * within about 1.1 × lease + `pollInterval` there (pg-boss's supervisor looks every tenth).
    */
   lease?: number;
   /**
