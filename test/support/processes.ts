@@ -129,6 +129,11 @@ export function spawnDurableProvider(env: Record<string, string>): Promise<Provi
   return spawnHost(process.execPath, ['--import', 'tsx', 'test/fixtures/durable-provider.ts'], env);
 }
 
+/** `test/fixtures/work-provider.ts` (chunked background work) in its own Node process (see there for the environment). */
+export function spawnWorkProvider(env: Record<string, string>): Promise<ProviderProcess> {
+  return spawnHost(process.execPath, ['--import', 'tsx', 'test/fixtures/work-provider.ts'], env);
+}
+
 /** `examples/node.ts` (the echo provider, its store chosen by DATA_DIR / DATABASE_URL). */
 export function spawnNodeExample(env: Record<string, string> = {}): Promise<ProviderProcess> {
   return spawnHost(process.execPath, ['--import', 'tsx', 'examples/node.ts'], env);
