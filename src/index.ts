@@ -75,6 +75,7 @@ export {
   type EngineSettings,
   type EngineWake,
   type LeasedJob,
+  type WithWorkEngine,
   WORK_ENGINE,
   WORK_WAKE,
   WorkAborted,

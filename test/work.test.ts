@@ -12,18 +12,23 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   ActionError,
   type ActionProvider,
+  type ActionRecord,
   type ActionStore,
   memoryStore,
   type ProviderOptions,
+  silentLogger,
+  type WithWorkEngine,
+  WORK_ENGINE,
   WorkAborted,
   type WorkContext,
 } from '../src/index.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import { actionClient } from '../src/testing/index.ts';
 import { start } from './support/actions.ts';
-import { gate, sleep, until } from './support/async.ts';
+import { gate, sleep, until, within } from './support/async.ts';
 import { tokens } from './support/identities.ts';
 import { testProvider } from './support/providers.ts';
+import { record } from './support/stores.ts';
 import { inProcessClient, listen } from './support/transports.ts';
 
 const T = await tokens();
@@ -278,6 +283,43 @@ describe.each(ENGINES)('background work on $name', (engine) => {
     expect(resumed.body.status).toBe('ACTIVE');
     expect(await settled(client, action.action_id)).toMatchObject({ status: 'SUCCEEDED' });
     expect(work).toHaveBeenCalledTimes(2);
+  });
+
+  it('queues the work again when a resume lands as an attempt ends', async () => {
+    const store = await engine.store();
+    const factory = (store as unknown as WithWorkEngine)[WORK_ENGINE];
+    const queue = factory({
+      owner: 'a',
+      concurrency: 10,
+      lease: 30_000,
+      pollInterval: 20,
+      clock: Date.now,
+      logger: silentLogger,
+    });
+    const created = record({ status: 'ACTIVE', version: 1 });
+    await store.create(created);
+    expect(await queue.schedule({ ...created, version: 2 })).toBeDefined();
+    const leases: [string, number][] = [];
+    const second = gate();
+    await queue.start(async (job) => {
+      leases.push([job.actionId, job.attempt]);
+      if (leases.length > 1) {
+        await job.complete();
+        return second.open();
+      }
+      // The attempt ends INACTIVE; before its job completes, a resume makes the action ACTIVE again.
+      const inactive: ActionRecord = { ...created, status: 'INACTIVE', version: 3 };
+      expect(await store.update(inactive)).toBeDefined();
+      expect(await queue.schedule({ ...inactive, status: 'ACTIVE', version: 4 })).toBeDefined();
+      await job.complete();
+    });
+    await within(second.promise, 5_000, 'the resumed work never ran');
+    await queue.stop();
+    expect(leases).toEqual([
+      [created.action_id, 1],
+      [created.action_id, 1],
+    ]);
+    expect(await queue.inspect([created.action_id])).toEqual(new Map());
   });
 
   it('lists and counts every action without a principal, with the work attached to each', async () => {

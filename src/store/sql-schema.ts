@@ -44,7 +44,8 @@ function migrations(dialect: SqlDialect, p: string): { version: number; statemen
           action_id TEXT PRIMARY KEY,
           attempts INTEGER NOT NULL,
           due_at ${bigint} NOT NULL,
-          lease_owner TEXT
+          lease_owner TEXT,
+          requeued INTEGER NOT NULL DEFAULT 0
         )`,
         `CREATE INDEX IF NOT EXISTS ${p}work_due ON ${p}work (due_at)`,
         // The operator view lists actions by status without a principal.

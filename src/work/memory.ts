@@ -10,6 +10,8 @@ interface Job {
   attempts: number;
   runAt: number;
   leased: boolean;
+  /** Scheduled again while leased (a resume as an attempt ends): its end queues it instead. */
+  requeued: boolean;
 }
 
 const MAX_TIMER = 2_147_483_647;
@@ -36,7 +38,13 @@ export function memoryWorkEngine(store: ActionStore): EngineFactory {
         attempt: job.attempts,
         heartbeat: async () => !over && jobs.get(actionId) === job,
         complete: end(() => {
-          if (jobs.get(actionId) === job) jobs.delete(actionId);
+          if (jobs.get(actionId) !== job) return;
+          if (job.requeued) {
+            job.requeued = false;
+            job.leased = false;
+            job.attempts = 0;
+            job.runAt = clock();
+          } else jobs.delete(actionId);
         }),
         retry: async (delay) =>
           end(() => {
@@ -69,6 +77,7 @@ export function memoryWorkEngine(store: ActionStore): EngineFactory {
         if (pick === undefined) break;
         const [actionId, job] = pick;
         job.leased = true;
+        job.requeued = false;
         job.attempts++;
         running++;
         const run = handler;
@@ -92,8 +101,11 @@ export function memoryWorkEngine(store: ActionStore): EngineFactory {
       name: 'memory',
       async schedule(record) {
         const stored = await store.update(record);
-        if (stored !== undefined && !jobs.has(record.action_id)) {
-          jobs.set(record.action_id, { attempts: 0, runAt: clock(), leased: false });
+        if (stored !== undefined) {
+          const queued = jobs.get(record.action_id);
+          // Leased already (a resume as an attempt ends): run it again after that attempt.
+          if (queued !== undefined) queued.requeued ||= queued.leased;
+          else jobs.set(record.action_id, { attempts: 0, runAt: clock(), leased: false, requeued: false });
           queueMicrotask(pump);
         }
         return stored;

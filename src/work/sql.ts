@@ -34,8 +34,11 @@ export function workQueries(p: string) {
     /** Queue the work of `r` if `r` is what is stored (the update before it in the batch won). */
     enqueue: (r: ActionRecord, now: number) =>
       stmt(
+        // Work already queued or leased (a resume as an attempt ends) is marked to run again
+        // rather than skipped: that attempt's end would otherwise delete the resumed work.
         `INSERT INTO ${work} (action_id, attempts, due_at) SELECT ?, 0, ? ` +
-          `WHERE EXISTS (SELECT 1 FROM ${p}actions WHERE action_id = ? AND version = ?) ON CONFLICT DO NOTHING`,
+          `WHERE EXISTS (SELECT 1 FROM ${p}actions WHERE action_id = ? AND version = ?) ` +
+          `ON CONFLICT (action_id) DO UPDATE SET requeued = 1`,
         key(r.action_id),
         now,
         key(r.action_id),
@@ -53,7 +56,7 @@ export function workQueries(p: string) {
      */
     takeOver: (id: string, owner: string, now: number, lease: number) =>
       stmt(
-        `UPDATE ${work} SET lease_owner = ?, due_at = ?, attempts = attempts + 1 ` +
+        `UPDATE ${work} SET lease_owner = ?, due_at = ?, attempts = attempts + 1, requeued = 0 ` +
           `WHERE action_id = ? AND (due_at <= ? OR lease_owner IS NOT NULL) RETURNING attempts`,
         owner,
         now + lease,
@@ -62,7 +65,7 @@ export function workQueries(p: string) {
       ),
     claim: (owner: string, now: number, lease: number, limit: number) =>
       stmt(
-        `UPDATE ${work} SET lease_owner = ?, due_at = ?, attempts = attempts + 1 WHERE action_id IN ` +
+        `UPDATE ${work} SET lease_owner = ?, due_at = ?, attempts = attempts + 1, requeued = 0 WHERE action_id IN ` +
           `(SELECT action_id FROM ${work} WHERE due_at <= ? ORDER BY due_at LIMIT ${limit}) RETURNING action_id, attempts`,
         owner,
         now + lease,
@@ -76,8 +79,23 @@ export function workQueries(p: string) {
         owner,
         attempts,
       ),
-    complete: (id: string, owner: string, attempts: number) =>
-      stmt(`DELETE FROM ${work} WHERE action_id = ? AND lease_owner = ? AND attempts = ?`, key(id), owner, attempts),
+    /** The attempt's end: the row goes, unless it was queued again meanwhile (then it is due now, as new work). */
+    complete: (id: string, owner: string, attempts: number, now: number) => [
+      stmt(
+        `UPDATE ${work} SET lease_owner = NULL, due_at = ?, requeued = 0, attempts = 0 ` +
+          'WHERE action_id = ? AND lease_owner = ? AND attempts = ? AND requeued = 1',
+        now,
+        key(id),
+        owner,
+        attempts,
+      ),
+      stmt(
+        `DELETE FROM ${work} WHERE action_id = ? AND lease_owner = ? AND attempts = ? AND requeued = 0`,
+        key(id),
+        owner,
+        attempts,
+      ),
+    ],
     requeue: (id: string, owner: string, attempts: number, at: number, counted: boolean) =>
       stmt(
         `UPDATE ${work} SET lease_owner = NULL, due_at = ?, attempts = ? WHERE action_id = ? AND lease_owner = ? AND attempts = ?`,
@@ -107,14 +125,14 @@ export function leasedJob(
   actionId: string,
   attempts: number,
 ): LeasedJob {
-  const end = async (statement: SqlStatement) => {
-    await db.batch([statement]);
+  const end = async (statements: SqlStatement | SqlStatement[]) => {
+    await db.batch(Array.isArray(statements) ? statements : [statements]);
   };
   return {
     actionId,
     attempt: attempts,
     heartbeat: async () => (await db.batch([q.renew(actionId, owner, attempts, clock() + lease)]))[0]?.changes === 1,
-    complete: () => end(q.complete(actionId, owner, attempts)),
+    complete: () => end(q.complete(actionId, owner, attempts, clock())),
     retry: (delay) => end(q.requeue(actionId, owner, attempts, clock() + delay, true)),
     release: () => end(q.requeue(actionId, owner, attempts, clock(), false)),
   };

@@ -7,7 +7,8 @@ CREATE TABLE IF NOT EXISTS gap_work (
           action_id TEXT PRIMARY KEY,
           attempts INTEGER NOT NULL,
           due_at INTEGER NOT NULL,
-          lease_owner TEXT
+          lease_owner TEXT,
+          requeued INTEGER NOT NULL DEFAULT 0
         );
 
 CREATE INDEX IF NOT EXISTS gap_work_due ON gap_work (due_at);
