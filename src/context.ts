@@ -115,8 +115,9 @@ class Context implements CallbackContext {
     const source = this.#source;
     const request = source.request.signal;
     if (request.aborted) {
-      this.#signal = request;
-      return request;
+      // Aborted before the answer: the client left. After it (Deno): a signal that never aborts.
+      this.#signal = source.answered === true ? new AbortController().signal : request;
+      return this.#signal;
     }
     // The request's abort, passed on only while the operation has not answered.
     const controller = new AbortController();

@@ -40,7 +40,7 @@ describe.each(RUNTIMES)('the callbacks’ signal on $name', (runtime) => {
       await sleep(50);
       details = (await client.status(reply.body.action_id)).body.details;
     }
-    expect(details).toEqual({ abortedAfterAnswer: false });
+    expect(details).toEqual({ abortedAfterAnswer: false, lateRead: false });
 
     const controller = new AbortController();
     const leaving = fetch(`${p.url}/run`, {

@@ -7,7 +7,6 @@ import * as v from 'valibot';
 import { toStatus, toView } from '../lifecycle.ts';
 import {
   ACTION_STATUSES,
-  type ActionRecord,
   type ActionStatus,
   type ActionStatusValue,
   type ActionUpdate,
@@ -18,7 +17,7 @@ import type { ProviderConfig } from '../options.ts';
 import { formatIssues } from '../validation/issues.ts';
 import type { WorkerInternals } from '../work/runner.ts';
 import type { WorkInfo } from '../work/types.ts';
-import { load, mutate, notFound } from './kernel.ts';
+import { load, mutate, notFound, reactivating } from './kernel.ts';
 
 /** An action as the operator view shows it: the whole view, and its background work if any. */
 export interface OperatorAction extends ActionView {
@@ -70,10 +69,7 @@ function statuses(option: ListOptions['status']): ActionStatusValue[] {
 export function actionsApi(config: ProviderConfig, worker?: WorkerInternals): ActionsApi {
   const { store } = config;
   // INACTIVE made ACTIVE again (a human answered, say): its work is queued with the change.
-  const write = (next: ActionRecord, current: ActionRecord) =>
-    worker !== undefined && next.status === 'ACTIVE' && current.status === 'INACTIVE'
-      ? worker.schedule(next)
-      : store.update(next);
+  const write = reactivating(config, worker);
   const list: ActionsApi['list'] = async (options = {}) => {
     const limit = options.limit ?? 100;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {

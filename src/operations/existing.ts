@@ -21,6 +21,7 @@ import {
   mutateActive,
   type Operation,
   ok,
+  reactivating,
 } from './kernel.ts';
 import { dropUnstored, keptToken, renewOnResume } from './tokens.ts';
 
@@ -37,8 +38,10 @@ const canceled = (): ActionUpdate => ({
  * that hands back the same object (memory) answers repeated polls without rebuilding it.
  * Weakly held, so the text goes with the record; only polled records pay.
  */
-export function statusOperation(config: ProviderConfig): Operation<ActionInput> {
+export function statusOperation(config: ProviderConfig, worker?: WorkerInternals): Operation<ActionInput> {
   const callback = config.callbacks.status;
+  // A status callback that makes an INACTIVE action ACTIVE again queues its work with it.
+  const write = reactivating(config, worker);
   const polled = new WeakMap<ActionRecord, string>();
   const answer = (record: ActionRecord): Response => {
     let text = polled.get(record);
@@ -53,7 +56,10 @@ export function statusOperation(config: ProviderConfig): Operation<ActionInput> 
     const record = await loadVisible(config, input.actionId, caller);
     // HEAD asks what GET would answer without changing anything: no callback runs.
     if (callback === undefined || input.request.method === 'HEAD') return answer(record);
-    return answer(await updateWithConsent(config, { input, caller, record, name: 'status', callback }));
+    const result = await updateWithConsent(config, { input, caller, record, name: 'status', callback, write });
+    // Completed (or INACTIVE) by the callback: work running here stops now.
+    if (result !== record) await worker?.changed(result);
+    return answer(result);
   };
 }
 

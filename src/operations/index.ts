@@ -50,7 +50,7 @@ export function createOperations(config: ProviderConfig): Operations {
     introspect: introspectOperation(config),
     run: runOperation(config, work),
     enumerate: enumerateOperation(config),
-    status: statusOperation(config),
+    status: statusOperation(config, work),
     cancel: cancelOperation(config, work),
     release: releaseOperation(config),
     resume: resumeOperation(config, work),

@@ -15,6 +15,7 @@ import { applyUpdate, isCompleted, type RecordUpdate, toStatus } from '../lifecy
 import { type ActionRecord, type ActionUpdate, ActionUpdateSchema } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
 import { formatIssues } from '../validation/issues.ts';
+import type { WorkerInternals } from '../work/runner.ts';
 
 /** What a route hands an operation: the request and the runtime's `waitUntil`. */
 export type OperationInput = ContextSource;
@@ -112,6 +113,19 @@ export async function mutate(
     }
     current = latest;
   }
+}
+
+/** How `mutate` writes a record: the store's versioned update, or that with work queued. */
+export type RecordWrite = (next: ActionRecord, current: ActionRecord) => Promise<ActionRecord | undefined>;
+
+/**
+ * The write for changes from outside `run`: an action made ACTIVE again (from INACTIVE, by a
+ * status callback, a webhook, a person) has its work queued in the same transaction.
+ */
+export function reactivating(config: ProviderConfig, worker: WorkerInternals | undefined): RecordWrite | undefined {
+  if (worker === undefined) return undefined;
+  return (next, current) =>
+    next.status === 'ACTIVE' && current.status !== 'ACTIVE' ? worker.schedule(next) : config.store.update(next);
 }
 
 /** `mutate` for a callback on an existing action: a completed action is final, so nothing is called. */

@@ -22,6 +22,7 @@ import {
   callForUpdate,
   inactiveOnConsent,
   load,
+  mutate,
   notFound,
   type Operation,
   type OperationInput,
@@ -136,6 +137,7 @@ async function start(
   const { store } = config;
   const kept = keeping(config, caller, record.action_id);
   let stored: ActionRecord | undefined;
+  let scheduling: WorkerInternals | undefined;
   try {
     const context = callbackContext(input, caller, {
       request: record.request,
@@ -153,7 +155,8 @@ async function start(
       config.formatTime,
     );
     // Left ACTIVE with background work: the answer and its work are stored together, or neither.
-    stored = worker !== undefined && next.status === 'ACTIVE' ? await worker.schedule(next) : await store.update(next);
+    scheduling = worker !== undefined && next.status === 'ACTIVE' ? worker : undefined;
+    stored = scheduling !== undefined ? await scheduling.schedule(next) : await store.update(next);
   } catch (error) {
     // The store being down is the error already; if so, the placeholder is left for a retry to remove.
     await store.delete(record.action_id).catch(() => abandon(record.action_id));
@@ -171,7 +174,17 @@ async function start(
     await dropUnstored(config, record.action_id, kept.sealed, undefined);
     throw notFound(record.action_id);
   }
-  return kept.sealed === undefined ? latest : attachKept(config, latest, kept.sealed);
+  const current = kept.sealed === undefined ? latest : await attachKept(config, latest, kept.sealed);
+  // The work run's ACTIVE answer meant to schedule was not stored with it: queue it with the
+  // newer record, as long as that one is still ACTIVE (else it has no work to do).
+  const owed = scheduling;
+  if (owed === undefined) return current;
+  return mutate(
+    config,
+    current,
+    async (now) => (now.status === 'ACTIVE' ? { status: 'ACTIVE' } : undefined),
+    (next) => owed.schedule(next),
+  );
 }
 
 /**

@@ -28,6 +28,8 @@ export interface Running {
   writes: Promise<unknown>;
   /** Shutdown gave up waiting for it: its lease is given back and it may write nothing more. */
   detached: boolean;
+  /** The write failing the action at its deadline, once the deadline timer fired. */
+  finishing?: Promise<boolean>;
   /** The attempt's promise, settled when the callback and its bookkeeping are over. */
   done?: Promise<void>;
 }
@@ -60,6 +62,9 @@ const failedUpdate = (code: string, description: string, extra: Record<string, u
   display_status: code === 'DeadlineExceeded' ? 'Deadline exceeded' : 'Failed',
   details: { code, description, ...extra },
 });
+
+const pastDeadline = (): ActionUpdate =>
+  failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended");
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -150,7 +155,7 @@ export function attemptRunner(
     const record = run.current;
     const deadline = record.request.deadline === null ? Number.NaN : Date.parse(record.request.deadline);
     if (deadline <= clock()) {
-      if (await finish(run, failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended"))) {
+      if (await finish(run, pastDeadline())) {
         await job.complete();
       }
       return;
@@ -162,16 +167,19 @@ export function attemptRunner(
       }
       return;
     }
-    // At the deadline the action fails at once, whether or not the work heeds its signal.
-    const timer = Number.isFinite(deadline)
-      ? setTimeout(
-          () => {
-            abort(run, 'deadline');
-            void finish(run, failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended"));
-          },
-          Math.min(MAX_TIMER, deadline - clock()),
-        )
-      : undefined;
+    // At the deadline the action fails at once, whether or not the work heeds its signal. A
+    // timer holds at most 24.8 days: a later deadline is waited for in steps.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const atDeadline = () => {
+      const left = deadline - clock();
+      if (left > 0) {
+        timer = setTimeout(atDeadline, Math.min(MAX_TIMER, left));
+        return;
+      }
+      abort(run, 'deadline');
+      run.finishing = finish(run, pastDeadline());
+    };
+    if (Number.isFinite(deadline)) timer = setTimeout(atDeadline, Math.min(MAX_TIMER, deadline - clock()));
     let outcome: { update: ActionUpdate } | { error: unknown } | undefined;
     try {
       const context: WorkContext = {
@@ -197,13 +205,15 @@ export function attemptRunner(
     }
     if (outcome === undefined) {
       // Cancelled or past its deadline, and still going: the action is over, so its slot and
-      // job are freed now; nothing it does later is written.
+      // job are freed now; nothing it does later is written. Past its deadline, the job goes
+      // only once the FAILED is stored (else its lease runs out and the next attempt fails it).
+      const ended = (await run.finishing) ?? true;
       run.detached = true;
       logger.warn('background work did not stop when its signal aborted; its result will be dropped', {
         action_id: job.actionId,
         reason: reasonOf(run),
       });
-      if (reasonOf(run) !== 'lease-lost') await job.complete();
+      if (reasonOf(run) !== 'lease-lost' && ended) await job.complete();
       return;
     }
     await run.writes;
@@ -217,13 +227,17 @@ export function attemptRunner(
     const { error } = outcome;
     if (reason === 'shutdown') return job.release();
     if (reason === 'lease-lost') return; // another instance has it
-    if (reason === 'canceled' || reason === 'deadline') {
-      if (reason === 'deadline')
-        await finish(run, failedUpdate('DeadlineExceeded', "The action's deadline passed before its work ended"));
-      return job.complete();
+    if (reason === 'canceled') return job.complete();
+    if (reason === 'deadline') {
+      if (await (run.finishing ?? finish(run, pastDeadline()))) await job.complete();
+      return;
     }
-    // An unavailable store or upstream is worth another attempt, not the end of the action.
-    if (isConsentRequired(error) || (isActionError(error) && error.code !== 'ServiceUnavailable')) {
+    // An unavailable store or upstream, or a write that lost to others five times, is worth
+    // another attempt, not the end of the action.
+    if (
+      isConsentRequired(error) ||
+      (isActionError(error) && error.code !== 'ServiceUnavailable' && error.code !== 'ActionConflict')
+    ) {
       const update = isConsentRequired(error)
         ? inactiveOnConsent(config, error)
         : failedUpdate(error.code, error.description);

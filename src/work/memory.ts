@@ -81,15 +81,18 @@ export function memoryWorkEngine(store: ActionStore): EngineFactory {
         job.attempts++;
         running++;
         const run = handler;
-        void run(leased(actionId, job)).finally(() => {
-          running--;
-          // A handler that returned without ending its job (it could not reach the store): run it later.
-          if (jobs.get(actionId) === job && job.leased) {
-            job.leased = false;
-            job.runAt = clock() + settings.pollInterval;
-          }
-          pump();
-        });
+        // The runner logs its own failures; a rejection here must not end the process.
+        void run(leased(actionId, job))
+          .catch(() => {})
+          .finally(() => {
+            running--;
+            // A handler that returned without ending its job (it could not reach the store): run it later.
+            if (jobs.get(actionId) === job && job.leased) {
+              job.leased = false;
+              job.runAt = clock() + settings.pollInterval;
+            }
+            pump();
+          });
       }
       if (Number.isFinite(next)) {
         timer = setTimeout(pump, Math.min(MAX_TIMER, Math.max(0, next - clock())));

@@ -263,14 +263,18 @@ export function pgBossEngine(options: PgBossEngineOptions): PgBossEngine {
         actionId,
         attempt: job.retryCount + 1 - uncounted,
         heartbeat: async () => (await boss.touch(queue, attempt)).affected === 1,
-        async complete() {
-          if ((await boss.complete(queue, attempt, null, {})).affected !== 1) return; // another attempt has it
-          // Resumed while this attempt ended, the action is ACTIVE again and its new job was refused
-          // (this one still held the key): queue it now. Read after completing, as a resume reads
-          // the jobs after storing (schedule): of the two, the later sees the other's write.
-          const [action] = await bounded(() => sql.unsafe(statusOf, [encodeKey(actionId)], { prepare: true }));
-          if (action?.['status'] === 'ACTIVE') await boss.send(queue, jobData(actionId, 0), sendOptions(actionId));
-        },
+        complete: () =>
+          // One transaction: a failure between completing and queueing again cannot lose the work.
+          inTransaction(async (tx, txDb) => {
+            if ((await boss.complete(queue, attempt, null, { db: txDb })).affected !== 1) return; // another attempt has it
+            // Resumed while this attempt ended, the action is ACTIVE again and its new job was refused
+            // (this one still held the key): queue it now. Read after completing, as a resume reads
+            // the jobs after storing (schedule): of the two, the later sees the other's write.
+            const [action] = await tx.unsafe(statusOf, [encodeKey(actionId)], { prepare: true });
+            if (action?.['status'] === 'ACTIVE') {
+              await boss.send(queue, jobData(actionId, 0), sendOptions(actionId, txDb));
+            }
+          }),
         retry: (delay) =>
           requeue('retry', (txDb) =>
             delay > 0 ? boss.update(queue, undefined, { id: job.id, startAfter: delay / 1000, db: txDb }) : undefined,
@@ -313,11 +317,14 @@ export function pgBossEngine(options: PgBossEngineOptions): PgBossEngine {
             }
             running++;
             held.set(data.actionId, job.id);
-            void run(leased(boss, job, data.actionId, data.uncounted)).finally(() => {
-              running--;
-              if (held.get(data.actionId) === job.id) held.delete(data.actionId);
-              poll();
-            });
+            // The runner logs its own failures; a rejection here must not end the process.
+            void run(leased(boss, job, data.actionId, data.uncounted))
+              .catch(() => {})
+              .finally(() => {
+                running--;
+                if (held.get(data.actionId) === job.id) held.delete(data.actionId);
+                poll();
+              });
           }
           if (jobs.length === free) again = true; // there may be more
         } catch (error) {

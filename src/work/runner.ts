@@ -67,22 +67,52 @@ export function createWorker(
 
   const execute = attemptRunner(config, work, settings);
 
-  const handle = async (job: LeasedJob): Promise<void> => {
-    if (phase !== 'started' || active.has(job.actionId)) {
-      // Stopping, or a second lease of work already running here (an expired lease taken back).
-      await job.release().catch(() => {});
-      return;
+  /** Handles between their lease and their place in `active` (reading the action): stop() waits for them. */
+  const arriving = new Set<Promise<void>>();
+  /** A job's end that fails (the store went away) is logged: its lease then runs out and it is taken again. */
+  const settle = (job: LeasedJob, what: string, end: () => Promise<void>) =>
+    end().catch((error: unknown) => {
+      logger.warn(`background work could not be marked ${what}; its lease will run out`, {
+        action_id: job.actionId,
+        error: logSafe(error),
+      });
+    });
+
+  /** Take the job: read its action, then run an attempt unless there is nothing to do or the worker stops. */
+  const admit = async (job: LeasedJob): Promise<Running | undefined> => {
+    const previous = active.get(job.actionId);
+    if (previous !== undefined) {
+      // A second lease of work running here (queued again as it ends, or an expired lease taken
+      // back): it goes on once that attempt is over, rather than being handed back and taken
+      // again in a loop.
+      await Promise.race([previous.done, new Promise((resolve) => setTimeout(resolve, settings.lease))]);
+      if (active.has(job.actionId)) {
+        await settle(job, 'handed back', () => job.release());
+        return undefined;
+      }
+    }
+    if (phase !== 'started') {
+      await settle(job, 'handed back', () => job.release());
+      return undefined;
     }
     let record: ActionRecord | undefined;
     try {
       record = await load(config, job.actionId);
     } catch (error) {
       logger.error('background work could not read its action', { action_id: job.actionId, error: logSafe(error) });
-      await job.retry(settings.retryDelay).catch(() => {});
-      return;
+      await settle(job, 'to retry', () => job.retry(settings.retryDelay));
+      return undefined;
+    }
+    // Stopping while it read: hand it back, so no work starts against a store about to close.
+    if (phase !== 'started' || active.has(job.actionId)) {
+      await settle(job, 'handed back', () => job.release());
+      return undefined;
     }
     // Released, completed, or waiting (INACTIVE: resume queues it again): no work to do.
-    if (record === undefined || record.status !== 'ACTIVE') return job.complete();
+    if (record === undefined || record.status !== 'ACTIVE') {
+      await settle(job, 'done', () => job.complete());
+      return undefined;
+    }
     const run: Running = {
       job,
       controller: new AbortController(),
@@ -91,16 +121,36 @@ export function createWorker(
       detached: false,
     };
     active.set(job.actionId, run);
-    run.done = execute(run)
+    return run;
+  };
+
+  const handle = async (job: LeasedJob): Promise<void> => {
+    const admitted = admit(job);
+    const arrival = admitted.then(
+      () => {},
+      () => {},
+    );
+    arriving.add(arrival);
+    let run: Running | undefined;
+    try {
+      run = await admitted;
+    } catch (error) {
+      logger.error('background work could not start an attempt', { action_id: job.actionId, error: logSafe(error) });
+    } finally {
+      arriving.delete(arrival);
+    }
+    if (run === undefined) return;
+    const running = run;
+    running.done = execute(running)
       .catch((error: unknown) => {
         logger.error('background work bookkeeping failed', { action_id: job.actionId, error: logSafe(error) });
       })
       .finally(() => {
-        if (active.get(job.actionId) === run) active.delete(job.actionId);
+        if (active.get(job.actionId) === running) active.delete(job.actionId);
         beatWhileRunning();
       });
     beatWhileRunning();
-    await run.done;
+    await running.done;
   };
 
   /** Renew leases and notice work whose action was completed elsewhere (a cancel on another instance). */
@@ -123,12 +173,11 @@ export function createWorker(
     // One line per heartbeat, however many works it failed for (a store outage fails them all).
     if (failed > 0) logger.warn('background work heartbeats failed', { failed, error: logSafe(last) });
   };
-  let beating = false;
+  let beating: Promise<void> | undefined;
   const tick = () => {
-    if (beating) return; // one heartbeat at a time: a slow store never piles them up
-    beating = true;
-    void heartbeat().finally(() => {
-      beating = false;
+    if (beating !== undefined) return; // one heartbeat at a time: a slow store never piles them up
+    beating = heartbeat().finally(() => {
+      beating = undefined;
     });
   };
   /**
@@ -145,29 +194,44 @@ export function createWorker(
     }
   };
 
+  let restart: ReturnType<typeof setTimeout> | undefined;
+  let failedStarts = 0;
   const start = (): Promise<void> =>
     (starting ??= (async () => {
       if (phase !== 'idle') return;
       phase = 'started';
+      clearTimeout(restart);
       try {
         await engine.start(handle);
       } catch (error) {
-        // Back to idle, so the next start() (or scheduled work) tries again.
+        // Back to idle, and tried again by itself (1 s, doubling to 1 min): work left by a dead
+        // instance must be taken up even if no new run arrives here.
         phase = 'idle';
         starting = undefined;
-        logger.error('background work could not start', { engine: engine.name, error: logSafe(error) });
+        const delay = Math.min(60_000, 1_000 * 2 ** failedStarts++);
+        logger.error('background work could not start; trying again', {
+          engine: engine.name,
+          retry_in_ms: delay,
+          error: logSafe(error),
+        });
+        restart = setTimeout(() => start().catch(() => {}), delay);
+        (restart as { unref?: () => void }).unref?.();
         throw error;
       }
+      failedStarts = 0;
       logger.info('background work started', { engine: engine.name, worker: settings.id });
     })());
 
   const stop = (options: { grace?: number } = {}): Promise<void> =>
     (stopping ??= (async () => {
       const grace = options.grace ?? settings.shutdownGrace;
+      clearTimeout(restart);
       const wasStarted = phase === 'started';
       phase = 'stopping';
       await starting?.catch(() => {});
       if (wasStarted) await engine.stop();
+      // Jobs leased just before: each hands itself back once it has read its action.
+      await Promise.all(arriving);
       // The timer goes as soon as the work settles: a pending one would keep the process up.
       const within = (ms: number) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
@@ -186,6 +250,7 @@ export function createWorker(
         [...active.values()].map(async (run) => {
           run.detached = true;
           await run.writes;
+          await run.finishing;
           await run.job.release().catch((error: unknown) => {
             logger.warn('a lease could not be given back; it will expire', {
               action_id: run.job.actionId,
@@ -196,6 +261,7 @@ export function createWorker(
       );
       clearInterval(beat);
       beat = undefined;
+      await beating; // a heartbeat in flight touches the store too
       phase = 'stopped';
     })());
 

@@ -31,18 +31,18 @@ export interface SqlWorkTables {
 export function workQueries(p: string) {
   const work = `${p}work`;
   return {
-    /** Queue the work of `r` if `r` is what is stored (the update before it in the batch won). */
+    /** Queue the work of `r` if the update just before it in the batch stored `r`. */
     enqueue: (r: ActionRecord, now: number) =>
       stmt(
         // Work already queued or leased (a resume as an attempt ends) is marked to run again
         // rather than skipped: that attempt's end would otherwise delete the resumed work.
         `INSERT INTO ${work} (action_id, attempts, due_at) SELECT ?, 0, ? ` +
-          `WHERE EXISTS (SELECT 1 FROM ${p}actions WHERE action_id = ? AND version = ?) ` +
+          // changes(): the UPDATE just before, in the same batch, stored `r` (the same version
+          // number written by another writer would pass a version check; it is not ours).
+          'WHERE changes() = 1 ' +
           `ON CONFLICT (action_id) DO UPDATE SET requeued = 1`,
         key(r.action_id),
         now,
-        key(r.action_id),
-        r.version,
       ),
     anyDue: (now: number) => stmt(`SELECT 1 AS due FROM ${work} WHERE due_at <= ? LIMIT 1`, now),
     /** Due work, earliest first (what a Cron Trigger wakes when its wake-up may have been lost). */
@@ -201,10 +201,13 @@ export function sqlWorkEngine(tables: SqlWorkTables, name = 'sqlite'): EngineFac
             const run = handler;
             if (run === undefined) break;
             running++;
-            void run(job(decodeKey(String(row['action_id'])), Number(row['attempts']))).finally(() => {
-              running--;
-              poll();
-            });
+            // The runner logs its own failures; a rejection here must not end the process.
+            void run(job(decodeKey(String(row['action_id'])), Number(row['attempts'])))
+              .catch(() => {})
+              .finally(() => {
+                running--;
+                poll();
+              });
           }
           if ((claimed?.rows.length ?? 0) === free) again = true; // there may be more
         } catch (error) {
