@@ -420,6 +420,32 @@ describe.each(ENGINES)('keptToken in work ($name)', (engine) => {
     await until(() => w.globus.liveRefreshTokens().length === 0);
   });
 
+  it('a refused refresh token is asked of Globus once, however often status polls (no call, no log line after)', async () => {
+    const w = await world();
+    const s = await serve(w, {
+      store: await engine.store(),
+      run: async ({ keepTokens }) => {
+        await keepTokens([TRANSFER_SCOPE]);
+        w.clock.advance(EXPIRED);
+        for (const token of w.globus.liveRefreshTokens()) w.globus.revoke(token);
+        return { status: 'ACTIVE' };
+      },
+      status: async ({ keptToken }) => {
+        await keptToken(TRANSFER_SCOPE);
+        return { status: 'ACTIVE' };
+      },
+    });
+    const client = s.client();
+    const action = await started(client);
+    const grants = w.globus.calls.token;
+    for (let i = 0; i < 5; i++) {
+      const reply = await client.status(action.action_id);
+      expect(reply.body).toMatchObject({ status: 'INACTIVE', details: { code: 'ConsentRequired' } });
+    }
+    expect(w.globus.calls.token).toBe(grants + 1);
+    expect(s.logger.lines.filter((l) => l.message.includes('refused a kept refresh token'))).toHaveLength(1);
+  });
+
   it('retries the work while Globus Auth is unreachable, then refreshes', async () => {
     const w = await world();
     const attempts: number[] = [];

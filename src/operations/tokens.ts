@@ -7,13 +7,13 @@
  */
 import { ConsentRequiredError, isConsentRequired } from '../auth/consent.ts';
 import type { Caller, OfflineToken } from '../auth/types.ts';
-import { ActionError } from '../http/errors.ts';
+import { ActionError, isActionError } from '../http/errors.ts';
 import { isCompleted } from '../lifecycle.ts';
 import { logSafe } from '../logger.ts';
 import type { ActionRecord } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
 import { SealedTokensError, type TokenSet } from '../tokens/seal.ts';
-import type { Renewed, TokenVault } from '../tokens/vault.ts';
+import { REFUSED_BEFORE, type Renewed, type TokenVault } from '../tokens/vault.ts';
 import { load, mutate } from './kernel.ts';
 
 /** More scopes than this in one `keepTokens` is a mistake (a provider has a handful of dependent scopes). */
@@ -229,6 +229,7 @@ async function refreshStored(
     fresh = await vault.refresh(token);
   } catch (error) {
     if (!isConsentRequired(error)) throw error;
+    if (error.cause === REFUSED_BEFORE) throw error; // known already: no wait, no second log line
     // With rotating refresh tokens, a refresh made at the same moment elsewhere (another
     // instance) spends this one: what it stores is the answer, not a consent to ask for.
     const theirs = await refreshedElsewhere(config, vault, actionId, token);
@@ -242,15 +243,19 @@ async function refreshStored(
   const next = await vault.seal(actionId, replaced(set, token, fresh));
   let stored: ActionRecord;
   try {
-    stored = await mutate(config, current, async (latest) => {
-      const now = latest.offline_tokens;
-      if (now == null || isCompleted(latest.status)) return undefined;
-      if (now === sealed) return { status: latest.status, offline_tokens: next };
-      const theirs = await vault.open(actionId, now);
-      const same = theirs.tokens.find((t) => t.resource_server === rs);
-      if (same?.refresh_token !== token.refresh_token) return undefined;
-      return { status: latest.status, offline_tokens: await vault.seal(actionId, replaced(theirs, same, fresh)) };
-    });
+    // Retried through a short outage: with rotating refresh tokens the old one is spent, so
+    // losing this write would lose the action's tokens.
+    stored = await storedWithRetries(() =>
+      mutate(config, current, async (latest) => {
+        const now = latest.offline_tokens;
+        if (now == null || isCompleted(latest.status)) return undefined;
+        if (now === sealed) return { status: latest.status, offline_tokens: next };
+        const theirs = await vault.open(actionId, now);
+        const same = theirs.tokens.find((t) => t.resource_server === rs);
+        if (same?.refresh_token !== token.refresh_token) return undefined;
+        return { status: latest.status, offline_tokens: await vault.seal(actionId, replaced(theirs, same, fresh)) };
+      }),
+    );
   } catch (error) {
     await vault.revoke(actionId, minted(fresh, token));
     throw new ActionError('ServiceUnavailable', 'The refreshed tokens could not be stored; try again later', {
@@ -268,6 +273,18 @@ async function refreshStored(
     return { sealed: stored.offline_tokens as string, set: result };
   }
   throw new Error(`keptToken: action ${actionId} keeps no tokens any more (it completed or was released)`);
+}
+
+/** `write()`, tried again after 0.25, 0.5 and 1 s while the store is unavailable (503). */
+async function storedWithRetries<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= 3 || !(isActionError(error) && error.code === 'ServiceUnavailable')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    }
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { ConsentRequiredError } from '../auth/consent.ts';
 import type { Authenticator, OfflineGrants, OfflineToken } from '../auth/types.ts';
-import { singleFlight } from '../cache.ts';
+import { singleFlight, tokenHash } from '../cache.ts';
 import { ActionError, isActionError } from '../http/errors.ts';
 import { type Logger, logSafe } from '../logger.ts';
 import { resolveTokenKeys, type TokenKeyOption } from './keys.ts';
@@ -57,6 +57,10 @@ export interface TokenVaultOptions {
   logger: Logger;
 }
 
+/** The cause of a ConsentRequiredError for a refresh token Globus already refused here. */
+export const REFUSED_BEFORE: Error = new Error('Globus Auth refused this refresh token before');
+const MAX_REFUSED = 10_000;
+
 /** Every secret of `tokens`: each refresh token and access token. */
 const pairs = (tokens: readonly OfflineToken[]): string[] => tokens.flatMap((t) => [t.refresh_token, t.access_token]);
 
@@ -102,6 +106,12 @@ export function tokenVault(options: TokenVaultOptions): TokenVault | undefined {
     return auth.offline;
   };
   const now = () => auth.offline?.clock() ?? Date.now();
+  /**
+   * Refresh tokens Globus refused, by hash: asked again (a status callback polled by a monitor,
+   * say), the answer is the same ConsentRequiredError without another call to Globus or another
+   * log line. Bounded; the oldest are forgotten first.
+   */
+  const refused = new Set<string>();
 
   const revokeAll = async (actionId: string, tokens: readonly string[]): Promise<void> => {
     if (tokens.length === 0 || auth.offline === undefined) return;
@@ -152,13 +162,16 @@ export function tokenVault(options: TokenVaultOptions): TokenVault | undefined {
     open,
     fresh: (token) => token.expires_at - now() > REFRESH_MARGIN,
     async refresh(token) {
+      const scopes = token.scopes.length > 0 ? token.scopes : [token.resource_server];
+      const key = await tokenHash(token.refresh_token);
+      if (refused.has(key)) throw new ConsentRequiredError(scopes, { cause: REFUSED_BEFORE });
       try {
         return await grants().refresh(token);
       } catch (error) {
         if (isActionError(error) && error.code === 'UnauthorizedRequest') {
-          throw new ConsentRequiredError(token.scopes.length > 0 ? token.scopes : [token.resource_server], {
-            cause: error,
-          });
+          refused.add(key);
+          if (refused.size > MAX_REFUSED) refused.delete(refused.values().next().value as string);
+          throw new ConsentRequiredError(scopes, { cause: error });
         }
         throw error;
       }
