@@ -31,6 +31,7 @@ import {
   queueName,
   queueOptions,
 } from './pg-boss-schema.ts';
+import { type Claimed, poller } from './poller.ts';
 import type { EngineSettings, LeasedJob, WorkEngine, WorkInfo } from './types.ts';
 
 export interface PgBossEngineOptions {
@@ -181,11 +182,6 @@ export function pgBossEngine(options: PgBossEngineOptions): PgBossEngine {
     });
 
     let booting: Promise<Boss> | undefined;
-    let handler: ((job: LeasedJob) => Promise<void>) | undefined;
-    let running = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let polling: Promise<void> | undefined;
-    let again = false;
     /** The job of each action leased here (pg-boss does not record who claimed a job). */
     const held = new Map<string, string>();
 
@@ -245,8 +241,7 @@ export function pgBossEngine(options: PgBossEngineOptions): PgBossEngine {
         throw error;
       }));
     stops.add(async () => {
-      handler = undefined;
-      clearTimeout(timer);
+      await claims.stop();
       const boss = await booting?.catch(() => undefined);
       await boss?.stop({ graceful: false, close: false });
     });
@@ -284,60 +279,32 @@ export function pgBossEngine(options: PgBossEngineOptions): PgBossEngine {
       };
     };
 
-    const later = (ms: number) => {
-      clearTimeout(timer);
-      if (handler === undefined) return;
-      timer = setTimeout(poll, Math.min(MAX_TIMER, ms));
-      (timer as { unref?: () => void }).unref?.();
-    };
-
-    /** Claim what is due, up to the free slots. One poll at a time; a wake-up during one polls again after. */
-    const poll = (): void => {
-      if (polling !== undefined) {
-        again = true;
-        return;
-      }
-      polling = (async () => {
-        try {
-          const run = handler;
-          const free = concurrency - running;
-          if (run === undefined || free <= 0) return;
-          const boss = await started();
-          // Claimed for `run` even if the worker stops meanwhile: the runner gives those back.
-          const jobs = await boss.fetch(queue, { batchSize: free });
-          for (const job of jobs) {
-            const data = readData(job);
-            if (data === undefined) {
-              logger.warn('a job without an action was in the queue; it is dropped', {
-                engine: 'pg-boss',
-                job: job.id,
-              });
-              await boss.complete(queue, job, null, {}).catch(() => {});
-              continue;
-            }
-            running++;
-            held.set(data.actionId, job.id);
-            // The runner logs its own failures; a rejection here must not end the process.
-            void run(leased(boss, job, data.actionId, data.uncounted))
-              .catch(() => {})
-              .finally(() => {
-                running--;
-                if (held.get(data.actionId) === job.id) held.delete(data.actionId);
-                poll();
-              });
+    const claims = poller({
+      name: 'pg-boss',
+      concurrency,
+      pollInterval,
+      logger,
+      async claim(free) {
+        const boss = await started();
+        const claimed: Claimed[] = [];
+        for (const job of await boss.fetch(queue, { batchSize: free })) {
+          const data = readData(job);
+          if (data === undefined) {
+            logger.warn('a job without an action was in the queue; it is dropped', { engine: 'pg-boss', job: job.id });
+            await boss.complete(queue, job, null, {}).catch(() => {});
+            continue;
           }
-          if (jobs.length === free) again = true; // there may be more
-        } catch (error) {
-          logger.warn('looking for background work failed; trying again', { engine: 'pg-boss', error: logSafe(error) });
-        } finally {
-          polling = undefined;
-          if (again && handler !== undefined) {
-            again = false;
-            queueMicrotask(poll);
-          } else later(pollInterval);
+          held.set(data.actionId, job.id);
+          claimed.push({
+            job: leased(boss, job, data.actionId, data.uncounted),
+            ended: () => {
+              if (held.get(data.actionId) === job.id) held.delete(data.actionId);
+            },
+          });
         }
-      })();
-    };
+        return claimed;
+      },
+    });
 
     const info = (actionId: string, job: BossJobInfo): WorkInfo => {
       const uncounted = readData(job)?.uncounted ?? 0;
@@ -386,7 +353,7 @@ export function pgBossEngine(options: PgBossEngineOptions): PgBossEngine {
           if (sent === null && !(await boss.findJobs(queue, { key: encodeKey(id) })).some(live)) {
             await boss.send(queue, jobData(id, 0), sendOptions(id));
           }
-          if (handler !== undefined) queueMicrotask(poll);
+          claims.poll();
           return record;
         } catch (error) {
           throw isUnavailable(error, postgresUnavailable) ? storeUnavailable(error, retryAfter) : error;
@@ -394,14 +361,9 @@ export function pgBossEngine(options: PgBossEngineOptions): PgBossEngine {
       },
       async start(handle) {
         await started();
-        handler = handle;
-        poll();
+        claims.start(handle);
       },
-      async stop() {
-        handler = undefined;
-        clearTimeout(timer);
-        await polling;
-      },
+      stop: () => claims.stop(),
       async inspect(actionIds) {
         const found = new Map<string, WorkInfo>();
         if (actionIds.length === 0) return found;

@@ -9,9 +9,9 @@
 import type { ActionRecord } from '../model.ts';
 import { type SqlDriver, type SqlStatement, stmt } from '../store/sql-driver.ts';
 import { decodeKey, encodeKey as key } from '../store/sql-encoding.ts';
+import { poller } from './poller.ts';
 import type { EngineFactory, LeasedJob, WorkEngine, WorkInfo } from './types.ts';
 
-const MAX_TIMER = 2_147_483_647;
 /** Ids per `inspect` statement: D1 binds at most 100 parameters. */
 const INSPECT_CHUNK = 90;
 
@@ -167,79 +167,35 @@ export function sqlWorkEngine(tables: SqlWorkTables, name = 'sqlite'): EngineFac
   return (settings): WorkEngine => {
     const { driver: db, prefix, update } = tables;
     const q = workQueries(prefix);
-    const { clock, owner, concurrency, lease, pollInterval, logger } = settings;
-    let handler: ((job: LeasedJob) => Promise<void>) | undefined;
-    let running = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let polling: Promise<void> | undefined;
-    let again = false;
-
+    const { clock, owner, lease } = settings;
     const job = (actionId: string, attempts: number) => leasedJob(db, q, settings, actionId, attempts);
-
-    const later = (ms: number) => {
-      clearTimeout(timer);
-      if (handler === undefined) return;
-      timer = setTimeout(poll, Math.min(MAX_TIMER, ms));
-      (timer as { unref?: () => void }).unref?.();
-    };
-
-    /** Lease what is due, up to the free slots. One poll at a time; a wake-up during one polls again after. */
-    const poll = (): void => {
-      if (polling !== undefined) {
-        again = true;
-        return;
-      }
-      polling = (async () => {
-        try {
-          const free = concurrency - running;
-          if (handler === undefined || free <= 0) return;
-          const now = clock();
-          // A read first: idle polls never take SQLite's write lock.
-          if ((await db.execute(q.anyDue(now))).rows.length === 0) return;
-          const [claimed] = await db.batch([q.claim(owner, now, lease, free)]);
-          for (const row of claimed?.rows ?? []) {
-            const run = handler;
-            if (run === undefined) break;
-            running++;
-            // The runner logs its own failures; a rejection here must not end the process.
-            void run(job(decodeKey(String(row['action_id'])), Number(row['attempts'])))
-              .catch(() => {})
-              .finally(() => {
-                running--;
-                poll();
-              });
-          }
-          if ((claimed?.rows.length ?? 0) === free) again = true; // there may be more
-        } catch (error) {
-          logger.warn('looking for background work failed; trying again', { engine: name, error: String(error) });
-        } finally {
-          polling = undefined;
-          if (again && handler !== undefined) {
-            again = false;
-            queueMicrotask(poll);
-          } else later(pollInterval);
-        }
-      })();
-    };
+    const claims = poller({
+      ...settings,
+      name,
+      async claim(free) {
+        const now = clock();
+        // A read first: idle polls never take SQLite's write lock.
+        if ((await db.execute(q.anyDue(now))).rows.length === 0) return [];
+        const [claimed] = await db.batch([q.claim(owner, now, lease, free)]);
+        return (claimed?.rows ?? []).map((row) => ({
+          job: job(decodeKey(String(row['action_id'])), Number(row['attempts'])),
+        }));
+      },
+    });
 
     return {
       name,
       async schedule(record) {
         const [updated] = await db.batch([update(record), q.enqueue(record, clock())]);
         if (updated?.changes !== 1) return undefined;
-        if (handler !== undefined) queueMicrotask(poll);
+        claims.poll();
         return record;
       },
       async start(handle) {
-        handler = handle;
         await db.batch([q.orphans()]).catch(() => {});
-        poll();
+        claims.start(handle);
       },
-      async stop() {
-        handler = undefined;
-        clearTimeout(timer);
-        await polling;
-      },
+      stop: () => claims.stop(),
       inspect: (actionIds) => inspectWork(db, q, actionIds),
     };
   };
