@@ -90,8 +90,11 @@ export interface EnumerateContext extends CallbackContext {
 export interface ContextSource {
   readonly request: Request;
   readonly waitUntil: WaitUntil;
-  /** Set once the operation has its answer: a later abort of the request is not the client leaving. */
-  answered?: boolean;
+  /**
+   * The operation's answer, once the route has called it: after it settles, an abort of the
+   * request is not the client leaving (Deno aborts every request's signal once it answered).
+   */
+  answer?: Promise<unknown> | undefined;
 }
 
 /**
@@ -112,19 +115,25 @@ class Context implements CallbackContext {
 
   get signal(): AbortSignal {
     if (this.#signal !== undefined) return this.#signal;
-    const source = this.#source;
-    const request = source.request.signal;
-    if (request.aborted) {
-      // Aborted before the answer: the client left. After it (Deno): a signal that never aborts.
-      this.#signal = source.answered === true ? new AbortController().signal : request;
-      return this.#signal;
+    const { request, answer } = this.#source;
+    if (answer === undefined) {
+      this.#signal = request.signal; // a context outside a route: the request's own
+      return request.signal;
     }
-    // The request's abort, passed on only while the operation has not answered.
+    // The request's abort, passed on only while the operation has not answered. Watched only for
+    // the callbacks that read their signal, so other requests pay nothing for it.
     const controller = new AbortController();
-    const follow = () => {
-      if (source.answered !== true) controller.abort(request.reason);
+    let answered = false;
+    const settled = () => {
+      answered = true;
     };
-    request.addEventListener('abort', follow, { once: true });
+    answer.then(settled, settled);
+    const follow = () => {
+      if (!answered) controller.abort(request.signal.reason);
+    };
+    // Aborted already: decided a microtask later, once a settled answer has said so.
+    if (request.signal.aborted) queueMicrotask(follow);
+    else request.signal.addEventListener('abort', follow, { once: true });
     this.#signal = controller.signal;
     return controller.signal;
   }

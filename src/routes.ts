@@ -84,16 +84,16 @@ export function createApp(ops: Operations, logger: Logger, clock: () => number =
   const waitUntilOf = waitUntilFor(logger);
   // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
   // with a stack trace) on runtimes without one, too costly for every request.
-  // `answered` is set once the operation settles, so the callbacks' signal never sees an abort
-  // that comes after the answer (Deno aborts every request's signal once its response is sent).
-  const answering = <I extends ContextSource>(input: I, settle: Promise<Response>) =>
-    settle.finally(() => {
-      input.answered = true;
-    });
+  // The operation's promise is kept on its input, so a callback's signal can tell an abort
+  // after the answer (Deno aborts every request's signal once it answered) from a client leaving.
+  const answered = <I extends ContextSource>(input: I, answer: Promise<Response>) => {
+    input.answer = answer;
+    return answer;
+  };
   const binders: Binders = {
     request: (operation) => (c) => {
-      const input = { request: c.req.raw, waitUntil: (p: Promise<unknown>) => waitUntilOf(c)(p), answered: false };
-      return answering(input, operation(input));
+      const input: ContextSource = { request: c.req.raw, waitUntil: (p) => waitUntilOf(c)(p), answer: undefined };
+      return answered(input, operation(input));
     },
     // Every path bound with `action` has an `:id`.
     action: (operation) => (c) => {
@@ -101,9 +101,9 @@ export function createApp(ops: Operations, logger: Logger, clock: () => number =
         request: c.req.raw,
         actionId: c.req.param('id') as string,
         waitUntil: (p: Promise<unknown>) => waitUntilOf(c)(p),
-        answered: false,
+        answer: undefined as Promise<unknown> | undefined,
       };
-      return answering(input, operation(input));
+      return answered(input, operation(input));
     },
   };
   /** Each path's pattern and `Allow` list, for telling 405 from 404 once no route matched. */
