@@ -3,6 +3,7 @@
 export { bearerToken } from './auth/bearer.ts';
 export { type CallerInit, createCaller, groupUrn, identityUrn } from './auth/caller.ts';
 export { ConsentRequiredError, isConsentRequired } from './auth/consent.ts';
+export { type AuthorizationParameters, type AuthRequirement, consentRequirement } from './auth/gare.ts';
 export {
   type DependentToken,
   GLOBUS_ENVIRONMENTS,

@@ -8,7 +8,7 @@ import { GROUPS_SCOPE } from '../src/index.ts';
 import { start } from './support/actions.ts';
 import { expectError } from './support/assertions.ts';
 import { harness, TRANSFER_SCOPE } from './support/globus.ts';
-import { GROUPS, groupUrn, USERS, urn } from './support/identities.ts';
+import { GROUPS, groupUrn, SCOPE, USERS, urn } from './support/identities.ts';
 
 const G = (id: string) => groupUrn(id);
 
@@ -52,7 +52,7 @@ describe('group allow-lists on the provider', () => {
     expectError(await h.client('not-a-token').introspect(), 401, 'UnauthorizedRequest');
   });
 
-  it('a group decision blocked by a missing consent answers 503 naming the scope to consent to', async () => {
+  it('a group decision blocked by a missing consent answers 403 with the GARE naming the scope to consent to', async () => {
     const h = await harness({
       fake: { users: [{ id: USERS.member, groups: [GROUPS.lab] }] },
       description: { runnable_by: [G(GROUPS.lab)] },
@@ -62,9 +62,17 @@ describe('group allow-lists on the provider', () => {
       unconsented: [TRANSFER_SCOPE],
     });
     const reply = await h.client(token).run({ body: {} });
-    expectError(reply, 503, 'ServiceUnavailable');
-    expect(reply.body.description).toContain(TRANSFER_SCOPE);
-    expect(reply.body.description).toMatch(/consent/);
+    expect(reply.status).toBe(403);
+    expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(reply.body).toEqual({
+      code: 'ConsentRequired',
+      description: expect.stringContaining(TRANSFER_SCOPE),
+      required_scope: `${SCOPE}[${TRANSFER_SCOPE}]`,
+      authorization_parameters: {
+        session_message: expect.stringMatching(/consent/),
+        required_scopes: [`${SCOPE}[${TRANSFER_SCOPE}]`],
+      },
+    });
   });
 });
 

@@ -168,6 +168,10 @@ describe('caller.tokenFor(scope) in callbacks', () => {
       code: 'ConsentRequired',
       description: expect.any(String),
       required_scope: `${SCOPE}[${TRANSFER_SCOPE}]`,
+      authorization_parameters: {
+        session_message: expect.any(String),
+        required_scopes: [`${SCOPE}[${TRANSFER_SCOPE}]`],
+      },
     });
     expect(h.globus.calls.token).toBe(2);
   });
@@ -238,8 +242,11 @@ describe('consent required', () => {
       code: 'ConsentRequired',
       description: expect.any(String),
       required_scope: `${SCOPE}[${TRANSFER_SCOPE}]`,
+      authorization_parameters: {
+        session_message: run.body.details.description,
+        required_scopes: [`${SCOPE}[${TRANSFER_SCOPE}]`],
+      },
     });
-    expect(Object.keys(run.body.details)).toEqual(['code', 'description', 'required_scope']);
     expect(obtained).toEqual([]);
     const id = run.body.action_id as string;
 
@@ -304,6 +311,10 @@ describe('consent required', () => {
       code: 'ConsentRequired',
       description: expect.any(String),
       required_scope: `${SCOPE}[${TRANSFER_SCOPE}]`,
+      authorization_parameters: {
+        session_message: expect.any(String),
+        required_scopes: [`${SCOPE}[${TRANSFER_SCOPE}]`],
+      },
     });
   });
 });

@@ -12,6 +12,8 @@ export interface CallerInit {
   /** Loads the caller's group URNs; called at most once, and only when a decision needs groups. */
   groups?: () => Promise<readonly string[]>;
   tokenFor?: (scope: string) => Promise<string>;
+  /** Drops the cached dependent tokens of this token and fetches fresh ones (see Caller.renewTokens). */
+  renewTokens?: () => Promise<void>;
 }
 
 const IDENTITY_PREFIX = 'urn:globus:auth:identity:';
@@ -42,6 +44,7 @@ class AuthenticatedCaller implements Caller {
   readonly #token: string;
   readonly #loadGroups: (() => Promise<readonly string[]>) | undefined;
   readonly #tokenFor: (scope: string) => Promise<string>;
+  readonly #renewTokens: (() => Promise<void>) | undefined;
   #groups: Promise<readonly string[]> | undefined;
 
   constructor(init: CallerInit) {
@@ -53,6 +56,7 @@ class AuthenticatedCaller implements Caller {
     this.#token = init.token;
     this.#loadGroups = init.groups;
     this.#tokenFor = init.tokenFor ?? noTokens;
+    this.#renewTokens = init.renewTokens;
     if (init.knownGroups !== undefined) this.#groups = Promise.resolve(init.knownGroups);
   }
 
@@ -76,6 +80,10 @@ class AuthenticatedCaller implements Caller {
 
   tokenFor(scope: string): Promise<string> {
     return this.#tokenFor(scope);
+  }
+
+  async renewTokens(): Promise<void> {
+    await this.#renewTokens?.();
   }
 }
 

@@ -25,6 +25,12 @@ export interface Caller {
    * spent waiting on Globus, not in callbacks); once it is spent, only a cached token is returned.
    */
   tokenFor(scope: string): Promise<string>;
+  /**
+   * Forget the dependent tokens cached for this token and fetch fresh ones (resume does, after
+   * the user consented: Flows mints new tokens then). A missing consent is a ConsentRequiredError.
+   * A no-op for authenticators without dependent tokens.
+   */
+  renewTokens?(): Promise<void>;
 }
 
 export interface AuthenticateInput {

@@ -90,8 +90,17 @@ export function cancelOperation(config: ProviderConfig, worker?: WorkerInternals
  * without a callback resume makes it ACTIVE.
  */
 export function resumeOperation(config: ProviderConfig, worker?: WorkerInternals): Operation<ActionInput> {
-  const callback =
+  const given =
     config.callbacks.resume ?? (worker === undefined ? undefined : (): ActionUpdate => ({ status: 'ACTIVE' }));
+  // Resuming an INACTIVE action (the user consented, say): fresh dependent tokens first, as
+  // Flows mints new ones, so the callback never works with those cached before the consent.
+  const callback =
+    given === undefined
+      ? undefined
+      : async (context: ActionContext) => {
+          if (context.action.status === 'INACTIVE') await context.caller.renewTokens?.();
+          return given(context as never);
+        };
   const write =
     worker === undefined
       ? undefined

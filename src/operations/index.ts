@@ -25,6 +25,8 @@ export interface Operations {
   actions: ActionsApi;
   /** Background work, when the provider has a `work` callback. */
   worker: WorkerInternals | undefined;
+  /** The provider's scope: what a consent requirement is phrased in. */
+  providerScope: string;
 }
 
 /** The provider's worker, its engine built now (a bad engine option throws at creation). */
@@ -57,5 +59,6 @@ export function createOperations(config: ProviderConfig): Operations {
     log: logOperation(config),
     actions: actionsApi(config, work),
     worker: work,
+    providerScope: config.description.globus_auth_scope,
   };
 }

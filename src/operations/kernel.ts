@@ -6,6 +6,7 @@
 import * as v from 'valibot';
 import { bearerToken } from '../auth/bearer.ts';
 import { isConsentRequired } from '../auth/consent.ts';
+import { consentRequirement } from '../auth/gare.ts';
 import type { Caller } from '../auth/types.ts';
 import { canManage, canMonitor } from '../authorization.ts';
 import type { ContextSource } from '../context.ts';
@@ -154,11 +155,7 @@ export function inactiveOnConsent(config: ProviderConfig, error: unknown): Actio
   return {
     status: 'INACTIVE',
     display_status: 'Consent required',
-    details: {
-      code: 'ConsentRequired',
-      description: `The user must consent to ${error.scopes.join(' ')} before this action can continue`,
-      required_scope: error.requiredScope(config.description.globus_auth_scope),
-    },
+    details: consentRequirement(config.description.globus_auth_scope, error),
   };
 }
 

@@ -18,3 +18,4 @@ export {
   fakeGlobus,
   type IssueTokenOptions,
 } from './fake-globus/index.ts';
+export { cliResumes, type ReadGare, readGare } from './gare.ts';

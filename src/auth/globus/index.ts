@@ -139,6 +139,10 @@ function callerFrom(
     token,
     groups: () => budget.spend((deadline) => groups(state, token, key, deadline)),
     tokenFor: (scope) => budget.spend((deadline) => tokenFor(state, token, key, scope, deadline)),
+    renewTokens: () =>
+      budget.spend(async (deadline) => {
+        await dependentTokens(state, token, key, true, deadline);
+      }),
   });
 }
 
@@ -195,14 +199,9 @@ async function groupsToken(state: GlobusAuthState, token: string, key: string, d
     return await tokenFor(state, token, key, GROUPS_SCOPE, deadline);
   } catch (error) {
     if (error instanceof ActionError && error.code === 'UnauthorizedRequest') throw error;
-    if (error instanceof ConsentRequiredError) {
-      // Globus refuses the whole dependent grant while any dependent scope lacks consent.
-      throw new ActionError(
-        'ServiceUnavailable',
-        `Globus Groups cannot be read until the user consents to ${error.scopes.join(' ')}`,
-        { cause: error },
-      );
-    }
+    // Globus refuses the whole dependent grant while any dependent scope lacks consent: the
+    // user must be asked (a 403 GARE, or an INACTIVE action), not told to retry.
+    if (error instanceof ConsentRequiredError) throw error;
     throw unavailable('Globus Groups', error);
   }
 }

@@ -56,6 +56,12 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
       const refresh = state.refreshTokens.get(token);
       if (refresh) refresh.active = false;
     },
+    consent(user, scopes) {
+      for (const record of state.tokens.values()) {
+        if (record.user !== user) continue;
+        record.unconsented = scopes === undefined ? [] : record.unconsented.filter((s) => !scopes.includes(s));
+      }
+    },
     liveRefreshTokens: () => [...state.refreshTokens].filter(([, r]) => r.active).map(([token]) => token),
     get revocations() {
       return state.revocations;

@@ -104,6 +104,11 @@ export interface FakeGlobus {
   /** Make a token inactive: an access token, or a refresh token (its next refresh is refused). */
   revoke(token: string): void;
   /**
+   * The user consents later, in the middle of a test: `scopes` (default all) are no longer
+   * refused to the tokens already issued to `user` (the dependent grant then answers them).
+   */
+  consent(user: string, scopes?: readonly string[]): void;
+  /**
    * The refresh tokens the fake has issued (the dependent grant with `access_type=offline`, or
    * a rotating refresh) that still work: neither revoked nor rotated away.
    */
