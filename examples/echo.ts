@@ -24,6 +24,8 @@ export interface EchoOptions {
    * Workers in the action's own Durable Object, see examples/worker.ts). Default false.
    */
   background?: boolean;
+  /** Default `Echo`. */
+  title?: string;
 }
 
 const input = v.object({ input_string: v.string() });
@@ -38,7 +40,7 @@ export function echoProvider(options: EchoOptions) {
   const background = options.background === true;
   return createActionProvider({
     description: {
-      title: 'Echo',
+      title: options.title ?? 'Echo',
       subtitle: 'Answers with what you said',
       globus_auth_scope: options.scope ?? ECHO_SCOPE,
       admin_contact: 'admin@example.org',

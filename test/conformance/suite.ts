@@ -10,7 +10,15 @@ import { rid } from '../support/actions.ts';
 import { mint, USERS, urn } from '../support/identities.ts';
 import { type RawCall, rawCaller } from '../support/raw.ts';
 
-export function conformanceSuite(baseUrl: () => string): void {
+export interface ConformanceOptions {
+  /** The provider's scope, in the tokens the suite mints. Default the test scope. */
+  scope?: string;
+  /** Its title in introspection. Default `Echo`. */
+  title?: string;
+}
+
+export function conformanceSuite(baseUrl: () => string, conformance: ConformanceOptions = {}): void {
+  const scope = conformance.scope === undefined ? {} : { scope: conformance.scope };
   /** The library's client as `token` (none when undefined). */
   const as = (token?: string, routes?: ActionClientOptions['routes']): ActionClient =>
     actionClient(baseUrl(), { ...(token === undefined ? {} : { token }), ...(routes === undefined ? {} : { routes }) });
@@ -20,9 +28,9 @@ export function conformanceSuite(baseUrl: () => string): void {
   let monitor: string;
   let stranger: string;
   const start = async (extra: Record<string, unknown> = {}, token?: string) => {
-    creator ??= await mint(USERS.creator, { identitySet: [USERS.creator, USERS.creatorLinked] });
-    monitor ??= await mint(USERS.monitor);
-    stranger ??= await mint(USERS.stranger);
+    creator ??= await mint(USERS.creator, { ...scope, identitySet: [USERS.creator, USERS.creatorLinked] });
+    monitor ??= await mint(USERS.monitor, scope);
+    stranger ??= await mint(USERS.stranger, scope);
     const request = { request_id: rid(), body: { input_string: 'hello' }, ...extra };
     const reply = await as(token ?? creator).run(request);
     return { request, reply };
@@ -34,7 +42,7 @@ export function conformanceSuite(baseUrl: () => string): void {
     for (const reply of [await as().introspect(), await rawCaller(base)('GET', '')]) {
       expect(reply.status).toBe(200);
       expect(reply.body).toMatchObject({
-        title: 'Echo',
+        title: conformance.title ?? 'Echo',
         types: ['ACTION'],
         api_version: '1.0',
         synchronous: true,
@@ -73,7 +81,7 @@ export function conformanceSuite(baseUrl: () => string): void {
       expect(status.body).toEqual(reply.body);
     }
     // Globus gives every linked identity's token the same identity_set.
-    const linked = await mint(USERS.creatorLinked, { identitySet: [USERS.creatorLinked, USERS.creator] });
+    const linked = await mint(USERS.creatorLinked, { ...scope, identitySet: [USERS.creatorLinked, USERS.creator] });
     expect((await as(linked).status(id)).status).toBe(200);
   });
 
@@ -123,7 +131,7 @@ export function conformanceSuite(baseUrl: () => string): void {
   });
 
   it("answers bad input and bad routes with the contract's JSON errors", async () => {
-    creator ??= await mint(USERS.creator);
+    creator ??= await mint(USERS.creator, scope);
     const invalid = await raw('POST', '/run', { token: creator, raw: '{not json' });
     expect([invalid.status, invalid.body]).toEqual([400, { code: 'BadActionRequest', description: 'Invalid JSON' }]);
     const wrongType = await as(creator).run({ request_id: rid(), body: { input_string: 42 } });

@@ -189,9 +189,16 @@ async function tokenFor(
 ): Promise<string> {
   let found = find(await dependentTokens(state, token, key, false, deadline), scope);
   found ??= find(await dependentTokens(state, token, key, true, deadline), scope);
-  if (found === undefined) throw new ConsentRequiredError([scope]);
+  if (found === undefined) throw new ConsentRequiredError([scope], { cause: NOT_GRANTED });
   return found.access_token;
 }
+
+/**
+ * The cause of a ConsentRequiredError for a scope the grant answered without: for a callback's
+ * scope, as for a refused grant, the user is asked; for Groups it means the provider's scope
+ * lists no Groups dependency, which no consent of the user's can mend.
+ */
+const NOT_GRANTED: Error = new Error('The dependent grant holds no token for this scope');
 
 /** The Groups token, with what keeps it from the caller said as Groups being unavailable (503). */
 async function groupsToken(state: GlobusAuthState, token: string, key: string, deadline: number): Promise<string> {
@@ -201,7 +208,12 @@ async function groupsToken(state: GlobusAuthState, token: string, key: string, d
     if (error instanceof ActionError && error.code === 'UnauthorizedRequest') throw error;
     // Globus refuses the whole dependent grant while any dependent scope lacks consent: the
     // user must be asked (a 403 GARE, or an INACTIVE action), not told to retry.
-    if (error instanceof ConsentRequiredError) throw error;
+    if (error instanceof ConsentRequiredError && error.cause !== NOT_GRANTED) throw error;
+    if (error instanceof ConsentRequiredError) {
+      throw new ActionError('ServiceUnavailable', 'The dependent grant holds no Globus Groups token', {
+        cause: error,
+      });
+    }
     throw unavailable('Globus Groups', error);
   }
 }
