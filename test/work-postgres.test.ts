@@ -1,8 +1,8 @@
 /**
- * @module test/work-postgres: background work on PostgreSQL, whose engine is pg-boss. In process:
- * progress seen by a polling client, retries from the last checkpoint then RetriesExhausted,
- * cancel here and on another instance, resume queuing the work again, the action's update and
- * its job stored together or not at all, a resume racing an attempt's end, shutdown handing work
+ * @module test/work-postgres: background work on PostgreSQL, what is pg-boss's own (every
+ * engine's semantics run on it in test/work.test.ts). In process: retries waiting their
+ * back-off, a cancel on another instance, the action's update and its job stored together or
+ * not at all, a resume racing an attempt's end, shutdown handing work
  * back uncounted, the operator view, the options and the SQL for `migrate: false`. Across
  * processes: three provider instances on one database running chunked work; one is killed
  * (SIGKILL) and the others take its work up within the lease, from the last checkpoint, each
@@ -12,7 +12,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type ActionProvider,
   type ActionRecord,
@@ -41,7 +41,7 @@ import { freshDatabase, uniqueName } from './support/postgres.ts';
 import { type ProviderProcess, spawnWorkProvider } from './support/processes.ts';
 import { testProvider } from './support/providers.ts';
 import { record } from './support/stores.ts';
-import { inProcessClient, listen } from './support/transports.ts';
+import { inProcessClient } from './support/transports.ts';
 
 const T = await tokens();
 /** pg-boss's shortest lease is 10 s; everything else as quick as the tests like. */
@@ -78,36 +78,9 @@ const settled = (client: ActionClient, id: string) =>
     return body.status === 'ACTIVE' ? undefined : body;
   }, 15_000);
 
+// What every engine does (checkpoints, retries, cancel, deadline, resume, the operator view) is
+// test/work.test.ts, run on pg-boss too; here, what is pg-boss's own.
 describe('background work on PostgreSQL (pg-boss), in process', () => {
-  it('runs the work of an action run left ACTIVE, and a polling client sees each checkpoint in order', async () => {
-    const steps = gate();
-    const work = vi.fn(async ({ progress }: WorkContext) => {
-      for (let i = 1; i <= 3; i++) {
-        await progress({ display_status: `step ${i}`, details: { step: i }, state: { done: i } });
-        await sleep(30);
-      }
-      await steps.promise;
-      return { status: 'SUCCEEDED' as const, details: { result: 42 } };
-    });
-    const p = provider(await store(), { work });
-    expect(p.worker?.engine).toBe('pg-boss');
-    const server = await listen(p);
-    closing.push(() => server.close());
-    const client = actionClient(server.url, { token: T.creator });
-    const action = await start(client);
-    const seen: number[] = [];
-    await until(async () => {
-      const step = (await client.status(action.action_id)).body.details?.step;
-      if (typeof step === 'number' && seen.at(-1) !== step) seen.push(step);
-      return step === 3 ? true : undefined;
-    });
-    steps.open();
-    expect(await settled(client, action.action_id)).toMatchObject({ status: 'SUCCEEDED', details: { result: 42 } });
-    expect(seen).toEqual([...seen].sort());
-    expect(work).toHaveBeenCalledTimes(1);
-    expect(work.mock.calls[0]?.[0]).toMatchObject({ attempt: 1, caller: { identity: action.creator_id } });
-  });
-
   it('retries from the last checkpoint with back-off, then fails with RetriesExhausted', async () => {
     const attempts: { attempt: number; state: unknown; at: number }[] = [];
     const work = async ({ attempt, action, progress }: WorkContext) => {
@@ -132,27 +105,6 @@ describe('background work on PostgreSQL (pg-boss), in process', () => {
     expect(c - b).toBeGreaterThanOrEqual(550);
   });
 
-  it('aborts the signal at once on a cancel here; the late result is dropped', async () => {
-    let signal: AbortSignal | undefined;
-    const finished = gate();
-    const work = async (context: WorkContext) => {
-      signal = context.signal;
-      await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
-      finished.open();
-      return { status: 'SUCCEEDED' as const, details: { late: true } };
-    };
-    const p = provider(await store(), { work });
-    const client = inProcessClient(p, { token: T.creator });
-    const action = await start(client);
-    await until(() => signal);
-    const reply = await client.cancel(action.action_id);
-    expect(reply.body).toMatchObject({ status: 'FAILED', details: { code: 'ActionCanceled' } });
-    await finished.promise;
-    expect((signal?.reason as WorkAborted | undefined)?.reason).toBe('canceled');
-    await sleep(200);
-    expect((await client.status(action.action_id)).body).toMatchObject({ details: { code: 'ActionCanceled' } });
-  });
-
   it('notices a cancel made on another instance within a heartbeat', async () => {
     let signal: AbortSignal | undefined;
     const work = async (context: WorkContext) => {
@@ -171,21 +123,6 @@ describe('background work on PostgreSQL (pg-boss), in process', () => {
     await until(() => (signal?.aborted ? true : undefined));
     expect(performance.now() - began).toBeLessThan(FAST.heartbeat * 5 + 1_000);
     expect((signal?.reason as WorkAborted | undefined)?.reason).toBe('canceled');
-  });
-
-  it('does the work of an action resumed from INACTIVE', async () => {
-    const work = vi.fn(async ({ attempt }: WorkContext) =>
-      work.mock.calls.length === 1
-        ? { status: 'INACTIVE' as const, display_status: 'Waiting for a human' }
-        : { status: 'SUCCEEDED' as const, details: { attempt } },
-    );
-    const p = provider(await store(), { work });
-    const client = inProcessClient(p, { token: T.creator });
-    const action = await start(client);
-    await until(async () => ((await client.status(action.action_id)).body.status === 'INACTIVE' ? true : undefined));
-    expect((await client.resume(action.action_id)).body.status).toBe('ACTIVE');
-    expect(await settled(client, action.action_id)).toMatchObject({ status: 'SUCCEEDED', details: { attempt: 1 } });
-    expect(work).toHaveBeenCalledTimes(2);
   });
 
   it('hands work back at shutdown, uncounted: another instance takes it up at once from its checkpoint', async () => {
