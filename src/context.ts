@@ -6,6 +6,7 @@
  * before the answer. Deno aborts `request.signal` once the response is sent; that abort never
  * reaches a callback (work kept going with `waitUntil` would otherwise die there only).
  */
+import { demandSession, type SessionRequirement, sessionRequirement } from './auth/session.ts';
 import type { Caller } from './auth/types.ts';
 import type { ActionStatusValue, ActionView, JsonObject, StoredRequest } from './model.ts';
 
@@ -25,6 +26,23 @@ export interface CallbackContext {
    * simply runs, and a rejection is logged).
    */
   waitUntil: WaitUntil;
+  /**
+   * Demand more of the caller's Globus session for this action (an identity from `domains`,
+   * one of `identities`, `mfa`, authentication `policies`): resolves when the session satisfies
+   * it, else rejects with AuthorizationRequiredError. Let that propagate: from `run` it is a
+   * 403 whose body is the requirements error (GARE) Globus clients prompt the user with, nothing
+   * stored; from `status`, `resume` or `cancel` the action goes INACTIVE with that GARE until a
+   * caller whose session satisfies it resumes it (or polls it, as Flows does).
+   *
+   * @example
+   * ```ts
+   * run: async ({ request, requireSession }) => {
+   *   if (request.body.sensitive) await requireSession({ domains: ['uchicago.edu'], mfa: true })
+   *   return { status: 'ACTIVE' }
+   * }
+   * ```
+   */
+  requireSession(requirement: SessionRequirement): Promise<void>;
 }
 
 /** The validated ActionRequest a `run` callback receives, with `body` typed by the input schema. */
@@ -111,6 +129,13 @@ class Context implements CallbackContext {
     this.caller = caller;
     this.waitUntil = source.waitUntil;
     this.#source = source;
+  }
+
+  /** A getter, so that a destructured `requireSession` keeps its caller; the function is made only when read. */
+  get requireSession(): (requirement: SessionRequirement) => Promise<void> {
+    const { caller } = this;
+    // A bad requirement is the provider's bug: a TypeError, answered as a logged 500.
+    return (requirement) => demandSession(caller, sessionRequirement(requirement, 'requireSession'));
   }
 
   get signal(): AbortSignal {

@@ -3,7 +3,16 @@
 export { bearerToken } from './auth/bearer.ts';
 export { type CallerInit, createCaller, groupUrn, identityUrn } from './auth/caller.ts';
 export { ConsentRequiredError, isConsentRequired } from './auth/consent.ts';
-export { type AuthorizationParameters, type AuthRequirement, consentRequirement } from './auth/gare.ts';
+export {
+  type AuthorizationParameters,
+  AuthorizationRequiredError,
+  type AuthRequirement,
+  authorizationRequirement,
+  consentRequirement,
+  isAuthorizationRequired,
+  type ReadGare,
+  readGare,
+} from './auth/gare.ts';
 export {
   type DependentToken,
   GLOBUS_ENVIRONMENTS,
@@ -16,6 +25,7 @@ export {
   type Introspection,
 } from './auth/globus/index.ts';
 export { type JwtAuthOptions, type JwtClaimNames, jwtAuth, type VerifiedToken } from './auth/jwt.ts';
+export type { Session, SessionAuthentication, SessionRequirement } from './auth/session.ts';
 export type { AuthenticateInput, Authenticator, Caller, OfflineGrants, OfflineToken } from './auth/types.ts';
 export type { Awaitable } from './awaitable.ts';
 export { type MemoryCacheOptions, memoryCache, singleFlight, type TtlCache, tokenHash } from './cache.ts';

@@ -3,6 +3,7 @@
  * creation: a bad option throws a TypeError naming it, never a request later.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { type SessionRequirement, sessionRequirement } from './auth/session.ts';
 import type { Authenticator } from './auth/types.ts';
 import type { Awaitable } from './awaitable.ts';
 import type { ActionContext, EnumerateContext, LogContext, RunContext } from './context.ts';
@@ -46,6 +47,16 @@ export interface ProviderOptions<I extends InputOption | undefined = InputOption
   inputSchema?: JsonSchemaInput;
   /** Who is calling. Required: there is no anonymous Action Provider. */
   auth: Authenticator;
+  /**
+   * What the caller's Globus session must include to start or continue an action: an identity
+   * from one of `domains`, one of `identities`, a multi-factor login (`mfa`), or satisfying
+   * authentication `policies` (a high-assurance policy, say). Checked on run (unmet: a 403 whose
+   * body is the Globus Auth requirements error clients prompt the user with) and on resume of an
+   * INACTIVE action (unmet: it stays INACTIVE with that error in its details). Reading and
+   * stopping (status, log, cancel, release) are left to `monitor_by` and `manage_by`. With
+   * `globusAuth`, the session comes with the introspection: no extra call.
+   */
+  requireSession?: SessionRequirement;
   /**
    * The secret that seals the tokens `keepTokens()` keeps in an action (AES-256-GCM, a key
    * derived with HKDF): at least 32 random bytes as base64 or base64url text
@@ -115,6 +126,8 @@ export interface ProviderConfig {
   acceptedScopes: readonly string[];
   input: CompiledInput;
   auth: Authenticator;
+  /** The provider's `requireSession`, checked. */
+  session: SessionRequirement | undefined;
   /** The offline tokens actions keep, for a provider with a `tokenKey`. */
   tokens: TokenVault | undefined;
   store: ActionStore;
@@ -142,6 +155,7 @@ const OPTION_KEYS = [
   'input',
   'inputSchema',
   'auth',
+  'requireSession',
   'store',
   ...CALLBACKS,
   'worker',
@@ -169,6 +183,8 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
   if (typeof options.auth?.authenticate !== 'function') {
     throw new TypeError('auth: an Authenticator is required (e.g. jwtAuth(...) or globusAuth(...))');
   }
+  const session = sessionRequirement(options.requireSession, 'requireSession');
+  if (session !== undefined) options.auth.expectSessions?.(session.policies ?? []);
   const bodyLimit = positiveInteger(options.bodyLimit, 10 * 1024 * 1024, 'bodyLimit: must be a positive integer');
   const runTimeout = positiveInteger(options.runTimeout, 60_000, 'runTimeout: must be a positive integer of ms');
   const scrub = resolveScrub(options.scrubValidationErrors);
@@ -198,6 +214,7 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
     acceptedScopes: [d.globus_auth_scope, ...d.additional_scopes],
     input,
     auth: options.auth,
+    session,
     tokens: tokenVault({ tokenKey: options.tokenKey, auth: options.auth, logger }),
     store,
     callbacks: { run, status, cancel, resume, release, log, enumerate, work: options.work } as Callbacks,

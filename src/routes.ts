@@ -4,7 +4,7 @@
  */
 import { type Context, Hono } from 'hono';
 import { isConsentRequired } from './auth/consent.ts';
-import { consentRequirement } from './auth/gare.ts';
+import { authorizationRequirement, consentRequirement, isAuthorizationRequired } from './auth/gare.ts';
 import type { ContextSource, WaitUntil } from './context.ts';
 import { BODY_CUT_OFF } from './http/body.ts';
 import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
@@ -128,6 +128,8 @@ export function createApp(ops: Operations, logger: Logger, clock: () => number =
     // A consent needed where there is no action to make INACTIVE (a group decision, say): the
     // 403 every Globus client reads as "ask the user to consent" (a GARE).
     if (isConsentRequired(error)) return jsonResponse(consentRequirement(ops.providerScope, error), 403);
+    // A session requirement unmet where there is no action to make INACTIVE (run, say): the same.
+    if (isAuthorizationRequired(error)) return jsonResponse(authorizationRequirement(error), 403);
     if (isActionError(error)) {
       if (error.status >= 500) logFailure('warn', 'request failed', error, { code: error.code });
       // A client that left mid-body: one debug line per minute and cause, without a stack.

@@ -1,5 +1,6 @@
 /** @module auth/caller: builds a Caller whose token stays out of logs and whose groups load once. */
 import { ActionError } from '../http/errors.ts';
+import type { Session } from './session.ts';
 import type { Caller } from './types.ts';
 
 export interface CallerInit {
@@ -14,6 +15,8 @@ export interface CallerInit {
   tokenFor?: (scope: string) => Promise<string>;
   /** Drops the cached dependent tokens of this token and fetches fresh ones (see Caller.renewTokens). */
   renewTokens?: () => Promise<void>;
+  /** The caller's session, with Globus's evaluation of `policies` (see Caller.session). */
+  session?: (policies: readonly string[]) => Promise<Session | undefined>;
 }
 
 const IDENTITY_PREFIX = 'urn:globus:auth:identity:';
@@ -45,6 +48,7 @@ class AuthenticatedCaller implements Caller {
   readonly #loadGroups: (() => Promise<readonly string[]>) | undefined;
   readonly #tokenFor: (scope: string) => Promise<string>;
   readonly #renewTokens: (() => Promise<void>) | undefined;
+  readonly #session: ((policies: readonly string[]) => Promise<Session | undefined>) | undefined;
   #groups: Promise<readonly string[]> | undefined;
 
   constructor(init: CallerInit) {
@@ -57,6 +61,7 @@ class AuthenticatedCaller implements Caller {
     this.#loadGroups = init.groups;
     this.#tokenFor = init.tokenFor ?? noTokens;
     this.#renewTokens = init.renewTokens;
+    this.#session = init.session;
     if (init.knownGroups !== undefined) this.#groups = Promise.resolve(init.knownGroups);
   }
 
@@ -84,6 +89,10 @@ class AuthenticatedCaller implements Caller {
 
   async renewTokens(): Promise<void> {
     await this.#renewTokens?.();
+  }
+
+  session(policies: readonly string[] = []): Promise<Session | undefined> {
+    return this.#session === undefined ? Promise.resolve(undefined) : this.#session(policies);
   }
 }
 

@@ -3,6 +3,7 @@
  * offline-token grants an authenticator may offer (tokens that outlive the request).
  */
 import type { Awaitable } from '../awaitable.ts';
+import type { Session } from './session.ts';
 
 /** Who is calling, as the authorization rules see them. */
 export interface Caller {
@@ -31,6 +32,14 @@ export interface Caller {
    * A no-op for authenticators without dependent tokens.
    */
   renewTokens?(): Promise<void>;
+  /**
+   * The caller's session (who logged in, when, whether with MFA) and Globus's evaluation of each
+   * authentication policy in `policies`; what session requirements are checked against. Undefined
+   * from an authenticator that knows no sessions (then no requirement is satisfied). With
+   * `globusAuth`, it comes with the introspection when the provider has a `requireSession`
+   * option, or from one more introspection (cached like the first) when only a callback asks.
+   */
+  session?(policies?: readonly string[]): Promise<Session | undefined>;
 }
 
 export interface AuthenticateInput {
@@ -52,6 +61,12 @@ export interface Authenticator {
    * that can obtain them (`globusAuth`); what `keepTokens()` in `run` needs. Absent: it cannot.
    */
   readonly offline?: OfflineGrants;
+  /**
+   * Told once per provider, at its creation, that it checks sessions on many requests (it has a
+   * `requireSession` option), and which authentication policies: an authenticator that can should
+   * then fetch the session with the caller's identity, in the same call. Optional.
+   */
+  expectSessions?(policies: readonly string[]): void;
 }
 
 /** A dependent token with its refresh token, as `OfflineGrants` hands them out. */

@@ -1,9 +1,15 @@
 /**
  * @module operations/existing: status, cancel and resume, the operations that may change an
  * existing action through their callback. None calls back once the action is completed. A
- * resume by the creator of an INACTIVE action that keeps tokens renews them first.
+ * resume by the creator of an INACTIVE action that keeps tokens renews them first. An INACTIVE
+ * action waiting on a session requirement (its details a GARE) continues once someone who may
+ * manage it calls with a session that satisfies it: on resume, or on status, since Flows polls
+ * rather than resumes for any requirement but consent.
  */
+import { AuthorizationRequiredError } from '../auth/gare.ts';
+import { awaitedRequirement, bothRequirements, sessionShortfall } from '../auth/session.ts';
 import type { Caller } from '../auth/types.ts';
+import { canManage } from '../authorization.ts';
 import { type ActionContext, callbackContext } from '../context.ts';
 import { ActionError } from '../http/errors.ts';
 import { jsonResponse } from '../http/response.ts';
@@ -14,10 +20,12 @@ import type { WorkerInternals } from '../work/runner.ts';
 import {
   type ActionInput,
   authenticate,
+  awaitingLogin,
   callForUpdate,
-  inactiveOnConsent,
+  inactiveOnRequirement,
   loadManageable,
   loadVisible,
+  mutate,
   mutateActive,
   type Operation,
   ok,
@@ -40,6 +48,7 @@ const canceled = (): ActionUpdate => ({
  */
 export function statusOperation(config: ProviderConfig, worker?: WorkerInternals): Operation<ActionInput> {
   const callback = config.callbacks.status;
+  const resume = resumer(config, worker);
   // A status callback that makes an INACTIVE action ACTIVE again queues its work with it.
   const write = reactivating(config, worker);
   const polled = new WeakMap<ActionRecord, string>();
@@ -55,7 +64,10 @@ export function statusOperation(config: ProviderConfig, worker?: WorkerInternals
     const caller = await authenticate(config, input.request);
     const record = await loadVisible(config, input.actionId, caller);
     // HEAD asks what GET would answer without changing anything: no callback runs.
-    if (callback === undefined || input.request.method === 'HEAD') return answer(record);
+    if (input.request.method === 'HEAD') return answer(record);
+    const continued = await resumedByLogin(config, resume, input, caller, record);
+    if (continued !== undefined) return answer(continued);
+    if (callback === undefined) return answer(record);
     const result = await updateWithConsent(config, { input, caller, record, name: 'status', callback, write });
     // Completed (or INACTIVE) by the callback: work running here stops now.
     if (result !== record) await worker?.changed(result);
@@ -87,39 +99,80 @@ export function cancelOperation(config: ProviderConfig, worker?: WorkerInternals
 /**
  * Resume: the `resume` callback's update; 501 for a provider without one. With background
  * work, an action resumed to ACTIVE has its work queued again (in the same transaction), and
- * without a callback resume makes it ACTIVE.
+ * without a callback resume makes it ACTIVE. A session requirement (the provider's, and the one
+ * an INACTIVE action waits on) is checked first: unmet, an INACTIVE action stays INACTIVE with
+ * the GARE of what is missing, and any other is a 403 with that GARE.
  */
 export function resumeOperation(config: ProviderConfig, worker?: WorkerInternals): Operation<ActionInput> {
+  const resume = resumer(config, worker);
+  return async (input) => {
+    const caller = await authenticate(config, input.request);
+    const record = await loadManageable(config, input.actionId, caller);
+    if (resume === undefined) throw new ActionError('NotImplemented', 'This provider does not support resume');
+    const awaited = record.status === 'INACTIVE' ? awaitedRequirement(record.details) : undefined;
+    const unmet = await sessionShortfall(caller, bothRequirements(config.session, awaited));
+    if (unmet !== undefined) {
+      if (record.status !== 'INACTIVE') throw new AuthorizationRequiredError(unmet);
+      const waiting = awaitingLogin(unmet);
+      const same = JSON.stringify(waiting.details) === JSON.stringify(record.details);
+      return ok(
+        await mutate(config, record, async (current) => (current.status === 'INACTIVE' && !same ? waiting : undefined)),
+      );
+    }
+    return ok(await resume(input, caller, record));
+  };
+}
+
+/** Resume's own step, once the caller is allowed and their session suffices. */
+type Resume = (input: ActionInput, caller: Caller, record: ActionRecord) => Promise<ActionRecord>;
+
+/** The resume step of this provider, or undefined when it cannot resume (no callback, no work). */
+function resumer(config: ProviderConfig, worker: WorkerInternals | undefined): Resume | undefined {
   const given =
     config.callbacks.resume ?? (worker === undefined ? undefined : (): ActionUpdate => ({ status: 'ACTIVE' }));
+  if (given === undefined) return undefined;
   // Resuming an INACTIVE action (the user consented, say): fresh dependent tokens first, as
   // Flows mints new ones, so the callback never works with those cached before the consent.
-  const callback =
-    given === undefined
-      ? undefined
-      : async (context: ActionContext) => {
-          if (context.action.status === 'INACTIVE') await context.caller.renewTokens?.();
-          return given(context as never);
-        };
+  const callback = async (context: ActionContext) => {
+    if (context.action.status === 'INACTIVE') await context.caller.renewTokens?.();
+    return given(context as never);
+  };
   const write =
     worker === undefined
       ? undefined
       : (next: ActionRecord) => (next.status === 'ACTIVE' ? worker.schedule(next) : config.store.update(next));
-  return async (input) => {
-    const caller = await authenticate(config, input.request);
-    const record = await loadManageable(config, input.actionId, caller);
-    if (callback === undefined) throw new ActionError('NotImplemented', 'This provider does not support resume');
+  return async (input, caller, record) => {
     let tokens: string | undefined;
     try {
       tokens = await renewOnResume(config, caller, record);
     } catch (error) {
       // Still no consent: the action stays INACTIVE, saying what to consent to (anything else propagates).
-      return ok(await mutateActive(config, record, async () => inactiveOnConsent(config, error), write));
+      return mutateActive(config, record, async () => inactiveOnRequirement(config, error), write);
     }
     const result = await updateWithConsent(config, { input, caller, record, name: 'resume', callback, write, tokens });
     await dropUnstored(config, record.action_id, tokens, result);
-    return ok(result);
+    return result;
   };
+}
+
+/**
+ * For status: an INACTIVE action waiting on a session requirement, polled by someone who may
+ * manage it and whose session now satisfies it (the user logged in again, and Flows polls), is
+ * resumed; undefined otherwise (the poll answers as usual). No session is asked for unless the
+ * action waits on one.
+ */
+async function resumedByLogin(
+  config: ProviderConfig,
+  resume: Resume | undefined,
+  input: ActionInput,
+  caller: Caller,
+  record: ActionRecord,
+): Promise<ActionRecord | undefined> {
+  if (resume === undefined || record.status !== 'INACTIVE') return undefined;
+  const awaited = awaitedRequirement(record.details);
+  if (awaited === undefined || !(await canManage(record, caller))) return undefined;
+  if ((await sessionShortfall(caller, bothRequirements(config.session, awaited))) !== undefined) return undefined;
+  return resume(input, caller, record);
 }
 
 interface CallbackUpdate {
@@ -135,7 +188,7 @@ interface CallbackUpdate {
   tokens?: string | undefined;
 }
 
-/** The action after `callback`'s update, unless it is completed; a missing consent makes it INACTIVE. */
+/** The action after `callback`'s update, unless it is completed; a missing consent or login makes it INACTIVE. */
 function updateWithConsent(
   config: ProviderConfig,
   { input, caller, record, name, callback, write, tokens }: CallbackUpdate,
@@ -151,7 +204,7 @@ function updateWithConsent(
         keptToken: keptToken(config, view),
       });
       const update = await callForUpdate(name, () => callback(context)).catch((error: unknown) =>
-        inactiveOnConsent(config, error),
+        inactiveOnRequirement(config, error),
       );
       return tokens === undefined ? update : { ...update, offline_tokens: tokens };
     },

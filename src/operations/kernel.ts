@@ -6,7 +6,13 @@
 import * as v from 'valibot';
 import { bearerToken } from '../auth/bearer.ts';
 import { isConsentRequired } from '../auth/consent.ts';
-import { consentRequirement } from '../auth/gare.ts';
+import {
+  type AuthorizationParameters,
+  AuthorizationRequiredError,
+  authorizationRequirement,
+  consentRequirement,
+  isAuthorizationRequired,
+} from '../auth/gare.ts';
 import type { Caller } from '../auth/types.ts';
 import { canManage, canMonitor } from '../authorization.ts';
 import type { ContextSource } from '../context.ts';
@@ -158,6 +164,26 @@ export function inactiveOnConsent(config: ProviderConfig, error: unknown): Actio
     details: consentRequirement(config.description.globus_auth_scope, error),
   };
 }
+
+/**
+ * For a callback on an existing action, and for `work`: a ConsentRequiredError as above, and an
+ * AuthorizationRequiredError (a session requirement unmet) makes the action INACTIVE with that
+ * GARE in its details, until a caller whose session satisfies it resumes it (or polls it, as
+ * Flows does for a requirement other than consent).
+ */
+export function inactiveOnRequirement(config: ProviderConfig, error: unknown): ActionUpdate {
+  if (!isAuthorizationRequired(error)) return inactiveOnConsent(config, error);
+  return { status: 'INACTIVE', display_status: LOGIN_REQUIRED, details: authorizationRequirement(error) };
+}
+
+const LOGIN_REQUIRED = 'Login required';
+
+/** The INACTIVE update of an action waiting for a session that satisfies `unmet`. */
+export const awaitingLogin = (unmet: AuthorizationParameters): ActionUpdate => ({
+  status: 'INACTIVE',
+  display_status: LOGIN_REQUIRED,
+  details: authorizationRequirement(new AuthorizationRequiredError(unmet)),
+});
 
 /** The action's status document as the answer. */
 export const ok = (record: ActionRecord, status = 200): Response => jsonResponse(toStatus(record), status);

@@ -5,6 +5,7 @@
  * with the identical request gets the acknowledged answer, never the placeholder; a different
  * request with the same `request_id` gets 409.
  */
+import { demandSession } from '../auth/session.ts';
 import type { Caller } from '../auth/types.ts';
 import { isAllowed } from '../authorization.ts';
 import { canonicalJson } from '../canonical-json.ts';
@@ -56,6 +57,8 @@ export function runOperation(config: ProviderConfig, worker?: WorkerInternals): 
     if (!(await isAllowed(config.description.runnable_by, caller))) {
       throw new ActionError('ForbiddenRequest', 'Not allowed to run this provider');
     }
+    // Unmet: a 403 whose body is the GARE of what is missing (routes' onError), nothing stored.
+    if (config.session !== undefined) await demandSession(caller, config.session);
     const now = clock();
     const parsed = parseActionRequest(parseJson(await readBody(input.request, config.bodyLimit)), now, rules);
     // Awaited only when a schema validated asynchronously: `await` on a plain value costs a tick.

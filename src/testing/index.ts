@@ -14,6 +14,8 @@ export {
   type FakeGlobus,
   type FakeGlobusCalls,
   type FakeGlobusOptions,
+  type FakeLogin,
+  type FakePolicy,
   type FakeUser,
   fakeGlobus,
   type IssueTokenOptions,

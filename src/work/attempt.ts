@@ -6,11 +6,12 @@
  */
 import * as v from 'valibot';
 import { isConsentRequired } from '../auth/consent.ts';
+import { isAuthorizationRequired } from '../auth/gare.ts';
 import { isActionError } from '../http/errors.ts';
 import { toView } from '../lifecycle.ts';
 import { logSafe } from '../logger.ts';
 import { type ActionRecord, type ActionUpdate, ActionUpdateSchema } from '../model.ts';
-import { callForUpdate, inactiveOnConsent, load, mutate } from '../operations/kernel.ts';
+import { callForUpdate, inactiveOnRequirement, load, mutate } from '../operations/kernel.ts';
 import { keptToken } from '../operations/tokens.ts';
 import type { ProviderConfig } from '../options.ts';
 import { formatIssues } from '../validation/issues.ts';
@@ -234,13 +235,9 @@ export function attemptRunner(
     }
     // An unavailable store or upstream, or a write that lost to others five times, is worth
     // another attempt, not the end of the action.
-    if (
-      isConsentRequired(error) ||
-      (isActionError(error) && error.code !== 'ServiceUnavailable' && error.code !== 'ActionConflict')
-    ) {
-      const update = isConsentRequired(error)
-        ? inactiveOnConsent(config, error)
-        : failedUpdate(error.code, error.description);
+    const waits = isConsentRequired(error) || isAuthorizationRequired(error);
+    if (waits || (isActionError(error) && error.code !== 'ServiceUnavailable' && error.code !== 'ActionConflict')) {
+      const update = waits ? inactiveOnRequirement(config, error) : failedUpdate(error.code, error.description);
       if (await finish(run, update)) await job.complete();
       return;
     }

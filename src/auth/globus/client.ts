@@ -11,8 +11,9 @@
  */
 import { ActionError } from '../../http/errors.ts';
 import { isPlainObject, type JsonObject } from '../../model.ts';
-import { groupUrn } from '../caller.ts';
+import { groupUrn, identityUrn } from '../caller.ts';
 import { ConsentRequiredError } from '../consent.ts';
+import type { Session, SessionAuthentication } from '../session.ts';
 import type { OfflineToken } from '../types.ts';
 import {
   DEPENDENT_CONSENT_REQUIRED,
@@ -29,6 +30,16 @@ export interface Introspection {
   scope?: string;
   sub?: string;
   identity_set?: string[];
+  /** With `include=session_info`: the session, its logins' usernames and the policies evaluated. */
+  session?: Session;
+}
+
+/** What an introspection asks for beyond the linked identities. */
+export interface IntrospectionScope {
+  /** `include=session_info,identity_set_detail` (the usernames say which domain a login is from). */
+  session: boolean;
+  /** `authentication_policies`, evaluated against the session. */
+  policies: readonly string[];
 }
 
 export interface DependentToken {
@@ -161,8 +172,17 @@ function badCredentials(authUrl: string, { status, body }: Reply): Error {
  * const info = await introspectToken({ fetch, url: 'https://auth.globus.org', credentials, deadline: Date.now() + 10_000 }, token)
  * ```
  */
-export async function introspectToken(call: GlobusCall, token: string): Promise<Introspection> {
-  const reply = await send(call, INTROSPECTION, form(call.credentials, { token, include: 'identity_set' }));
+export async function introspectToken(
+  call: GlobusCall,
+  token: string,
+  scope: IntrospectionScope = { session: false, policies: [] },
+): Promise<Introspection> {
+  const fields: Record<string, string> = {
+    token,
+    include: scope.session ? 'identity_set,identity_set_detail,session_info' : 'identity_set',
+  };
+  if (scope.session && scope.policies.length > 0) fields['authentication_policies'] = scope.policies.join(',');
+  const reply = await send(call, INTROSPECTION, form(call.credentials, fields));
   const { status, body } = reply;
   if (status === 401 || status === 403) throw badCredentials(call.url, reply);
   if (status !== 200 || !isPlainObject(body) || typeof body['active'] !== 'boolean') {
@@ -179,6 +199,55 @@ export async function introspectToken(call: GlobusCall, token: string): Promise<
     identity_set: Array.isArray(body['identity_set'])
       ? body['identity_set'].filter((x): x is string => typeof x === 'string')
       : [],
+    ...(scope.session && { session: sessionOf(body, scope.policies) }),
+  };
+}
+
+/**
+ * The session in an introspection answer, keeping only what requirements are checked against.
+ * `session_info.authentications` maps identity ids to `{idp, auth_time, amr?, acr?}`; usernames
+ * come from `identity_set_detail`. A login counts as multi-factor when its `amr` lists `mfa`
+ * (RFC 8176's value; not confirmed by Globus's documentation). A policy the answer does not
+ * evaluate counts as unsatisfied.
+ */
+function sessionOf(body: JsonObject, policies: readonly string[]): Session {
+  const usernames = new Map<string, string>();
+  const detail = body['identity_set_detail'];
+  if (Array.isArray(detail)) {
+    for (const item of detail) {
+      if (isPlainObject(item) && typeof item['id'] === 'string' && typeof item['username'] === 'string') {
+        usernames.set(item['id'], item['username']);
+      }
+    }
+  }
+  if (typeof body['sub'] === 'string' && typeof body['username'] === 'string') {
+    usernames.set(body['sub'], body['username']);
+  }
+  const info = isPlainObject(body['session_info']) ? body['session_info'] : {};
+  const logins = isPlainObject(info['authentications']) ? info['authentications'] : {};
+  const authentications: SessionAuthentication[] = [];
+  for (const [id, login] of Object.entries(logins)) {
+    if (!isPlainObject(login)) continue;
+    const username = usernames.get(id);
+    const time = typeof login['auth_time'] === 'number' ? login['auth_time'] * 1000 : undefined;
+    authentications.push({
+      identity: identityUrn(id),
+      ...(username !== undefined && { username }),
+      ...(typeof login['idp'] === 'string' && { idp: login['idp'] }),
+      ...(time !== undefined && Number.isFinite(time) && { time }),
+      mfa: Array.isArray(login['amr']) && login['amr'].includes('mfa'),
+    });
+  }
+  const evaluations = isPlainObject(body['policy_evaluations']) ? body['policy_evaluations'] : {};
+  const evaluated: Record<string, boolean> = Object.create(null);
+  for (const policy of policies) {
+    const answer = evaluations[policy];
+    evaluated[policy] = isPlainObject(answer) && answer['evaluation'] === true;
+  }
+  return {
+    ...(typeof info['session_id'] === 'string' && { id: info['session_id'] }),
+    authentications,
+    policies: evaluated,
   };
 }
 

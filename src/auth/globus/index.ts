@@ -9,6 +9,7 @@ import { ActionError } from '../../http/errors.ts';
 import { cachedAuthentication } from '../cached.ts';
 import { createCaller, identityUrn } from '../caller.ts';
 import { ConsentRequiredError } from '../consent.ts';
+import type { Session } from '../session.ts';
 import type { Authenticator, Caller, OfflineGrants } from '../types.ts';
 import {
   type DependentToken,
@@ -17,6 +18,7 @@ import {
   grantDependentTokens,
   grantOfflineTokens,
   type Introspection,
+  type IntrospectionScope,
   introspectToken,
   isTokenRefused,
   refreshOfflineToken,
@@ -46,6 +48,14 @@ interface GlobusAuthState extends ResolvedGlobusAuthOptions {
   dependentOnce: (key: string, load: () => Promise<DependentToken[]>) => Promise<DependentToken[]>;
   groupsOnce: (key: string, load: () => Promise<readonly string[]>) => Promise<readonly string[]>;
   introspections: Limiter;
+  /**
+   * What every introspection asks for: the session and the policies of the providers that
+   * check sessions (`expectSessions`, called as each is created; never changed by a request).
+   */
+  scope: IntrospectionScope & { policies: string[] };
+  /** Sessions fetched by one more introspection, for a check the first one did not cover. */
+  sessions: TtlCache<Session>;
+  sessionsOnce: (key: string, load: () => Promise<Session>) => Promise<Session>;
 }
 
 /**
@@ -66,6 +76,9 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
     dependentOnce: singleFlight<DependentToken[]>(),
     groupsOnce: singleFlight<readonly string[]>(),
     introspections: introspectionLimiter(resolved.maxConcurrentIntrospections),
+    scope: { session: false, policies: [] },
+    sessions: memoryCache<Session>({ max, clock }),
+    sessionsOnce: singleFlight<Session>(),
   };
   const authenticate = cachedAuthentication<Introspection, RequestBudget>({
     ...introspectionCaches(options, max, clock),
@@ -74,7 +87,14 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
     toCaller: (info, token, key, budget) => callerFrom(state, info, token, key, budget),
   });
   // The budget starts with authentication and goes with the Caller to its later calls.
-  return { authenticate: ({ token }) => authenticate(token, requestBudget(state.timeout)), offline: offline(state) };
+  return {
+    authenticate: ({ token }) => authenticate(token, requestBudget(state.timeout)),
+    offline: offline(state),
+    expectSessions(policies) {
+      state.scope.session = true;
+      for (const policy of policies) if (!state.scope.policies.includes(policy)) state.scope.policies.push(policy);
+    },
+  };
 }
 
 /**
@@ -113,7 +133,10 @@ function introspectionCaches(options: GlobusAuthOptions, max: number, clock: () 
 function introspect(state: GlobusAuthState, token: string, budget: RequestBudget) {
   return budget.spend((deadline) =>
     state.introspections(async () => ({
-      value: await introspectToken(wire(state, state.authUrl, state.credentials, deadline), token),
+      value: await introspectToken(wire(state, state.authUrl, state.credentials, deadline), token, {
+        session: state.scope.session,
+        policies: [...state.scope.policies],
+      }),
       ttl: INTROSPECTION_TTL,
     })),
   );
@@ -143,7 +166,45 @@ function callerFrom(
       budget.spend(async (deadline) => {
         await dependentTokens(state, token, key, true, deadline);
       }),
+    session: (policies) => {
+      const known = info.session;
+      if (known !== undefined && policies.every((policy) => Object.hasOwn(known.policies, policy)))
+        return Promise.resolve(known);
+      return budget.spend((deadline) => sessionOf(state, token, key, policies, deadline));
+    },
   });
+}
+
+/**
+ * The session, from one more introspection asking for it and for `policies` (with those every
+ * introspection asks for): a check the first introspection did not cover (a callback's
+ * `requireSession`, a policy no provider option names). Cached by token hash and policies, for
+ * as long as an introspection.
+ */
+async function sessionOf(
+  state: GlobusAuthState,
+  token: string,
+  key: string,
+  policies: readonly string[],
+  deadline: number,
+): Promise<Session> {
+  const all = [...new Set([...state.scope.policies, ...policies])].sort();
+  const cacheKey = `${key} ${all.join(',')}`;
+  const cached = await state.sessions.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const pending = state.sessionsOnce(cacheKey, () =>
+    state.introspections(async () => {
+      const info = await introspectToken(wire(state, state.authUrl, state.credentials, deadline), token, {
+        session: true,
+        policies: all,
+      });
+      if (!info.active) throw new ActionError('UnauthorizedRequest', 'The token is not active');
+      const session = info.session ?? { authentications: [], policies: {} };
+      await state.sessions.set(cacheKey, session, INTROSPECTION_TTL);
+      return session;
+    }),
+  );
+  return beforeDeadline(pending, deadline, 'Globus Auth');
 }
 
 /** The caller's dependent tokens: cached by token hash until shortly before they expire. */

@@ -14,6 +14,7 @@ import {
   resourceServer,
   TOKEN_PATH,
 } from '../../auth/globus/environments.ts';
+import { identitySetDetail, policyEvaluations, sessionInfo } from './sessions.ts';
 import {
   clientFrom,
   type FakeState,
@@ -77,7 +78,8 @@ async function introspect(state: FakeState, c: Context): Promise<Response> {
   if (record === undefined) return c.json({ active: false });
   const user = state.users.get(record.user) ?? { id: record.user };
   const now = Math.floor(state.clock() / 1000);
-  const includeIdentitySet = (form.get('include') ?? '').split(',').includes('identity_set');
+  const include = (form.get('include') ?? '').split(',');
+  const policies = form.get('authentication_policies');
   return c.json({
     active: true,
     token_type: 'Bearer',
@@ -93,7 +95,12 @@ async function introspect(state: FakeState, c: Context): Promise<Response> {
     iat: now,
     nbf: now,
     dependent_tokens_cache_id: token.slice(0, 12),
-    ...(includeIdentitySet ? { identity_set: identitySet(state, user.id) } : {}),
+    ...(include.includes('identity_set') ? { identity_set: identitySet(state, user.id) } : {}),
+    ...(include.includes('identity_set_detail')
+      ? { identity_set_detail: identitySetDetail(state, identitySet(state, user.id)) }
+      : {}),
+    ...(include.includes('session_info') ? { session_info: sessionInfo(record) } : {}),
+    ...(policies === null ? {} : { policy_evaluations: policyEvaluations(state, record, policies) }),
   });
 }
 

@@ -6,6 +6,7 @@
  * real port with `listen` from `globus-action-provider/testing/node`.
  */
 import { fakeGlobusApp } from './app.ts';
+import { addLogin } from './sessions.ts';
 import { fakeState, issueToken } from './state.ts';
 import { injectedFetch } from './transport.ts';
 import type { FakeGlobus, FakeGlobusOptions } from './types.ts';
@@ -17,6 +18,8 @@ export type {
   FakeGlobus,
   FakeGlobusCalls,
   FakeGlobusOptions,
+  FakeLogin,
+  FakePolicy,
   FakeUser,
   IssueTokenOptions,
 } from './types.ts';
@@ -61,6 +64,13 @@ export function fakeGlobus(options: FakeGlobusOptions = {}): FakeGlobus {
         if (record.user !== user) continue;
         record.unconsented = scopes === undefined ? [] : record.unconsented.filter((s) => !scopes.includes(s));
       }
+    },
+    login(user, login = {}) {
+      const sessions = new Set([...state.tokens.values()].filter((r) => r.user === user).map((r) => r.session));
+      for (const session of sessions) addLogin(state, session, { identity: user, ...login });
+    },
+    addPolicy(policy) {
+      state.policies.set(policy.id, policy);
     },
     liveRefreshTokens: () => [...state.refreshTokens].filter(([, r]) => r.active).map(([token]) => token),
     get revocations() {

@@ -3,12 +3,14 @@
  * injected failures, call counts) and the questions its endpoints ask of it.
  */
 import { GROUPS_SCOPE } from '../../auth/globus/environments.ts';
+import { type FakeSession, newSession } from './sessions.ts';
 import type {
   FakeClient,
   FakeEndpoint,
   FakeFailure,
   FakeGlobusCalls,
   FakeGlobusOptions,
+  FakePolicy,
   FakeUser,
   IssueTokenOptions,
 } from './types.ts';
@@ -23,6 +25,8 @@ export interface TokenRecord {
   unconsented: string[];
   clientId: string;
   dependentExpiresIn: number;
+  /** The session the token belongs to (shared with the tokens granted from it). */
+  session: FakeSession;
 }
 
 /** An issued refresh token: whose, for which client, and what a refresh of it answers. */
@@ -53,6 +57,7 @@ export interface FakeState {
   readonly peak: FakeGlobusCalls;
   readonly latency: number | undefined;
   readonly clock: () => number;
+  readonly policies: Map<string, FakePolicy>;
 }
 
 /** An opaque, URL-safe random token (or client secret). */
@@ -82,6 +87,7 @@ export function fakeState(options: FakeGlobusOptions): FakeState {
     peak: { introspect: 0, token: 0, groups: 0 },
     latency: options.latency,
     clock: options.clock ?? Date.now,
+    policies: new Map((options.policies ?? []).map((policy) => [policy.id, policy])),
   };
 }
 
@@ -128,6 +134,7 @@ export function issueToken(state: FakeState, o: IssueTokenOptions): string {
     unconsented: o.unconsented ?? [],
     clientId: o.clientId ?? 'flows-client-id',
     dependentExpiresIn: o.dependentExpiresIn ?? 172_800,
+    session: newSession(state, o.user, o.session),
   });
   return token;
 }
@@ -147,6 +154,7 @@ export function issueAccessToken(
     unconsented: [],
     clientId: grant.clientId,
     dependentExpiresIn: grant.expiresIn,
+    session: newSession(state, grant.user, undefined),
   });
   return token;
 }

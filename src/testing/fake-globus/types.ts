@@ -34,6 +34,34 @@ export interface FakeGlobusOptions {
    * new refresh token and the one used stops working. Default false.
    */
   rotateRefreshTokens?: boolean;
+  /** Globus authentication policies introspection can evaluate (`authentication_policies`). */
+  policies?: FakePolicy[];
+}
+
+/** A login in a Globus session. */
+export interface FakeLogin {
+  /** The identity id that logged in (the token's user, or one linked to it). */
+  identity: string;
+  /** A multi-factor login. Default false. */
+  mfa?: boolean;
+  /** When, in ms since the epoch, on the fake's clock. Default now. */
+  time?: number;
+  /** The identity provider's id. */
+  idp?: string;
+}
+
+/**
+ * A Globus authentication policy, with the fields of Globus's policy documents that the fake
+ * evaluates: a session satisfies it when one of its logins is from an allowed domain, with MFA if
+ * `required_mfa`, and (when `high_assurance`) no older than `authentication_assurance_timeout` s.
+ */
+export interface FakePolicy {
+  id: string;
+  high_assurance?: boolean;
+  authentication_assurance_timeout?: number;
+  required_mfa?: boolean;
+  domain_constraints_include?: string[];
+  domain_constraints_exclude?: string[];
 }
 
 export interface IssueTokenOptions {
@@ -56,6 +84,11 @@ export interface IssueTokenOptions {
    * of them answers). Default 172,800 (48 h).
    */
   dependentExpiresIn?: number;
+  /**
+   * The logins of the token's session (`include=session_info`). Default: one login of `user`
+   * now, without MFA. The tokens the dependent grant answers share it.
+   */
+  session?: FakeLogin[];
 }
 
 /** An endpoint whose answers can be made to fail (`fail`); `token` is the dependent and refresh grants. */
@@ -108,6 +141,14 @@ export interface FakeGlobus {
    * refused to the tokens already issued to `user` (the dependent grant then answers them).
    */
   consent(user: string, scopes?: readonly string[]): void;
+  /**
+   * The user logs in again, in the middle of a test (with an institutional identity, with MFA):
+   * the login joins the session of every token already issued to `user` (an identity logging in
+   * again replaces its earlier login), as Globus's session of a browser does.
+   */
+  login(user: string, login?: Partial<FakeLogin>): void;
+  /** Add (or replace) an authentication policy. */
+  addPolicy(policy: FakePolicy): void;
   /**
    * The refresh tokens the fake has issued (the dependent grant with `access_type=offline`, or
    * a rotating refresh) that still work: neither revoked nor rotated away.
