@@ -6,7 +6,7 @@
  * caller whose session satisfies it resumes, or polls as Flows does); `work` passing on a
  * downstream GARE; what introspection asks Globus for, and how often.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   AuthorizationRequiredError,
   createActionProvider,
@@ -15,8 +15,8 @@ import {
   type SessionRequirement,
 } from '../src/index.ts';
 import { actionClient, cliResumes, type FakePolicy, readGare } from '../src/testing/index.ts';
-import { harness, recordingFetch } from './support/globus.ts';
-import { SCOPE, testAuth, tokens, USERS, urn } from './support/identities.ts';
+import { harness, recordingFetch, startGlobus } from './support/globus.ts';
+import { mint, SCOPE, testAuth, USERS, urn } from './support/identities.ts';
 import { description } from './support/providers.ts';
 import { listen } from './support/transports.ts';
 
@@ -406,6 +406,36 @@ describe('what introspection asks Globus for', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('Globus down while an INACTIVE action waiting on a login is polled: the stored status, not a 503', async () => {
+    let down = false;
+    // Globus answers introspection, except the one asking for the session while `down`.
+    const fetcher = recordingFetch((r) =>
+      down && r.body.includes('session_info')
+        ? new Response('upstream trouble', { status: 502 })
+        : fetch(r.url, { method: r.method, headers: r.headers, body: r.body }),
+    );
+    const h = await harness({
+      auth: { timeout: 1_000, fetch: fetcher },
+      provider: {
+        store: memoryStore(),
+        run: () => ({ status: 'ACTIVE' }),
+        work: () => {
+          throw new AuthorizationRequiredError({ session_required_mfa: true });
+        },
+      },
+    });
+    const client = h.client(h.token(USERS.creator));
+    const run = await client.run({ body: {} });
+    await waitForStatus(client, run.body.action_id, 'INACTIVE');
+    down = true;
+    h.clock.advance(INTROSPECTION_TTL + 1); // past the cached session: the next check must ask Globus
+    const polled = await client.status(run.body.action_id);
+    expect(polled.status, polled.text).toBe(200);
+    expect(polled.body).toMatchObject({ status: 'INACTIVE', details: { code: 'AuthorizationRequired' } });
+    // A resume, which must know the session, is the 503.
+    expect((await client.resume(run.body.action_id)).status).toBe(503);
+  });
+
   it('a malformed session in the introspection answer satisfies nothing: a 403, not a 500', async () => {
     const h = await harness({ provider: { requireSession: { mfa: true, domains: ['uchicago.edu'] } } });
     const token = h.token(USERS.creator);
@@ -432,21 +462,62 @@ describe('what introspection asks Globus for', () => {
   });
 });
 
+describe('one globusAuth, several providers', () => {
+  it('one asking for MFA, one for nothing: one introspection per token serves both, each checks its own', async () => {
+    const { globus, url } = await startGlobus({ users: USERS_WITH_DOMAINS });
+    const auth = globusAuth(globus.authOptions(url));
+    const strict = createActionProvider({
+      description: description({ title: 'Strict' }),
+      auth,
+      requireSession: { mfa: true },
+      run: () => ({ status: 'SUCCEEDED' }),
+    });
+    const relaxed = createActionProvider({
+      description: description({ title: 'Relaxed' }),
+      auth,
+      run: () => ({ status: 'SUCCEEDED' }),
+    });
+    const servers = [await listen(strict), await listen(relaxed)];
+    onTestFinished(async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    });
+    const token = globus.issueToken({ user: USERS.creator, scopes: [SCOPE] });
+    globus.resetCalls();
+    expect((await actionClient(servers[1]!.url, { token }).run({ body: {} })).status).toBe(202);
+    expect((await actionClient(servers[0]!.url, { token }).run({ body: {} })).status).toBe(403);
+    expect(globus.calls.introspect).toBe(1);
+  });
+});
+
 describe('authenticators without sessions, and bad requirements', () => {
-  it('with an authenticator that knows no sessions (JWT), a requirement is never met: a 403 naming all of it', async () => {
+  it("with jwtAuth, the session is the token's own login (amr, auth_time, preferred_username); policies are never met", async () => {
     const provider = createActionProvider({
       description: description(),
       auth: testAuth(),
-      requireSession: { mfa: true, policies: ['p1'] },
-      run: () => ({ status: 'SUCCEEDED' }),
+      requireSession: { mfa: true, domains: ['uchicago.edu'] },
+      run: async ({ request, requireSession }) => {
+        if (request.body['policy'] === true) await requireSession({ policies: ['p1'] });
+        return { status: 'SUCCEEDED' };
+      },
     });
     const server = await listen(provider);
-    const { creator } = await tokens();
-    const answer = await actionClient(server.url, { token: creator }).run({ body: {} });
-    await server.close();
-    expect(answer.status).toBe(403);
-    expect(answer.body.authorization_parameters).toMatchObject({
+    onTestFinished(() => server.close());
+    const plain = await mint(USERS.creator);
+    const refused = await actionClient(server.url, { token: plain }).run({ body: {} });
+    expect(refused.status).toBe(403);
+    expect(refused.body.authorization_parameters).toMatchObject({
       session_required_mfa: true,
+      session_required_single_domain: ['uchicago.edu'],
+    });
+    const strong = await mint(USERS.creator, {
+      claims: { amr: ['pwd', 'mfa'], auth_time: Math.floor(Date.now() / 1000), preferred_username: 'c@uchicago.edu' },
+    });
+    const client = actionClient(server.url, { token: strong });
+    expect((await client.run({ body: {} })).status).toBe(202);
+    const policy = await client.run({ body: { policy: true } });
+    expect(policy.status).toBe(403);
+    expect(policy.body.authorization_parameters).toEqual({
+      session_message: expect.any(String),
       session_required_policies: ['p1'],
     });
   });

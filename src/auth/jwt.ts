@@ -77,5 +77,9 @@ function toCaller(verified: VerifiedToken | null, token: string): Caller {
     scopes: verified.scopes,
     token,
     knownGroups: verified.groups,
+    session: async () => ({
+      authentications: [{ identity: verified.identity, ...verified.login }],
+      policies: {},
+    }),
   });
 }

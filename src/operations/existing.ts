@@ -11,7 +11,7 @@ import { awaitedRequirement, bothRequirements, sessionShortfall } from '../auth/
 import type { Caller } from '../auth/types.ts';
 import { canManage } from '../authorization.ts';
 import { type ActionContext, callbackContext } from '../context.ts';
-import { ActionError } from '../http/errors.ts';
+import { ActionError, isActionError } from '../http/errors.ts';
 import { jsonResponse } from '../http/response.ts';
 import { toStatus, toView } from '../lifecycle.ts';
 import type { ActionRecord, ActionUpdate } from '../model.ts';
@@ -65,8 +65,11 @@ export function statusOperation(config: ProviderConfig, worker?: WorkerInternals
     const record = await loadVisible(config, input.actionId, caller);
     // HEAD asks what GET would answer without changing anything: no callback runs.
     if (input.request.method === 'HEAD') return answer(record);
-    const continued = await resumedByLogin(config, resume, input, caller, record);
-    if (continued !== undefined) return answer(continued);
+    // Checked here, not in the callee: a poll of an action that is not INACTIVE pays nothing for it.
+    if (record.status === 'INACTIVE' && resume !== undefined) {
+      const continued = await resumedByLogin(config, resume, input, caller, record);
+      if (continued !== undefined) return answer(continued);
+    }
     if (callback === undefined) return answer(record);
     const result = await updateWithConsent(config, { input, caller, record, name: 'status', callback, write });
     // Completed (or INACTIVE) by the callback: work running here stops now.
@@ -163,16 +166,22 @@ function resumer(config: ProviderConfig, worker: WorkerInternals | undefined): R
  */
 async function resumedByLogin(
   config: ProviderConfig,
-  resume: Resume | undefined,
+  resume: Resume,
   input: ActionInput,
   caller: Caller,
   record: ActionRecord,
 ): Promise<ActionRecord | undefined> {
-  if (resume === undefined || record.status !== 'INACTIVE') return undefined;
   const awaited = awaitedRequirement(record.details);
   if (awaited === undefined || !(await canManage(record, caller))) return undefined;
-  if ((await sessionShortfall(caller, bothRequirements(config.session, awaited))) !== undefined) return undefined;
-  return resume(input, caller, record);
+  let unmet: unknown;
+  try {
+    unmet = await sessionShortfall(caller, bothRequirements(config.session, awaited));
+  } catch (error) {
+    // Globus cannot say now: the poll answers the stored status, and a later one tries again.
+    if (isActionError(error) && error.code === 'ServiceUnavailable') return undefined;
+    throw error;
+  }
+  return unmet === undefined ? resume(input, caller, record) : undefined;
 }
 
 interface CallbackUpdate {

@@ -34,6 +34,8 @@ export interface MintOptions {
   groups?: string[];
   expiresIn?: string | number;
   issuer?: string;
+  /** More claims (`amr`, `auth_time`, ...). */
+  claims?: Record<string, unknown>;
 }
 
 /** A token the test authenticator accepts, for `sub` = `identity`. */
@@ -42,6 +44,7 @@ export function mint(identity: string, options: MintOptions = {}): Promise<strin
     scope: options.scope ?? SCOPE,
     ...(options.identitySet ? { identity_set: options.identitySet } : {}),
     ...(options.groups ? { groups: options.groups } : {}),
+    ...options.claims,
   })
     .setProtectedHeader({ alg: 'ES256' })
     .setIssuer(options.issuer ?? ISSUER)

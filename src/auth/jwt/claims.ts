@@ -23,6 +23,12 @@ export interface VerifiedToken {
   identities: string[];
   scopes: string[];
   groups: string[];
+  /**
+   * The login the token comes from, from the OpenID Connect claims `amr` (multi-factor when it
+   * lists `mfa`, RFC 8176), `auth_time` and `preferred_username` (or `username`): what session
+   * requirements other than policies are checked against. A JWT carries no policy evaluation.
+   */
+  login: { mfa: boolean; time?: number; username?: string };
 }
 
 /** A Globus identity id. */
@@ -92,5 +98,15 @@ export function fromClaims(payload: JWTPayload, claimNames: Required<JwtClaimNam
     if (group === undefined) return null;
     groups.push(group);
   }
-  return { identity, identities, scopes: scopesOf(payload, claimNames), groups };
+  return { identity, identities, scopes: scopesOf(payload, claimNames), groups, login: loginOf(payload) };
+}
+
+function loginOf(payload: JWTPayload): VerifiedToken['login'] {
+  const { amr, auth_time: time } = payload;
+  const username = payload['preferred_username'] ?? payload['username'];
+  return {
+    mfa: Array.isArray(amr) && amr.includes('mfa'),
+    ...(typeof time === 'number' && Number.isFinite(time) && { time: time * 1000 }),
+    ...(typeof username === 'string' && username !== '' && { username }),
+  };
 }
