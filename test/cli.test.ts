@@ -117,6 +117,15 @@ describe('globus-action-provider token, against a running example (Node)', () =>
     expect(ran.body.creator_id).toBe(`urn:globus:auth:identity:${alice}`);
   });
 
+  it('mints a multi-factor login with a username (--mfa, --username), and refuses a username without a domain', async () => {
+    const { code, stdout } = await cli(['token', '--dir', dataDir, '--mfa', '--username', 'dev@uchicago.edu']);
+    expect(code).toBe(0);
+    expect(payload(stdout.trim())).toMatchObject({ amr: ['pwd', 'mfa'], preferred_username: 'dev@uchicago.edu' });
+    const bad = await cli(['token', '--dir', dataDir, '--username', 'dev']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--username must be a username/);
+  });
+
   it('mints for the scope asked for, which the provider refuses when it is not its own', async () => {
     const other = 'https://auth.globus.org/scopes/11111111-1111-4111-8111-111111111111/other';
     const { code, stdout } = await cli(['token', '--dir', dataDir, '--scope', other]);

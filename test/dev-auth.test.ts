@@ -304,6 +304,26 @@ describe('devAuth: its tokens over real HTTP', () => {
     }
   });
 
+  it('mints a login with MFA and a username, which a provider requiring a session checks', async () => {
+    const dev = await devAuth({ scope: SCOPE });
+    const server = await listen(
+      testProvider({ auth: dev.auth, requireSession: { mfa: true, domains: ['uchicago.edu'] } }),
+    );
+    try {
+      const plain = await actionClient(server.url, { token: await dev.mint() }).run({ body: {} });
+      expect(plain.status).toBe(403);
+      expect(plain.body).toMatchObject({
+        code: 'AuthorizationRequired',
+        authorization_parameters: { session_required_mfa: true, session_required_single_domain: ['uchicago.edu'] },
+      });
+      const strong = await dev.mint({ mfa: true, username: 'dev@uchicago.edu' });
+      expect(payload(strong)).toMatchObject({ amr: ['pwd', 'mfa'], preferred_username: 'dev@uchicago.edu' });
+      expectAction(await actionClient(server.url, { token: strong }).run({ body: {} }), 202);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a token from another key, an expired token, one without the provider scope, and a forged issuer', async () => {
     const dir = freshDir();
     const dev = await devAuth({ dir, scope: SCOPE });
@@ -402,6 +422,8 @@ describe('devAuth: checks and warnings', () => {
     await expect(dev.mint({ groups: ['urn:globus:auth:identity:x'] })).rejects.toThrow(/groups must each be/);
     for (const expiresIn of [0, -5, 1.5, '1y', '31d', 'soon'])
       await expect(dev.mint({ expiresIn })).rejects.toThrow(/expiresIn must be/);
+    await expect(dev.mint({ mfa: 'yes' as never })).rejects.toThrow(/mfa must be a boolean/);
+    await expect(dev.mint({ username: 'nobody' })).rejects.toThrow(/username must be a username/);
     const week = payload(await dev.mint({ expiresIn: '7d' }));
     expect(week.exp - week.iat).toBe(7 * 86_400);
   });

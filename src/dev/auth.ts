@@ -164,6 +164,10 @@ export async function devAuth(options: DevAuthOptions = {}): Promise<DevAuth> {
         scope: claims.scope,
         ...(claims.identitySet ? { identity_set: claims.identitySet } : {}),
         ...(claims.groups ? { groups: claims.groups } : {}),
+        // The login, as jwtAuth reads it for session requirements.
+        amr: claims.mfa ? ['pwd', 'mfa'] : ['pwd'],
+        auth_time: now,
+        ...(claims.username ? { preferred_username: claims.username } : {}),
       })
         .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
         .setIssuer(DEV_ISSUER)

@@ -16,6 +16,10 @@ export interface DevMintOptions {
   scope?: string;
   /** Seconds, or a number with a unit: `90s`, `30m`, `12h`, `7d`. Default one hour, at most 30 days. */
   expiresIn?: number | string;
+  /** A multi-factor login (`amr: ["pwd", "mfa"]`), for a provider that requires one. Default false. */
+  mfa?: boolean;
+  /** The login's username (`preferred_username`), whose domain `requireSession({ domains })` checks. */
+  username?: string;
 }
 
 /** Claims and lifetime of one token, checked. */
@@ -25,6 +29,8 @@ export interface MintClaims {
   identitySet: string[] | undefined;
   groups: string[] | undefined;
   expiresIn: number;
+  mfa: boolean;
+  username: string | undefined;
 }
 
 export const DEFAULT_EXPIRES_IN = 3_600;
@@ -35,6 +41,11 @@ export const EXPIRES_IN_RULE = 'seconds, or a number with a unit (90s, 30m, 12h,
 export const IDENTITY_RULE = 'a Globus identity id (a UUID) or urn:globus:auth:identity:<uuid>';
 export const SCOPE_RULE = 'a non-empty string of space-separated scopes';
 export const GROUP_RULE = 'a group id or a urn:globus:groups:id: URN';
+export const USERNAME_RULE = 'a username with one @ (user@uchicago.edu)';
+
+/** A username as Globus writes them: `name@domain`, printable, no spaces. */
+export const isUsername = (value: unknown): value is string =>
+  typeof value === 'string' && /^[^\s@]+@[^\s@]+$/.test(value) && value.length <= 256;
 
 /** `3600`, `90s`, `30m`, `12h`, `7d` (or a number of seconds) as seconds; undefined when it is none of those or out of range. */
 export function expiresInSeconds(value: unknown): number | undefined {
@@ -80,6 +91,8 @@ export function resolveMint(
   if (expiresIn === undefined) fail(`expiresIn must be ${EXPIRES_IN_RULE}`);
   const identitySet = given.identities === undefined ? undefined : list(given.identities, 'identities');
   const groups = given.groups === undefined ? undefined : list(given.groups, 'groups');
+  if (given.mfa !== undefined && typeof given.mfa !== 'boolean') fail('mfa must be a boolean');
+  if (given.username !== undefined && !isUsername(given.username)) fail(`username must be ${USERNAME_RULE}`);
   return {
     sub,
     scope: scope.trim(),
@@ -89,5 +102,7 @@ export function resolveMint(
     }),
     groups: groups?.map((entry) => (isGroup(entry) ? entry : fail(`groups must each be ${GROUP_RULE}`))),
     expiresIn,
+    mfa: given.mfa ?? false,
+    username: given.username,
   };
 }

@@ -11,7 +11,9 @@ import {
   IDENTITY_RULE,
   isGroup,
   isScope,
+  isUsername,
   SCOPE_RULE,
+  USERNAME_RULE,
 } from '../../dev/mint.ts';
 import { type CliIo, type Command, parseCommandArgs, UsageError } from '../command.ts';
 
@@ -32,6 +34,8 @@ Options:
   --identity <id>       the caller: a Globus identity id or URN (default: the dev identity)
   --group <id>          a group the caller is in (repeat for several)
   --expires-in <time>   seconds, or 90s, 30m, 12h, 7d (default 1h, at most 30d)
+  --mfa                 the login was multi-factor (for a provider with requireSession)
+  --username <name>     the login's username, user@domain (requireSession's domains)
   -h, --help            show this help
 
 It never makes a key: with none in the directory it fails (exit 1). Exit 2: bad arguments.
@@ -43,6 +47,8 @@ const options = {
   identity: { type: 'string' },
   group: { type: 'string', multiple: true },
   'expires-in': { type: 'string' },
+  mfa: { type: 'boolean' },
+  username: { type: 'string' },
 } as const;
 
 async function run(args: string[], io: CliIo): Promise<number> {
@@ -58,6 +64,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const expiresIn = values['expires-in'] === undefined ? undefined : expiresInSeconds(values['expires-in']);
   if (expiresIn === undefined && values['expires-in'] !== undefined)
     throw new UsageError(`--expires-in must be ${EXPIRES_IN_RULE}`);
+  if (values.username !== undefined && !isUsername(values.username))
+    throw new UsageError(`--username must be ${USERNAME_RULE}`);
 
   // Load only: a key made here would be one no running provider trusts.
   const dev = await devAuth({ dir, create: false });
@@ -69,6 +77,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     ...(values.identity === undefined ? {} : { identity: values.identity }),
     ...(groups.length === 0 ? {} : { groups }),
     ...(expiresIn === undefined ? {} : { expiresIn }),
+    ...(values.mfa === true ? { mfa: true } : {}),
+    ...(values.username === undefined ? {} : { username: values.username }),
   });
   io.stdout(`${token}\n`);
   return 0;
