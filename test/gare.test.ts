@@ -49,6 +49,29 @@ describe.each(ROUTES)('consent required ($name)', ({ routes }) => {
     expect((await client.status(run.body.action_id)).body.details).toEqual(details);
   });
 
+  it('consent needed mid-action (a status callback asking for a token) makes the action INACTIVE with the GARE', async () => {
+    const h = await harness({
+      provider: {
+        run: () => ({ status: 'ACTIVE' }),
+        status: async ({ caller }) => {
+          await caller.tokenFor(TRANSFER_SCOPE);
+          return { status: 'SUCCEEDED' };
+        },
+      },
+    });
+    const token = h.token(USERS.creator, { dependentScopes: [TRANSFER_SCOPE], unconsented: [TRANSFER_SCOPE] });
+    const client = actionClientOf(h, token, routes);
+    const run = await client.run({ body: {} });
+    expect(run.body.status).toBe('ACTIVE');
+    const polled = await client.status(run.body.action_id);
+    expect(polled.body).toMatchObject({ status: 'INACTIVE', display_status: 'Consent required' });
+    expect(readGare(polled.body.details)).toEqual({
+      code: 'ConsentRequired',
+      authorization_parameters: { session_message: expect.any(String), required_scopes: [REQUIRED] },
+    });
+    expect(polled.body.details.required_scope).toBe(REQUIRED);
+  });
+
   it('a group decision blocked by consent, before any action exists, is a 403 whose body is the GARE', async () => {
     const h = await harness({
       fake: { users: [{ id: USERS.member, groups: [GROUPS.lab] }] },

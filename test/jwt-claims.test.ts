@@ -100,7 +100,7 @@ describe('identity claims must be Globus identities', () => {
       identities: [urn(USERS.creator), urn(MIXED_CASE)],
       scopes: [SCOPE],
       groups: [groupUrn(GROUP), groupUrn(GROUP), groupUrn('lab-admins')],
-      login: { mfa: false },
+      session: { authentications: [{ identity: urn(USERS.creator), mfa: false }], policies: {} },
     });
   });
 });

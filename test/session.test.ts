@@ -279,6 +279,65 @@ describe.each(ROUTES)('callbacks require a session ($name)', ({ routes }) => {
     expect((await client.status(id)).body).toMatchObject({ status: 'SUCCEEDED', details: { results: 42 } });
   });
 
+  it('once the login is there the GARE leaves the details: a resume that keeps the action INACTIVE is not called again by every poll', async () => {
+    let resumes = 0;
+    const h = await harness({
+      fake: { users: USERS_WITH_DOMAINS },
+      provider: {
+        run: () => ({ status: 'ACTIVE' }),
+        status: async ({ action, requireSession }) => {
+          await requireSession({ mfa: true });
+          return { status: action.status };
+        },
+        resume: () => {
+          resumes++;
+          return { status: 'INACTIVE', display_status: 'Waiting for the instrument' };
+        },
+      },
+    });
+    const client = actionClient(h.providerUrl, { token: h.token(USERS.creator), routes });
+    const id = (await client.run({ body: {} })).body.action_id;
+    expect((await client.status(id)).body.details.code).toBe('AuthorizationRequired');
+    h.globus.login(USERS.creator, { mfa: true });
+    h.clock.advance(INTROSPECTION_TTL + 1);
+    const resumed = await client.resume(id);
+    expect(resumed.body).toMatchObject({
+      status: 'INACTIVE',
+      display_status: 'Waiting for the instrument',
+      details: {},
+    });
+    for (let i = 0; i < 3; i++) expect((await client.status(id)).body.status).toBe('INACTIVE');
+    expect(resumes).toBe(1);
+  });
+
+  it('AuthorizationRequiredError keeps only what clients read; a consent passed on keeps the legacy key too', async () => {
+    const odd = new AuthorizationRequiredError({
+      session_required_mfa: true,
+      session_required_policies: 'p1,p2',
+      extra: () => 1,
+    } as never);
+    expect(odd.parameters).toEqual({ session_required_mfa: true, session_required_policies: ['p1', 'p2'] });
+    const consent = AuthorizationRequiredError.from({
+      errors: [{ code: 'DEPENDENT_CONSENT_REQUIRED', unapproved_scopes: ['s[t]'] }],
+    });
+    const h = await harness({
+      provider: {
+        run: () => ({ status: 'ACTIVE' }),
+        status: () => {
+          throw consent;
+        },
+      },
+    });
+    const client = actionClient(h.providerUrl, { token: h.token(USERS.creator), routes });
+    const id = (await client.run({ body: {} })).body.action_id;
+    expect((await client.status(id)).body.details).toEqual({
+      code: 'ConsentRequired',
+      description: 'The user must consent to s[t] before this action can continue',
+      required_scope: 's[t]',
+      authorization_parameters: { required_scopes: ['s[t]'] },
+    });
+  });
+
   it("work passing on a downstream service's GARE waits INACTIVE; once the user logs in, a status poll (as Flows polls) continues it", async () => {
     let loggedIn = false;
     const attempts: number[] = [];

@@ -17,6 +17,8 @@ export interface CallerInit {
   renewTokens?: () => Promise<void>;
   /** The caller's session, with Globus's evaluation of `policies` (see Caller.session). */
   session?: (policies: readonly string[]) => Promise<Session | undefined>;
+  /** The session when already known (a JWT's own login), instead of `session`. */
+  knownSession?: Session;
 }
 
 const IDENTITY_PREFIX = 'urn:globus:auth:identity:';
@@ -48,7 +50,7 @@ class AuthenticatedCaller implements Caller {
   readonly #loadGroups: (() => Promise<readonly string[]>) | undefined;
   readonly #tokenFor: (scope: string) => Promise<string>;
   readonly #renewTokens: (() => Promise<void>) | undefined;
-  readonly #session: ((policies: readonly string[]) => Promise<Session | undefined>) | undefined;
+  readonly #session: ((policies: readonly string[]) => Promise<Session | undefined>) | Session | undefined;
   #groups: Promise<readonly string[]> | undefined;
 
   constructor(init: CallerInit) {
@@ -61,7 +63,7 @@ class AuthenticatedCaller implements Caller {
     this.#loadGroups = init.groups;
     this.#tokenFor = init.tokenFor ?? noTokens;
     this.#renewTokens = init.renewTokens;
-    this.#session = init.session;
+    this.#session = init.session ?? init.knownSession;
     if (init.knownGroups !== undefined) this.#groups = Promise.resolve(init.knownGroups);
   }
 
@@ -92,7 +94,8 @@ class AuthenticatedCaller implements Caller {
   }
 
   session(policies: readonly string[] = []): Promise<Session | undefined> {
-    return this.#session === undefined ? Promise.resolve(undefined) : this.#session(policies);
+    const session = this.#session;
+    return typeof session === 'function' ? session(policies) : Promise.resolve(session);
   }
 }
 

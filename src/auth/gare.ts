@@ -61,7 +61,7 @@ const strings = (value: unknown): string[] | undefined =>
       : undefined;
 
 /** `authorization_parameters` as the SDK reads them (policies and domains may be comma-joined). */
-function parameters(raw: Record<string, unknown>): AuthorizationParameters {
+function readParameters(raw: Record<string, unknown>): AuthorizationParameters {
   const out: AuthorizationParameters = {};
   if (typeof raw['session_message'] === 'string') out.session_message = raw['session_message'];
   for (const key of [
@@ -91,7 +91,7 @@ export function readGare(value: unknown): ReadGare | undefined {
   if (isObject(value['authorization_parameters'])) {
     return {
       code: code ?? 'AuthorizationRequired',
-      authorization_parameters: parameters(value['authorization_parameters']),
+      authorization_parameters: readParameters(value['authorization_parameters']),
     };
   }
   if (code === 'ConsentRequired') {
@@ -130,10 +130,18 @@ export class AuthorizationRequiredError extends ActionError {
   readonly parameters: AuthorizationParameters;
 
   constructor(parameters: AuthorizationParameters, options: { code?: string; cause?: unknown } = {}) {
-    const message = parameters.session_message ?? 'The user must log in again before this action can continue';
+    // Only the keys clients read, with the types they expect: this ends up in stored details.
+    const kept = isObject(parameters) ? readParameters(parameters) : {};
+    const code = typeof options.code === 'string' && options.code !== '' ? options.code : 'AuthorizationRequired';
+    const scopes = kept.required_scopes;
+    const message =
+      kept.session_message ??
+      (code === 'ConsentRequired' && scopes !== undefined
+        ? `The user must consent to ${scopes.join(' ')} before this action can continue`
+        : 'The user must log in again before this action can continue');
     super('ForbiddenRequest', message, { cause: options.cause });
-    this.requirementCode = options.code ?? 'AuthorizationRequired';
-    this.parameters = parameters;
+    this.requirementCode = code;
+    this.parameters = kept;
   }
 
   /** The requirement in a Globus error body (any shape `readGare` reads), or undefined when it holds none. */
@@ -157,9 +165,12 @@ export function isAuthorizationRequired(error: unknown): error is AuthorizationR
 
 /** The GARE an AuthorizationRequiredError stands for: an INACTIVE action's details, or a 403 body. */
 export function authorizationRequirement(error: AuthorizationRequiredError): AuthRequirement {
+  const scopes = error.parameters.required_scopes;
   return {
     code: error.requirementCode,
     description: error.description,
+    // A consent passed on from elsewhere also in the legacy form, which names one scope string.
+    ...(error.requirementCode === 'ConsentRequired' && scopes?.length === 1 && { required_scope: scopes[0] as string }),
     authorization_parameters: { ...error.parameters },
   };
 }

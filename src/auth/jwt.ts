@@ -77,9 +77,6 @@ function toCaller(verified: VerifiedToken | null, token: string): Caller {
     scopes: verified.scopes,
     token,
     knownGroups: verified.groups,
-    session: async () => ({
-      authentications: [{ identity: verified.identity, ...verified.login }],
-      policies: {},
-    }),
+    knownSession: verified.session,
   });
 }

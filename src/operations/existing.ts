@@ -14,7 +14,7 @@ import { type ActionContext, callbackContext } from '../context.ts';
 import { ActionError, isActionError } from '../http/errors.ts';
 import { jsonResponse } from '../http/response.ts';
 import { toStatus, toView } from '../lifecycle.ts';
-import type { ActionRecord, ActionUpdate } from '../model.ts';
+import { type ActionRecord, type ActionUpdate, isPlainObject } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
 import type { WorkerInternals } from '../work/runner.ts';
 import {
@@ -63,10 +63,13 @@ export function statusOperation(config: ProviderConfig, worker?: WorkerInternals
   return async (input) => {
     const caller = await authenticate(config, input.request);
     const record = await loadVisible(config, input.actionId, caller);
+    // Only an INACTIVE action may be resumed by a poll: any other, without a callback, is answered
+    // at once (reading `request.method` costs a poll about 1 µs on Node).
+    const resumable = record.status === 'INACTIVE' && resume !== undefined;
+    if (callback === undefined && !resumable) return answer(record);
     // HEAD asks what GET would answer without changing anything: no callback runs.
     if (input.request.method === 'HEAD') return answer(record);
-    // Checked here, not in the callee: a poll of an action that is not INACTIVE pays nothing for it.
-    if (record.status === 'INACTIVE' && resume !== undefined) {
+    if (resumable) {
       const continued = await resumedByLogin(config, resume, input, caller, record);
       if (continued !== undefined) return answer(continued);
     }
@@ -122,12 +125,16 @@ export function resumeOperation(config: ProviderConfig, worker?: WorkerInternals
         await mutate(config, record, async (current) => (current.status === 'INACTIVE' && !same ? waiting : undefined)),
       );
     }
-    return ok(await resume(input, caller, record));
+    return ok(await resume(input, caller, record, awaited !== undefined));
   };
 }
 
-/** Resume's own step, once the caller is allowed and their session suffices. */
-type Resume = (input: ActionInput, caller: Caller, record: ActionRecord) => Promise<ActionRecord>;
+/**
+ * Resume's own step, once the caller is allowed and their session suffices. `answered`: the
+ * action waited on a session requirement that is now met, so its GARE details go unless the
+ * update brings details of its own (else every later poll would resume it again).
+ */
+type Resume = (input: ActionInput, caller: Caller, record: ActionRecord, answered: boolean) => Promise<ActionRecord>;
 
 /** The resume step of this provider, or undefined when it cannot resume (no callback, no work). */
 function resumer(config: ProviderConfig, worker: WorkerInternals | undefined): Resume | undefined {
@@ -140,11 +147,15 @@ function resumer(config: ProviderConfig, worker: WorkerInternals | undefined): R
     if (context.action.status === 'INACTIVE') await context.caller.renewTokens?.();
     return given(context as never);
   };
+  const answering = async (context: ActionContext) => {
+    const update: unknown = await callback(context);
+    return isPlainObject(update) && update['details'] === undefined ? { ...update, details: {} } : update;
+  };
   const write =
     worker === undefined
       ? undefined
       : (next: ActionRecord) => (next.status === 'ACTIVE' ? worker.schedule(next) : config.store.update(next));
-  return async (input, caller, record) => {
+  return async (input, caller, record, answered) => {
     let tokens: string | undefined;
     try {
       tokens = await renewOnResume(config, caller, record);
@@ -152,7 +163,15 @@ function resumer(config: ProviderConfig, worker: WorkerInternals | undefined): R
       // Still no consent: the action stays INACTIVE, saying what to consent to (anything else propagates).
       return mutateActive(config, record, async () => inactiveOnRequirement(config, error), write);
     }
-    const result = await updateWithConsent(config, { input, caller, record, name: 'resume', callback, write, tokens });
+    const result = await updateWithConsent(config, {
+      input,
+      caller,
+      record,
+      name: 'resume',
+      callback: answered ? answering : callback,
+      write,
+      tokens,
+    });
     await dropUnstored(config, record.action_id, tokens, result);
     return result;
   };
@@ -181,7 +200,7 @@ async function resumedByLogin(
     if (isActionError(error) && error.code === 'ServiceUnavailable') return undefined;
     throw error;
   }
-  return unmet === undefined ? resume(input, caller, record) : undefined;
+  return unmet === undefined ? resume(input, caller, record, true) : undefined;
 }
 
 interface CallbackUpdate {

@@ -5,6 +5,7 @@
  */
 import type { JWTPayload } from 'jose';
 import { groupUrn, identityUrn } from '../caller.ts';
+import type { Session, SessionAuthentication } from '../session.ts';
 
 export interface JwtClaimNames {
   /** The effective identity (a Globus identity id or URN). Default `sub`. */
@@ -28,7 +29,7 @@ export interface VerifiedToken {
    * lists `mfa`, RFC 8176), `auth_time` and `preferred_username` (or `username`): what session
    * requirements other than policies are checked against. A JWT carries no policy evaluation.
    */
-  login: { mfa: boolean; time?: number; username?: string };
+  session: Session;
 }
 
 /** A Globus identity id. */
@@ -98,15 +99,18 @@ export function fromClaims(payload: JWTPayload, claimNames: Required<JwtClaimNam
     if (group === undefined) return null;
     groups.push(group);
   }
-  return { identity, identities, scopes: scopesOf(payload, claimNames), groups, login: loginOf(payload) };
+  return { identity, identities, scopes: scopesOf(payload, claimNames), groups, session: sessionOf(identity, payload) };
 }
 
-function loginOf(payload: JWTPayload): VerifiedToken['login'] {
+/** The one login a JWT speaks of, made once per verified token (the cache holds it). */
+function sessionOf(identity: string, payload: JWTPayload): Session {
   const { amr, auth_time: time } = payload;
   const username = payload['preferred_username'] ?? payload['username'];
-  return {
+  const login: SessionAuthentication = {
+    identity,
     mfa: Array.isArray(amr) && amr.includes('mfa'),
     ...(typeof time === 'number' && Number.isFinite(time) && { time: time * 1000 }),
     ...(typeof username === 'string' && username !== '' && { username }),
   };
+  return { authentications: [login], policies: {} };
 }
