@@ -21,7 +21,7 @@ export interface SendInput {
   headers?: Record<string, string>;
 }
 
-/** An answer, read: status, headers, the text and, when it parses, the JSON. */
+/** An answer, read: status, headers, the text (tokens replaced by their names) and, when it parses, the JSON. */
 export interface Answer {
   status: number;
   headers: Headers;
@@ -114,20 +114,21 @@ export function createExchange(options: ExchangeOptions): { send: Send; count():
       const why = timedOut ? `no answer within ${options.timeoutMs / 1000} s` : describe(error);
       return { exchange: { request, error: redact(why) } };
     }
+    // Redacted before anything reads it: a provider that quotes a token must not get it into a reason line.
+    const shown = redact(text);
     return {
-      exchange: { request, answer: recordAnswer(response, text, redact) },
-      answer: { status: response.status, headers: response.headers, text, json: parseJson(text) },
+      exchange: { request, answer: recordAnswer(response, shown, redact) },
+      answer: { status: response.status, headers: response.headers, text: shown, json: parseJson(shown) },
     };
   };
   return { send, count: () => sent };
 }
 
-function recordAnswer(response: Response, raw: string, redact: (text: string) => string): ReceivedAnswer {
+function recordAnswer(response: Response, text: string, redact: (text: string) => string): ReceivedAnswer {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = redact(value);
   });
-  const text = redact(raw);
   const cut = text.length > MAX_RECORDED;
   return {
     status: response.status,
