@@ -36,6 +36,11 @@ const freshDir = (): string => {
   return dir;
 };
 
+/** The hand-written provider's two callers (their tokens, and identity ids). */
+const alice = `alice-${crypto.randomUUID()}`;
+const bob = `bob-${crypto.randomUUID()}`;
+const users = { [alice]: crypto.randomUUID(), [bob]: crypto.randomUUID() };
+
 interface Result {
   code: number;
   stdout: string;
@@ -192,9 +197,6 @@ describe('check in dev mode and without a token (examples/node.ts)', () => {
 });
 
 describe('check against a provider written by hand, and its broken variants', () => {
-  const alice = `alice-${crypto.randomUUID()}`;
-  const bob = `bob-${crypto.randomUUID()}`;
-  const users = { [alice]: crypto.randomUUID(), [bob]: crypto.randomUUID() };
   const families = (prefix: string) =>
     ['status', 'log', 'cancel', 'resume', 'release'].flatMap((r) => [`${prefix}.${r}`, `${prefix}.actions.${r}`]);
   const start = async (faults: Fault[]) => {
@@ -232,6 +234,28 @@ describe('check against a provider written by hand, and its broken variants', ()
     for (const token of [alice, bob]) expect(result.stdout + result.stderr).not.toContain(token);
   });
 
+  it('a provider with only the legacy routes: the /actions checks do not apply, and say why; nothing fails', async () => {
+    const result = await check([await start(['legacy-only']), '--token', alice, '--other-token', bob, '--json']);
+    const { report, failed, notApplicable } = parsed(result);
+    expect({ code: result.code, failed }).toEqual({ code: 0, failed: [] });
+    expect(notApplicable).toEqual(
+      [
+        'actions.run',
+        'actions.list',
+        'routing.method.actions',
+        'isolation.list',
+        ...['status', 'log', 'cancel', 'resume', 'release'].flatMap((r) => [
+          `actions.${r}`,
+          `unknown.actions.${r}`,
+          `isolation.actions.${r}`,
+        ]),
+      ].sort(),
+    );
+    for (const c of report.checks.filter((c) => c.outcome === 'not-applicable'))
+      expect(c.reason).toMatch(/serves no \/actions routes/);
+    expect(report.actions.remaining).toEqual([]);
+  });
+
   it('shows a failure in the readable report: why, what it rests on, the request and the answer, tokens by name', async () => {
     const { code, stdout, stderr } = await check([await start(['leaky-401']), '--token', alice, '--other-token', bob]);
     expect(code).toBe(1);
@@ -259,6 +283,30 @@ describe('check against a provider written by hand, and its broken variants', ()
     expect(failed).toEqual(['actions.run', 'run']);
     expect(report.checks.find((c) => c.id === 'run')?.reason).toMatch(/answered 422/);
     expect(report.checks.find((c) => c.id === 'status')?.reason).toMatch(/no action to check/);
+  });
+});
+
+describe('check on a terminal', () => {
+  it('keeps one progress line on stderr, rewritten per check and cleared before the report', async () => {
+    const host = await listenNode(getRequestListener(handWrittenProvider({ users }).fetch));
+    stops.push(() => host.stop());
+    // script(1) runs the command on a pseudo-terminal: stderr (and stdout) are a TTY there.
+    const command = `${process.execPath} --import tsx src/cli/main.ts check ${host.url} --token ${alice} --other-token ${bob}`;
+    const { stdout } = await new Promise<Result>((resolve) => {
+      execFile(
+        'script',
+        ['-qec', command, '/dev/null'],
+        { cwd: ROOT, env: { ...process.env, DATA_DIR: freshDir() } },
+        (error, out, err) => resolve({ code: error ? 1 : 0, stdout: out, stderr: err }),
+      );
+    });
+    const ESC = String.fromCharCode(27);
+    const lines = [...stdout.matchAll(new RegExp(`\r${ESC}\\[K\\[(\\d+)/(\\d+)\\] ([\\w.-]+)`, 'g'))];
+    expect(lines.map((m) => Number(m[1]))).toEqual(CHECKS.map((_c, i) => i + 1));
+    expect(new Set(lines.map((m) => Number(m[2])))).toEqual(new Set([CHECKS.length]));
+    // Cleared, then the report.
+    expect(stdout).toMatch(new RegExp(`\\[\\d+/\\d+\\] [\\w.-]+\r${ESC}\\[Kglobus-action-provider check http`));
+    expect(stdout, stdout.slice(-3000)).toMatch(/OK: no check failed\./);
   });
 });
 

@@ -92,6 +92,7 @@ function sample(schema: unknown, depth: number): unknown {
 }
 
 function sampleObject(schema: JsonObject, depth: number): JsonObject {
+  if (COMPOSITE.some((keyword) => keyword in schema)) throw new NotSimple();
   const properties = isPlainObject(schema['properties']) ? schema['properties'] : {};
   const required = Array.isArray(schema['required']) ? schema['required'] : [];
   const out: JsonObject = {};

@@ -135,6 +135,7 @@ async function run(options: CheckOptions, config: ReturnType<typeof resolve>): P
   const unread = { ok: false as const, reason: 'the provider description could not be read' };
   const ctx = createContext({
     send: exchange.send,
+    redact: exchange.redact,
     has: { token: options.token !== undefined, other: options.otherToken !== undefined },
     body: unread,
     invalidBody: unread,

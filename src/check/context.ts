@@ -61,6 +61,8 @@ export interface CheckContext {
 
 export interface ContextOptions {
   send: Send;
+  /** Applied to every reason: one may quote an answer, and an answer may quote a token. */
+  redact(text: string): string;
   has: CheckContext['has'];
   body: Derived;
   invalidBody: Derived;
@@ -89,7 +91,7 @@ export function createContext(options: ContextOptions): CheckContext {
     decided.set(id, {
       ...definition,
       outcome,
-      ...(reason === undefined ? {} : { reason }),
+      ...(reason === undefined ? {} : { reason: options.redact(reason) }),
       ...(exchanges === undefined || exchanges.length === 0 ? {} : { exchanges: [...exchanges] }),
     });
     options.onProgress?.({ done: decided.size, total: definitions.size, id, outcome });

@@ -21,7 +21,10 @@ export interface SendInput {
   headers?: Record<string, string>;
 }
 
-/** An answer, read: status, headers, the text (tokens replaced by their names) and, when it parses, the JSON. */
+/**
+ * An answer, read: status, headers, the text and, when it parses, the JSON, as received (a
+ * reason quoting them is redacted when the check is decided).
+ */
 export interface Answer {
   status: number;
   headers: Headers;
@@ -59,7 +62,12 @@ const INVALID_TOKEN = 'globus-action-provider-check.not-a-valid-token';
 const MAX_RECORDED = 4_096;
 
 /** A sender for one run, and the count of what it sent. */
-export function createExchange(options: ExchangeOptions): { send: Send; count(): number } {
+export function createExchange(options: ExchangeOptions): {
+  send: Send;
+  count(): number;
+  /** `text` with every token replaced by its name. */
+  redact(text: string): string;
+} {
   const { base, token, otherToken } = options;
   let sent = 0;
   const secrets: [string, string][] = [];
@@ -114,14 +122,12 @@ export function createExchange(options: ExchangeOptions): { send: Send; count():
       const why = timedOut ? `no answer within ${options.timeoutMs / 1000} s` : describe(error);
       return { exchange: { request, error: redact(why) } };
     }
-    // Redacted before anything reads it: a provider that quotes a token must not get it into a reason line.
-    const shown = redact(text);
     return {
-      exchange: { request, answer: recordAnswer(response, shown, redact) },
-      answer: { status: response.status, headers: response.headers, text: shown, json: parseJson(shown) },
+      exchange: { request, answer: recordAnswer(response, redact(text), redact) },
+      answer: { status: response.status, headers: response.headers, text, json: parseJson(text) },
     };
   };
-  return { send, count: () => sent };
+  return { send, count: () => sent, redact };
 }
 
 function recordAnswer(response: Response, text: string, redact: (text: string) => string): ReceivedAnswer {

@@ -105,6 +105,7 @@ export type SchemaCheck = (value: unknown) => string[];
 export function schemaCheck(schema: object): SchemaCheck {
   const validator = new Validator(schema as Schema, '2020-12', false);
   return (value) => {
+    if (value === undefined) return ['$: no JSON value'];
     const { valid, errors } = validator.validate(value);
     if (valid) return [];
     return [...new Set(errors.filter((error) => !WRAPPERS.has(error.keyword)).map(problem))];

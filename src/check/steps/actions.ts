@@ -167,10 +167,8 @@ export async function checkRelease(ctx: CheckContext, made: Made): Promise<void>
     return;
   }
   if (state === 'running') {
-    ctx.skip(
-      id,
-      `the action was still ${String(made.status)} after waiting (up to ${ctx.waitMs / 1000} s, see --wait)`,
-    );
+    const waited = `at most ${MAX_POLLS} polls in ${ctx.waitMs / 1000} s, see --wait`;
+    ctx.skip(id, `the action was still ${String(made.status)} when waited for (${waited}); it is left unreleased`);
     return;
   }
   const released = await ctx.send(on(made.family, 'release', made.id));
