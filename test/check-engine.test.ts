@@ -112,6 +112,29 @@ describe('progress and options', () => {
   });
 });
 
+describe('a provider that never stops answering', () => {
+  it('is read up to 1 MiB, so it cannot fill memory: its description fails, nothing else is sent', async () => {
+    let chunks = 0;
+    const host = await listenNode((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const write = () => {
+        chunks++;
+        if (!response.destroyed && response.write(chunk)) setImmediate(write);
+        else if (!response.destroyed) response.once('drain', write);
+      };
+      write();
+    });
+    hosts.push(host);
+    const report = await checkProvider({ url: host.url, token: alice });
+    expect(report.summary.requests).toBe(1);
+    const introspection = report.checks.find((c) => c.id === 'introspection');
+    expect(introspection?.outcome).toBe('fail');
+    expect(introspection?.exchanges?.[0]?.answer).toMatchObject({ status: 200, truncated: true });
+    expect(chunks).toBeLessThan(1_000);
+  });
+});
+
 describe('redaction', () => {
   it('replaces tokens however short without breaking what it reads: answers are parsed as received', async () => {
     const { url } = await start(['leaky-401']);

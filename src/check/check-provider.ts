@@ -17,6 +17,7 @@ import {
   checkStatusAndLog,
   MAX_POLLS,
   type Made,
+  NO_ACTIONS_FAMILY,
   skipRoutes,
 } from './steps/actions.ts';
 import { CLEANUP_POLLS, cleanUp } from './steps/cleanup.ts';
@@ -25,7 +26,7 @@ import { checkIdempotency } from './steps/idempotency.ts';
 import { checkIntrospection } from './steps/introspection.ts';
 import { checkIsolation } from './steps/isolation.ts';
 import { checkRefusals, checkStatusRefusals } from './steps/refusals.ts';
-import { checkUnknown, NO_ACTIONS_FAMILY } from './steps/unknown.ts';
+import { checkUnknown } from './steps/unknown.ts';
 import type { CheckProgress, CheckReport } from './types.ts';
 
 export interface CheckOptions {

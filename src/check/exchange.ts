@@ -60,6 +60,8 @@ export interface ExchangeOptions {
 const INVALID_TOKEN = 'globus-action-provider-check.not-a-valid-token';
 /** An answer body is kept up to this many characters in the report. */
 const MAX_RECORDED = 4_096;
+/** An answer body is read up to this many bytes (no provider document comes near it), the rest dropped. */
+const MAX_READ = 1024 * 1024;
 
 /** A sender for one run, and the count of what it sent. */
 export function createExchange(options: ExchangeOptions): {
@@ -116,7 +118,7 @@ export function createExchange(options: ExchangeOptions): {
           signal: AbortSignal.timeout(options.timeoutMs),
         }),
       );
-      text = await response.text();
+      text = await readCapped(response);
     } catch (error) {
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       const why = timedOut ? `no answer within ${options.timeoutMs / 1000} s` : describe(error);
@@ -142,6 +144,25 @@ function recordAnswer(response: Response, text: string, redact: (text: string) =
     body: cut ? `${text.slice(0, MAX_RECORDED)}…` : text,
     ...(cut ? { truncated: true as const } : {}),
   };
+}
+
+/** The body as text, at most MAX_READ bytes of it: a provider streaming without end cannot fill memory. */
+async function readCapped(response: Response): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let read = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    read += value.byteLength;
+    if (read > MAX_READ) {
+      await reader.cancel();
+      return `${text}${decoder.decode(value.subarray(0, value.byteLength - (read - MAX_READ)))}…`;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
 function parseJson(text: string): unknown {

@@ -22,6 +22,7 @@ export interface Made {
 
 export const LABEL = 'globus-action-provider check';
 export const NEEDS_TOKEN = 'needs a token (--token, GLOBUS_ACTION_PROVIDER_TOKEN or a dev-mode key)';
+export const NO_ACTIONS_FAMILY = 'the provider serves no /actions routes (GET /actions answered 404)';
 /** Polls of one action while waiting for it to complete, at most. */
 export const MAX_POLLS = 10;
 const FIRST_POLL_MS = 250;

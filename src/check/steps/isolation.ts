@@ -9,8 +9,7 @@ import { ACTION_ROUTES, type ActionRoute, type Family, routeCheck } from '../cat
 import type { CheckContext } from '../context.ts';
 import type { Sent } from '../exchange.ts';
 import { bodyGist, statusProblems } from '../expect.ts';
-import { LIST_QUERY, type Made, on } from './actions.ts';
-import { NO_ACTIONS_FAMILY } from './unknown.ts';
+import { LIST_QUERY, type Made, NO_ACTIONS_FAMILY, on } from './actions.ts';
 
 const NEEDS_OTHER = "needs a second identity's token (--other-token, or a dev-mode key to mint one)";
 /** The routes in the order tried: release last, since a provider that allows it loses the action. */

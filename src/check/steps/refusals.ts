@@ -8,7 +8,7 @@ import type { JsonObject } from '../../model.ts';
 import type { CheckContext } from '../context.ts';
 import type { Credential, SendInput } from '../exchange.ts';
 import { errorProblems } from '../expect.ts';
-import { type Made, NEEDS_TOKEN, on } from './actions.ts';
+import { type Made, NEEDS_TOKEN, NO_ACTIONS_FAMILY, on } from './actions.ts';
 import { newRequestId } from './ids.ts';
 
 const REFUSED = [400, 422] as const;
@@ -58,7 +58,7 @@ export async function checkRefusals(ctx: CheckContext, actionsServed: boolean): 
       [405],
       allowHeader,
     );
-  else ctx.skip('routing.method.actions', 'the provider serves no /actions routes');
+  else ctx.skip('routing.method.actions', NO_ACTIONS_FAMILY);
 
   const body: JsonObject = ctx.body.ok ? ctx.body.body : {};
   const envelope = (extra: JsonObject = {}): JsonObject => ({ request_id: newRequestId(), body, ...extra });

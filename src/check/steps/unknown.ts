@@ -5,9 +5,7 @@
 import { ACTION_ROUTES, type Family, routeCheck } from '../catalog.ts';
 import type { CheckContext } from '../context.ts';
 import { errorProblems } from '../expect.ts';
-import { NEEDS_TOKEN, on } from './actions.ts';
-
-export const NO_ACTIONS_FAMILY = 'the provider serves no /actions routes (GET /actions answered 404)';
+import { NEEDS_TOKEN, NO_ACTIONS_FAMILY, on } from './actions.ts';
 
 export async function checkUnknown(ctx: CheckContext, actionsServed: boolean, logSupported: boolean): Promise<void> {
   for (const family of ['legacy', 'actions'] as const satisfies Family[]) {
