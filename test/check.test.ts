@@ -36,6 +36,9 @@ const freshDir = (): string => {
   return dir;
 };
 
+/** What does not apply to a provider that never asks for a consent or a login. */
+const NO_GARE = ['gare.shape'];
+
 /** The hand-written provider's two callers (their tokens, and identity ids). */
 const alice = `alice-${crypto.randomUUID()}`;
 const bob = `bob-${crypto.randomUUID()}`;
@@ -135,7 +138,7 @@ describe('check passes against the example provider on every host', () => {
         viaEnv ? { GLOBUS_ACTION_PROVIDER_TOKEN: creator } : {},
       );
       const { report, failed, notApplicable } = parsed(result);
-      expect({ code: result.code, failed, notApplicable }).toEqual({ code: 0, failed: [], notApplicable: [] });
+      expect({ code: result.code, failed, notApplicable }).toEqual({ code: 0, failed: [], notApplicable: NO_GARE });
       expectWhole(report);
       expect(report.ok).toBe(true);
       expect(report.provider).toEqual({ title: 'Echo', scope: SCOPE });
@@ -168,7 +171,7 @@ describe('check in dev mode and without a token (examples/node.ts)', () => {
   it('mints both identities from the key: every check passes, the isolation ones too', async () => {
     const result = await check([url, '--dev-dir', dataDir, '--json']);
     const { report, failed, notApplicable } = parsed(result);
-    expect({ code: result.code, failed, notApplicable }).toEqual({ code: 0, failed: [], notApplicable: [] });
+    expect({ code: result.code, failed, notApplicable }).toEqual({ code: 0, failed: [], notApplicable: NO_GARE });
     expectWhole(report);
     expect(result.stderr).toContain(`using a dev-mode token from the key in ${dataDir}`);
   });
@@ -213,6 +216,8 @@ describe('check against a provider written by hand, and its broken variants', ()
     ['missing ActionStatus keys', ['missing-keys'], ['action-status.schema']],
     ['no idempotency', ['no-idempotency'], ['idempotency.conflict', 'idempotency.same']],
     ['release that keeps the action', ['release-keeps'], ['actions.release', 'release']],
+    ['a consent asked for as a GARE (INACTIVE actions)', ['consent'], []],
+    ['a GARE no client reads', ['consent', 'bad-gare'], ['gare.shape']],
   ];
 
   it.each(CASES)('%s: exactly the checks about it fail', async (_name, faults, expected) => {
@@ -221,7 +226,7 @@ describe('check against a provider written by hand, and its broken variants', ()
     expect({ code: result.code, failed, notApplicable }).toEqual({
       code: expected.length === 0 ? 0 : 1,
       failed: [...expected].sort(),
-      notApplicable: [],
+      notApplicable: faults.includes('consent') ? [] : NO_GARE,
     });
     expectWhole(report);
     for (const c of report.checks.filter((c) => c.outcome === 'fail')) {
@@ -242,6 +247,7 @@ describe('check against a provider written by hand, and its broken variants', ()
       [
         'actions.run',
         'actions.list',
+        'gare.shape',
         'routing.method.actions',
         'isolation.list',
         ...['status', 'log', 'cancel', 'resume', 'release'].flatMap((r) => [
@@ -251,7 +257,7 @@ describe('check against a provider written by hand, and its broken variants', ()
         ]),
       ].sort(),
     );
-    for (const c of report.checks.filter((c) => c.outcome === 'not-applicable'))
+    for (const c of report.checks.filter((c) => c.outcome === 'not-applicable' && c.id !== 'gare.shape'))
       expect(c.reason).toMatch(/serves no \/actions routes/);
     expect(report.actions.remaining).toEqual([]);
   });

@@ -257,6 +257,12 @@ export const CHECKS: readonly CheckDefinition[] = [
     basis: `${TOOLKIT} GET /actions (what the caller may monitor)`,
   },
   {
+    id: 'gare.shape',
+    section: 'Consent and session requirements',
+    title: 'every Globus Auth requirement answered (INACTIVE details, a 401/403 body) reads as a GARE',
+    basis: 'GARE as globus-sdk, globus-cli and the web app read it; Flows copies required_scope into the run',
+  },
+  {
     id: 'cors.introspection',
     section: 'CORS',
     title: 'GET / carries Access-Control-Allow-Origin; OPTIONS / allows a GET',

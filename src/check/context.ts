@@ -7,6 +7,7 @@ import { isPlainObject } from '../model.ts';
 import type { Derived } from './body.ts';
 import { CHECKS, type CheckDefinition } from './catalog.ts';
 import type { Credential, Send, Sent } from './exchange.ts';
+import { gareProblems } from './gare.ts';
 import {
   ACTION_STATUS_SCHEMA,
   ERROR_BODY_SCHEMA,
@@ -74,8 +75,9 @@ export interface ContextOptions {
 
 /** How many invalid ActionStatus answers the schema check shows in full. */
 const SHOWN_EXCHANGES = 3;
-/** How many of their problems it lists. */
+/** How many of their problems it lists, and how many answers for each. */
 const SHOWN_LINES = 10;
+const SHOWN_ROUTES = 3;
 
 export function createContext(options: ContextOptions): CheckContext {
   const definitions = new Map<string, CheckDefinition>(CHECKS.map((check) => [check.id, check]));
@@ -83,6 +85,13 @@ export function createContext(options: ContextOptions): CheckContext {
   const actions = new Map<string, CreatedAction>();
   const invalidStatuses: { problems: string[]; exchange: Exchange }[] = [];
   let statusesSeen = 0;
+  const requirements = { seen: 0, invalid: [] as { problems: string[]; exchange: Exchange }[] };
+  const sawRequirement = (sent: Sent, value: unknown, where: 'details' | 'error') => {
+    const problems = gareProblems(value, where);
+    if (problems === undefined) return;
+    requirements.seen++;
+    if (problems.length > 0) requirements.invalid.push({ problems, exchange: sent.exchange });
+  };
 
   const decide = (id: string, outcome: Outcome, reason?: string, exchanges?: readonly Exchange[]) => {
     const definition = definitions.get(id);
@@ -97,8 +106,48 @@ export function createContext(options: ContextOptions): CheckContext {
     options.onProgress?.({ done: decided.size, total: definitions.size, id, outcome });
   };
 
+  /** Every answer's requirement, if it holds one, is seen on the way: for `gare.shape`. */
+  const send: Send = async (input) => {
+    const sent = await options.send(input);
+    const answer = sent.answer;
+    if (answer !== undefined && (answer.status === 401 || answer.status === 403))
+      sawRequirement(sent, answer.json, 'error');
+    return sent;
+  };
+
+  /** One decision from what the aggregate checks gathered: a line per route and problem. */
+  const aggregate = (
+    id: string,
+    seen: number,
+    invalid: readonly { problems: string[]; exchange: Exchange }[],
+    none: string,
+  ) => {
+    if (seen === 0) {
+      decide(id, 'not-applicable', none);
+      return;
+    }
+    // One line per distinct problem, naming the first few answers that had it.
+    const where = new Map<string, Set<string>>();
+    for (const { problems, exchange } of invalid) {
+      const key = problems.join(', ');
+      const routes = where.get(key) ?? new Set<string>();
+      routes.add(`${exchange.request.method} ${new URL(exchange.request.url).pathname}`);
+      where.set(key, routes);
+    }
+    const shownLines = [...where].slice(0, SHOWN_LINES).map(([problem, routes]) => {
+      const named = [...routes].slice(0, SHOWN_ROUTES).join(', ');
+      return `${problem} (${named}${routes.size > SHOWN_ROUTES ? `, and ${routes.size - SHOWN_ROUTES} more` : ''})`;
+    });
+    if (where.size > SHOWN_LINES) shownLines.push(`and ${where.size - SHOWN_LINES} more problems`);
+    context.judge(
+      id,
+      invalid.length === 0 ? [] : [`${invalid.length} of ${seen} do not: ${shownLines.join('; ')}`],
+      invalid.slice(0, SHOWN_EXCHANGES).map(({ exchange }) => exchange),
+    );
+  };
+
   const context: CheckContext = {
-    send: options.send,
+    send,
     schemas: {
       actionStatus: schemaCheck(ACTION_STATUS_SCHEMA),
       description: schemaCheck(PROVIDER_DESCRIPTION_SCHEMA),
@@ -122,6 +171,7 @@ export function createContext(options: ContextOptions): CheckContext {
       statusesSeen++;
       const problems = context.schemas.actionStatus(value);
       if (problems.length > 0) invalidStatuses.push({ problems, exchange: sent.exchange });
+      if (isPlainObject(value) && value['status'] === 'INACTIVE') sawRequirement(sent, value['details'], 'details');
     },
     created(actionId, by) {
       if (!actions.has(actionId)) actions.set(actionId, { id: actionId, by, state: 'open' });
@@ -141,28 +191,15 @@ export function createContext(options: ContextOptions): CheckContext {
     },
     actions,
     results(undecided) {
-      if (!decided.has('action-status.schema')) {
-        if (statusesSeen === 0) decide('action-status.schema', 'not-applicable', 'no ActionStatus was answered');
-        else {
-          // One line per route and problem: polls of one action repeat theirs.
-          const lines = new Set(
-            invalidStatuses.map(
-              ({ problems, exchange }) =>
-                `${exchange.request.method} ${new URL(exchange.request.url).pathname}: ${problems.join(', ')}`,
-            ),
-          );
-          const problems = [...lines].slice(0, SHOWN_LINES);
-          if (lines.size > SHOWN_LINES) problems.push(`and ${lines.size - SHOWN_LINES} more`);
-          const shown = invalidStatuses.slice(0, SHOWN_EXCHANGES).map(({ exchange }) => exchange);
-          context.judge(
-            'action-status.schema',
-            problems.length === 0
-              ? []
-              : [`${invalidStatuses.length} of ${statusesSeen} do not: ${problems.join('; ')}`],
-            shown,
-          );
-        }
-      }
+      if (!decided.has('action-status.schema'))
+        aggregate('action-status.schema', statusesSeen, invalidStatuses, 'no ActionStatus was answered');
+      if (!decided.has('gare.shape'))
+        aggregate(
+          'gare.shape',
+          requirements.seen,
+          requirements.invalid,
+          'the provider asked for no consent or login (no requirement was answered)',
+        );
       for (const id of definitions.keys()) if (!decided.has(id)) decide(id, 'not-applicable', undecided);
       return CHECKS.map((check) => decided.get(check.id) as CheckResult);
     },
