@@ -12,7 +12,9 @@ import { CHECKS, type CheckProgress, checkProvider, REQUEST_BOUND } from '../src
 import { MAX_POLLS } from '../src/check/steps/actions.ts';
 import { CLEANUP_POLLS } from '../src/check/steps/cleanup.ts';
 import { type Fault, handWrittenProvider } from './fixtures/hand-written-provider.ts';
+import { harness, TRANSFER_SCOPE } from './support/globus.ts';
 import { type Host, listenNode } from './support/hosts.ts';
+import { USERS } from './support/identities.ts';
 import { BIN, spawnProcess } from './support/processes.ts';
 
 const alice = `alice-${crypto.randomUUID()}`;
@@ -109,6 +111,37 @@ describe('progress and options', () => {
   it.each(bad)('refuses %s at once, with a TypeError naming it', (_name, options, message) => {
     expect(() => checkProvider(options as never)).toThrow(TypeError);
     expect(() => checkProvider(options as never)).toThrow(message);
+  });
+});
+
+describe('our toolkit behind Globus Auth (the fake Globus over HTTP), asking for a consent', () => {
+  it('passes every check that applies, gare.shape included: its INACTIVE actions and its 403 carry a GARE clients read', async () => {
+    const h = await harness({
+      provider: {
+        run: async ({ caller }) => {
+          await caller.tokenFor(TRANSFER_SCOPE);
+          return { status: 'SUCCEEDED' };
+        },
+      },
+    });
+    const token = h.token(USERS.creator, { dependentScopes: [TRANSFER_SCOPE], unconsented: [TRANSFER_SCOPE] });
+    const report = await checkProvider({
+      url: h.providerUrl,
+      token,
+      otherToken: h.token(USERS.stranger),
+      sleep: async () => {},
+    });
+    expect(report.checks.filter((c) => c.outcome === 'fail')).toEqual([]);
+    expect(Object.fromEntries(report.checks.filter((c) => c.outcome !== 'pass').map((c) => [c.id, c.reason]))).toEqual({
+      // This provider has no log and takes any body.
+      log: expect.stringMatching(/log_supported/),
+      'actions.log': expect.stringMatching(/log_supported/),
+      'input.invalid': expect.stringMatching(/accepts every body/),
+      // Listing by monitor_by and manage_by needs the caller's groups, so a dependent token: a consent first.
+      'actions.list': 'the provider asks the caller to consent or log in first (ConsentRequired); see gare.shape',
+    });
+    expect(report.checks.find((c) => c.id === 'gare.shape')?.outcome).toBe('pass');
+    expect(report.actions.remaining).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { isPlainObject } from '../model.ts';
 import type { Answer, Sent } from './exchange.ts';
+import { gareProblems } from './gare.ts';
 import type { SchemaCheck } from './schemas.ts';
 
 /** `application/json`, or any `+json` type. */
@@ -65,3 +66,20 @@ export function actionStatusProblems(
 }
 
 export const TERMINAL = new Set<unknown>(['SUCCEEDED', 'FAILED']);
+
+/**
+ * The code of the Globus Auth requirement a 401 or 403 answers (the caller must consent or log
+ * in first), or undefined: a check that needs a success cannot be made then (and `gare.shape`
+ * judges the requirement).
+ */
+export function requirementOf(sent: Sent): string | undefined {
+  const { answer } = sent;
+  if (answer === undefined || (answer.status !== 401 && answer.status !== 403)) return undefined;
+  if (gareProblems(answer.json, 'error') === undefined) return undefined;
+  const code = isPlainObject(answer.json) ? answer.json['code'] : undefined;
+  return typeof code === 'string' ? code : 'a requirement';
+}
+
+/** Why a check does not apply when the provider asked for a consent or login instead. */
+export const askedFirst = (code: string): string =>
+  `the provider asks the caller to consent or log in first (${code}); see gare.shape`;

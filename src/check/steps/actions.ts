@@ -7,7 +7,7 @@ import { isPlainObject, type JsonObject } from '../../model.ts';
 import { ACTION_ROUTES, type ActionRoute, type Family, routeCheck, routeOf } from '../catalog.ts';
 import type { CheckContext } from '../context.ts';
 import type { Sent } from '../exchange.ts';
-import { actionStatusProblems, errorProblems, statusProblems, TERMINAL } from '../expect.ts';
+import { actionStatusProblems, askedFirst, errorProblems, requirementOf, statusProblems, TERMINAL } from '../expect.ts';
 import { newRequestId } from './ids.ts';
 
 /** An action the checker made on purpose, one per route family. */
@@ -54,6 +54,8 @@ export async function checkRun(
   if (!ctx.body.ok) return cannot(`no body to run with: ${ctx.body.reason}`);
   const request: JsonObject = { request_id: newRequestId(), body: ctx.body.body, label: LABEL };
   const sent = await ctx.send({ method: 'POST', path: family === 'legacy' ? '/run' : '/actions', json: request });
+  const asked = requirementOf(sent);
+  if (asked !== undefined) return cannot(askedFirst(asked));
   const { problems, seen } = actionStatusProblems(sent, [202, 200]);
   ctx.tookRun(sent, 'token');
   if (seen !== undefined && description?.['synchronous'] === true && !TERMINAL.has(seen.status))
@@ -82,7 +84,9 @@ export async function checkStatusAndLog(
   description: JsonObject | undefined,
 ): Promise<void> {
   const status = await ctx.send(on(made.family, 'status', made.id));
-  ctx.judge(routeCheck('', made.family, 'status'), sameAction(ctx, status, made, [200]), [status.exchange]);
+  const asked = requirementOf(status);
+  if (asked !== undefined) ctx.skip(routeCheck('', made.family, 'status'), askedFirst(asked));
+  else ctx.judge(routeCheck('', made.family, 'status'), sameAction(ctx, status, made, [200]), [status.exchange]);
 
   const logId = routeCheck('', made.family, 'log');
   if (description?.['log_supported'] !== true) {
@@ -104,6 +108,11 @@ export async function checkList(ctx: CheckContext, made: readonly Made[]): Promi
     return;
   }
   const sent = await ctx.send({ method: 'GET', path: `/actions${LIST_QUERY}` });
+  const asked = requirementOf(sent);
+  if (asked !== undefined) {
+    ctx.skip('actions.list', askedFirst(asked));
+    return;
+  }
   const problems = statusProblems(sent, [200]);
   const json = sent.answer?.json;
   if (sent.answer !== undefined && problems.length === 0) {
