@@ -7,7 +7,7 @@
  */
 import { isPlainObject, type JsonObject } from '../model.ts';
 import { deriveBody, deriveInvalidBody } from './body.ts';
-import { createContext } from './context.ts';
+import { type CheckContext, createContext } from './context.ts';
 import { createExchange } from './exchange.ts';
 import {
   checkList,
@@ -157,6 +157,23 @@ async function run(options: CheckOptions, config: ReturnType<typeof resolve>): P
   if (ctx.body.ok) ctx.invalidBody = deriveInvalidBody(description['input_schema'], ctx.body.body);
   await checkCors(ctx, sent);
 
+  // Whatever goes wrong in the checks (a bug of ours: the provider's doings are in the report),
+  // the actions made so far are still released.
+  let failure: unknown;
+  try {
+    await checkActions(ctx, description);
+  } catch (error) {
+    failure = error;
+  }
+  await cleanUp(ctx).catch((error: unknown) => {
+    failure ??= error;
+  });
+  if (failure !== undefined) throw failure;
+  return report(config.base, ctx, exchange.count(), description, 'not run');
+}
+
+/** Every check after the description and CORS, in an order that keeps each action until its release. */
+async function checkActions(ctx: CheckContext, description: JsonObject): Promise<void> {
   const probe = await ctx.send({ method: 'GET', path: '/actions', credential: ctx.has.token ? 'token' : 'none' });
   const actionsServed = probe.answer !== undefined && probe.answer.status !== 404;
   await checkRefusals(ctx, actionsServed);
@@ -180,8 +197,6 @@ async function run(options: CheckOptions, config: ReturnType<typeof resolve>): P
   await checkIdempotency(ctx, made.legacy);
   for (const action of mine) await checkResumeAndCancel(ctx, action);
   for (const action of mine) await checkRelease(ctx, action);
-  await cleanUp(ctx);
-  return report(config.base, ctx, exchange.count(), description, 'not run');
 }
 
 function report(
