@@ -57,7 +57,7 @@ export interface ListQuery extends CallOptions {
 }
 
 export interface ActionProviderClient {
-  /** The provider's base URL (without any user name or password it was given). */
+  /** The provider's base URL, with a trailing slash. */
   readonly url: string;
   readonly routes: RouteFamily;
   /** `GET /`: the introspection document. */
@@ -87,14 +87,6 @@ const isActionStatus = (value: unknown): value is ActionStatus =>
 
 const isLogPage = (value: unknown): value is LogPage => isPlainObject(value) && Array.isArray(value['entries']);
 
-/** The URL for messages and `client.url`: no user name or password. */
-function shown(url: URL): string {
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  return copy.href;
-}
-
 function checkOptions(baseUrl: unknown, options: ActionProviderClientOptions): URL {
   let url: URL;
   try {
@@ -104,6 +96,9 @@ function checkOptions(baseUrl: unknown, options: ActionProviderClientOptions): U
   }
   if (typeof baseUrl !== 'string' || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     throw new TypeError('actionProviderClient: baseUrl must be an absolute http(s) URL');
+  // fetch refuses such URLs, and a message naming the URL would show the password.
+  if (url.username !== '' || url.password !== '')
+    throw new TypeError('actionProviderClient: baseUrl must not hold a user name or password');
   const { token, routes: family, fetch, clock, sleep } = options;
   // The message never repeats the token.
   if (token !== undefined && (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token)))
@@ -155,7 +150,7 @@ export function actionProviderClient(baseUrl: string, options: ActionProviderCli
   const family: RouteFamily = options.routes ?? 'legacy';
   const send = sender(baseUrl, { token: options.token, fetch: options.fetch });
   const route = routes(family);
-  const base = shown(url).replace(/\/+$/, '');
+  const base = baseUrl.replace(/\/+$/, '');
   const env = { clock: options.clock ?? Date.now, sleep: options.sleep ?? sleepFor };
 
   /** Send `r`; answer the body `accept` recognises, or throw what the answer (or its absence) means. */
