@@ -73,7 +73,17 @@ describe('waitFor: the back-off', () => {
     const done = await client.waitFor(id, { maxDelay: 30_000, onStatus: (s) => void seen.push(s.display_status) });
     expect(done).toMatchObject({ action_id: id, status: 'SUCCEEDED', details: { read: 9 } });
     expect(time.slept).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
-    expect(seen).toEqual(['read 1', 'read 2', 'read 3', 'read 4', 'read 5', 'read 6', 'read 7', 'read 8', 'ended at read 9']);
+    expect(seen).toEqual([
+      'read 1',
+      'read 2',
+      'read 3',
+      'read 4',
+      'read 5',
+      'read 6',
+      'read 7',
+      'read 8',
+      'ended at read 9',
+    ]);
   });
 
   it('by default goes on doubling up to 10 minutes, as Flows does', async () => {

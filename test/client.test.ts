@@ -7,6 +7,7 @@
  * request; options are checked at creation; and no message holds the token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../adapters/node.ts';
 import {
   type ActionProviderClient,
   ActionProviderError,
@@ -14,7 +15,6 @@ import {
   isActionProviderError,
   requirementOf,
 } from '../src/client/index.ts';
-import type { RunningServer } from '../adapters/node.ts';
 import { type Host, listenNode } from './support/hosts.ts';
 import { mint, SCOPE, USERS, urn } from './support/identities.ts';
 import { field, testProvider } from './support/providers.ts';
@@ -97,7 +97,12 @@ describe.each(['legacy', 'actions'] as const)('every operation, %s routes', (rou
 
   it('run, status, log, list, cancel, resume and release answer typed documents', async () => {
     const ran = await client.run({ body: { n: 1 }, label: 'typed', request_id: `r-${routes}` });
-    expect(ran).toMatchObject({ status: 'ACTIVE', display_status: 'Queued', label: 'typed', details: { got: { n: 1 } } });
+    expect(ran).toMatchObject({
+      status: 'ACTIVE',
+      display_status: 'Queued',
+      label: 'typed',
+      details: { got: { n: 1 } },
+    });
     expect(ran.creator_id).toBe(urn(USERS.creator));
     // The same request_id again: the same action, not a second one.
     expect((await client.run({ body: { n: 1 }, label: 'typed', request_id: `r-${routes}` })).action_id).toBe(
@@ -184,7 +189,9 @@ describe.each(['legacy', 'actions'] as const)('every operation, %s routes', (rou
       authorization_parameters: expect.objectContaining({ session_required_mfa: true }),
     });
     // The same token with a multi-factor login passes.
-    const mfa = await mint(USERS.creator, { claims: { amr: ['pwd', 'mfa'], auth_time: Math.floor(Date.now() / 1000) } });
+    const mfa = await mint(USERS.creator, {
+      claims: { amr: ['pwd', 'mfa'], auth_time: Math.floor(Date.now() / 1000) },
+    });
     expect((await actionProviderClient(mfaServer.url, { token: mfa, routes }).run({ body: {} })).status).toBe('ACTIVE');
   });
 
@@ -207,7 +214,12 @@ describe.each(['legacy', 'actions'] as const)('every operation, %s routes', (rou
 describe('answers that are no Action Provider’s', () => {
   it('an HTML 404 page: UnexpectedResponse with the status, the page title and a hint, never a crash', async () => {
     const client = actionProviderClient(`${html.url}/echo`, { token });
-    const calls = [() => client.introspect(), () => client.status('x'), () => client.run({ body: {} }), () => client.list()];
+    const calls = [
+      () => client.introspect(),
+      () => client.status('x'),
+      () => client.run({ body: {} }),
+      () => client.list(),
+    ];
     for (const call of calls) {
       const error = await failure(call());
       expect(error).toMatchObject({ status: 404, code: 'UnexpectedResponse', requirement: undefined });
@@ -239,7 +251,6 @@ describe('answers that are no Action Provider’s', () => {
     expect(error.description).toMatch(/^no answer from http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
     expect(error.cause).toBeInstanceOf(Error);
   });
-
 });
 
 describe('a signal', () => {
@@ -261,9 +272,9 @@ describe('a signal', () => {
   it('already aborted: no request is sent', async () => {
     const controller = new AbortController();
     controller.abort(new Error('before'));
-    await expect(
-      actionProviderClient(server.url, { token }).introspect({ signal: controller.signal }),
-    ).rejects.toThrow('before');
+    await expect(actionProviderClient(server.url, { token }).introspect({ signal: controller.signal })).rejects.toThrow(
+      'before',
+    );
   });
 });
 
@@ -274,7 +285,12 @@ describe('options, checked at creation', () => {
     ['a token with a space', 'http://x', { token: 'Bearer abc' }, /token must be a bearer token/],
     ['a token with a line break', 'http://x', { token: 'abc\ndef' }, /token must be a bearer token/],
     ['an empty token', 'http://x', { token: '' }, /token must be a bearer token/],
-    ['a user name and password in the URL', 'http://alice:hunter2@x', {}, /baseUrl must not hold a user name or password/],
+    [
+      'a user name and password in the URL',
+      'http://alice:hunter2@x',
+      {},
+      /baseUrl must not hold a user name or password/,
+    ],
     ['an unknown route family', 'http://x', { routes: 'v2' }, /routes must be 'legacy' or 'actions'/],
     ['a fetch that is no function', 'http://x', { fetch: 'fetch' }, /fetch must be a function/],
     ['a clock that is no function', 'http://x', { clock: 5 }, /clock must be a function/],
