@@ -3,12 +3,13 @@
  * status callback answers ACTIVE for a given number of reads. The clock and sleep are injected,
  * so the back-off is seen as the intervals asked for (1 s doubling to the cap, as Flows) without
  * waiting for them; the deadline, the signal, INACTIVE, `until`, retries of transient failures
- * (503, no answer) and not of others (404), and its options checked.
+ * (503, no answer) and not of others (404), its options checked; and the client in a Worker (workerd).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../adapters/node.ts';
 import { type ActionProviderClientOptions, type ActionStatus, actionProviderClient } from '../src/client/index.ts';
 import { ActionError } from '../src/index.ts';
+import { startWorker } from './support/hosts.ts';
 import { mint, USERS } from './support/identities.ts';
 import { field, testProvider } from './support/providers.ts';
 import { listen } from './support/transports.ts';
@@ -246,5 +247,23 @@ describe('waitFor: options, checked when called', () => {
     const waiting = client.waitFor('x', options as never);
     await expect(waiting).rejects.toThrow(TypeError);
     await expect(waiting).rejects.toThrow(message);
+  });
+});
+
+describe('on workerd', () => {
+  it('the client runs in a Worker: run, waitFor with the real sleep, and a typed error', async () => {
+    const worker = await startWorker('test/fixtures/client-worker.ts', { PROVIDER_URL: server.url, TOKEN: token });
+    try {
+      const answer = await (await fetch(`${worker.url}/`)).json();
+      expect(answer).toEqual({
+        title: 'Test provider',
+        ran: 'ACTIVE',
+        done: 'SUCCEEDED',
+        details: { read: 2 },
+        missing: '404 ActionNotFound',
+      });
+    } finally {
+      await worker.stop();
+    }
   });
 });

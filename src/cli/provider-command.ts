@@ -32,11 +32,11 @@ ${TOKEN_HELP}
 export const EXIT_HELP = `Exit status: 0 done; 1 the provider refused (its code and description on stderr) or did
 not answer; 2 bad arguments.`;
 
+/** The parsed options, read by name: the shared ones are typed by `providerOptions` whatever the command adds. */
 type Values = { [key: string]: string | boolean | (string | boolean)[] | undefined };
 
 /** What a command's body gets: its words, its checked options, the client, and where to write. */
 export interface ProviderCall<P> {
-  url: string;
   /** The action id, for commands that take one. */
   id: string;
   /** What the command's `check` made of its options. */
@@ -121,7 +121,7 @@ export function providerCommand<O extends NonNullable<ParseArgsConfig['options']
       const origin: TokenOrigin = token === undefined ? 'none' : given ? 'given' : 'dev';
       const advice = { next: `resume: ${again('resume', id)}`, dev: origin === 'dev' };
       try {
-        return await spec.run({ url, id, input, client, io, json: loose['json'] === true, again, advice });
+        return await spec.run({ id, input, client, io, json: loose['json'] === true, again, advice });
       } catch (error) {
         if (!isActionProviderError(error)) throw error;
         io.stderr(failureReport(error, { command: spec.name, id, again, token: origin }));
