@@ -424,6 +424,32 @@ describe('what the provider refuses, or no answer: exit 1, the code and descript
     expect(stderr).not.toContain(token);
   });
 
+  it('a policy requirement on an existing action: how to log in, and the resume command', async () => {
+    const flows = await listenNode((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          code: 'AuthenticationPolicyRequired',
+          authorization_parameters: { session_required_policies: ['p-1'], session_message: 'Meet the policy' },
+        }),
+      );
+    });
+    try {
+      const { code, stderr } = await cli(['status', flows.url, 'a-1', '--token', token]);
+      expect(code).toBe(1);
+      expect(stderr).toBe(
+        [
+          'globus-action-provider status: AuthenticationPolicyRequired (HTTP 403): Meet the policy',
+          '  Log in again (AuthenticationPolicyRequired) so as to meet the authentication policies p-1, then get a new token.',
+          `  Then resume: globus-action-provider resume ${flows.url} a-1`,
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      await flows.stop();
+    }
+  });
+
   it('with a dev-mode token, how to mint one that meets the requirement; which the provider then accepts', async () => {
     const dir = freshDir();
     const dev = await devAuth({ dir, scope: SCOPE });

@@ -253,6 +253,42 @@ describe('answers that are no Action Provider’s', () => {
   });
 });
 
+describe('requirements in the shapes other services send', () => {
+  let flows: Host;
+  beforeAll(async () => {
+    // Flows' own 403 for an unmet policy (no description), and a bare authorization_parameters body.
+    flows = await listenNode((req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(
+          req.url === '/bare/'
+            ? { authorization_parameters: { session_required_single_domain: 'uchicago.edu,example.org' } }
+            : {
+                code: 'AuthenticationPolicyRequired',
+                authorization_parameters: { session_required_policies: ['p-1'], session_message: 'Meet the policy' },
+              },
+        ),
+      );
+    });
+  });
+  afterAll(() => flows.stop());
+
+  it('a GARE with its own code and no description: that code, its session message as the description', async () => {
+    const error = await failure(actionProviderClient(flows.url, { token }).introspect());
+    expect(error).toMatchObject({ status: 403, code: 'AuthenticationPolicyRequired', description: 'Meet the policy' });
+    expect(error.requirement?.authorization_parameters.session_required_policies).toEqual(['p-1']);
+  });
+
+  it('bare authorization_parameters: AuthorizationRequired, comma-joined domains read as a list', async () => {
+    const error = await failure(actionProviderClient(`${flows.url}/bare`, { token }).introspect());
+    expect(error).toMatchObject({ status: 403, code: 'AuthorizationRequired', description: 'HTTP 403' });
+    expect(error.requirement).toEqual({
+      code: 'AuthorizationRequired',
+      authorization_parameters: { session_required_single_domain: ['uchicago.edu', 'example.org'] },
+    });
+  });
+});
+
 describe('a signal', () => {
   it('aborts a request under way: it rejects with the signal’s reason, not an ActionProviderError', async () => {
     const slow = testProvider({ run: () => new Promise(() => {}) });

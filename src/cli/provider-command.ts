@@ -145,7 +145,11 @@ function failureReport(error: ActionProviderError, context: FailureContext): str
   const lines = [`${CLI} ${context.command}: ${error.code}${status}: ${error.description}`];
   if (error.requirement !== undefined) {
     const next = context.id === '' ? `${context.command} again` : `resume: ${context.again('resume', context.id)}`;
-    lines.push(...requirementAdvice(error.requirement, { next, dev: context.token === 'dev' }));
+    // The session message is often the description just printed: said once.
+    const { session_message: message, ...rest } = error.requirement.authorization_parameters;
+    const parameters = message === error.description ? rest : error.requirement.authorization_parameters;
+    const gare = { code: error.requirement.code, authorization_parameters: parameters };
+    lines.push(...requirementAdvice(gare, { next, dev: context.token === 'dev' }));
   } else if (error.status === 401) {
     lines.push(
       context.token === 'none'

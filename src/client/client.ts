@@ -193,7 +193,13 @@ export function actionProviderClient(baseUrl: string, options: ActionProviderCli
     if (isPlainObject(body)) {
       const code = typeof body['code'] === 'string' && body['code'] !== '' ? body['code'] : readGare(body)?.code;
       if (code !== undefined) {
-        const said = [body['description'], body['message'], body['detail']].find((d) => typeof d === 'string');
+        // A GARE without a description (Flows' own 403s) still says why, in its session message.
+        const said = [
+          body['description'],
+          body['message'],
+          body['detail'],
+          readGare(body)?.authorization_parameters.session_message,
+        ].find((d) => typeof d === 'string');
         return new ActionProviderError({
           ...init,
           code,
