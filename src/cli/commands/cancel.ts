@@ -5,8 +5,9 @@ import { inactiveNotice } from '../requirement.ts';
 
 const help = `Usage: globus-action-provider cancel URL ID [options]
 
-Ask the Action Provider at URL to cancel action ID (POST URL/ID/cancel, or URL/actions/ID/cancel
-with --routes actions) and print its status: the provider ends it as soon as it can.
+Ask the Action Provider at URL to cancel action ID (POST URL/ID/cancel, or
+URL/actions/ID/cancel with --routes actions) and print its status: the provider ends it as soon
+as it can.
 
   npx globus-action-provider cancel http://127.0.0.1:8080 6c1d5a8e-...
 

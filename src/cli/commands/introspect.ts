@@ -12,7 +12,9 @@ scope a token must carry, whether it is synchronous, who may run it, its input s
 Options:
 ${PROVIDER_HELP}
 
-A provider visible to the public answers without a token. ${EXIT_HELP}
+A provider visible to the public answers without a token.
+
+${EXIT_HELP}
 `;
 
 export const introspect = providerCommand({

@@ -12,11 +12,14 @@ const help = `Usage: globus-action-provider list URL [options]
 List your actions on the Action Provider at URL (GET URL/actions): by default those ACTIVE
 that you created.
 
-  npx globus-action-provider list http://127.0.0.1:8080 --status succeeded,failed --roles creator_id,manage_by
+  npx globus-action-provider list http://127.0.0.1:8080 --status succeeded,failed
+  npx globus-action-provider list http://127.0.0.1:8080 --roles creator_id,manage_by
 
 Options:
-  --status <list>       statuses, separated by commas: ${ACTION_STATUSES.join(', ')} (default ACTIVE)
-  --roles <list>        your roles, separated by commas: ${ROLES.join(', ')} (default creator_id)
+  --status <list>       statuses, separated by commas (default ACTIVE):
+                        ${ACTION_STATUSES.join(', ')}
+  --roles <list>        your roles, separated by commas (default creator_id):
+                        ${ROLES.join(', ')}
 ${PROVIDER_HELP}
 
 ${EXIT_HELP}

@@ -12,7 +12,7 @@ URL/actions/ID/log with --routes actions), one entry a line; when there are more
   npx globus-action-provider log http://127.0.0.1:8080 6c1d5a8e-... --limit 50
 
 Options:
-  --limit <n>           entries per page (the provider's default when left out; ours: 10, at most 1000)
+  --limit <n>           entries per page (default the provider's: 10 for ours, at most 1000)
   --marker <marker>     the page after the one this marker ended
 ${PROVIDER_HELP}
 

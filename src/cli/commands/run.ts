@@ -34,8 +34,9 @@ ${WATCH_HELP}
 ${PROVIDER_HELP}
 
 The principals are urn:globus:auth:identity:<uuid> or urn:globus:groups:id:<uuid>.
-${EXIT_HELP} With --watch: 0 once the action SUCCEEDED, 1 if it FAILED, waits for a person
-(INACTIVE: what they must do is on stderr) or outlasts --timeout.
+${EXIT_HELP}
+With --watch: 0 once the action SUCCEEDED; 1 if it FAILED, waits for a person (INACTIVE: what
+they must do is on stderr) or outlasts --timeout.
 `;
 
 async function body(value: string | undefined): Promise<JsonObject> {

@@ -20,8 +20,9 @@ Options:
 ${WATCH_HELP}
 ${PROVIDER_HELP}
 
-${EXIT_HELP} With --watch: 0 once the action SUCCEEDED, 1 if it FAILED, waits for a person
-(INACTIVE: what they must do is on stderr) or outlasts --timeout.
+${EXIT_HELP}
+With --watch: 0 once the action SUCCEEDED; 1 if it FAILED, waits for a person (INACTIVE: what
+they must do is on stderr) or outlasts --timeout.
 `;
 
 export const status = providerCommand({
