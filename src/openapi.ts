@@ -6,7 +6,6 @@
  */
 import { GLOBUS_ENVIRONMENTS, TOKEN_PATH } from './auth/globus/environments.ts';
 import { PUBLIC } from './authorization.ts';
-import type { ProviderDescription } from './description.ts';
 import { isPlainObject, type JsonObject } from './model.ts';
 import { componentSchemas, schemaRef } from './openapi-schemas.ts';
 import type { ProviderConfig } from './options.ts';
@@ -40,7 +39,6 @@ const ACTIONS = 'actions';
 
 /** What the document depends on: the operations this provider really has. */
 interface Features {
-  description: ProviderDescription;
   /** Introspection needs no token. */
   public: boolean;
   log: boolean;
@@ -53,13 +51,8 @@ interface Features {
   security: JsonObject[];
 }
 
-const json = (schema: JsonObject, example?: unknown): JsonObject => ({
-  'application/json': example === undefined ? { schema } : { schema, example },
-});
-const answer = (description: string, schema: JsonObject, example?: unknown): JsonObject => ({
-  description,
-  content: json(schema, example),
-});
+const json = (schema: JsonObject): JsonObject => ({ 'application/json': { schema } });
+const answer = (description: string, schema: JsonObject): JsonObject => ({ description, content: json(schema) });
 const failure = (description: string): JsonObject => answer(description, schemaRef('Error'));
 /** A 403: a refusal, or a Globus Auth requirements error (a consent, or a login, the user must give). */
 const forbidden = (description: string): JsonObject =>
@@ -100,13 +93,9 @@ function operation(
 }
 
 function introspect(f: Features): JsonObject {
+  // No example of the description: its input_schema's own `$ref`s would be read as the document's.
   const responses: JsonObject = {
-    // A copy: the document is frozen, and the description is the provider's own.
-    200: answer(
-      'Details about this Action Provider.',
-      schemaRef('ProviderDescription'),
-      structuredClone(f.description),
-    ),
+    200: answer('Details about this Action Provider.', schemaRef('ProviderDescription')),
   };
   if (f.public) {
     return {
@@ -389,7 +378,6 @@ export function openApiDocument(config: ProviderConfig): OpenApiDocument {
   const resume = config.callbacks.resume !== undefined || config.work !== undefined;
   const security = [{ [SCHEME]: [scope] }];
   const features: Features = {
-    description: d,
     public: d.visible_to.includes(PUBLIC),
     log: config.callbacks.log !== undefined,
     resume,
