@@ -23,6 +23,8 @@ import {
   silentLogger,
 } from '../src/index.ts';
 import { rebaseLocalRefs } from '../src/validation/schema-refs.ts';
+import { zodProvider } from './fixtures/openapi-zod.ts';
+import { startWorker, type WorkerHost } from './support/hosts.ts';
 import { mint, SCOPE, testAuth, USERS, urn } from './support/identities.ts';
 import { testProvider } from './support/providers.ts';
 import { listen } from './support/transports.ts';
@@ -468,4 +470,49 @@ describe('a zod input with a small body limit: 413, and releasing an ACTIVE acti
 it('the echo example keeps its scope: the default echo scope when none is given', () => {
   const document = plain(echoProvider({ auth: testAuth(), logger: silentLogger }).openapi());
   expect(document['security']).toEqual([{ GlobusAuth: [ECHO_SCOPE] }]);
+});
+
+describe('a provider with a session requirement: the 403 of run is the Globus Auth requirements error it documents', () => {
+  it('answers a token without MFA with the GARE, which the 403 schema accepts', async () => {
+    const provider = testProvider({ requireSession: { mfa: true } } as Partial<ProviderOptions>);
+    const document = provider.openapi();
+    const server = await listen(provider);
+    try {
+      const response = await fetch(`${server.url}/run`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await mint(USERS.creator)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ request_id: 'r', body: {} }),
+      });
+      expect(response.status).toBe(403);
+      const gare = (await response.json()) as Json;
+      expect(gare['authorization_parameters']).toMatchObject({ session_required_mfa: true });
+      const answer = documented(document, '/run', 'post', 403) as Json;
+      expect(answer['description']).toMatch(/log in again/);
+      const validator = schemaAt(document, answer['content']['application/json'].schema);
+      expect(validator.validate(gare).valid).toBe(true);
+      const strict = schemaAt(document, { $ref: '#/components/schemas/AuthorizationRequirement' });
+      expect(strict.validate(gare).valid).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('on workerd: the document, built in a request (no code generation), is the one Node builds', () => {
+  let host: WorkerHost;
+  beforeAll(async () => {
+    host = await startWorker('test/fixtures/openapi-worker.ts', {});
+  }, 90_000);
+  afterAll(() => host?.stop());
+
+  it('is served, validates, and its server answers the paths it lists', async () => {
+    const served = (await (await fetch(`${host.url}/openapi.json`)).json()) as Json;
+    expect(served).toEqual(plain(zodProvider().openapi({ url: `${host.url}/p` })));
+    expect(await validOpenApi(served as OpenApiDocument)).toEqual({ valid: true, errors: undefined });
+    const base = served['servers'][0].url as string;
+    expect((await fetch(`${base}/`)).status).toBe(200);
+    const run = await fetch(`${base}/run`, { method: 'POST', body: '{}' });
+    expect(Object.keys(served['paths']['/run'].post.responses)).toContain(String(run.status));
+    expect(run.status).toBe(401);
+  });
 });
