@@ -434,7 +434,9 @@ export function withServer(document: OpenApiDocument, options: OpenApiOptions | 
   const { url } = options;
   if (url === undefined) return document;
   const { openapi, info, ...rest } = document;
-  return deepFreeze({ openapi, info, servers: [{ url: serverUrl(url) }], ...rest });
+  // Only what is new is frozen here: the rest is the document's, frozen already (walking it again cost ~200 µs).
+  const servers = Object.freeze([Object.freeze({ url: serverUrl(url) })]);
+  return Object.freeze({ openapi, info, servers, ...rest });
 }
 
 /** A base URL for `servers`: absolute http(s), or a path; no query or fragment; no trailing slash (paths start with one). */

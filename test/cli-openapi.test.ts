@@ -3,10 +3,11 @@
  * document of a default export, a named one, a factory (async too) on stdout, alone, valid
  * OpenAPI 3.1 and the same as `provider.openapi()` in process; `--url`; usage errors (exit 2)
  * and failures (exit 1); TypeScript loaded with tsx where the project has it, by Node's own type
- * stripping where it has not; and the same document from the CLI on Bun and Deno.
+ * stripping where it has not; the same document from the CLI on Bun and Deno; and the compiled bin,
+ * as an installed package runs it.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -205,4 +206,35 @@ describe('globus-action-provider openapi on Bun and Deno: the same document', ()
     },
     60_000,
   );
+});
+
+describe('the compiled bin (tsc -p tsconfig.build.json), as an installed package runs it', () => {
+  it('prints the document of a JavaScript module, and of TypeScript through the project’s tsx', async () => {
+    mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+    const out = mkdtempSync(join(ROOT, '.tmp', 'cli-openapi-build-'));
+    dirs.push(out);
+    const built = await exec(BIN('tsc'), ['-p', 'tsconfig.build.json', '--outDir', out]);
+    expect(built.code, built.stdout).toBe(0);
+    const main = join(out, 'src/cli/main.js');
+    const module = join(out, 'provider.mjs');
+    writeFileSync(
+      module,
+      `import { createActionProvider, jwtAuth, silentLogger } from './src/index.js';
+export const provider = createActionProvider({
+  description: { title: 'Compiled', globus_auth_scope: 'https://auth.globus.org/scopes/x/y', admin_contact: 'a@example.org' },
+  auth: jwtAuth({ jwks: { keys: [] } }),
+  logger: silentLogger,
+  run: () => ({ status: 'SUCCEEDED' }),
+});
+`,
+    );
+    const js = await exec(process.execPath, [main, 'openapi', module, '--url', 'https://example.org/c']);
+    expect(js.code, js.stderr).toBe(0);
+    const document = JSON.parse(js.stdout);
+    expect(document.info.title).toBe('Compiled');
+    await expectValid(document);
+    const ts = await exec(process.execPath, [main, 'openapi', 'test/fixtures/openapi-enum.ts']);
+    expect(ts.code, ts.stderr).toBe(0);
+    expect(JSON.parse(ts.stdout).info.title).toBe('Enum');
+  }, 120_000);
 });
