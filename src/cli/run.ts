@@ -4,12 +4,13 @@
  * 2 usage).
  */
 import { type CliIo, type Command, UsageError } from './command.ts';
+import { openapi } from './commands/openapi.ts';
 import { token } from './commands/token.ts';
 
 export const CLI_NAME = 'globus-action-provider';
 
 /** Every command; a new one is a module in commands/ and a line here. */
-const COMMANDS: readonly Command[] = [token];
+const COMMANDS: readonly Command[] = [token, openapi];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
