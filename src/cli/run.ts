@@ -8,6 +8,7 @@ import { cancel } from './commands/cancel.ts';
 import { introspect } from './commands/introspect.ts';
 import { list } from './commands/list.ts';
 import { log } from './commands/log.ts';
+import { openapi } from './commands/openapi.ts';
 import { release } from './commands/release.ts';
 import { resume } from './commands/resume.ts';
 import { run } from './commands/run.ts';
@@ -17,7 +18,7 @@ import { token } from './commands/token.ts';
 export const CLI_NAME = 'globus-action-provider';
 
 /** Every command; a new one is a module in commands/ and a line here. */
-const COMMANDS: readonly Command[] = [introspect, run, status, cancel, release, resume, log, list, token];
+const COMMANDS: readonly Command[] = [introspect, run, status, cancel, release, resume, log, list, token, openapi];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
