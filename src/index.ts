@@ -61,6 +61,7 @@ export type {
   LogPage,
   StoredRequest,
 } from './model.ts';
+export type { OpenApiDocument, OpenApiOptions } from './openapi.ts';
 export type { ActionList, ActionsApi, ListOptions, OperatorAction } from './operations/actions-api.ts';
 export type { InputBody, ProviderOptions } from './options.ts';
 export { type ActionProvider, createActionProvider } from './provider.ts';

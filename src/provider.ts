@@ -2,6 +2,7 @@
 import type { Hono } from 'hono';
 import type { ProviderDescription } from './description.ts';
 import { normalisePrefix } from './http/prefix.ts';
+import { type OpenApiDocument, type OpenApiOptions, openApiDocument, withServer } from './openapi.ts';
 import type { ActionsApi } from './operations/actions-api.ts';
 import { createOperations } from './operations/index.ts';
 import { type ProviderOptions, resolveOptions } from './options.ts';
@@ -26,6 +27,20 @@ export interface ActionProvider {
   readonly app: Hono;
   /** The resolved introspection document. */
   readonly description: ProviderDescription;
+  /**
+   * The OpenAPI 3.1 document of this provider: the routes it serves (both families; log and
+   * resume only when it has them), its input schema as the ActionRequest's `body`, the
+   * ActionStatus and error schemas, the status codes each route answers, and its scope as the
+   * Globus Auth security requirement (for the authenticator's Globus Auth environment), ready to
+   * register with Globus Flows as a Registered API. `url`, the public base URL (prefix
+   * included), becomes its `servers`. Built on first call and kept; frozen.
+   *
+   * @example
+   * ```ts
+   * console.log(JSON.stringify(provider.openapi({ url: 'https://example.org/echo' }), null, 2))
+   * ```
+   */
+  openapi(options?: OpenApiOptions): OpenApiDocument;
   /** Read and update actions from outside a request (background jobs, webhooks). */
   readonly actions: ActionsApi;
   readonly store: ActionStore;
@@ -84,11 +99,17 @@ export function createActionProvider<const I extends InputOption | undefined = u
   // Adapters route through at() only while `fetch` is this one: a copy of the provider with
   // its own fetch (`{ ...provider, fetch: wrapped }`) keeps its wrapper in front.
   Object.defineProperty(at, 'fetch', { value: fetch });
+  // Built on first use (most providers never ask), then shared: it is frozen.
+  let document: OpenApiDocument | undefined;
   return {
     fetch,
     at,
     app,
     description: config.description,
+    openapi: (options) => {
+      document ??= openApiDocument(config);
+      return withServer(document, options);
+    },
     actions: operations.actions,
     store: config.store,
     worker: operations.worker === undefined ? undefined : publicWorker(operations.worker),

@@ -318,8 +318,8 @@ describe('check on a terminal', () => {
 
 describe('check: usage errors (exit 2), help, and a provider that does not answer (exit 1)', () => {
   const usage: [string, string[], RegExp][] = [
-    ['no URL', [], /expected one URL/],
-    ['two URLs', ['http://127.0.0.1:1/', 'http://127.0.0.1:2/'], /expected one URL/],
+    ['no URL', [], /missing URL/],
+    ['two URLs', ['http://127.0.0.1:1/', 'http://127.0.0.1:2/'], /unexpected argument 'http:\/\/127\.0\.0\.1:2\/'/],
     ['no http URL', ['ftp://example.org/'], /must be http or https/],
     ['a URL with a query', ['http://127.0.0.1:1/?x=1'], /without query/],
     ['a --body that is no JSON object', ['http://127.0.0.1:1/', '--body', '[1]'], /--body must be a JSON object/],

@@ -33,8 +33,9 @@ describe('the package by its own name', () => {
       if (key !== './package.json') expect(value.types, key).toBe(value.default.replace(/\.js$/, '.d.ts'));
   });
 
-  it('has a source for every entry, dev included', () => {
+  it('has a source for every entry, dev and client included', () => {
     expect(ENTRIES.map(([name]) => name)).toContain('globus-action-provider/dev');
+    expect(ENTRIES).toContainEqual(['globus-action-provider/client', './src/client/index.ts']);
     for (const [, source] of ENTRIES) expect(existsSync(join(ROOT, source)), source).toBe(true);
   });
 

@@ -87,6 +87,7 @@ import { globusAuth } from 'globus-action-provider/globus';
 import { jwtAuth } from 'globus-action-provider/jwt';
 import { openSqliteStore, schemaSql } from 'globus-action-provider/sqlite';
 import { fakeGlobus, actionClient } from 'globus-action-provider/testing';
+import { actionProviderClient, isActionProviderError } from 'globus-action-provider/client';
 import { listen } from 'globus-action-provider/testing/node';
 import type { expressMiddleware } from 'globus-action-provider/express';
 import type { serve } from 'globus-action-provider/node';
@@ -121,6 +122,14 @@ const client = actionClient(server.url, { token });
 const ran = await client.run({ request_id: 'r1', body: { n: 21 } });
 const refused = await client.run({ request_id: 'r2', body: { n: 'x' } });
 const status = await client.status(String((ran.body as { action_id: string }).action_id));
+// The public client: typed answers, and the provider's refusal as a typed error.
+const typed = actionProviderClient(server.url, { token, routes: 'actions' });
+const described = (await typed.introspect()).title;
+const done = await typed.waitFor((await typed.run({ body: { n: 1 } })).action_id, { initialDelay: 10 });
+const typedRefusal = await typed.run({ body: { n: -1 } }).then(
+  () => 'accepted',
+  (error: unknown) => (isActionProviderError(error) ? String(error.status) + ' ' + error.code : 'other'),
+);
 // The same provider described with zod and with ArkType: the body is typed from each.
 const others = [z.object({ n: z.number() }), type({ n: 'number' })].map((input) =>
   createActionProvider({
@@ -144,6 +153,7 @@ for (const other of others) {
 console.log(JSON.stringify({
   ran: ran.status, details: (status.body as { details: unknown }).details, refused: refused.status,
   ddl: schemaSql('sqlite').length > 0, memory: typeof memoryStore, zodAndArkType: viaOthers,
+  typed: [described, done.status, done.details, typedRefusal],
 }));
 await server.close();
 await store.close?.();
@@ -285,6 +295,7 @@ describe('a consumer of the tarball', () => {
     ddl: true,
     memory: 'function',
     zodAndArkType: [other, other],
+    typed: ['Consumer', 'SUCCEEDED', { twice: 2 }, '400 BadActionRequest'],
   };
   const runtimes: [string, () => [string, string[]]][] = [
     [
@@ -314,6 +325,7 @@ describe('a consumer of the tarball', () => {
         [
           "export * from 'globus-action-provider';",
           "export * from 'globus-action-provider/testing';",
+          "export * from 'globus-action-provider/client';",
           "export * from 'globus-action-provider/jwt';",
           "export * from 'globus-action-provider/globus';",
           "export * from 'globus-action-provider/memory-store';",

@@ -7,6 +7,7 @@
  * downstream GARE; what introspection asks Globus for, and how often.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { unmetRequirement } from '../src/auth/session.ts';
 import {
   AuthorizationRequiredError,
   createActionProvider,
@@ -518,6 +519,31 @@ describe('what introspection asks Globus for', () => {
       session_required_mfa: true,
       session_required_single_domain: ['uchicago.edu'],
     });
+  });
+});
+
+describe('unmetRequirement, the check itself', () => {
+  const ID = '6ac8ab52-e5c1-4f0e-9d2a-bf0c3a1d2e3f';
+  const session = {
+    authentications: [{ identity: urn(ID), username: 'Someone@UChicago.edu', mfa: false }],
+    policies: { p1: true, p2: false },
+  };
+  it('compares ids without regard to case, usernames and domains likewise; policies one by one', () => {
+    expect(unmetRequirement({ identities: [`urn:globus:auth:identity:${ID.toUpperCase()}`] }, session)).toBeUndefined();
+    expect(
+      unmetRequirement({ identities: ['someone@uchicago.edu'], domains: ['uchicago.edu'] }, session),
+    ).toBeUndefined();
+    expect(unmetRequirement({ policies: ['p1', 'p2', 'p3'], mfa: true }, session)).toEqual({
+      session_message: expect.any(String),
+      session_required_mfa: true,
+      session_required_policies: ['p2', 'p3'],
+    });
+  });
+  it('a policy named like an Object property is not taken as evaluated', () => {
+    expect(unmetRequirement({ policies: ['constructor', 'toString'] }, session)?.session_required_policies).toEqual([
+      'constructor',
+      'toString',
+    ]);
   });
 });
 

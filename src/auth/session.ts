@@ -124,8 +124,9 @@ function matchesIdentity(wanted: string, login: SessionAuthentication): boolean 
   if (wanted.includes('@') && !wanted.startsWith('urn:')) {
     return login.username !== undefined && login.username.toLowerCase() === wanted.toLowerCase();
   }
-  const id = wanted.startsWith(IDENTITY_PREFIX) ? wanted : IDENTITY_PREFIX + wanted;
-  return login.identity === id;
+  // Identity ids are UUIDs, which Globus writes in lower case; a requirement may not.
+  const id = (wanted.startsWith(IDENTITY_PREFIX) ? wanted : IDENTITY_PREFIX + wanted).toLowerCase();
+  return login.identity.toLowerCase() === id;
 }
 
 const plainId = (identity: string) =>

@@ -67,6 +67,12 @@ export interface Authenticator {
    * then fetch the session with the caller's identity, in the same call. Optional.
    */
   expectSessions?(policies: readonly string[]): void;
+  /**
+   * The base URL of the Globus Auth whose tokens it accepts (`globusAuth` sets it from its
+   * `environment` or `authUrl`): where clients get tokens for the provider, as
+   * `provider.openapi()` tells them. Absent: production Globus Auth.
+   */
+  readonly authUrl?: string;
 }
 
 /** A dependent token with its refresh token, as `OfflineGrants` hands them out. */

@@ -28,13 +28,29 @@ export class UsageError extends Error {
   override readonly name: string = 'UsageError';
 }
 
-/** `parseArgs`, strict (unknown options and stray words are errors), its complaints as UsageErrors. */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+/**
+ * `parseArgs`, strict (unknown options and stray words are errors), its complaints as
+ * UsageErrors. `positionals` names the words a command takes (`['URL', 'ID']`), each required;
+ * without it a command takes none.
+ */
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+  positionals: readonly string[] = [],
+) {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: boolean }>>;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: positionals.length > 0 });
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) throw new UsageError((error as Error).message);
     throw error;
   }
+  const given = parsed.positionals.length;
+  if (given < positionals.length) throw new UsageError(`missing ${positionals.slice(given).join(' and ')}`);
+  if (given > positionals.length)
+    throw new UsageError(
+      `unexpected argument '${parsed.positionals[positionals.length]}' (this command takes ${positionals.join(' ')})`,
+    );
+  return parsed;
 }

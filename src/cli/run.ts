@@ -4,13 +4,34 @@
  * 2 usage).
  */
 import { type CliIo, type Command, UsageError } from './command.ts';
+import { cancel } from './commands/cancel.ts';
 import { check } from './commands/check.ts';
+import { introspect } from './commands/introspect.ts';
+import { list } from './commands/list.ts';
+import { log } from './commands/log.ts';
+import { openapi } from './commands/openapi.ts';
+import { release } from './commands/release.ts';
+import { resume } from './commands/resume.ts';
+import { run } from './commands/run.ts';
+import { status } from './commands/status.ts';
 import { token } from './commands/token.ts';
 
 export const CLI_NAME = 'globus-action-provider';
 
 /** Every command; a new one is a module in commands/ and a line here. */
-const COMMANDS: readonly Command[] = [token, check];
+const COMMANDS: readonly Command[] = [
+  introspect,
+  run,
+  status,
+  cancel,
+  release,
+  resume,
+  log,
+  list,
+  check,
+  token,
+  openapi,
+];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

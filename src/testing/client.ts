@@ -1,19 +1,14 @@
 /**
  * @module testing/client: a small Action Provider client over any base URL (or any fetch),
  * for tests. It calls the routes Globus Flows calls (`/run`, `/{id}/status`, ...) or, with
- * `routes: 'actions'`, the `/actions` family.
+ * `routes: 'actions'`, the `/actions` family, and answers each reply as received. Routes and
+ * requests are those of the public client (client/request.ts): one implementation of both.
  */
+import { type FetchLike, type RawReply, routes, sender } from '../client/request.ts';
 import type { ActionRequestEnvelope } from '../model.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a test reads the JSON it asserts on without declaring its shape first.
-export interface ClientReply<T = any> {
-  status: number;
-  headers: Headers;
-  /** Parsed JSON body; undefined when the body is empty or not JSON. */
-  body: T;
-  /** The body as received, before parsing: for checks on the exact bytes (what must never be sent, byte-identical answers). */
-  text: string;
-}
+export type ClientReply<T = any> = RawReply<T>;
 
 export interface ActionClientOptions {
   /** Bearer token sent with every call. */
@@ -21,7 +16,7 @@ export interface ActionClientOptions {
   /** Route family. Default `legacy` (what Flows uses). */
   routes?: 'legacy' | 'actions';
   /** Defaults to the global fetch; pass `provider.fetch` to call a provider in-process. */
-  fetch?: (request: Request) => Response | Promise<Response>;
+  fetch?: FetchLike;
 }
 
 /** The ActionRequest to send; `request_id` may be left out, and other keys pass through as given. */
@@ -50,44 +45,17 @@ export interface ActionClient {
  * ```
  */
 export function actionClient(baseUrl: string, options: ActionClientOptions = {}): ActionClient {
-  const base = baseUrl.replace(/\/+$/, '');
-  const doFetch = options.fetch ?? ((request: Request) => fetch(request));
-  const modern = options.routes === 'actions';
-
-  async function call(method: string, path: string, body?: unknown): Promise<ClientReply> {
-    const headers: Record<string, string> = {};
-    if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await doFetch(
-      new Request(base + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }),
-    );
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: response.status, headers: response.headers, body: parsed, text };
-  }
-
-  const id = (actionId: string) => encodeURIComponent(actionId);
-  const query = (params: Record<string, string | number | undefined>) => {
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
-    const text = search.toString();
-    return text === '' ? '' : `?${text}`;
-  };
-
+  const send = sender(baseUrl, options);
+  const route = routes(options.routes === 'actions' ? 'actions' : 'legacy');
   return {
-    introspect: () => call('GET', '/'),
-    run: (request) => call('POST', modern ? '/actions' : '/run', { request_id: crypto.randomUUID(), ...request }),
-    status: (a) => call('GET', modern ? `/actions/${id(a)}` : `/${id(a)}/status`),
-    cancel: (a) => call('POST', modern ? `/actions/${id(a)}/cancel` : `/${id(a)}/cancel`),
-    release: (a) => call(modern ? 'DELETE' : 'POST', modern ? `/actions/${id(a)}` : `/${id(a)}/release`),
-    resume: (a) => call('POST', modern ? `/actions/${id(a)}/resume` : `/${id(a)}/resume`),
-    log: (a, q = {}) => call('GET', `${modern ? `/actions/${id(a)}/log` : `/${id(a)}/log`}${query(q)}`),
-    enumerate: (q = {}) => call('GET', `/actions${query(q)}`),
+    introspect: () => send(route.introspect()),
+    run: (request) => send(route.run({ request_id: crypto.randomUUID(), ...request })),
+    status: (a) => send(route.status(a)),
+    cancel: (a) => send(route.cancel(a)),
+    release: (a) => send(route.release(a)),
+    resume: (a) => send(route.resume(a)),
+    log: (a, q = {}) => send(route.log(a, q)),
+    enumerate: (q = {}) => send(route.list(q)),
     withToken: (token) => {
       const { token: _drop, ...rest } = options;
       return actionClient(baseUrl, token === undefined ? rest : { ...rest, token });

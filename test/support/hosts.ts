@@ -57,6 +57,8 @@ export interface StartWorkerOptions {
    * that opens its store with `migrate: false`.
    */
   d1Migrations?: string;
+  /** Durable Object bindings (examples/worker.ts runs its background work in `ACTION_WORK`). */
+  durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
 }
 
 /** A Worker script, bundled, served by workerd through miniflare. */
@@ -73,6 +75,7 @@ export async function startWorker(
     compatibilityDate: '2026-04-01',
     bindings,
     d1Databases,
+    ...(options.durableObjects === undefined ? {} : { durableObjects: options.durableObjects }),
     port: 0,
     host: '127.0.0.1',
   });

@@ -90,6 +90,7 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
   return {
     authenticate: ({ token }) => authenticate(token, requestBudget(state.timeout)),
     offline: offline(state),
+    authUrl: state.authUrl,
     expectSessions(policies) {
       state.scope.session = true;
       for (const policy of policies) if (!state.scope.policies.includes(policy)) state.scope.policies.push(policy);

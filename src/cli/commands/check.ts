@@ -6,12 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import process from 'node:process';
-import { parseArgs } from 'node:util';
 import { checkProvider, REQUEST_BOUND } from '../../check/check-provider.ts';
 import { formatReport } from '../../check/report.ts';
 import type { CheckProgress } from '../../check/types.ts';
 import { isPlainObject, type JsonObject } from '../../model.ts';
-import { type CliIo, type Command, UsageError } from '../command.ts';
+import { type CliIo, type Command, parseCommandArgs, UsageError } from '../command.ts';
 import { resolveToken, TOKEN_ENV, TOKEN_HELP, tokenOptions } from '../token-source.ts';
 
 const help = `Usage: globus-action-provider check URL [options]
@@ -52,17 +51,6 @@ const options = {
   wait: { type: 'string' },
 } as const;
 
-/** Like parseCommandArgs, but taking the URL as a positional (that one refuses positionals). */
-function parseCheckArgs(args: string[]) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: true });
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) throw new UsageError((error as Error).message);
-    throw error;
-  }
-}
-
 function seconds(value: string | undefined, name: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
@@ -91,9 +79,7 @@ async function readBody(value: string | undefined): Promise<JsonObject | undefin
   return body;
 }
 
-function baseUrl(positionals: string[]): string {
-  if (positionals.length !== 1) throw new UsageError('expected one URL, the provider to check');
-  const [text = ''] = positionals;
+function baseUrl(text: string): string {
   let url: URL;
   try {
     url = new URL(text);
@@ -130,8 +116,8 @@ function progress(io: CliIo): { tell(progress: CheckProgress): void; end(): void
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCheckArgs(args);
-  const url = baseUrl(positionals);
+  const { values, positionals } = parseCommandArgs(args, options, ['URL']);
+  const url = baseUrl(positionals[0] as string);
   const body = await readBody(values.body);
   const timeoutMs = seconds(values.timeout, 'timeout', 0.1);
   const waitMs = seconds(values.wait, 'wait', 0);
