@@ -20,10 +20,10 @@ export const tokenOptions = {
 } as const;
 
 /** Their lines in a command's `--help`. */
-export const TOKEN_HELP = `  --token <token>       the bearer token (default: $${TOKEN_ENV}, else a dev-mode
-                        token from the key in --dev-dir)
+export const TOKEN_HELP = `  --token <token>       the bearer token (default: $${TOKEN_ENV},
+                        else a dev-mode token from the key in --dev-dir)
   --dev-dir <path>      a dev-mode provider's data directory, to mint a token from its key
-                        (default: $DATA_DIR, or ${DEFAULT_DEV_DIR}; used only when it holds a key)`;
+                        (default: $DATA_DIR, or ${DEFAULT_DEV_DIR}; used only when it has a key)`;
 
 export interface TokenValues {
   token?: string | undefined;

@@ -11,7 +11,7 @@ const help = `Usage: globus-action-provider openapi <module> [options]
 Print the OpenAPI 3.1 document of the Action Provider a module exports, as JSON, ready to
 register with Globus Flows as a Registered API:
 
-  npx globus-action-provider openapi src/provider.ts --url https://example.org/echo > openapi.json
+  npx globus-action-provider openapi src/provider.ts --url https://example.org/echo > api.json
 
 <module> is a TypeScript or JavaScript file whose default export (or the export --export names)
 is an ActionProvider, or a function that returns one (or a promise of one), called without
