@@ -178,7 +178,9 @@ describe('background work on PostgreSQL (pg-boss), in process', () => {
       const { actions } = await p.actions.list({ status: 'ACTIVE' });
       const work = new Map(actions.map((a) => [a.action_id, a.work]));
       const queued = work.get(retrying.action_id);
-      return work.get(running.action_id)?.state === 'running' && queued?.state === 'queued' ? work : undefined;
+      // Queued for its retry: after its first attempt (before it, it is queued with 0 attempts).
+      const retried = queued?.state === 'queued' && queued.attempts === 1;
+      return work.get(running.action_id)?.state === 'running' && retried ? work : undefined;
     });
     const now = Date.now();
     const run = listed.get(running.action_id);
