@@ -29,6 +29,11 @@ export interface Answer {
   status: number;
   headers: Headers;
   text: string;
+  /**
+   * The text with every token replaced by its name, for a reason that quotes the start of a
+   * body: cut short first, a token would no longer match and its first characters would stay.
+   */
+  shown: string;
   /** Undefined when the body is empty or no JSON. */
   json: unknown;
 }
@@ -124,9 +129,10 @@ export function createExchange(options: ExchangeOptions): {
       const why = timedOut ? `no answer within ${options.timeoutMs / 1000} s` : describe(error);
       return { exchange: { request, error: redact(why) } };
     }
+    const shown = redact(text);
     return {
-      exchange: { request, answer: recordAnswer(response, redact(text), redact) },
-      answer: { status: response.status, headers: response.headers, text, json: parseJson(text) },
+      exchange: { request, answer: recordAnswer(response, shown, redact) },
+      answer: { status: response.status, headers: response.headers, text, shown, json: parseJson(text) },
     };
   };
   return { send, count: () => sent, redact };

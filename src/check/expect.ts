@@ -2,6 +2,7 @@
  * @module check/expect: what an answer must be, as the list of what is wrong with it (empty
  * when it is right): its status, a JSON content type, an error body, an ActionStatus.
  */
+import { isAddressable } from '../client/request.ts';
 import { isPlainObject } from '../model.ts';
 import type { Answer, Sent } from './exchange.ts';
 import { gareProblems } from './gare.ts';
@@ -16,7 +17,7 @@ export function isJsonType(headers: Headers): boolean {
 export function bodyGist(answer: Answer): string {
   if (answer.text === '') return 'an empty body';
   if (/^\s*<(!doctype|html)/i.test(answer.text)) return 'an HTML page';
-  const text = answer.text.replace(/\s+/g, ' ');
+  const text = answer.shown.replace(/\s+/g, ' ');
   return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 
@@ -60,6 +61,11 @@ export function actionStatusProblems(
   const json = answer.json;
   if (!isPlainObject(json) || typeof json['action_id'] !== 'string' || json['action_id'] === '') {
     problems.push(`its body is no ActionStatus with an action_id (${bodyGist(answer)})`);
+    return { problems, seen: undefined };
+  }
+  if (!isAddressable(json['action_id'])) {
+    // URL resolution drops a dot segment: `/../status` would reach another route, with the token.
+    problems.push(`its action_id ${JSON.stringify(json['action_id'])} is a dot segment: no URL can address it`);
     return { problems, seen: undefined };
   }
   return { problems, seen: { action_id: json['action_id'], status: json['status'] } };

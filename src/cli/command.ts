@@ -11,6 +11,11 @@ export interface CliIo {
   /** Standard error: messages for the person at the terminal. */
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Standard error when it is a terminal, written as it is: for a progress line's own control
+   * sequences (`stdout` and `stderr` escape every control character, a provider's included).
+   */
+  terminal?: ((text: string) => void) | undefined;
 }
 
 export interface Command {

@@ -7,7 +7,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { type ActionProviderClient, actionProviderClient } from '../client/client.ts';
 import { type ActionProviderError, isActionProviderError } from '../client/errors.ts';
-import type { RouteFamily } from '../client/request.ts';
+import { isAddressable, type RouteFamily } from '../client/request.ts';
 import { type CliIo, type Command, parseCommandArgs, UsageError } from './command.ts';
 import { type AdviceContext, requirementAdvice } from './requirement.ts';
 import { resolveToken, TOKEN_ENV, TOKEN_HELP, tokenOptions } from './token-source.ts';
@@ -106,6 +106,8 @@ export function providerCommand<O extends NonNullable<ParseArgsConfig['options']
       const [rawUrl = '', id = ''] = positionals;
       const url = providerUrl(rawUrl);
       if (spec.positionals.length > 1 && id.trim() === '') throw new UsageError('ID must not be empty');
+      if (spec.positionals.length > 1 && !isAddressable(id))
+        throw new UsageError(`ID must not be '${id}': a URL cannot hold it (it would reach another route)`);
       const loose = values as Values;
       const routes = family(loose['routes']);
       const input = await spec.check(values as ValuesOf<O>);
@@ -115,16 +117,23 @@ export function providerCommand<O extends NonNullable<ParseArgsConfig['options']
         io,
       );
       const client = actionProviderClient(url, { ...(token === undefined ? {} : { token }), routes });
+      // A provider may quote the token back (in an error, in details): it is never printed.
+      const redact = (text: string) => (token === undefined ? text : text.replaceAll(token, '<token>'));
+      const out: CliIo = {
+        ...io,
+        stdout: (text) => io.stdout(redact(text)),
+        stderr: (text) => io.stderr(redact(text)),
+      };
       const routesWord = routes === 'actions' ? ' --routes actions' : '';
       const again = (command: string, actionId?: string) =>
         `${CLI} ${command} ${shellWord(url)}${actionId ? ` ${shellWord(actionId)}` : ''}${routesWord}`;
       const origin: TokenOrigin = token === undefined ? 'none' : given ? 'given' : 'dev';
       const advice = { next: `resume: ${again('resume', id)}`, dev: origin === 'dev' };
       try {
-        return await spec.run({ id, input, client, io, json: loose['json'] === true, again, advice });
+        return await spec.run({ id, input, client, io: out, json: loose['json'] === true, again, advice });
       } catch (error) {
         if (!isActionProviderError(error)) throw error;
-        io.stderr(failureReport(error, { command: spec.name, id, again, token: origin }));
+        out.stderr(failureReport(error, { command: spec.name, id, again, token: origin }));
         return 1;
       }
     },

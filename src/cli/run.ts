@@ -15,6 +15,7 @@ import { resume } from './commands/resume.ts';
 import { run } from './commands/run.ts';
 import { status } from './commands/status.ts';
 import { token } from './commands/token.ts';
+import { terminalSafe } from './terminal.ts';
 
 export const CLI_NAME = 'globus-action-provider';
 
@@ -59,7 +60,14 @@ const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') 
  * process.exitCode = await runCli(process.argv.slice(2), { stdout, stderr, env: process.env })
  * ```
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], raw: CliIo): Promise<number> {
+  // Commands print what providers answer: no control character of theirs reaches the terminal.
+  const io: CliIo = {
+    stdout: (text) => raw.stdout(terminalSafe(text)),
+    stderr: (text) => raw.stderr(terminalSafe(text)),
+    env: raw.env,
+    ...(raw.terminal === undefined ? {} : { terminal: raw.terminal }),
+  };
   const [name, ...args] = argv;
   if (name === undefined || name === '') {
     io.stderr(help());

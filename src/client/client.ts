@@ -16,7 +16,16 @@ import {
   type LogPage,
 } from '../model.ts';
 import { ActionProviderError } from './errors.ts';
-import { type FetchLike, type RawReply, type Route, type RouteFamily, routes, sender } from './request.ts';
+import {
+  BodyTooLargeError,
+  type FetchLike,
+  isAddressable,
+  type RawReply,
+  type Route,
+  type RouteFamily,
+  routes,
+  sender,
+} from './request.ts';
 import { type Sleep, sleepFor, type WaitOptions, waitForStatus } from './wait.ts';
 
 export interface ActionProviderClientOptions {
@@ -82,7 +91,8 @@ export interface ActionProviderClient {
 
 const isActionStatus = (value: unknown): value is ActionStatus =>
   isPlainObject(value) &&
-  typeof value['action_id'] === 'string' &&
+  // An id that cannot be put in a URL path could not be asked about again.
+  isAddressable(value['action_id']) &&
   (ACTION_STATUSES as readonly unknown[]).includes(value['status']);
 
 const isLogPage = (value: unknown): value is LogPage => isPlainObject(value) && Array.isArray(value['entries']);
@@ -114,6 +124,16 @@ function checkOptions(baseUrl: unknown, options: ActionProviderClientOptions): U
       throw new TypeError(`actionProviderClient: ${name} must be a function`);
   return url;
 }
+
+/** `actionId`, if a URL path can hold it (else a TypeError: `..` would reach another route). */
+function addressed(actionId: string): string {
+  if (!isAddressable(actionId))
+    throw new TypeError(`action id must be a non-empty string other than . and .., not ${JSON.stringify(actionId)}`);
+  return actionId;
+}
+
+/** The longest body the client reads: far above any provider document, far below what would exhaust memory. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Why fetch failed, from its error and the error's cause (undici puts ECONNREFUSED there). */
 function reason(error: unknown): string {
@@ -148,24 +168,28 @@ function glimpse(text: string): string {
 export function actionProviderClient(baseUrl: string, options: ActionProviderClientOptions = {}): ActionProviderClient {
   const url = checkOptions(baseUrl, options);
   const family: RouteFamily = options.routes ?? 'legacy';
-  const send = sender(baseUrl, { token: options.token, fetch: options.fetch });
+  const send = sender(baseUrl, { token: options.token, fetch: options.fetch, maxBodyBytes: MAX_BODY_BYTES });
   const route = routes(family);
   const base = baseUrl.replace(/\/+$/, '');
   const env = { clock: options.clock ?? Date.now, sleep: options.sleep ?? sleepFor };
 
   /** Send `r`; answer the body `accept` recognises, or throw what the answer (or its absence) means. */
   async function call<T>(
-    r: Route,
+    make: () => Route,
     signal: AbortSignal | undefined,
     accept: (body: unknown) => body is T,
     what: string,
   ) {
+    // Built here, so that an action id no URL can hold (a TypeError) rejects rather than throws.
+    const r = make();
     const where = { method: r.method, url: base + r.path };
     let reply: RawReply<unknown>;
     try {
       reply = await send(r, signal);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
+      if (error instanceof BodyTooLargeError)
+        throw new ActionProviderError({ code: 'UnexpectedResponse', description: error.message, ...where });
       throw new ActionProviderError({
         code: 'NetworkError',
         description: `no answer from ${url.origin}: ${reason(error)}`,
@@ -219,7 +243,7 @@ export function actionProviderClient(baseUrl: string, options: ActionProviderCli
   }
 
   const status = (actionId: string, o: CallOptions = {}) =>
-    call(route.status(actionId), o.signal, isActionStatus, 'an ActionStatus');
+    call(() => route.status(addressed(actionId)), o.signal, isActionStatus, 'an ActionStatus');
   const join = <T extends string>(value: T | readonly T[] | undefined) =>
     value === undefined ? undefined : typeof value === 'string' ? value : value.join(',');
 
@@ -228,21 +252,22 @@ export function actionProviderClient(baseUrl: string, options: ActionProviderCli
     routes: family,
     introspect: (o = {}) =>
       call(
-        route.introspect(),
+        () => route.introspect(),
         o.signal,
         (b): b is ProviderDescription => isPlainObject(b),
         'an introspection document',
       ),
     run: ({ request_id = crypto.randomUUID(), ...rest }, o = {}) =>
-      call(route.run({ request_id, ...rest }), o.signal, isActionStatus, 'an ActionStatus'),
+      call(() => route.run({ request_id, ...rest }), o.signal, isActionStatus, 'an ActionStatus'),
     status,
-    cancel: (a, o = {}) => call(route.cancel(a), o.signal, isActionStatus, 'an ActionStatus'),
-    release: (a, o = {}) => call(route.release(a), o.signal, isActionStatus, 'an ActionStatus'),
-    resume: (a, o = {}) => call(route.resume(a), o.signal, isActionStatus, 'an ActionStatus'),
-    log: (a, q = {}) => call(route.log(a, { limit: q.limit, marker: q.marker }), q.signal, isLogPage, 'a log page'),
+    cancel: (a, o = {}) => call(() => route.cancel(addressed(a)), o.signal, isActionStatus, 'an ActionStatus'),
+    release: (a, o = {}) => call(() => route.release(addressed(a)), o.signal, isActionStatus, 'an ActionStatus'),
+    resume: (a, o = {}) => call(() => route.resume(addressed(a)), o.signal, isActionStatus, 'an ActionStatus'),
+    log: (a, q = {}) =>
+      call(() => route.log(addressed(a), { limit: q.limit, marker: q.marker }), q.signal, isLogPage, 'a log page'),
     list: (q = {}) =>
       call(
-        route.list({ status: join(q.status), roles: join(q.roles) }),
+        () => route.list({ status: join(q.status), roles: join(q.roles) }),
         q.signal,
         (b): b is ActionStatus[] => Array.isArray(b) && b.every(isActionStatus),
         'a list of ActionStatus',

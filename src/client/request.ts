@@ -32,6 +32,15 @@ export interface Route {
   body?: unknown;
 }
 
+/**
+ * Whether `actionId` can be one path segment: `.` and `..` (and `%2e` spellings, which
+ * encodeURIComponent leaves as they are) are dot segments that URL resolution removes, so
+ * `/actions/..` would be sent as `DELETE /`, and `/../status` above the provider's prefix.
+ */
+export const isAddressable = (actionId: unknown): actionId is string =>
+  typeof actionId === 'string' && actionId !== '' && !/^(\.|%2e){1,2}$/i.test(actionId);
+
+/** As given: the testing kit sends what a test asks for; the typed client refuses what `isAddressable` does not pass. */
 const id = (actionId: string) => encodeURIComponent(actionId);
 
 function search(params: Query): string {
@@ -66,6 +75,56 @@ export interface SenderOptions {
   /** Bearer token sent with every call (as given: the typed client checks it, the testing kit sends what a test asks for). */
   token?: string | undefined;
   fetch?: FetchLike | undefined;
+  /** Read at most this many bytes of a body, then reject with `BodyTooLargeError` (default: no limit). */
+  maxBodyBytes?: number | undefined;
+}
+
+/** The answer's body was longer than `maxBodyBytes`: it was not read to its end. */
+export class BodyTooLargeError extends Error {
+  override readonly name: string = 'BodyTooLargeError';
+}
+
+/** The body as text, rejecting once it passes `limit` bytes: an endless or huge body cannot fill memory. */
+async function readText(response: Response, limit: number | undefined): Promise<string> {
+  if (limit === undefined || response.body === null) return response.text();
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let read = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    read += value.byteLength;
+    if (read > limit) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLargeError(`the answer's body is longer than ${limit} bytes`);
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
+/**
+ * `work`, or the signal's reason as soon as it aborts. fetch is told of the signal too, but it
+ * may not hear it: Node's fetch follows a signal through a Request it holds only weakly, so
+ * after a garbage collection (a large body read, say) an abort can be lost and the request
+ * wait forever.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Sends routes to one base URL; a failed fetch (refused connection, abort) rejects as fetch rejects. */
@@ -75,7 +134,7 @@ export type Sender = (route: Route, signal?: AbortSignal) => Promise<RawReply>;
 export function sender(baseUrl: string, options: SenderOptions = {}): Sender {
   const base = baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((request: Request) => fetch(request));
-  const { token } = options;
+  const { token, maxBodyBytes } = options;
   return async ({ method, path, body }, signal) => {
     const headers: Record<string, string> = {};
     if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
@@ -83,14 +142,18 @@ export function sender(baseUrl: string, options: SenderOptions = {}): Sender {
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = JSON.stringify(body);
     if (signal !== undefined) init.signal = signal;
-    const response = await doFetch(new Request(base + path, init));
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: response.status, headers: response.headers, body: parsed, text };
+    const request = new Request(base + path, init);
+    const reply = (async (): Promise<RawReply> => {
+      const response = await doFetch(request);
+      const text = await readText(response, maxBodyBytes);
+      let parsed: unknown;
+      try {
+        parsed = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, headers: response.headers, body: parsed, text };
+    })();
+    return signal === undefined ? reply : untilAborted(reply, signal);
   };
 }

@@ -62,6 +62,13 @@ export const sleepFor: Sleep = (ms, signal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
+/**
+ * How long a read started at (or just before) the deadline may take. A read is cut short at the
+ * deadline, or this long after it starts if that is later: the last read still gets an answer,
+ * and a provider that never answers cannot hold the wait past the deadline by more than this.
+ */
+export const LAST_READ_MS = 10_000;
+
 interface Schedule {
   initialDelay: number;
   maxDelay: number;
@@ -101,6 +108,32 @@ function isTransient(error: unknown): boolean {
 }
 
 /**
+ * A signal for one read that aborts `left` ms from now (at least LAST_READ_MS), or with
+ * `signal`. Real time, not the injected sleep: it watches a real request, and an injected sleep
+ * that returns at once would cut every read short. Not `AbortSignal.any`: Node may collect the
+ * signal it makes while a fetch still follows it (seen after a large body was read), and the
+ * read would then never be cut.
+ */
+function readCut(left: number, signal: AbortSignal | undefined): { signal: AbortSignal; stop(): void } {
+  const cut = new AbortController();
+  const stopped = new AbortController();
+  const follow = () => cut.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener('abort', follow, { once: true });
+  sleepFor(Math.max(left, LAST_READ_MS), stopped.signal).then(
+    () => cut.abort(new Error('deadline')),
+    () => {},
+  );
+  return {
+    signal: cut.signal,
+    stop: () => {
+      signal?.removeEventListener('abort', follow);
+      stopped.abort();
+    },
+  };
+}
+
+/**
  * Read the status with `read` until it is one of `until` (resolving with it), the deadline
  * passes or the signal aborts (rejecting).
  */
@@ -114,28 +147,33 @@ export async function waitForStatus(
   let delay = plan.initialDelay;
   let last: ActionStatus | undefined;
   let failures = 0;
+  const passed = () => {
+    const seen = last === undefined ? 'before any status was read' : `while it was ${last.status}`;
+    return new ActionProviderError({
+      code: 'DeadlineExceeded',
+      description: `the deadline passed ${seen}`,
+      action: last,
+    });
+  };
   for (;;) {
     signal?.throwIfAborted();
+    const cut = plan.deadline === undefined ? undefined : readCut(plan.deadline - env.clock(), signal);
     try {
-      last = await read(signal);
+      last = await read(cut?.signal ?? signal);
       failures = 0;
       await onStatus?.(last);
       if (plan.until.includes(last.status)) return last;
     } catch (error) {
       signal?.throwIfAborted();
+      if (cut?.signal.aborted) throw passed();
       if (!isTransient(error) || ++failures > plan.retries) throw error;
+    } finally {
+      cut?.stop();
     }
     let wait = delay;
     if (plan.deadline !== undefined) {
       const left = plan.deadline - env.clock();
-      if (left <= 0) {
-        const seen = last === undefined ? 'before any status was read' : `while it was ${last.status}`;
-        throw new ActionProviderError({
-          code: 'DeadlineExceeded',
-          description: `the deadline passed ${seen}`,
-          action: last,
-        });
-      }
+      if (left <= 0) throw passed();
       wait = Math.min(wait, left);
     }
     await env.sleep(wait, signal);

@@ -4,6 +4,7 @@
  * legacy routes with the checker's own token; one still running is cancelled and waited for.
  * Nothing else is touched.
  */
+import { isAddressable } from '../../client/request.ts';
 import { isPlainObject } from '../../model.ts';
 import type { CheckContext } from '../context.ts';
 import { type Made, on, waitForCompletion } from './actions.ts';
@@ -13,7 +14,8 @@ export const CLEANUP_POLLS = 5;
 
 export async function cleanUp(ctx: CheckContext): Promise<void> {
   for (const action of ctx.actions.values()) {
-    if (action.state !== 'open') continue;
+    // An id such as `..` addresses another route: nothing is sent, and it is listed as not released.
+    if (action.state !== 'open' || !isAddressable(action.id)) continue;
     const made: Made = { family: 'legacy', id: action.id, request: {}, status: undefined };
     const release = () => ctx.send(on('legacy', 'release', action.id));
     let answer = (await release()).answer;

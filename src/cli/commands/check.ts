@@ -5,7 +5,6 @@
  * or `--json`; exit 1 when a check failed.
  */
 import { readFile } from 'node:fs/promises';
-import process from 'node:process';
 import { checkProvider, REQUEST_BOUND } from '../../check/check-provider.ts';
 import { formatReport } from '../../check/report.ts';
 import type { CheckProgress } from '../../check/types.ts';
@@ -99,18 +98,18 @@ const isToken = (value: string) => value.trim() !== '' && !/\s/.test(value.trim(
  * every few seconds, so a slow provider shows where it is without repeating the report.
  */
 function progress(io: CliIo): { tell(progress: CheckProgress): void; end(): void } {
-  const tty = process.stderr.isTTY === true;
+  const tty = io.terminal;
   let last = Date.now();
   return {
     tell({ done, total, id }) {
-      if (tty) io.stderr(`\r\x1b[K[${done}/${total}] ${id}`);
+      if (tty) tty(`\r\x1b[K[${done}/${total}] ${id}`);
       else if (Date.now() - last >= 2_000) {
         last = Date.now();
         io.stderr(`check: ${done} of ${total} checks decided (${id})\n`);
       }
     },
     end() {
-      if (tty) io.stderr('\r\x1b[K');
+      if (tty) tty('\r\x1b[K');
     },
   };
 }
