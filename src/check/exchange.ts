@@ -3,6 +3,8 @@
  * the injected fetch, each with a timeout, counted against the run's bound, and recorded as it
  * was sent and answered with every token replaced by its name.
  */
+
+import { readCapped } from '../http/read-capped.ts';
 import type { Exchange, ReceivedAnswer, SentRequest } from './types.ts';
 
 /** Which credential a request carries: none, the caller's, the other identity's, or one no provider accepts. */
@@ -123,7 +125,7 @@ export function createExchange(options: ExchangeOptions): {
           signal: AbortSignal.timeout(options.timeoutMs),
         }),
       );
-      text = await readCapped(response);
+      text = await readUpTo(response);
     } catch (error) {
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       const why = timedOut ? `no answer within ${options.timeoutMs / 1000} s` : describe(error);
@@ -153,22 +155,9 @@ function recordAnswer(response: Response, text: string, redact: (text: string) =
 }
 
 /** The body as text, at most MAX_READ bytes of it: a provider streaming without end cannot fill memory. */
-async function readCapped(response: Response): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let read = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    read += value.byteLength;
-    if (read > MAX_READ) {
-      await reader.cancel();
-      return `${text}${decoder.decode(value.subarray(0, value.byteLength - (read - MAX_READ)))}…`;
-    }
-    text += decoder.decode(value, { stream: true });
-  }
+async function readUpTo(response: Response): Promise<string> {
+  const { text, cut } = await readCapped(response, MAX_READ);
+  return cut ? `${text}…` : text;
 }
 
 function parseJson(text: string): unknown {

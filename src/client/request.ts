@@ -4,6 +4,7 @@
  * request that sends it. It answers the reply as received (status, headers, text, parsed JSON);
  * what a reply means is for the caller (the typed client, or the testing kit's raw one).
  */
+import { readCapped } from '../http/read-capped.ts';
 
 /** The route family: `legacy` (`/run`, `/{id}/status`, ...: what Globus Flows calls) or `actions` (`/actions`, `/actions/{id}`, ...). */
 export type RouteFamily = 'legacy' | 'actions';
@@ -86,21 +87,10 @@ export class BodyTooLargeError extends Error {
 
 /** The body as text, rejecting once it passes `limit` bytes: an endless or huge body cannot fill memory. */
 async function readText(response: Response, limit: number | undefined): Promise<string> {
-  if (limit === undefined || response.body === null) return response.text();
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let read = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    read += value.byteLength;
-    if (read > limit) {
-      await reader.cancel().catch(() => {});
-      throw new BodyTooLargeError(`the answer's body is longer than ${limit} bytes`);
-    }
-    text += decoder.decode(value, { stream: true });
-  }
+  if (limit === undefined) return response.text();
+  const { text, cut } = await readCapped(response, limit);
+  if (cut) throw new BodyTooLargeError(`the answer's body is longer than ${limit} bytes`);
+  return text;
 }
 
 /**
