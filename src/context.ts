@@ -9,6 +9,7 @@
 import { demandSession, type SessionRequirement, sessionRequirement } from './auth/session.ts';
 import type { Caller } from './auth/types.ts';
 import type { ActionStatusValue, ActionView, JsonObject, StoredRequest } from './model.ts';
+import type { RequestScope } from './observe/request-observer.ts';
 
 /** Runs work that may outlive the response (a Worker's `ctx.waitUntil`, or a logged background promise). */
 export type WaitUntil = (promise: Promise<unknown>) => void;
@@ -113,6 +114,8 @@ export interface ContextSource {
    * request is not the client leaving (Deno aborts every request's signal once it answered).
    */
   answer?: Promise<unknown> | undefined;
+  /** What the request's log line, span and hooks will say: operations fill in the caller and the action. */
+  readonly scope?: RequestScope | undefined;
 }
 
 /**

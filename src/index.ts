@@ -49,7 +49,15 @@ export {
   type ErrorStatus,
 } from './http/errors.ts';
 export { normalisePrefix } from './http/prefix.ts';
-export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.ts';
+export {
+  consoleLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  type PinoLike,
+  pinoLogger,
+  silentLogger,
+} from './logger.ts';
 export type {
   ActionRecord,
   ActionRequestEnvelope,
@@ -61,6 +69,18 @@ export type {
   LogPage,
   StoredRequest,
 } from './model.ts';
+export type { ErrorInfo, HookResult, RequestHooks, RequestInfo, ResponseInfo } from './observe/hooks.ts';
+export { REQUEST_ID_HEADER } from './observe/request-id.ts';
+export type {
+  AuthTelemetry,
+  CallKind,
+  RequestEnd,
+  RequestStart,
+  RequestTelemetry,
+  Telemetry,
+  TelemetryAttributes,
+  WorkEvent,
+} from './observe/telemetry.ts';
 export type { OpenApiDocument, OpenApiOptions } from './openapi.ts';
 export type { ActionList, ActionsApi, ListOptions, OperatorAction } from './operations/actions-api.ts';
 export type { InputBody, ProviderOptions } from './options.ts';

@@ -5,12 +5,36 @@
 
 export type LogFields = Record<string, unknown>;
 
+/** The levels, least severe first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * Where the provider writes: a message and plain fields (snake_case, never a token or a body).
+ * The argument order is message first; pino's is fields first (`pinoLogger` adapts it).
+ *
+ * What it writes: at info, one `request completed` line per request (`request_id`, `method`,
+ * `route`, `operation`, `status`, `duration_ms`, and `action_id`, `identity`, `code` when known)
+ * and the start and stop of background work; at debug, the reason of each 401 and 403
+ * (`request refused`); at warn and error, failures, each cause once a minute with a count of
+ * those held back (`suppressed`).
+ */
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /**
+   * Whether lines at `level` are written. Optional: when present, the provider does not even
+   * build a line its logger would drop (the per-request info line, say).
+   */
+  enabled?(level: LogLevel): boolean;
 }
+
+const LEVEL_ORDER: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Whether `level` is at or above `threshold` ('silent': nothing is). */
+export const atLeast = (level: LogLevel, threshold: LogLevel | 'silent'): boolean =>
+  threshold !== 'silent' && LEVEL_ORDER.indexOf(level) >= LEVEL_ORDER.indexOf(threshold);
 
 /** Field names whose values are never logged, whatever a caller passes. */
 const SECRET = /token|authorization|secret|password/i;
@@ -44,11 +68,9 @@ export function logSafe(value: unknown, depth = 0): unknown {
  * createActionProvider({ ..., logger: consoleLogger('warn') })
  * ```
  */
-export function consoleLogger(level: 'debug' | 'info' | 'warn' | 'error' = 'info'): Logger {
-  const order = ['debug', 'info', 'warn', 'error'] as const;
-  const min = order.indexOf(level);
-  const write = (at: (typeof order)[number]) => (message: string, fields?: LogFields) => {
-    if (order.indexOf(at) < min) return;
+export function consoleLogger(level: LogLevel | 'silent' = 'info'): Logger {
+  const write = (at: LogLevel) => (message: string, fields?: LogFields) => {
+    if (!atLeast(at, level)) return;
     const line = JSON.stringify({
       level: at,
       time: new Date().toISOString(),
@@ -58,11 +80,48 @@ export function consoleLogger(level: 'debug' | 'info' | 'warn' | 'error' = 'info
     if (at === 'error' || at === 'warn') console.error(line);
     else console.log(line);
   };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+  return {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    enabled: (at) => atLeast(at, level),
+  };
 }
 
 /** A logger that drops everything (tests, benchmarks). */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, enabled: () => false };
+
+/** The part of a pino logger `pinoLogger` uses (pino's own type fits; no import of pino needed). */
+export interface PinoLike {
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+  isLevelEnabled?(level: string): boolean;
+}
+
+/**
+ * A pino logger (or a child of one) as the provider's Logger: pino takes the fields first and
+ * the message second, the Logger the other way round. Fields are made safe as consoleLogger
+ * makes them (errors as plain data, secret-looking keys redacted).
+ *
+ * @example
+ * ```ts
+ * import pino from 'pino'
+ * createActionProvider({ ..., logger: pinoLogger(pino({ level: 'info' })) })
+ * ```
+ */
+export function pinoLogger(pino: PinoLike): Logger {
+  const fields = (given: LogFields | undefined) => (given === undefined ? {} : (logSafe(given) as LogFields));
+  return {
+    debug: (message, given) => pino.debug(fields(given), message),
+    info: (message, given) => pino.info(fields(given), message),
+    warn: (message, given) => pino.warn(fields(given), message),
+    error: (message, given) => pino.error(fields(given), message),
+    enabled: (level) => pino.isLevelEnabled?.(level) ?? true,
+  };
+}
 
 export interface LogLimiterOptions {
   /** Milliseconds during which a key is logged once. */

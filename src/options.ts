@@ -15,8 +15,11 @@ import {
 } from './description.ts';
 import { DEV_MODE } from './dev/brand.ts';
 import { timeFormatter } from './lifecycle.ts';
-import { consoleLogger, type Logger } from './logger.ts';
+import { atLeast, consoleLogger, type Logger, type LogLevel } from './logger.ts';
 import type { ActionStatus, ActionUpdate, JsonObject, LogPage } from './model.ts';
+import { type RequestHooks, resolveHooks } from './observe/hooks.ts';
+import { instrumentedStore } from './observe/instrumented-store.ts';
+import { authTelemetry, type Telemetry } from './observe/telemetry.ts';
 import { memoryStore, VOLATILE } from './store/memory.ts';
 import type { ActionStore } from './store/types.ts';
 import type { TokenKeyOption } from './tokens/keys.ts';
@@ -102,7 +105,21 @@ export interface ProviderOptions<I extends InputOption | undefined = InputOption
   runTimeout?: number;
   /** Keep user data out of validation errors. Default true. */
   scrubValidationErrors?: boolean;
+  /** Where the provider writes its lines (see Logger for what it writes). Default `consoleLogger(logLevel)`. */
   logger?: Logger;
+  /**
+   * The least severe lines written: `info` (the default) writes one line per request, `debug`
+   * also the reason of each 401 and 403, `warn` only failures, `silent` nothing. With a `logger`
+   * of your own and no `logLevel`, every line goes to it and its own level decides.
+   */
+  logLevel?: LogLevel | 'silent';
+  /** Functions called around every request (see RequestHooks): metrics, audit, extra headers, refusals. */
+  hooks?: RequestHooks;
+  /**
+   * Where spans and metrics go: `openTelemetry()` from `globus-action-provider/opentelemetry`,
+   * or a Telemetry of your own. Absent: nothing is measured, at no cost.
+   */
+  telemetry?: Telemetry;
   /** Milliseconds since the epoch; injectable for tests. */
   clock?: () => number;
   /** New action ids. Default `crypto.randomUUID()`. */
@@ -137,6 +154,10 @@ export interface ProviderConfig {
   runTimeout: number;
   scrub: boolean;
   logger: Logger;
+  /** Which lines below warn are written at all (decided once: a line that would be dropped is never built). */
+  logLevels: { debug: boolean; info: boolean };
+  hooks: RequestHooks | undefined;
+  telemetry: Telemetry | undefined;
   clock: () => number;
   /** `formatTime` for this instance: timestamps within one millisecond are formatted once. */
   formatTime: (ms: number) => string;
@@ -147,6 +168,8 @@ export interface ProviderConfig {
 const CALLBACKS = ['run', 'status', 'cancel', 'resume', 'release', 'log', 'enumerate', 'work'] as const;
 const STORE_METHODS = ['create', 'get', 'update', 'delete', 'list', 'deleteExpired'] as const;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const LOG_THRESHOLDS: readonly string[] = [...LOG_LEVELS, 'silent'];
+const TELEMETRY_METHODS = ['request', 'call', 'cacheLookup', 'work'] as const;
 
 /** Validate and resolve the options. Throws a TypeError naming the offending field. */
 /** Every key `ProviderOptions` has: anything else is a mistake (see validation/known-keys.ts). */
@@ -164,6 +187,9 @@ const OPTION_KEYS = [
   'runTimeout',
   'scrubValidationErrors',
   'logger',
+  'logLevel',
+  'hooks',
+  'telemetry',
   'clock',
   'generateId',
 ] as const satisfies readonly (keyof ProviderOptions)[];
@@ -193,7 +219,9 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
       throw new TypeError(`${name}: must be a function`);
     }
   }
-  const logger = resolveLogger(options.logger ?? consoleLogger());
+  const { logger, logLevels } = resolveLogging(options.logger, options.logLevel);
+  const hooks = resolveHooks(options.hooks);
+  const telemetry = resolveTelemetry(options.telemetry);
   const store = resolveStore(options.store, logger);
   if ((options.auth as { [DEV_MODE]?: boolean })[DEV_MODE] === true) {
     // Logged wherever the provider runs, whether or not its entry prints a banner.
@@ -207,6 +235,12 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
     log_supported: options.log !== undefined,
   });
   const work = resolveWork(options, store);
+  if (telemetry !== undefined) {
+    options.auth.instrument?.(authTelemetry(telemetry));
+    const { count } = store;
+    const now = options.clock ?? Date.now;
+    if (count !== undefined) telemetry.countActions?.(() => count.call(store, now()));
+  }
   const { run, status, cancel, resume, release, log, enumerate } = options;
   return {
     description,
@@ -216,13 +250,16 @@ export function resolveOptions(options: ProviderOptions): ProviderConfig {
     auth: options.auth,
     session,
     tokens: tokenVault({ tokenKey: options.tokenKey, auth: options.auth, logger }),
-    store,
+    store: telemetry === undefined ? store : instrumentedStore(store, telemetry),
     callbacks: { run, status, cancel, resume, release, log, enumerate, work: options.work } as Callbacks,
     work,
     bodyLimit,
     runTimeout,
     scrub,
     logger,
+    logLevels,
+    hooks,
+    telemetry,
     clock: options.clock ?? Date.now,
     formatTime: timeFormatter(),
     generateId: options.generateId ?? (() => crypto.randomUUID()),
@@ -241,11 +278,52 @@ function resolveScrub(value: boolean | undefined): boolean {
   return value ?? true;
 }
 
-function resolveLogger(logger: Logger): Logger {
-  for (const level of LOG_LEVELS) {
-    if (typeof logger[level] !== 'function') throw new TypeError(`logger: must have a ${level}() method`);
+/**
+ * The logger and which of its lower levels are written: `logLevel` (default info) and, when the
+ * logger can tell, what it would write anyway. A logger of one's own without `logLevel` gets every
+ * line its `enabled()` accepts.
+ */
+function resolveLogging(
+  given: Logger | undefined,
+  level: LogLevel | 'silent' | undefined,
+): { logger: Logger; logLevels: { debug: boolean; info: boolean } } {
+  if (level !== undefined && !LOG_THRESHOLDS.includes(level)) {
+    throw new TypeError(`logLevel: must be one of ${LOG_THRESHOLDS.join(', ')}`);
   }
-  return logger;
+  const threshold = level ?? (given === undefined ? 'info' : 'debug');
+  const logger = given ?? consoleLogger(threshold);
+  for (const name of LOG_LEVELS) {
+    if (typeof logger[name] !== 'function') throw new TypeError(`logger: must have a ${name}() method`);
+  }
+  if (logger.enabled !== undefined && typeof logger.enabled !== 'function') {
+    throw new TypeError('logger: enabled must be a function');
+  }
+  const on = (at: LogLevel) => atLeast(at, threshold) && (logger.enabled?.(at) ?? true);
+  // Below the threshold the provider's lines are dropped here, whatever the logger would do.
+  const leveled: Logger =
+    given === undefined || threshold === 'debug'
+      ? logger
+      : {
+          debug: on('debug') ? (m, f) => logger.debug(m, f) : () => {},
+          info: on('info') ? (m, f) => logger.info(m, f) : () => {},
+          warn: atLeast('warn', threshold) ? (m, f) => logger.warn(m, f) : () => {},
+          error: atLeast('error', threshold) ? (m, f) => logger.error(m, f) : () => {},
+          enabled: on,
+        };
+  return { logger: leveled, logLevels: { debug: on('debug'), info: on('info') } };
+}
+
+function resolveTelemetry(telemetry: Telemetry | undefined): Telemetry | undefined {
+  if (telemetry === undefined) return undefined;
+  if (typeof telemetry !== 'object' || telemetry === null) throw new TypeError('telemetry: must be an object');
+  for (const name of TELEMETRY_METHODS) {
+    if (typeof telemetry[name] !== 'function') {
+      throw new TypeError(
+        `telemetry: must have a ${name}() method (use openTelemetry() from globus-action-provider/opentelemetry)`,
+      );
+    }
+  }
+  return telemetry;
 }
 
 function resolveStore(store: ActionStore | undefined, logger: Logger): ActionStore {

@@ -23,7 +23,11 @@ export interface ActionProvider {
    * `host.mount('/echo', provider.at('/echo'), { replaceRequest: false })`.
    */
   at(prefix: string): (request: Request, env?: unknown, executionContext?: unknown) => Response | Promise<Response>;
-  /** The Hono app, for Hono hosts (`host.mount('/prefix', provider.fetch)` works too). */
+  /**
+   * The Hono app, for Hono hosts (`host.mount('/prefix', provider.fetch)` works too). Its
+   * `use()` throws: middleware added after creation would never run. Use the `hooks` option, or
+   * add middleware to the host app the provider is mounted in.
+   */
   readonly app: Hono;
   /** The resolved introspection document. */
   readonly description: ProviderDescription;
@@ -80,7 +84,14 @@ export function createActionProvider<const I extends InputOption | undefined = u
 ): ActionProvider {
   const config = resolveOptions(options as unknown as ProviderOptions);
   const operations = createOperations(config);
-  const app = createApp(operations, config.logger, config.clock);
+  const app = createApp(operations, config);
+  // Middleware added to the app after its routes would never run (Hono runs handlers in the
+  // order they were added, and each route answers): say so rather than ignore it.
+  app.use = () => {
+    throw new TypeError(
+      'provider.app.use(): middleware added after the provider is created never runs; use the hooks option, or mount the provider in a host app and add the middleware there (see README, "Middleware")',
+    );
+  };
   // One app per prefix, built on first use: adapters ask once, at start.
   const mounted = new Map<string, Hono>();
   const fetch: ActionProvider['fetch'] = (request, env, executionContext) =>
@@ -90,7 +101,7 @@ export function createActionProvider<const I extends InputOption | undefined = u
     if (base === '') return fetch;
     let under = mounted.get(base);
     if (under === undefined) {
-      under = createApp(operations, config.logger, config.clock, base);
+      under = createApp(operations, config, base);
       mounted.set(base, under);
     }
     const handle = under.fetch;

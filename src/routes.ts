@@ -11,36 +11,33 @@ import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
 import { prefixedPath } from './http/prefix.ts';
 import { CORS_HEADERS, jsonResponse } from './http/response.ts';
 import { failureLog, type Logger, logSafe } from './logger.ts';
+import { type Observed, type RequestScope, requestObserver } from './observe/request-observer.ts';
 import type { ActionInput, Operation, Operations } from './operations/index.ts';
+import type { ProviderConfig } from './options.ts';
 
 type Method = 'GET' | 'POST' | 'DELETE';
 type Handler = (c: Context) => Promise<Response>;
+type RequestOperation = 'introspect' | 'run' | 'enumerate';
+type ActionOperation = 'status' | 'cancel' | 'release' | 'resume' | 'log';
 
-/** Every path, with the handler behind each method. Registration order matters: `/actions/...` before `/:id/...`. */
-function routeTable(ops: Operations, on: Binders): [string, Partial<Record<Method, Handler>>][] {
-  const { request, action } = on;
-  return [
-    ['/', { GET: request(ops.introspect) }],
-    ['/run', { POST: request(ops.run) }],
-    ['/actions', { GET: request(ops.enumerate), POST: request(ops.run) }],
-    ['/actions/:id', { GET: action(ops.status), DELETE: action(ops.release) }],
-    ['/actions/:id/cancel', { POST: action(ops.cancel) }],
-    ['/actions/:id/release', { POST: action(ops.release) }],
-    ['/actions/:id/resume', { POST: action(ops.resume) }],
-    ['/actions/:id/log', { GET: action(ops.log) }],
-    ['/:id/status', { GET: action(ops.status) }],
-    ['/:id/cancel', { POST: action(ops.cancel) }],
-    ['/:id/release', { POST: action(ops.release) }],
-    ['/:id/resume', { POST: action(ops.resume) }],
-    ['/:id/log', { GET: action(ops.log) }],
-  ];
-}
+/** Every path, with the operation behind each method. Registration order matters: `/actions/...` before `/:id/...`. */
+const ROUTES: [string, Partial<Record<Method, RequestOperation | ActionOperation>>][] = [
+  ['/', { GET: 'introspect' }],
+  ['/run', { POST: 'run' }],
+  ['/actions', { GET: 'enumerate', POST: 'run' }],
+  ['/actions/:id', { GET: 'status', DELETE: 'release' }],
+  ['/actions/:id/cancel', { POST: 'cancel' }],
+  ['/actions/:id/release', { POST: 'release' }],
+  ['/actions/:id/resume', { POST: 'resume' }],
+  ['/actions/:id/log', { GET: 'log' }],
+  ['/:id/status', { GET: 'status' }],
+  ['/:id/cancel', { POST: 'cancel' }],
+  ['/:id/release', { POST: 'release' }],
+  ['/:id/resume', { POST: 'resume' }],
+  ['/:id/log', { GET: 'log' }],
+];
 
-/** Turn an operation into a Hono handler: one for routes without an `{id}`, one for routes with one. */
-interface Binders {
-  request(operation: Operation): Handler;
-  action(operation: Operation<ActionInput>): Handler;
-}
+const REQUEST_OPERATIONS: readonly string[] = ['introspect', 'run', 'enumerate'];
 
 /** The methods a path answers, as `Allow` lists them (HEAD wherever GET is). */
 function allowList(methods: Method[]): string {
@@ -80,9 +77,18 @@ function waitUntilFor(logger: Logger): (c: Context) => WaitUntil {
  * prefix Hono is given the path to match rather than a second Request made without the prefix:
  * on Node that copy cost more than the whole of a status request.
  */
-export function createApp(ops: Operations, logger: Logger, clock: () => number = Date.now, base = ''): Hono {
+export function createApp(ops: Operations, config: ProviderConfig, base = ''): Hono {
+  const { logger } = config;
   const app = base === '' ? new Hono({ strict: false }) : new Hono({ getPath: prefixedPath(base) });
-  const logFailure = failureLog(logger, clock);
+  const errorAnswer = errorAnswerFor(ops.providerScope, config);
+  const observe: Observed = requestObserver({
+    logger,
+    info: config.logLevels.info,
+    hooks: config.hooks,
+    telemetry: config.telemetry,
+    errorAnswer,
+    hookFailed: hookFailureLog(config),
+  });
   const waitUntilOf = waitUntilFor(logger);
   // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
   // with a stack trace) on runtimes without one, too costly for every request.
@@ -92,52 +98,111 @@ export function createApp(ops: Operations, logger: Logger, clock: () => number =
     input.answer = answer;
     return answer;
   };
-  const binders: Binders = {
-    request: (operation) => (c) => {
-      const input: ContextSource = { request: c.req.raw, waitUntil: (p) => waitUntilOf(c)(p), answer: undefined };
-      return answered(input, operation(input));
-    },
-    // Every path bound with `action` has an `:id`.
-    action: (operation) => (c) => {
-      const input = {
-        request: c.req.raw,
-        actionId: c.req.param('id') as string,
-        waitUntil: (p: Promise<unknown>) => waitUntilOf(c)(p),
-        answer: undefined as Promise<unknown> | undefined,
-      };
-      return answered(input, operation(input));
-    },
+  const bind = (path: string, name: RequestOperation | ActionOperation): Handler => {
+    const route = base + path;
+    if (REQUEST_OPERATIONS.includes(name)) {
+      const operation = ops[name as RequestOperation] as Operation;
+      return (c) =>
+        observe(c.req.raw, route, name, undefined, (scope: RequestScope) => {
+          const input: ContextSource = {
+            request: c.req.raw,
+            waitUntil: (p) => waitUntilOf(c)(p),
+            answer: undefined,
+            scope,
+          };
+          return answered(input, operation(input));
+        });
+    }
+    const operation = ops[name as ActionOperation] as Operation<ActionInput>;
+    // Every path of an action operation has an `:id`.
+    return (c) => {
+      const actionId = c.req.param('id') as string;
+      return observe(c.req.raw, route, name, actionId, (scope: RequestScope) => {
+        const input: ActionInput = {
+          request: c.req.raw,
+          actionId,
+          waitUntil: (p: Promise<unknown>) => waitUntilOf(c)(p),
+          answer: undefined as Promise<unknown> | undefined,
+          scope,
+        };
+        return answered(input, operation(input));
+      });
+    };
   };
   /** Each path's pattern and `Allow` list, for telling 405 from 404 once no route matched. */
   const known: { pattern: RegExp; allow: string }[] = [];
-  for (const [path, handlers] of routeTable(ops, binders)) {
-    const methods = Object.keys(handlers) as Method[];
+  for (const [path, operations] of ROUTES) {
+    const methods = Object.keys(operations) as Method[];
     known.push({ pattern: new RegExp(`^${path.replaceAll(':id', '[^/]+')}/?$`), allow: allowList(methods) });
-    for (const method of methods) app.on(method, path, handlers[method] as Handler);
-    app.options(path, preflight(path, methods));
+    for (const method of methods) app.on(method, path, bind(path, operations[method] as RequestOperation));
+    const answer = preflight(path, methods);
+    const route = base + path;
+    app.options(path, (c) => observe(c.req.raw, route, 'preflight', undefined, answer));
   }
   // A wrong method is told apart here rather than by an `app.all` per path: that way each
   // request matches exactly one handler, which Hono runs without its middleware machinery.
-  app.notFound((c: Context) => {
-    const allow = known.find(({ pattern }) => pattern.test(c.req.path))?.allow;
-    if (allow === undefined) return new ActionError('ActionNotFound', 'No such route').getResponse();
-    const description = `${c.req.method} is not allowed here; use ${allow}`;
-    return new ActionError('MethodNotAllowed', description, { headers: { allow } }).getResponse();
-  });
-  app.onError((error) => {
+  app.notFound((c: Context) =>
+    observe(c.req.raw, undefined, undefined, undefined, () => {
+      const allow = known.find(({ pattern }) => pattern.test(c.req.path))?.allow;
+      if (allow === undefined) return new ActionError('ActionNotFound', 'No such route').getResponse();
+      const description = `${c.req.method} is not allowed here; use ${allow}`;
+      return new ActionError('MethodNotAllowed', description, { headers: { allow } }).getResponse();
+    }),
+  );
+  // Only what escaped the handlers (none does): the same answers, without a request id.
+  app.onError((error) => errorAnswer(error, undefined));
+  return app;
+}
+
+/**
+ * The answer to what an operation threw, and its log line: a 5xx once per cause per minute, the
+ * reason of a 401 or 403 at debug (an expired token and a wrong issuer look the same to the
+ * caller: the log tells them apart), with the request's id.
+ */
+function errorAnswerFor(
+  providerScope: string,
+  config: ProviderConfig,
+): (error: unknown, scope: RequestScope | undefined) => Response {
+  const logFailure = failureLog(config.logger, config.clock);
+  const debug = config.logLevels.debug;
+  const ids = (scope: RequestScope | undefined) => (scope === undefined ? {} : { request_id: scope.requestId });
+  return (error, scope) => {
     // A consent needed where there is no action to make INACTIVE (a group decision, say): the
     // 403 every Globus client reads as "ask the user to consent" (a GARE).
-    if (isConsentRequired(error)) return jsonResponse(consentRequirement(ops.providerScope, error), 403);
+    if (isConsentRequired(error)) return jsonResponse(consentRequirement(providerScope, error), 403);
     // A session requirement unmet where there is no action to make INACTIVE (run, say): the same.
-    if (isAuthorizationRequired(error)) return jsonResponse(authorizationRequirement(error), 403);
+    if (isAuthorizationRequired(error)) {
+      if (debug) config.logger.debug('request refused', { ...ids(scope), status: 403, reason: error.message });
+      return jsonResponse(authorizationRequirement(error), 403);
+    }
     if (isActionError(error)) {
-      if (error.status >= 500) logFailure('warn', 'request failed', error, { code: error.code });
+      if (error.status >= 500) logFailure('warn', 'request failed', error, { ...ids(scope), code: error.code });
+      else if (error.status === 401 || error.status === 403) {
+        if (debug) config.logger.debug('request refused', refusal(error, scope));
+      }
       // A client that left mid-body: one debug line per minute and cause, without a stack.
-      else if (error.description === BODY_CUT_OFF) logFailure('debug', BODY_CUT_OFF, String(error.cause));
+      else if (error.description === BODY_CUT_OFF) logFailure('debug', BODY_CUT_OFF, String(error.cause), ids(scope));
       return error.getResponse();
     }
-    logFailure('error', 'unhandled error', error);
+    logFailure('error', 'unhandled error', error, ids(scope));
     return jsonResponse(INTERNAL_ERROR, 500);
-  });
-  return app;
+  };
+}
+
+/** A 401 or 403's debug line: what the caller was told and, when there is one, the cause they were not. */
+function refusal(error: ActionError, scope: RequestScope | undefined) {
+  const cause = error.cause;
+  return {
+    ...(scope === undefined ? {} : { request_id: scope.requestId, operation: scope.operation ?? null }),
+    status: error.status,
+    code: error.code,
+    reason: error.description,
+    ...(cause === undefined ? {} : { cause: cause instanceof Error ? cause.message : String(cause) }),
+  };
+}
+
+/** A failing hook, logged once per cause per minute. */
+function hookFailureLog(config: ProviderConfig): (hook: string, error: unknown, scope: RequestScope) => void {
+  const logFailure = failureLog(config.logger, config.clock);
+  return (hook, error, scope) => logFailure('error', `the ${hook} hook failed`, error, { request_id: scope.requestId });
 }

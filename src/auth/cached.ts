@@ -9,6 +9,8 @@ import type { Caller } from './types.ts';
 export interface Resolved<V> {
   value: V;
   ttl: number;
+  /** Why a refused token was refused (jose's verdict, say): passed to `toCaller` of the request that resolved it, for its log line. */
+  cause?: unknown;
 }
 
 /** Where refused answers are kept: apart from accepted ones, so that bogus tokens cannot evict callers. */
@@ -31,8 +33,13 @@ export interface CachedAuthenticationOptions<V, C = void> {
    * within its own time budget, say. Default: as long as it takes.
    */
   wait?(pending: Promise<V>, context: C): Promise<V>;
-  /** Builds the Caller from a resolved value, or throws to refuse the token; `key` is the token's hash. */
-  toCaller(value: V, token: string, key: string, context: C): Caller;
+  /**
+   * Builds the Caller from a resolved value, or throws to refuse the token; `key` is the token's
+   * hash, `cause` the resolution's, when this request resolved it (not for a cached answer).
+   */
+  toCaller(value: V, token: string, key: string, context: C, cause?: unknown): Caller;
+  /** Told of each lookup in the cache of accepted tokens: a hit or a miss (telemetry). */
+  looked?(hit: boolean): void;
 }
 
 /**
@@ -49,7 +56,7 @@ export interface CachedAuthenticationOptions<V, C = void> {
 export function cachedAuthentication<V, C = void>(
   options: CachedAuthenticationOptions<V, C>,
 ): (token: string, context: C) => Promise<Caller> {
-  const { cache, rejected, resolve, wait, toCaller } = options;
+  const { cache, rejected, resolve, wait, toCaller, looked } = options;
   const once = singleFlight<V>();
 
   const keep = async (key: string, { value, ttl }: Resolved<V>): Promise<void> => {
@@ -57,9 +64,10 @@ export function cachedAuthentication<V, C = void>(
     await (rejected?.is(value) ? rejected.cache : cache).set(key, value, ttl);
   };
 
-  const load = (token: string, key: string, context: C): Promise<V> => {
+  const load = (token: string, key: string, context: C, caused: (cause: unknown) => void): Promise<V> => {
     const pending = once(key, async () => {
       const resolved = await resolve(token, context);
+      if (resolved.cause !== undefined) caused(resolved.cause);
       await keep(key, resolved);
       return resolved.value;
     });
@@ -72,6 +80,12 @@ export function cachedAuthentication<V, C = void>(
     // are looked up first: they are the warm path.
     let hit = await cache.get(key);
     if (hit === undefined && rejected !== undefined) hit = await rejected.cache.get(key);
-    return toCaller(hit === undefined ? await load(token, key, context) : hit, token, key, context);
+    looked?.(hit !== undefined);
+    if (hit !== undefined) return toCaller(hit, token, key, context);
+    let cause: unknown;
+    const value = await load(token, key, context, (given) => {
+      cause = given;
+    });
+    return toCaller(value, token, key, context, cause);
   };
 }

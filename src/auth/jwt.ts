@@ -4,6 +4,7 @@
  */
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { ActionError } from '../http/errors.ts';
+import type { AuthTelemetry } from '../observe/telemetry.ts';
 import { cachedAuthentication, type Resolved } from './cached.ts';
 import { createCaller } from './caller.ts';
 import { fromClaims, type VerifiedToken } from './jwt/claims.ts';
@@ -51,26 +52,45 @@ export function jwtAuth(options: JwtAuthOptions): Authenticator {
       if (error instanceof JwksUnavailable || error instanceof joseErrors.JWKSTimeout) {
         throw new ActionError('ServiceUnavailable', 'The token issuer could not be reached', { cause: error });
       }
-      return { value: null, ttl: keepRefusal(error) ? NEGATIVE_TTL : 0 };
+      return { value: null, ttl: keepRefusal(error) ? NEGATIVE_TTL : 0, cause: error };
     }
     const verified = fromClaims(payload, claimNames);
-    if (verified === null) return { value: null, ttl: NEGATIVE_TTL };
+    if (verified === null) return { value: null, ttl: NEGATIVE_TTL, cause: NO_IDENTITY };
     const untilExpiry = payload.exp === undefined ? cacheTtl : payload.exp * 1000 - clock();
     return { value: verified, ttl: Math.min(cacheTtl, untilExpiry) };
   }
 
+  let telemetry: AuthTelemetry | undefined;
   const authenticate = cachedAuthentication<VerifiedToken | null>({
     cache,
+    looked: (hit) => telemetry?.cacheLookup('jwt', hit),
     // The same cache given twice needs no second lookup.
     ...(rejectedCache === cache ? {} : { rejected: { cache: rejectedCache, is: (value) => value === null } }),
     resolve: verify,
     toCaller,
   });
-  return { authenticate: ({ token }) => authenticate(token) };
+  return {
+    authenticate: ({ token }) => authenticate(token),
+    instrument: (given) => {
+      telemetry = given;
+    },
+  };
 }
 
-function toCaller(verified: VerifiedToken | null, token: string): Caller {
-  if (verified === null) throw new ActionError('UnauthorizedRequest', 'Invalid or expired bearer token');
+/** The cause of a refusal for claims that name no Globus identity (for the debug line, not the caller). */
+const NO_IDENTITY = new Error('the claims name no valid Globus identity (sub, identity_set, groups)');
+/** The cause of a refusal answered from the cache. */
+const REFUSED_EARLIER = new Error('refused within the last 30 s (a cached refusal)');
+
+function toCaller(
+  verified: VerifiedToken | null,
+  token: string,
+  _key: string,
+  _context: unknown,
+  cause: unknown = REFUSED_EARLIER,
+): Caller {
+  // The caller is told only that the token is refused; the log line at debug says why.
+  if (verified === null) throw new ActionError('UnauthorizedRequest', 'Invalid or expired bearer token', { cause });
   return createCaller({
     identity: verified.identity,
     identities: verified.identities,

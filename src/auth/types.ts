@@ -3,6 +3,7 @@
  * offline-token grants an authenticator may offer (tokens that outlive the request).
  */
 import type { Awaitable } from '../awaitable.ts';
+import type { AuthTelemetry } from '../observe/telemetry.ts';
 import type { Session } from './session.ts';
 
 /** Who is calling, as the authorization rules see them. */
@@ -73,6 +74,11 @@ export interface Authenticator {
    * `provider.openapi()` tells them. Absent: production Globus Auth.
    */
   readonly authUrl?: string;
+  /**
+   * Told once per provider with a `telemetry` option, at its creation, where to report its calls
+   * (each to Globus: a span and its duration) and its token cache lookups. Optional.
+   */
+  instrument?(telemetry: AuthTelemetry): void;
 }
 
 /** A dependent token with its refresh token, as `OfflineGrants` hands them out. */

@@ -19,7 +19,7 @@ const PAGE_SIZE = 1000;
 export function enumerateOperation(config: ProviderConfig): Operation {
   const callback = config.callbacks.enumerate;
   return async (input) => {
-    const caller = await authenticate(config, input.request);
+    const caller = await authenticate(config, input);
     if (!(await isAllowed(config.description.runnable_by, caller))) {
       throw new ActionError('ForbiddenRequest', 'Not allowed to list actions');
     }

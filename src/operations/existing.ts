@@ -61,7 +61,7 @@ export function statusOperation(config: ProviderConfig, worker?: WorkerInternals
     return jsonResponse(text, 200);
   };
   return async (input) => {
-    const caller = await authenticate(config, input.request);
+    const caller = await authenticate(config, input);
     const record = await loadVisible(config, input.actionId, caller);
     // Only an INACTIVE action may be resumed by a poll: any other, without a callback, is answered
     // at once (reading `request.method` costs a poll about 1 µs on Node).
@@ -85,7 +85,7 @@ export function statusOperation(config: ProviderConfig, worker?: WorkerInternals
 export function cancelOperation(config: ProviderConfig, worker?: WorkerInternals): Operation<ActionInput> {
   const callback = config.callbacks.cancel;
   return async (input) => {
-    const caller = await authenticate(config, input.request);
+    const caller = await authenticate(config, input);
     const record = await loadManageable(config, input.actionId, caller);
     const result = await mutateActive(config, record, async (current) =>
       callback === undefined
@@ -112,7 +112,7 @@ export function cancelOperation(config: ProviderConfig, worker?: WorkerInternals
 export function resumeOperation(config: ProviderConfig, worker?: WorkerInternals): Operation<ActionInput> {
   const resume = resumer(config, worker);
   return async (input) => {
-    const caller = await authenticate(config, input.request);
+    const caller = await authenticate(config, input);
     const record = await loadManageable(config, input.actionId, caller);
     if (resume === undefined) throw new ActionError('NotImplemented', 'This provider does not support resume');
     const awaited = record.status === 'INACTIVE' ? awaitedRequirement(record.details) : undefined;

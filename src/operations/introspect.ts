@@ -8,8 +8,8 @@ import { authenticate, type Operation } from './kernel.ts';
 export function introspectOperation(config: ProviderConfig): Operation {
   const { visible_to } = config.description;
   if (visible_to.includes(PUBLIC)) return async () => jsonResponse(config.descriptionJson, 200);
-  return async ({ request }) => {
-    const caller = await authenticate(config, request);
+  return async (input) => {
+    const caller = await authenticate(config, input);
     if (!(await isAllowed(visible_to, caller))) throw new ActionError('ActionNotFound', 'No provider here');
     return jsonResponse(config.descriptionJson, 200);
   };

@@ -37,8 +37,14 @@ export type Operation<I extends OperationInput = OperationInput> = (input: I) =>
 const MAX_UPDATE_ATTEMPTS = 5;
 const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer' };
 
-/** The caller of `request`, holding one of the provider's scopes; 401 otherwise. */
-export async function authenticate(config: ProviderConfig, request: Request): Promise<Caller> {
+/** The caller of the request, holding one of the provider's scopes; 401 otherwise. */
+export async function authenticate(config: ProviderConfig, input: OperationInput): Promise<Caller> {
+  const caller = await authenticated(config, input.request);
+  if (input.scope !== undefined) input.scope.identity = caller.identity;
+  return caller;
+}
+
+async function authenticated(config: ProviderConfig, request: Request): Promise<Caller> {
   const token = bearerToken(request.headers.get('authorization'));
   if (token === undefined) {
     throw new ActionError('UnauthorizedRequest', 'Missing or malformed bearer token', {
@@ -50,7 +56,7 @@ export async function authenticate(config: ProviderConfig, request: Request): Pr
     caller = await config.auth.authenticate({ token, request });
   } catch (error) {
     if (error instanceof ActionError && error.code === 'UnauthorizedRequest') {
-      throw new ActionError(error.code, error.description, { headers: UNAUTHORIZED_HEADERS });
+      throw new ActionError(error.code, error.description, { headers: UNAUTHORIZED_HEADERS, cause: error.cause });
     }
     throw error;
   }

@@ -19,7 +19,7 @@ const MAX_LIMIT = 1000;
 export function logOperation(config: ProviderConfig): Operation<ActionInput> {
   const callback = config.callbacks.log;
   return async (input) => {
-    const caller = await authenticate(config, input.request);
+    const caller = await authenticate(config, input);
     const record = await loadVisible(config, input.actionId, caller);
     if (callback === undefined) throw new ActionError('NotImplemented', 'This provider does not support log');
     const params = new URL(input.request.url).searchParams;

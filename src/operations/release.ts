@@ -13,7 +13,7 @@ export function releaseOperation(config: ProviderConfig): Operation<ActionInput>
   const callback = config.callbacks.release;
   return async (input) => {
     const { actionId } = input;
-    const caller = await authenticate(config, input.request);
+    const caller = await authenticate(config, input);
     const record = await loadManageable(config, actionId, caller);
     if (!isCompleted(record.status)) {
       throw new ActionError(

@@ -53,7 +53,7 @@ export function runOperation(config: ProviderConfig, worker?: WorkerInternals): 
   const rules = { input: config.input, maximumDeadline: config.description.maximum_deadline, scrub: config.scrub };
 
   return async (input) => {
-    const caller = await authenticate(config, input.request);
+    const caller = await authenticate(config, input);
     if (!(await isAllowed(config.description.runnable_by, caller))) {
       throw new ActionError('ForbiddenRequest', 'Not allowed to run this provider');
     }
@@ -67,6 +67,7 @@ export function runOperation(config: ProviderConfig, worker?: WorkerInternals): 
     for (let attempt = 0; attempt < MAX_RUN_ATTEMPTS; attempt++) {
       const created = await store.create(record);
       if (created.created) {
+        if (input.scope !== undefined) input.scope.actionId = record.action_id;
         const pending = start(config, record, caller, input, abandon, worker);
         inflight.set(record.action_id, pending);
         try {
@@ -86,6 +87,7 @@ export function runOperation(config: ProviderConfig, worker?: WorkerInternals): 
           `request_id ${request.request_id} was already used for a different request`,
         );
       }
+      if (input.scope !== undefined) input.scope.actionId = existing.action_id;
       const running = inflight.get(existing.action_id);
       if (running !== undefined) return ok(await running);
       if (abandoned.has(existing.action_id) && existing.version === 1) {

@@ -80,11 +80,14 @@ export function reasonOf(run: Running): WorkAbortReason | undefined {
 }
 
 /** Runs attempts for the worker: `execute(run)` resolves once the attempt and its bookkeeping are over. */
+/** How an attempt ended: a final update stored, a retry scheduled, stopped (cancel, shutdown, lease lost), or it threw. */
+export type AttemptOutcome = 'completed' | 'retry' | 'stopped' | 'failed';
+
 export function attemptRunner(
   config: ProviderConfig,
   work: WorkCallback,
   settings: WorkerSettings,
-): (run: Running) => Promise<void> {
+): (run: Running) => Promise<AttemptOutcome> {
   const { logger, clock } = config;
 
   /** Write `update` unless the action is completed already (then the first completion stands). */
@@ -151,7 +154,7 @@ export function attemptRunner(
 
   const backoff = (attempt: number) => Math.min(settings.maxRetryDelay, settings.retryDelay * 2 ** (attempt - 1));
 
-  const execute = async (run: Running): Promise<void> => {
+  const execute = async (run: Running): Promise<AttemptOutcome> => {
     const { job } = run;
     const record = run.current;
     const deadline = record.request.deadline === null ? Number.NaN : Date.parse(record.request.deadline);
@@ -159,14 +162,14 @@ export function attemptRunner(
       if (await finish(run, pastDeadline())) {
         await job.complete();
       }
-      return;
+      return 'completed';
     }
     if (job.attempt > settings.maxAttempts) {
       const description = `The work did not complete in ${settings.maxAttempts} attempts`;
       if (await finish(run, failedUpdate('RetriesExhausted', description, { attempts: job.attempt - 1 }))) {
         await job.complete();
       }
-      return;
+      return 'completed';
     }
     // At the deadline the action fails at once, whether or not the work heeds its signal. A
     // timer holds at most 24.8 days: a later deadline is waited for in steps.
@@ -215,23 +218,29 @@ export function attemptRunner(
         reason: reasonOf(run),
       });
       if (reasonOf(run) !== 'lease-lost' && ended) await job.complete();
-      return;
+      return 'stopped';
     }
     await run.writes;
-    if (run.detached) return; // shutdown gave its lease back already
+    if (run.detached) return 'stopped'; // shutdown gave its lease back already
     const reason = reasonOf(run);
     if ('update' in outcome) {
       // Finished, even if asked to stop meanwhile: its result stands unless the action completed first.
       if (await finish(run, outcome.update)) await job.complete();
-      return;
+      return 'completed';
     }
     const { error } = outcome;
-    if (reason === 'shutdown') return job.release();
-    if (reason === 'lease-lost') return; // another instance has it
-    if (reason === 'canceled') return job.complete();
+    if (reason === 'shutdown') {
+      await job.release();
+      return 'stopped';
+    }
+    if (reason === 'lease-lost') return 'stopped'; // another instance has it
+    if (reason === 'canceled') {
+      await job.complete();
+      return 'stopped';
+    }
     if (reason === 'deadline') {
       if (await (run.finishing ?? finish(run, pastDeadline()))) await job.complete();
-      return;
+      return 'completed';
     }
     // An unavailable store or upstream, or a write that lost to others five times, is worth
     // another attempt, not the end of the action.
@@ -239,7 +248,7 @@ export function attemptRunner(
     if (waits || (isActionError(error) && error.code !== 'ServiceUnavailable' && error.code !== 'ActionConflict')) {
       const update = waits ? inactiveOnRequirement(config, error) : failedUpdate(error.code, error.description);
       if (await finish(run, update)) await job.complete();
-      return;
+      return 'completed';
     }
     logger.error('background work failed', { action_id: job.actionId, attempt: job.attempt, error: logSafe(error) });
     if (job.attempt >= settings.maxAttempts) {
@@ -247,10 +256,25 @@ export function attemptRunner(
       if (await finish(run, failedUpdate('RetriesExhausted', description, { attempts: job.attempt }))) {
         await job.complete();
       }
-      return;
+      return 'completed';
     }
     await job.retry(backoff(job.attempt));
+    return 'retry';
   };
 
-  return execute;
+  const { telemetry } = config;
+  if (telemetry === undefined) return execute;
+  // With telemetry: each attempt's start, end and duration (what the work metrics count).
+  return async (run) => {
+    const { actionId, attempt } = run.job;
+    const started = performance.now();
+    telemetry.work({ type: 'started', actionId, attempt });
+    let outcome: AttemptOutcome = 'failed';
+    try {
+      outcome = await execute(run);
+      return outcome;
+    } finally {
+      telemetry.work({ type: 'finished', actionId, attempt, outcome, durationMs: performance.now() - started });
+    }
+  };
 }

@@ -142,6 +142,7 @@ export function createWorker(
     if (run === undefined) return;
     const running = run;
     running.done = execute(running)
+      .then(() => {})
       .catch((error: unknown) => {
         logger.error('background work bookkeeping failed', { action_id: job.actionId, error: logSafe(error) });
       })
@@ -290,6 +291,7 @@ export function createWorker(
     stop,
     async schedule(record) {
       const stored = await engine.schedule(record);
+      if (stored !== undefined) config.telemetry?.work({ type: 'queued', actionId: record.action_id });
       if (phase === 'idle')
         void start().catch((error: unknown) =>
           logger.error('background work did not start', { error: logSafe(error) }),

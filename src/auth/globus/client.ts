@@ -11,6 +11,7 @@
  */
 import { ActionError } from '../../http/errors.ts';
 import { isPlainObject, type JsonObject } from '../../model.ts';
+import type { AuthTelemetry } from '../../observe/telemetry.ts';
 import { groupUrn, identityUrn } from '../caller.ts';
 import { ConsentRequiredError } from '../consent.ts';
 import type { Session, SessionAuthentication } from '../session.ts';
@@ -67,6 +68,8 @@ export interface GlobusCall {
   credentials: string;
   /** When to give up, in `Date.now()` ms; the retry shares this budget. */
   deadline: number;
+  /** Where the call is reported (a span, a duration, a failure), when the provider has telemetry. */
+  telemetry?: AuthTelemetry | undefined;
 }
 
 interface Reply {
@@ -140,7 +143,10 @@ async function attempt(call: GlobusCall, { path, what }: Endpoint, init: Request
 /** `attempt`, a call that failed (network, 5xx, not JSON) answered as the service being unavailable (503). */
 async function send(call: GlobusCall, endpoint: Endpoint, init: RequestInit): Promise<Reply> {
   try {
-    return await attempt(call, endpoint, init);
+    const { telemetry } = call;
+    return await (telemetry === undefined
+      ? attempt(call, endpoint, init)
+      : telemetry.call(endpoint.what, () => attempt(call, endpoint, init)));
   } catch (error) {
     throw unavailable(endpoint.service, error);
   }

@@ -6,6 +6,7 @@
  */
 import { memoryCache, singleFlight, type TtlCache } from '../../cache.ts';
 import { ActionError } from '../../http/errors.ts';
+import type { AuthTelemetry } from '../../observe/telemetry.ts';
 import { cachedAuthentication } from '../cached.ts';
 import { createCaller, identityUrn } from '../caller.ts';
 import { ConsentRequiredError } from '../consent.ts';
@@ -56,6 +57,8 @@ interface GlobusAuthState extends ResolvedGlobusAuthOptions {
   /** Sessions fetched by one more introspection, for a check the first one did not cover. */
   sessions: TtlCache<Session>;
   sessionsOnce: (key: string, load: () => Promise<Session>) => Promise<Session>;
+  /** Where calls and cache lookups are reported, once a provider with telemetry said so (`instrument`). */
+  telemetry: AuthTelemetry | undefined;
 }
 
 /**
@@ -79,18 +82,23 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
     scope: { session: false, policies: [] },
     sessions: memoryCache<Session>({ max, clock }),
     sessionsOnce: singleFlight<Session>(),
+    telemetry: undefined,
   };
   const authenticate = cachedAuthentication<Introspection, RequestBudget>({
     ...introspectionCaches(options, max, clock),
     resolve: (token, budget) => introspect(state, token, budget),
     wait: (pending, budget) => budget.spend((deadline) => beforeDeadline(pending, deadline, 'Globus Auth')),
     toCaller: (info, token, key, budget) => callerFrom(state, info, token, key, budget),
+    looked: (hit) => state.telemetry?.cacheLookup('introspection', hit),
   });
   // The budget starts with authentication and goes with the Caller to its later calls.
   return {
     authenticate: ({ token }) => authenticate(token, requestBudget(state.timeout)),
     offline: offline(state),
     authUrl: state.authUrl,
+    instrument(telemetry) {
+      state.telemetry = telemetry;
+    },
     expectSessions(policies) {
       state.scope.session = true;
       for (const policy of policies) if (!state.scope.policies.includes(policy)) state.scope.policies.push(policy);
@@ -145,7 +153,7 @@ function introspect(state: GlobusAuthState, token: string, budget: RequestBudget
 
 /** A call's context: where, as whom, and until when (the request's deadline). */
 function wire(state: GlobusAuthState, url: string, credentials: string, deadline: number): GlobusCall {
-  return { fetch: state.fetch, url, credentials, deadline };
+  return { fetch: state.fetch, url, credentials, deadline, telemetry: state.telemetry };
 }
 
 function callerFrom(
@@ -192,6 +200,7 @@ async function sessionOf(
   const all = [...new Set([...state.scope.policies, ...policies])].sort();
   const cacheKey = `${key} ${all.join(',')}`;
   const cached = await state.sessions.get(cacheKey);
+  state.telemetry?.cacheLookup('sessions', cached !== undefined);
   if (cached !== undefined) return cached;
   const pending = state.sessionsOnce(cacheKey, () =>
     state.introspections(async () => {
@@ -219,6 +228,7 @@ async function dependentTokens(
   const { dependents, clock } = state;
   if (!refresh) {
     const cached = await dependents.get(key);
+    state.telemetry?.cacheLookup('dependent_tokens', cached !== undefined);
     if (cached !== undefined) return cached;
   }
   const pending = state.dependentOnce(key, async () => {
@@ -304,6 +314,7 @@ async function groups(
   deadline: number,
 ): Promise<readonly string[]> {
   const cached = await state.groupCache.get(key);
+  state.telemetry?.cacheLookup('groups', cached !== undefined);
   if (cached !== undefined) return cached;
   try {
     const pending = state.groupsOnce(key, async () => {
