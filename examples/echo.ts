@@ -55,6 +55,10 @@ export function echoProvider(options: EchoOptions) {
         ? { status: 'ACTIVE', display_status: 'Queued' }
         : { status: 'SUCCEEDED', details: { you_said: request.body.input_string } },
     ...(background ? { work: echoLater } : {}),
+    // Every answer says how long the provider took (browsers' devtools show Server-Timing).
+    hooks: {
+      onResponse: ({ durationMs }) => ({ headers: { 'server-timing': `provider;dur=${durationMs.toFixed(1)}` } }),
+    },
     log: ({ action }) => ({
       entries: [
         {

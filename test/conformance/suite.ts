@@ -49,11 +49,31 @@ export function conformanceSuite(baseUrl: () => string, conformance: Conformance
         log_supported: true,
       });
       expect(reply.headers.get('access-control-allow-origin')).toBe('*');
+      // Every answer carries its request id, and the example's onResponse hook ran on this host.
+      expect(reply.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(reply.headers.get('server-timing')).toMatch(/^provider;dur=\d+\.\d$/);
     }
     expect((await raw('HEAD', '/')).status).toBe(200);
     const options = await raw('OPTIONS', '/');
     expect(options.status).toBe(204);
     expect(options.headers.get('access-control-allow-methods')).toBe('GET, OPTIONS');
+  });
+
+  it('answers every request with its id: the caller\'s X-Request-Id, a traceparent\'s trace id, or a new one', async () => {
+    const given = await raw('GET', '/', { headers: { 'x-request-id': 'req-42.a_b' } });
+    expect(given.headers.get('x-request-id')).toBe('req-42.a_b');
+    const traced = await raw('GET', '/no/such/route', {
+      headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    });
+    expect(traced.status).toBe(404);
+    expect(traced.headers.get('x-request-id')).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(traced.headers.get('server-timing')).toMatch(/^provider;dur=/);
+    // An id that is not safe to log (spaces, 300 characters) is replaced, never echoed.
+    for (const bad of ['two words', 'x'.repeat(300)]) {
+      const reply = await raw('OPTIONS', '/run', { headers: { 'x-request-id': bad } });
+      expect(reply.status).toBe(204);
+      expect(reply.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
   });
 
   it('runs, and an identical rerun answers 200 with the same action; a different one 409', async () => {
