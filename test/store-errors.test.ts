@@ -37,7 +37,7 @@ describe('errors that are not an unavailable database stay 500s', () => {
         const provider = testProvider({ store, logger });
         const reply = await inProcessClient(provider, { token: await mint(USERS.creator) }).status('x');
         expectError(reply, 500, 'ActionProviderError', 'Internal Server Error');
-        expect(logger.lines.map((line) => line.message)).toEqual(['unhandled error']);
+        expect(logger.lines.map((line) => line.message)).toEqual(['unhandled error', 'request completed']);
         expect(logger.text()).toMatch(/no such table|does not exist/);
       }
     } finally {

@@ -59,7 +59,7 @@ export function conformanceSuite(baseUrl: () => string, conformance: Conformance
     expect(options.headers.get('access-control-allow-methods')).toBe('GET, OPTIONS');
   });
 
-  it('answers every request with its id: the caller\'s X-Request-Id, a traceparent\'s trace id, or a new one', async () => {
+  it("answers every request with its id: the caller's X-Request-Id, a traceparent's trace id, or a new one", async () => {
     const given = await raw('GET', '/', { headers: { 'x-request-id': 'req-42.a_b' } });
     expect(given.headers.get('x-request-id')).toBe('req-42.a_b');
     const traced = await raw('GET', '/no/such/route', {
