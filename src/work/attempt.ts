@@ -9,7 +9,7 @@ import { isConsentRequired } from '../auth/consent.ts';
 import { isAuthorizationRequired } from '../auth/gare.ts';
 import { isActionError } from '../http/errors.ts';
 import { toView } from '../lifecycle.ts';
-import { logSafe } from '../logger.ts';
+import { failureLog, logSafe } from '../logger.ts';
 import { type ActionRecord, type ActionUpdate, ActionUpdateSchema } from '../model.ts';
 import { callForUpdate, inactiveOnRequirement, load, mutate } from '../operations/kernel.ts';
 import { keptToken } from '../operations/tokens.ts';
@@ -89,6 +89,7 @@ export function attemptRunner(
   settings: WorkerSettings,
 ): (run: Running) => Promise<AttemptOutcome> {
   const { logger, clock } = config;
+  const logFailure = failureLog(logger, clock);
 
   /** Write `update` unless the action is completed already (then the first completion stands). */
   const finish = async (run: Running, update: ActionUpdate): Promise<boolean> => {
@@ -250,7 +251,8 @@ export function attemptRunner(
       if (await finish(run, update)) await job.complete();
       return 'completed';
     }
-    logger.error('background work failed', { action_id: job.actionId, attempt: job.attempt, error: logSafe(error) });
+    // Once per cause a minute: a store or upstream outage fails every work alike.
+    logFailure('error', 'background work failed', error, { action_id: job.actionId, attempt: job.attempt });
     if (job.attempt >= settings.maxAttempts) {
       const description = `The work failed in each of its ${job.attempt} attempts; the errors are in the provider's log`;
       if (await finish(run, failedUpdate('RetriesExhausted', description, { attempts: job.attempt }))) {
