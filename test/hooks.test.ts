@@ -97,7 +97,7 @@ describe('hooks', () => {
       ['onRequest', 'preflight', null, null],
       ['onResponse', 'preflight', 204, null],
     ]);
-    expect((seen[1]?.info as ErrorInfo).error).toBeInstanceOf(ActionError);
+    expect((seen[1]?.info as ErrorInfo | undefined)?.error).toBeInstanceOf(ActionError);
   });
 
   it("add response headers, from every hook, sync or async; the request id stays the provider's", async () => {
