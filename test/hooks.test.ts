@@ -163,6 +163,27 @@ describe('hooks', () => {
     expect(failures.map((line) => line.message)).toEqual(['the onError hook failed', 'the onResponse hook failed']);
   });
 
+  it("a header no HTTP answer may carry, from a hook, is the hook's logged failure, not a broken answer", async () => {
+    const { raw, logger } = await served({
+      onResponse: ({ request }) => ({
+        headers: request.headers.has('x-name') ? { 'bad name': 'x' } : { 'x-split': 'a\r\nset-cookie: b' },
+      }),
+    });
+    for (const headers of [{ 'x-name': '1' }, {}]) {
+      const reply = await raw('GET', '/', { headers });
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get('set-cookie')).toBeNull();
+    }
+    expect(
+      logger.lines
+        .filter((line) => line.message === 'the onResponse hook failed')
+        .map((line) => String((line.fields?.['error'] as { message?: string } | undefined)?.message)),
+    ).toEqual([
+      'a hook\'s header name "bad name" is not a valid header name',
+      "a hook's header x-split has a value no header may carry",
+    ]);
+  });
+
   it('are checked when the provider is created', () => {
     const make = (hooks: unknown) => () =>
       createActionProvider({

@@ -65,6 +65,9 @@ export interface RequestHooks {
 // biome-ignore-end lint/suspicious/noConfusingVoidType: see above
 
 const HOOKS = ['onRequest', 'onError', 'onResponse'] as const;
+/** RFC 9110 token characters; a value without CR, LF or NUL (what Headers refuses). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE = /^[^\r\n\0]*$/;
 
 /** The `hooks` option, checked: an object of functions with known names. */
 export function resolveHooks(hooks: RequestHooks | undefined): RequestHooks | undefined {
@@ -88,8 +91,11 @@ export function hookHeaders(result: unknown): Readonly<Record<string, string>> |
   if (headers === undefined) return undefined;
   if (typeof headers !== 'object' || headers === null)
     throw new TypeError("a hook's headers must be an object of strings");
-  for (const value of Object.values(headers)) {
+  for (const [name, value] of Object.entries(headers)) {
     if (typeof value !== 'string') throw new TypeError("a hook's headers must be an object of strings");
+    if (!HEADER_NAME.test(name))
+      throw new TypeError(`a hook's header name ${JSON.stringify(name)} is not a valid header name`);
+    if (!HEADER_VALUE.test(value)) throw new TypeError(`a hook's header ${name} has a value no header may carry`);
   }
   return headers;
 }

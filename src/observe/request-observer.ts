@@ -127,7 +127,13 @@ export function requestObserver(settings: ObserverSettings): Observed {
     if (failed) add(await callHook<ErrorInfo>('onError', { ...outcome, error: thrown }, scope));
     add(await callHook('onResponse', outcome, scope));
     span?.end({ status, actionId: scope.actionId, identity: scope.identity, code, error: thrown });
-    if (info) logger.info('request completed', requestLine(request, outcome));
+    if (info) {
+      try {
+        logger.info('request completed', requestLine(request, outcome));
+      } catch {
+        // A logger that throws must not turn an answered request into a 500.
+      }
+    }
     response = withHeaders(response, scope.requestId, added);
     return response;
   };
