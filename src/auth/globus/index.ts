@@ -9,9 +9,11 @@ import { ActionError } from '../../http/errors.ts';
 import { cachedAuthentication } from '../cached.ts';
 import { createCaller, identityUrn } from '../caller.ts';
 import { ConsentRequiredError } from '../consent.ts';
+import { periodicCheck } from '../periodic-check.ts';
 import type { Session } from '../session.ts';
 import type { Authenticator, Caller, OfflineGrants } from '../types.ts';
 import {
+  checkClientCredentials,
   type DependentToken,
   fetchMyGroups,
   type GlobusCall,
@@ -91,6 +93,14 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
     authenticate: ({ token }) => authenticate(token, requestBudget(state.timeout)),
     offline: offline(state),
     authUrl: state.authUrl,
+    // Reachable, and the client credentials accepted: a call of its own, its whole timeout.
+    health: periodicCheck(
+      async () => ({
+        reachable: true,
+        ...(await checkClientCredentials(wire(state, state.authUrl, state.credentials, Date.now() + state.timeout))),
+      }),
+      { interval: state.healthInterval, clock: state.clock },
+    ),
     expectSessions(policies) {
       state.scope.session = true;
       for (const policy of policies) if (!state.scope.policies.includes(policy)) state.scope.policies.push(policy);
