@@ -20,7 +20,7 @@ import type {
   LambdaHttpResult,
 } from './lambda-types.ts';
 
-export type { FetchProvider, HealthOption } from './contract.ts';
+export type { FetchProvider, HealthOption, HealthRoutes } from './contract.ts';
 export type {
   AlbEvent,
   AlbResult,

@@ -6,7 +6,7 @@
 import { escapedError } from './answers.ts';
 import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
 
-export type { FetchProvider, HealthOption, RunningServerOf, ServerOptions } from './contract.ts';
+export type { FetchProvider, HealthOption, HealthRoutes, RunningServerOf, ServerOptions } from './contract.ts';
 
 import { served } from './health.ts';
 import { processSignals, running, serverSettings } from './lifecycle.ts';

@@ -16,6 +16,7 @@ export type {
   ActionWorkObject,
   DurableObjectStateLike,
   HealthOption,
+  HealthRoutes,
   ProviderWorker,
   WorkerExecutionContext,
   WorkerOptions,

@@ -5,7 +5,7 @@
 import { escapedError } from './answers.ts';
 import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
 
-export type { FetchProvider, HealthOption, RunningServerOf, ServerOptions } from './contract.ts';
+export type { FetchProvider, HealthOption, HealthRoutes, RunningServerOf, ServerOptions } from './contract.ts';
 
 import { served } from './health.ts';
 import { running, type ShutdownSignal, serverSettings } from './lifecycle.ts';

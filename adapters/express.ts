@@ -11,12 +11,11 @@
 import type { ServerResponse } from 'node:http';
 import type { ActionError } from '../src/index.ts';
 import { escaped } from './answers.ts';
-import type { HealthOption } from './contract.ts';
 import { consumedBody, type HostRequest, parserOutcome } from './express-body.ts';
-import { healthAnswer, healthRoutes, isHealthPath } from './health.ts';
 
-export type { HealthOption } from './contract.ts';
+export type { HealthOption, HealthRoutes } from './contract.ts';
 export type { HostRequest } from './express-body.ts';
+export { expressHealth } from './express-health.ts';
 
 import { type FetchProvider, nodeListener } from './node.ts';
 
@@ -66,26 +65,4 @@ export function expressMiddleware(provider: FetchProvider): [RequestHandler, Err
     dispatch(req, res, outcome.dispatch).catch(next);
   };
   return [handle, handleParserError];
-}
-
-/**
- * The health routes as Express middleware, for the host's root (Express hides everything outside
- * a mount from the provider's): `GET`/`HEAD` `/livez` and `/readyz` unless told (see
- * `HealthOption`), every other path on to the next handler. Under a mount of its own
- * (`app.use('/ops', ...)`) they are `/ops/livez` and `/ops/readyz`.
- *
- * @example
- * ```ts
- * app.use(expressHealth(provider))
- * app.use('/echo', expressMiddleware(provider))
- * ```
- */
-export function expressHealth(provider: FetchProvider, health: Exclude<HealthOption, false> = true): RequestHandler {
-  const paths = healthRoutes(health, undefined);
-  if (paths === undefined) throw new TypeError('expressHealth: health must be true or { live, ready, timeout }');
-  const listener = nodeListener({ fetch: healthAnswer(provider, paths) });
-  return (req, res, next) => {
-    if (!isHealthPath(paths, (req.url ?? '').split('?', 1)[0] as string)) return next();
-    listener(req, res).catch(next);
-  };
 }

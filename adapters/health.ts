@@ -4,7 +4,6 @@
  * without touching anything, readiness answers `provider.health()`, 503 when it fails. Any other
  * path goes to the provider, as without them.
  */
-import { getPath } from 'hono/utils/url';
 import { ActionError, type HealthReport, normalisePrefix } from '../src/index.ts';
 import type { FetchProvider, HealthOption, HealthRoutes } from './contract.ts';
 import { withPrefix } from './prefix.ts';
@@ -64,8 +63,24 @@ export function healthRoutes(option: HealthOption | undefined, prefix: string | 
   return { live, ready, timeout };
 }
 
-/** Whether `path` (a request's, without its query) is one of the routes. */
-export const isHealthPath = (paths: HealthPaths, path: string): boolean => path === paths.live || path === paths.ready;
+/**
+ * The path of `url` (absolute, or origin-form as node:http gives it) as it came, without its
+ * query: no decoding, so `/read%79z` is no health route (on any adapter).
+ */
+function pathOf(url: string): string {
+  const start = url.startsWith('/') ? 0 : url.indexOf('/', url.indexOf('://') + 3);
+  if (start === -1) return '/';
+  const query = url.indexOf('?', start);
+  const fragment = url.indexOf('#', start);
+  const end = Math.min(query === -1 ? url.length : query, fragment === -1 ? url.length : fragment);
+  return url.slice(start, end);
+}
+
+/** Whether `url` (a request's, absolute or origin-form) is on one of the routes. */
+export function isHealthPath(paths: HealthPaths, url: string): boolean {
+  const path = pathOf(url);
+  return path === paths.live || path === paths.ready;
+}
 
 const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 const ALLOW = 'GET, HEAD';
@@ -93,7 +108,7 @@ export function healthAnswer(
       const description = `${request.method} is not allowed here; use ${ALLOW}`;
       return new ActionError('MethodNotAllowed', description, { headers: { allow: ALLOW } }).getResponse();
     }
-    if (getPath(request) === paths.live) return answer(request, 200, { status: 'pass' });
+    if (pathOf(request.url) === paths.live) return answer(request, 200, { status: 'pass' });
     let report: HealthReport | { status: 'fail' };
     try {
       report = await health.call(provider, options);
@@ -109,7 +124,7 @@ export function withHealth(provider: FetchProvider, fetch: Fetch, paths: HealthP
   if (paths === undefined) return fetch;
   const healthFetch = healthAnswer(provider, paths);
   return (request, env, executionContext) =>
-    isHealthPath(paths, getPath(request)) ? healthFetch(request) : fetch(request, env, executionContext);
+    isHealthPath(paths, request.url) ? healthFetch(request) : fetch(request, env, executionContext);
 }
 
 /**

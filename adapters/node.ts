@@ -11,7 +11,7 @@ import { served } from './health.ts';
 import { drain, nodeServerSettings, processSignals, running, serverSettings } from './lifecycle.ts';
 import { jsonClientErrors, listenerError } from './node-errors.ts';
 
-export type { FetchProvider, HealthOption, NodeListenerOptions, ServeOptions } from './contract.ts';
+export type { FetchProvider, HealthOption, HealthRoutes, NodeListenerOptions, ServeOptions } from './contract.ts';
 export { jsonClientErrors } from './node-errors.ts';
 
 export type RunningServer = RunningServerOf<Server>;
