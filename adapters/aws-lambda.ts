@@ -5,7 +5,8 @@
  */
 import { consoleLogger } from '../src/index.ts';
 import { escapedError } from './answers.ts';
-import type { FetchProvider } from './contract.ts';
+import type { FetchProvider, HealthOption } from './contract.ts';
+import { served } from './health.ts';
 import { readEvent } from './lambda-events.ts';
 import { writeResult } from './lambda-result.ts';
 import type {
@@ -18,9 +19,8 @@ import type {
   LambdaHttpEvent,
   LambdaHttpResult,
 } from './lambda-types.ts';
-import { withPrefix } from './prefix.ts';
 
-export type { FetchProvider } from './contract.ts';
+export type { FetchProvider, HealthOption, HealthRoutes } from './contract.ts';
 export type {
   AlbEvent,
   AlbResult,
@@ -64,6 +64,8 @@ export interface LambdaOptions {
    * off for a stage named like a route (`actions`) behind a custom domain. Default true.
    */
   stripStage?: boolean;
+  /** Liveness and readiness routes, outside the prefix (see `HealthOption`): for an ALB's health check. */
+  health?: HealthOption;
 }
 
 /** The handler, typed per event: each source gets its own result shape. */
@@ -118,7 +120,7 @@ export function lambdaHandler(provider: FetchProvider, options: LambdaOptions = 
   if (typeof options !== 'object' || options === null) throw new TypeError('lambdaHandler: options must be an object');
   const { stripStage = true } = options;
   if (typeof stripStage !== 'boolean') throw new TypeError('lambdaHandler: stripStage must be a boolean');
-  const fetch = withPrefix(provider, options.prefix);
+  const fetch = served(provider, options);
   // Per handler, so each instance warns once; the promise itself already runs (and routes.ts logs its failure).
   let warned = false;
   const executionContext = {

@@ -6,10 +6,10 @@
 import { escapedError } from './answers.ts';
 import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
 
-export type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
+export type { FetchProvider, HealthOption, HealthRoutes, RunningServerOf, ServerOptions } from './contract.ts';
 
+import { served } from './health.ts';
 import { processSignals, running, serverSettings } from './lifecycle.ts';
-import { withPrefix } from './prefix.ts';
 
 /** The part of Bun's API this adapter uses (so the package needs no Bun types). */
 export interface BunServer {
@@ -38,7 +38,7 @@ export type BunRunningServer = RunningServerOf<BunServer>;
  */
 export function serve(provider: FetchProvider, options: BunServeOptions = {}): BunRunningServer {
   const settings = serverSettings(options);
-  const handler = withPrefix(provider, settings.prefix);
+  const handler = served(provider, { prefix: settings.prefix, health: options.health });
   const { port: wanted, hostname: host } = settings;
   // error: Bun's own answer to a throw is an HTML page with the stack trace.
   const server = Bun.serve({ port: wanted, hostname: host, fetch: (request) => handler(request), error: escapedError });

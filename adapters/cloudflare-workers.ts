@@ -8,12 +8,15 @@
 import { WORK_WAKE } from '../src/work/types.ts';
 import { escapedError } from './answers.ts';
 import type { ProviderWorker, WorkerExecutionContext, WorkerOptions, WorkerProvider } from './contract.ts';
+import { healthRoutes, withHealth } from './health.ts';
 import { withPrefix } from './prefix.ts';
 
 export { type ActionWorkObjectClass, actionWorkObject } from './cloudflare-work-object.ts';
 export type {
   ActionWorkObject,
   DurableObjectStateLike,
+  HealthOption,
+  HealthRoutes,
   ProviderWorker,
   WorkerExecutionContext,
   WorkerOptions,
@@ -39,6 +42,7 @@ export function worker<Env = Record<string, unknown>>(
   source: WorkerProvider | ((env: Env) => WorkerProvider | Promise<WorkerProvider>),
   options: WorkerOptions = {},
 ): ProviderWorker<Env> {
+  const paths = healthRoutes(options.health, options.prefix ?? ''); // a clash throws here, not at the first request
   let built: Promise<Built<Env>> | undefined;
   const build = (env: Env): Promise<Built<Env>> => {
     built ??= Promise.resolve(typeof source === 'function' ? source(env) : source)
@@ -51,7 +55,7 @@ export function worker<Env = Record<string, unknown>>(
             'worker: background work on Workers runs in a Durable Object per action: open the store with d1Store(env.DB, { work: env.ACTION_WORK }) and export actionWorkObject(...) as its class',
           );
         }
-        const under = withPrefix(provider, options.prefix);
+        const under = withHealth(provider, withPrefix(provider, options.prefix), paths);
         const handle = (request: Request, e: Env, ctx: WorkerExecutionContext) => under(request, e, ctx);
         return { provider, handle };
       })

@@ -3,6 +3,7 @@
  * the Node, Bun and Deno `serve()` helpers share, and the shapes of the Node and Worker entries.
  * Runtime types are written structurally here, so the package needs no Bun, Deno or Workers types.
  */
+import type { HealthOptions, HealthReport } from '../src/health.ts';
 import type { WORK_WAKE, WorkWake } from '../src/work/types.ts';
 
 /** What the adapters serve: a provider, or anything with `fetch`. */
@@ -20,7 +21,29 @@ export interface FetchProvider {
   close?(): Promise<void>;
   /** Present on providers with background work: the servers start it once listening and stop it on close. */
   readonly worker?: { start(): Promise<void>; stop(options?: { grace?: number }): Promise<void> } | undefined;
+  /** Present on providers: what the readiness route of the `health` option answers. */
+  health?(options?: HealthOptions): Promise<HealthReport>;
 }
+
+/** Where the health routes are, and how long readiness may take. */
+export interface HealthRoutes {
+  /** The liveness path. Default `/livez`. */
+  live?: string;
+  /** The readiness path. Default `/readyz`. */
+  ready?: string;
+  /**
+   * Ms each check of a readiness probe may take (`provider.health({ timeout })`). Default 2,000:
+   * give the probe's own timeout a second more.
+   */
+  timeout?: number;
+}
+
+/**
+ * The `health` option of every adapter: `true` serves `GET`/`HEAD` `/livez` (200 at once,
+ * touching nothing) and `/readyz` (`provider.health()`: 200 for pass or warn, 503 for fail),
+ * outside the prefix; or say where. A path inside the prefix is a TypeError.
+ */
+export type HealthOption = boolean | HealthRoutes;
 
 /** The options of every `serve()`: where to listen, the prefix, shutdown and expiry. */
 export interface ServerOptions {
@@ -34,6 +57,8 @@ export interface ServerOptions {
   handleSignals?: boolean;
   /** Delete expired actions every this many ms while serving; 0 turns it off. Default 60,000. */
   sweepInterval?: number;
+  /** Liveness and readiness routes, outside the prefix (see `HealthOption`). */
+  health?: HealthOption;
 }
 
 /** What every `serve()` returns, around the runtime's own server object `S`. */
@@ -46,7 +71,7 @@ export interface RunningServerOf<S> {
   close(): Promise<void>;
 }
 
-export interface NodeListenerOptions extends Pick<ServerOptions, 'prefix'> {
+export interface NodeListenerOptions extends Pick<ServerOptions, 'prefix' | 'health'> {
   /**
    * Let @hono/node-server replace the global Request and Response with its lighter versions
    * (Hono's default on Node, several times cheaper per request). Default: false for
@@ -78,6 +103,7 @@ export interface WorkerExecutionContext {
 export interface WorkerProvider {
   fetch(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response>;
   sweep?(): Promise<number>;
+  health?(options?: HealthOptions): Promise<HealthReport>;
   /**
    * Present on providers with background work. On Workers it must be woken from outside (a
    * store opened with `d1Store(env.DB, { work: env.ACTION_WORK })`): nothing may poll.
@@ -90,6 +116,8 @@ export interface WorkerProvider {
 export interface WorkerOptions {
   /** Serve under this path, e.g. `/echo`. */
   prefix?: string;
+  /** Liveness and readiness routes, outside the prefix (see `HealthOption`). */
+  health?: HealthOption;
 }
 
 export interface ProviderWorker<Env> {

@@ -5,10 +5,10 @@
 import { escapedError } from './answers.ts';
 import type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
 
-export type { FetchProvider, RunningServerOf, ServerOptions } from './contract.ts';
+export type { FetchProvider, HealthOption, HealthRoutes, RunningServerOf, ServerOptions } from './contract.ts';
 
+import { served } from './health.ts';
 import { running, type ShutdownSignal, serverSettings } from './lifecycle.ts';
-import { withPrefix } from './prefix.ts';
 
 /** The part of Deno's API this adapter uses (so the package needs no Deno types). */
 export interface DenoServer {
@@ -42,7 +42,7 @@ export type DenoRunningServer = RunningServerOf<DenoServer>;
  */
 export function serve(provider: FetchProvider, options: DenoServeOptions = {}): DenoRunningServer {
   const settings = serverSettings(options);
-  const under = withPrefix(provider, settings.prefix);
+  const under = served(provider, { prefix: settings.prefix, health: options.health });
   // Deno passes its ServeHandlerInfo second: not an env for the provider.
   const handler = (request: Request) => under(request);
   // onListen: Deno would otherwise print its own "Listening on" line; onError: its own answer is a text 500.

@@ -13,7 +13,9 @@ import type { ActionError } from '../src/index.ts';
 import { escaped } from './answers.ts';
 import { consumedBody, type HostRequest, parserOutcome } from './express-body.ts';
 
+export type { HealthOption, HealthRoutes } from './contract.ts';
 export type { HostRequest } from './express-body.ts';
+export { expressHealth } from './express-health.ts';
 
 import { type FetchProvider, nodeListener } from './node.ts';
 

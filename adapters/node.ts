@@ -7,11 +7,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { FetchProvider, NodeListenerOptions, RunningServerOf, ServeOptions } from './contract.ts';
+import { served } from './health.ts';
 import { drain, nodeServerSettings, processSignals, running, serverSettings } from './lifecycle.ts';
 import { jsonClientErrors, listenerError } from './node-errors.ts';
-import { withPrefix } from './prefix.ts';
 
-export type { FetchProvider, NodeListenerOptions, ServeOptions } from './contract.ts';
+export type { FetchProvider, HealthOption, HealthRoutes, NodeListenerOptions, ServeOptions } from './contract.ts';
 export { jsonClientErrors } from './node-errors.ts';
 
 export type RunningServer = RunningServerOf<Server>;
@@ -31,7 +31,7 @@ export function nodeListener(
   options: NodeListenerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   // Inside someone else's host, leave the process's global Request/Response alone by default.
-  return getRequestListener(withPrefix(provider, options.prefix), {
+  return getRequestListener(served(provider, options), {
     overrideGlobalObjects: options.overrideGlobalObjects ?? false,
     errorHandler: listenerError,
   });
@@ -49,7 +49,12 @@ export async function serve(provider: FetchProvider, options: ServeOptions = {})
   const settings = serverSettings(options);
   const { shutdownGrace, maxConnections, ...timeouts } = nodeServerSettings(options);
   const { overrideGlobalObjects = true } = options;
-  const listener = nodeListener(provider, { prefix: settings.prefix, overrideGlobalObjects });
+  const { health } = options;
+  const listener = nodeListener(provider, {
+    prefix: settings.prefix,
+    overrideGlobalObjects,
+    ...(health && { health }),
+  });
   // requireHostHeader: false lets a request without Host reach @hono/node-server, which answers
   // it with our JSON 400 instead of node:http's empty one.
   const server = jsonClientErrors(createServer({ ...timeouts, requireHostHeader: false }, listener));

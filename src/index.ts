@@ -26,7 +26,14 @@ export {
 } from './auth/globus/index.ts';
 export { type JwtAuthOptions, type JwtClaimNames, jwtAuth, type VerifiedToken } from './auth/jwt.ts';
 export type { Session, SessionAuthentication, SessionRequirement } from './auth/session.ts';
-export type { AuthenticateInput, Authenticator, Caller, OfflineGrants, OfflineToken } from './auth/types.ts';
+export type {
+  AuthenticateInput,
+  Authenticator,
+  AuthHealth,
+  Caller,
+  OfflineGrants,
+  OfflineToken,
+} from './auth/types.ts';
 export type { Awaitable } from './awaitable.ts';
 export { type MemoryCacheOptions, memoryCache, singleFlight, type TtlCache, tokenHash } from './cache.ts';
 export type {
@@ -40,6 +47,14 @@ export type {
   WaitUntil,
 } from './context.ts';
 export type { DescriptionOptions, ProviderDescription } from './description.ts';
+export type {
+  AuthCheck,
+  HealthOptions,
+  HealthReport,
+  HealthStatus,
+  StoreCheck,
+  WorkCheck,
+} from './health.ts';
 export {
   ActionError,
   type ActionErrorOptions,
@@ -96,7 +111,7 @@ export {
   sqlStore,
 } from './store/sql.ts';
 export { type Sweeper, type SweeperOptions, startSweeper } from './store/sweeper.ts';
-export type { ActionPage, ActionQuery, ActionStore, CreateResult } from './store/types.ts';
+export type { ActionPage, ActionQuery, ActionStore, CreateResult, StoreHealth } from './store/types.ts';
 export type { TokenKeyOption, TokenSecret } from './tokens/keys.ts';
 export type { InputOption, JsonSchemaInput } from './validation/input.ts';
 export type { Worker } from './work/runner.ts';

@@ -1,6 +1,7 @@
 /** @module provider: `createActionProvider()`, a whole Action Provider as one Web-standard handler. */
 import type { Hono } from 'hono';
 import type { ProviderDescription } from './description.ts';
+import { type HealthOptions, type HealthReport, providerHealth } from './health.ts';
 import { normalisePrefix } from './http/prefix.ts';
 import { type OpenApiDocument, type OpenApiOptions, openApiDocument, withServer } from './openapi.ts';
 import type { ActionsApi } from './operations/actions-api.ts';
@@ -56,6 +57,21 @@ export interface ActionProvider {
   readonly worker: Worker | undefined;
   /** Delete expired actions now (what the sweeper and a Worker's scheduled handler call). Resolves to how many. */
   sweep(): Promise<number>;
+  /**
+   * What a readiness route answers (the adapters' `health` option serves it): the store (a real
+   * round trip, and whether its schema is migrated), the authenticator's upstream (Globus Auth
+   * reachable and accepting the client credentials, checked at most every `healthInterval`) and,
+   * with a `work` callback, background work (running, and how long due work has waited). The
+   * checks run at once, each within `timeout` (default 2 s), so it never hangs; it never rejects
+   * (but for a bad `timeout`). `status` is the worst check's: `fail` means send no traffic here.
+   *
+   * @example
+   * ```ts
+   * const report = await provider.health()
+   * if (report.status === 'fail') console.error(JSON.stringify(report.checks))
+   * ```
+   */
+  health(options?: HealthOptions): Promise<HealthReport>;
   /**
    * Stop background work gracefully (see `worker.stop`), then release the store's connections
    * or files (the serve() helpers call it on SIGTERM/SIGINT). No work runs against a closed store.
@@ -125,6 +141,7 @@ export function createActionProvider<const I extends InputOption | undefined = u
     store: config.store,
     worker: operations.worker === undefined ? undefined : publicWorker(operations.worker),
     sweep: () => config.store.deleteExpired(config.clock()),
+    health: providerHealth({ store: config.store, auth: config.auth, worker: operations.worker }),
     close: async () => {
       await operations.worker?.stop();
       await config.store.close?.();

@@ -179,6 +179,28 @@ describe.each(ENGINES)('background work on $name', (engine) => {
     expect(work).toHaveBeenCalledTimes(2);
   });
 
+  it('with every slot busy, runs the work queued meanwhile once a slot frees', async () => {
+    const first = gate();
+    const work = async ({ action }: WorkContext) => {
+      if (action.details?.['blocking'] === true) await first.promise;
+      return { status: 'SUCCEEDED' as const };
+    };
+    const run = ({ request }: { request: { body: unknown } }) => ({
+      status: 'ACTIVE' as const,
+      details: { blocking: (request.body as { blocking?: boolean }).blocking === true },
+    });
+    const p = provider(await engine.store(), { work, run, worker: { ...engine.fast, concurrency: 1 } });
+    const client = inProcessClient(p, { token: T.creator });
+    const busy = await start(client, {}, { blocking: true });
+    await until(() => (p.worker?.running === 1 ? true : undefined));
+    // A poll while the one slot is busy (this one's schedule makes one) used to stop polling for good.
+    const queued = await start(client);
+    await sleep(engine.fast.pollInterval * 5);
+    first.open();
+    expect(await settled(client, busy.action_id)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await settled(client, queued.action_id)).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
   it('frees the slot of work that ignores a cancel, and drops its late result', async () => {
     const work = async () => {
       await sleep(3_500); // heeds nothing

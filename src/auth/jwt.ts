@@ -8,8 +8,9 @@ import type { AuthTelemetry } from '../observe/telemetry.ts';
 import { cachedAuthentication, type Resolved } from './cached.ts';
 import { createCaller } from './caller.ts';
 import { fromClaims, type VerifiedToken } from './jwt/claims.ts';
-import { JwksUnavailable, resolveKeys } from './jwt/keys.ts';
+import { JwksUnavailable, jwksReload, resolveKeys } from './jwt/keys.ts';
 import { type JwtAuthOptions, resolveJwtOptions } from './jwt/options.ts';
+import { periodicCheck } from './periodic-check.ts';
 import type { Authenticator, Caller } from './types.ts';
 
 export type { JwtClaimNames, VerifiedToken } from './jwt/claims.ts';
@@ -39,8 +40,10 @@ function keepRefusal(error: unknown): boolean {
  * ```
  */
 export function jwtAuth(options: JwtAuthOptions): Authenticator {
-  const { claimNames, cacheTtl, cache, rejectedCache, clock, jwksTimeout, verifyOptions } = resolveJwtOptions(options);
+  const { claimNames, cacheTtl, cache, rejectedCache, clock, jwksTimeout, healthInterval, verifyOptions } =
+    resolveJwtOptions(options);
   const keys = resolveKeys({ jwks: options.jwks, key: options.key, fetch: options.fetch, jwksTimeout });
+  const reload = jwksReload(keys);
 
   async function verify(token: string): Promise<Resolved<VerifiedToken | null>> {
     let payload: JWTPayload;
@@ -69,11 +72,21 @@ export function jwtAuth(options: JwtAuthOptions): Authenticator {
     resolve: verify,
     toCaller,
   });
+  const instrument = (given: AuthTelemetry) => {
+    telemetry = given;
+  };
+  // Local keys have nothing to reach: no health check, so auth passes.
+  if (reload === undefined) return { authenticate: ({ token }) => authenticate(token), instrument };
   return {
     authenticate: ({ token }) => authenticate(token),
-    instrument: (given) => {
-      telemetry = given;
-    },
+    instrument,
+    health: periodicCheck(
+      async () => {
+        await reload();
+        return { reachable: true };
+      },
+      { interval: healthInterval, clock },
+    ),
   };
 }
 

@@ -79,6 +79,24 @@ export interface Authenticator {
    * (each to Globus: a span and its duration) and its token cache lookups. Optional.
    */
   instrument?(telemetry: AuthTelemetry): void;
+  /**
+   * Check the upstream it depends on (Globus Auth, a JWKS), for `provider.health()`: at most
+   * every so often, so that a load balancer's probes do not become calls upstream, and concurrent
+   * calls share one check. Resolves, never rejects. Optional: without it, auth passes.
+   */
+  health?(): Promise<AuthHealth>;
+}
+
+/** What `Authenticator.health()` found of its upstream. */
+export interface AuthHealth {
+  /** Whether the upstream (Globus Auth, the JWKS) answered. */
+  reachable: boolean;
+  /** Whether it accepted the provider's own credentials; absent where there are none (a JWKS). */
+  credentials?: 'accepted' | 'rejected';
+  /** When it was checked: ms since the epoch, on the authenticator's clock (a check is reused for a while). */
+  checkedAt: number;
+  /** Why not: an error or a short text; `provider.health()` shortens it and strips credentials. */
+  error?: unknown;
 }
 
 /** A dependent token with its refresh token, as `OfflineGrants` hands them out. */

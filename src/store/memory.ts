@@ -67,6 +67,10 @@ export function memoryStore(): ActionStore & {
       }
       return counts;
     },
+    /** Always there, nothing to migrate. */
+    async health() {
+      return {};
+    },
     async deleteExpired(now: number) {
       let count = 0;
       for (const record of actions.values()) {

@@ -2,6 +2,7 @@
  * @module store/sql-schema: the SQL store's tables and indexes, as versioned migrations applied
  * once per database (under a lock on PostgreSQL, where instances may start together).
  */
+import { isActionError } from '../http/errors.ts';
 import { type SqlDialect, type SqlDriver, stmt } from './sql-driver.ts';
 
 /** The versioned schema. Each statement is idempotent, so instances racing to migrate are safe. */
@@ -83,6 +84,22 @@ export async function migrate(driver: SqlDriver, p: string): Promise<number> {
     ]),
   ]);
   return all.at(-1)?.version ?? current;
+}
+
+/**
+ * Whether `driver`'s database has every migration: its schema_migrations records the latest
+ * version. A database that cannot be reached rejects (the store's 503); one without the table
+ * (never migrated) resolves false.
+ */
+export async function migrated(driver: SqlDriver, p: string): Promise<boolean> {
+  const latest = migrations(driver.dialect, p).at(-1)?.version ?? 0;
+  try {
+    const { rows } = await driver.execute(stmt(`SELECT MAX(version) AS v FROM ${p}schema_migrations`));
+    return Number(rows[0]?.['v'] ?? 0) >= latest;
+  } catch (error) {
+    if (isActionError(error)) throw error; // unavailable (the guarded driver's 503), not missing
+    return false;
+  }
 }
 
 /**

@@ -9,10 +9,10 @@ import type { ActionStatusValue } from '../model.ts';
 import { type SqlWorkTables, sqlWorkEngine } from '../work/sql.ts';
 import { type EngineFactory, WORK_ENGINE } from '../work/types.ts';
 import { isUnavailable, storeUnavailable } from './failures.ts';
-import type { SqlDriver } from './sql-driver.ts';
+import { type SqlDriver, stmt } from './sql-driver.ts';
 import { decodeRecord as toRecord } from './sql-encoding.ts';
 import { sqlQueries } from './sql-queries.ts';
-import { migrate } from './sql-schema.ts';
+import { migrate, migrated } from './sql-schema.ts';
 import type { ActionPage, ActionStore, CreateResult } from './types.ts';
 
 export type { SqlDialect, SqlDriver, SqlResult, SqlStatement } from './sql-driver.ts';
@@ -140,6 +140,10 @@ export function sqlStore(
     },
     async close() {
       await driver.close?.();
+    },
+    async health() {
+      await db.execute(stmt('SELECT 1 AS ok')); // reachable, whatever the schema
+      return { migrations: await migrated(db, p) };
     },
   };
 }

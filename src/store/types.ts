@@ -29,6 +29,12 @@ export interface ActionPage {
   cursor?: string;
 }
 
+/** What `ActionStore.health()` found, once the database answered. */
+export interface StoreHealth {
+  /** Whether every migration this version needs is applied; absent for a store without a schema (memory). */
+  migrations?: boolean;
+}
+
 export type CreateResult = { created: true; record: ActionRecord } | { created: false; record: ActionRecord };
 
 /**
@@ -60,4 +66,10 @@ export interface ActionStore {
   deleteExpired(now: number): Promise<number>;
   /** Release connections or files. */
   close?(): Promise<void>;
+  /**
+   * A cheap real round trip to the database (`SELECT 1`) and whether its schema is migrated, for
+   * `provider.health()`. Rejects when the database cannot be reached. Optional: without it the
+   * provider reads an action id that cannot exist.
+   */
+  health?(): Promise<StoreHealth>;
 }

@@ -8,7 +8,7 @@
  */
 import { logSafe } from '../logger.ts';
 import { decodeKey } from '../store/sql-encoding.ts';
-import { inspectWork, leasedJob, type SqlWorkTables, workQueries } from './sql.ts';
+import { inspectWork, leasedJob, type SqlWorkTables, workLag, workQueries } from './sql.ts';
 import type { EngineFactory, LeasedJob, WorkEngine } from './types.ts';
 
 /** The part of a Durable Object namespace binding (`env.ACTION_WORK`) the engine uses. */
@@ -92,6 +92,7 @@ export function durableObjectEngine(tables: SqlWorkTables, namespace: DurableObj
         handler = undefined;
       },
       inspect: (actionIds) => inspectWork(db, q, actionIds),
+      lag: () => workLag(db, q, clock()),
       async changed(actionId) {
         if (taking.has(actionId)) return; // the runner here stopped it already
         await tellWorkObject(namespace, 'notice', actionId);

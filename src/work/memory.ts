@@ -136,6 +136,12 @@ export function memoryWorkEngine(store: ActionStore): EngineFactory {
         }
         return found;
       },
+      async lag() {
+        const now = clock();
+        let oldest = now;
+        for (const job of jobs.values()) if (!job.leased && job.runAt < oldest) oldest = job.runAt;
+        return now - oldest;
+      },
     };
   };
 }

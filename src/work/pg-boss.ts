@@ -149,6 +149,10 @@ export function pgBossEngine(options: PgBossEngineOptions): PgBossEngine {
   const update = sqlQueries('postgres', prefix).update;
   const text = numberedPlaceholders();
   const statusOf = `SELECT status FROM ${prefix}actions WHERE action_id = $1`;
+  // Due, not yet claimed (created or retry, before active in pg-boss's enum): the oldest one's wait.
+  const oldestDue =
+    `SELECT (EXTRACT(EPOCH FROM (now() - MIN(start_after))) * 1000)::float8 AS lag FROM ${schema}.job ` +
+    `WHERE name = $1 AND state < 'active' AND start_after <= now()`;
   const bounded = withDeadline({ concurrency: max, timeout, what: 'PostgreSQL' });
   const db = bossDatabase(sql, bounded);
   /** `work` in one transaction of the store's client, bounded like every store call. */
@@ -364,6 +368,13 @@ export function pgBossEngine(options: PgBossEngineOptions): PgBossEngine {
         claims.start(handle);
       },
       stop: () => claims.stop(),
+      async lag() {
+        // Until pg-boss has started here its schema may not exist yet, and nothing was queued by it.
+        if ((await booting?.catch(() => undefined)) === undefined) return 0;
+        const [row] = await bounded(() => sql.unsafe(oldestDue, [queue], { prepare: true }));
+        const lag = Number(row?.['lag'] ?? 0);
+        return Number.isFinite(lag) ? Math.max(0, Math.round(lag)) : 0;
+      },
       async inspect(actionIds) {
         const found = new Map<string, WorkInfo>();
         if (actionIds.length === 0) return found;

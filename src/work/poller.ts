@@ -53,11 +53,14 @@ export function poller(options: PollerOptions): Poller {
       again = true;
       return;
     }
+    const run = handler;
+    const free = concurrency - running;
+    // Nothing to claim for (every slot busy: a job's end polls again). Checked before the poll
+    // starts: a poll that returned without awaiting ran its `finally` before `polling` was
+    // assigned, so `polling` stayed set for good and no poll ever ran again.
+    if (run === undefined || free <= 0) return;
     polling = (async () => {
       try {
-        const run = handler;
-        const free = concurrency - running;
-        if (run === undefined || free <= 0) return;
         // Claimed for `run` even if the worker stops meanwhile: the runner gives those back.
         const claimed = await options.claim(free);
         for (const { job, ended } of claimed) {

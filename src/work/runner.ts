@@ -50,6 +50,10 @@ export interface WorkerInternals extends Worker {
   inspect(actionIds: readonly string[]): Promise<Map<string, WorkInfo>>;
   /** For an engine woken from outside (a Durable Object's alarm): what its host calls. */
   readonly wake: WorkWake | undefined;
+  /** Where the worker is in its life; `retrying`: its start failed, and it tries again by itself. */
+  readonly phase: 'idle' | 'started' | 'retrying' | 'stopping' | 'stopped';
+  /** The engine's `lag`, for an engine that can tell. */
+  readonly lag: (() => Promise<number>) | undefined;
 }
 
 export function createWorker(
@@ -287,6 +291,10 @@ export function createWorker(
     get running() {
       return active.size;
     },
+    get phase() {
+      return phase === 'idle' && failedStarts > 0 ? 'retrying' : phase;
+    },
+    lag: engine.lag?.bind(engine),
     start,
     stop,
     async schedule(record) {

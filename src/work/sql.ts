@@ -45,6 +45,8 @@ export function workQueries(p: string) {
         now,
       ),
     anyDue: (now: number) => stmt(`SELECT 1 AS due FROM ${work} WHERE due_at <= ? LIMIT 1`, now),
+    /** When the longest-waiting due work became due: queued work's run time, or a lease that ran out. */
+    oldestDue: (now: number) => stmt(`SELECT MIN(due_at) AS due_at FROM ${work} WHERE due_at <= ?`, now),
     /** Due work, earliest first (what a Cron Trigger wakes when its wake-up may have been lost). */
     due: (now: number, limit: number) =>
       stmt(`SELECT action_id FROM ${work} WHERE due_at <= ? ORDER BY due_at LIMIT ${limit}`, now),
@@ -162,6 +164,12 @@ export async function inspectWork(
   return found;
 }
 
+/** The engine's `lag`: how long the oldest due work has waited (its `due_at` is when it became due). */
+export async function workLag(db: SqlDriver, q: WorkQueries, now: number): Promise<number> {
+  const due = (await db.execute(q.oldestDue(now))).rows[0]?.['due_at'];
+  return due === null || due === undefined ? 0 : Math.max(0, now - Number(due));
+}
+
 /** The engine over `tables`. */
 export function sqlWorkEngine(tables: SqlWorkTables, name = 'sqlite'): EngineFactory {
   return (settings): WorkEngine => {
@@ -197,6 +205,7 @@ export function sqlWorkEngine(tables: SqlWorkTables, name = 'sqlite'): EngineFac
       },
       stop: () => claims.stop(),
       inspect: (actionIds) => inspectWork(db, q, actionIds),
+      lag: () => workLag(db, q, clock()),
     };
   };
 }

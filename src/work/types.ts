@@ -130,6 +130,12 @@ export interface WorkEngine {
   /** The work of these actions, for those that have any. */
   inspect(actionIds: readonly string[]): Promise<Map<string, WorkInfo>>;
   /**
+   * How long (ms) the oldest work that is due has waited without being taken, 0 when none
+   * waits: what `provider.health()` reports as `lag_ms`. Optional: an engine that cannot tell
+   * cheaply leaves it out.
+   */
+  lag?(): Promise<number>;
+  /**
    * An action changed on this instance so that its work must stop (cancelled, completed,
    * INACTIVE), and the runner stopped it here if it ran here: an engine whose work runs
    * elsewhere (a Durable Object) tells that place. Failures are the engine's to log.

@@ -60,7 +60,7 @@ export function record(overrides: Partial<ActionRecord> = {}): ActionRecord {
 }
 
 /** `base` with some of its methods replaced. */
-const wrap = (base: ActionStore, overrides: Partial<ActionStore>): ActionStore => ({
+export const wrap = (base: ActionStore, overrides: Partial<ActionStore>): ActionStore => ({
   create: (r) => base.create(r),
   get: (id) => base.get(id),
   update: (r) => base.update(r),

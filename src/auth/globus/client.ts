@@ -209,6 +209,36 @@ export async function introspectToken(
   };
 }
 
+/** A token no one was ever issued: introspected only to learn whether the credentials are good. */
+const PROBE_TOKEN = 'globus-action-provider-health-check';
+
+/**
+ * Whether Globus Auth accepts the provider's client credentials, without a caller's token: it
+ * introspects one that cannot exist, which Globus answers 200 `{"active": false}` with good
+ * credentials and 401 with bad ones. Rejects with a 503 ActionError when Globus cannot be reached
+ * or answers anything else.
+ *
+ * @example
+ * ```ts
+ * const { credentials } = await checkClientCredentials({ fetch, url: 'https://auth.globus.org', credentials, deadline })
+ * ```
+ */
+export async function checkClientCredentials(
+  call: GlobusCall,
+): Promise<{ credentials: 'accepted' | 'rejected'; error?: string }> {
+  const reply = await send(call, INTROSPECTION, form(call.credentials, { token: PROBE_TOKEN }));
+  const { status, body } = reply;
+  if (status === 401 || status === 403) {
+    const code = isPlainObject(body) && typeof body['error'] === 'string' ? ` ${body['error']}` : '';
+    return {
+      credentials: 'rejected',
+      error: `Globus Auth answered HTTP ${status}${code}: check the client id and secret`,
+    };
+  }
+  if (status === 200 && isPlainObject(body) && typeof body['active'] === 'boolean') return { credentials: 'accepted' };
+  throw unavailable(INTROSPECTION.service, new UnexpectedAnswer(INTROSPECTION.what, status));
+}
+
 /**
  * The session in an introspection answer, keeping only what requirements are checked against.
  * `session_info.authentications` maps identity ids to `{idp, auth_time, amr?, acr?}`; usernames

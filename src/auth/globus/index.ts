@@ -10,9 +10,11 @@ import type { AuthTelemetry } from '../../observe/telemetry.ts';
 import { cachedAuthentication } from '../cached.ts';
 import { createCaller, identityUrn } from '../caller.ts';
 import { ConsentRequiredError } from '../consent.ts';
+import { periodicCheck } from '../periodic-check.ts';
 import type { Session } from '../session.ts';
 import type { Authenticator, Caller, OfflineGrants } from '../types.ts';
 import {
+  checkClientCredentials,
   type DependentToken,
   fetchMyGroups,
   type GlobusCall,
@@ -99,6 +101,14 @@ export function globusAuth(options: GlobusAuthOptions): Authenticator {
     instrument(telemetry) {
       state.telemetry = telemetry;
     },
+    // Reachable, and the client credentials accepted: a call of its own, its whole timeout.
+    health: periodicCheck(
+      async () => ({
+        reachable: true,
+        ...(await checkClientCredentials(wire(state, state.authUrl, state.credentials, Date.now() + state.timeout))),
+      }),
+      { interval: state.healthInterval, clock: state.clock },
+    ),
     expectSessions(policies) {
       state.scope.session = true;
       for (const policy of policies) if (!state.scope.policies.includes(policy)) state.scope.policies.push(policy);

@@ -53,6 +53,12 @@ export interface GlobusAuthOptions {
   fetch?: typeof fetch;
   /** Milliseconds since the epoch; injectable for tests. */
   clock?: () => number;
+  /**
+   * `provider.health()` checks the client credentials with Globus Auth at most once per this many
+   * ms, however often it is asked (each probe of every instance would otherwise be a call to
+   * Globus). Default 30,000; at least 1,000.
+   */
+  healthInterval?: number;
 }
 
 /** The options once checked, with every default filled in (caches excepted: the factory makes those). */
@@ -67,6 +73,7 @@ export interface ResolvedGlobusAuthOptions {
   fetch: typeof fetch;
   clock: () => number;
   cacheSize: number;
+  healthInterval: number;
 }
 
 const MAX_TIMEOUT = 2_147_483_647;
@@ -156,6 +163,10 @@ export function resolveGlobusAuthOptions(options: GlobusAuthOptions): ResolvedGl
   if (groupsFailure !== 'error' && groupsFailure !== 'empty')
     throw new TypeError("globusAuth: groupsFailure must be 'error' or 'empty'");
   checkCaches(options.caches);
+  const healthInterval = options.healthInterval ?? 30_000;
+  if (typeof healthInterval !== 'number' || !(healthInterval >= 1_000 && healthInterval <= MAX_TIMEOUT)) {
+    throw new TypeError(`globusAuth: healthInterval must be a number of ms from 1000 to ${MAX_TIMEOUT}`);
+  }
   return {
     credentials: basicCredentials(clientId, clientSecret),
     authUrl,
@@ -166,5 +177,6 @@ export function resolveGlobusAuthOptions(options: GlobusAuthOptions): ResolvedGl
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     clock: options.clock ?? Date.now,
     cacheSize: count(options.cacheSize, 'cacheSize', 10_000),
+    healthInterval,
   };
 }

@@ -99,6 +99,15 @@ export function resolveKeys(source: KeySource): JWTVerifyGetKey {
   return () => single;
 }
 
+/**
+ * A fresh fetch of the JWKS behind `keys`, for a remote key set (what verification uses, so its
+ * result serves the next token too); undefined for local keys, which have nothing to reach.
+ */
+export function jwksReload(keys: JWTVerifyGetKey): (() => Promise<void>) | undefined {
+  const { reload } = keys as { reload?: unknown };
+  return typeof reload === 'function' ? () => (reload as () => Promise<void>).call(keys) : undefined;
+}
+
 function isJwk(key: unknown): key is JWK {
   return typeof key === 'object' && key !== null && typeof (key as { kty?: unknown }).kty === 'string';
 }

@@ -37,6 +37,11 @@ export interface JwtAuthOptions {
   fetch?: typeof fetch;
   /** Milliseconds since the epoch; injectable for tests. */
   clock?: () => number;
+  /**
+   * With a JWKS URL, `provider.health()` fetches the key set at most once per this many ms,
+   * however often it is asked. Default 30,000; at least 1,000.
+   */
+  healthInterval?: number;
 }
 
 /** The options once checked, with every default filled in. */
@@ -47,6 +52,7 @@ export interface ResolvedJwtOptions {
   rejectedCache: TtlCache<VerifiedToken | null>;
   clock: () => number;
   jwksTimeout: number;
+  healthInterval: number;
   verifyOptions: {
     issuer?: string | string[];
     audience?: string | string[];
@@ -121,6 +127,7 @@ export function resolveJwtOptions(options: JwtAuthOptions): ResolvedJwtOptions {
     rejectedCache,
     clock,
     jwksTimeout: Math.ceil(bounded(options.jwksTimeout, 'jwksTimeout', 5_000, 1, MAX_TIMEOUT, 'ms')),
+    healthInterval: bounded(options.healthInterval, 'healthInterval', 30_000, 1_000, MAX_TIMEOUT, 'ms'),
     verifyOptions: {
       ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
       ...(options.audience === undefined ? {} : { audience: options.audience }),
