@@ -4,7 +4,7 @@
  * without touching anything, readiness answers `provider.health()`, 503 when it fails. Any other
  * path goes to the provider, as without them.
  */
-import { ActionError, type HealthReport, normalisePrefix } from '../src/index.ts';
+import { ActionError, type HealthReport, isProviderPath, normalisePrefix } from '../src/index.ts';
 import type { FetchProvider, HealthOption, HealthRoutes } from './contract.ts';
 import { withPrefix } from './prefix.ts';
 
@@ -18,8 +18,6 @@ export interface HealthPaths {
 type Fetch = (request: Request, env?: unknown, executionContext?: unknown) => Response | Promise<Response>;
 
 const MAX_TIMER = 2_147_483_647;
-/** The paths the provider itself serves at the root: a health route there would hide a route of its. */
-const PROVIDER_ROUTE = /^\/(run|actions)(\/|$)|^\/[^/]+\/(status|cancel|release|resume|log)$/;
 
 function healthPath(value: unknown, name: string, fallback: string): string {
   if (value === undefined) return fallback;
@@ -55,7 +53,7 @@ export function healthRoutes(option: HealthOption | undefined, prefix: string | 
     ['live', live],
     ['ready', ready],
   ] as const) {
-    if (base === '' ? PROVIDER_ROUTE.test(path) : base !== undefined && (path === base || path.startsWith(`${base}/`)))
+    if (base === '' ? isProviderPath(path) : base !== undefined && (path === base || path.startsWith(`${base}/`)))
       throw new TypeError(
         `health.${name}: ${path} is a path the provider serves (prefix ${base || '/'}): choose one outside it`,
       );

@@ -100,6 +100,7 @@ export type { OpenApiDocument, OpenApiOptions } from './openapi.ts';
 export type { ActionList, ActionsApi, ListOptions, OperatorAction } from './operations/actions-api.ts';
 export type { InputBody, ProviderOptions } from './options.ts';
 export { type ActionProvider, createActionProvider } from './provider.ts';
+export { isProviderPath } from './routes.ts';
 export type { UnavailableTest } from './store/failures.ts';
 export { memoryStore } from './store/memory.ts';
 export {

@@ -39,6 +39,15 @@ const ROUTES: [string, Partial<Record<Method, RequestOperation | ActionOperation
 
 const REQUEST_OPERATIONS: readonly string[] = ['introspect', 'run', 'enumerate'];
 
+/** Each path as a pattern matching it (with or without a trailing slash). */
+const PATTERNS: readonly RegExp[] = ROUTES.map(([path]) => new RegExp(`^${path.replaceAll(':id', '[^/]+')}/?$`));
+
+/**
+ * Whether the provider serves `path` (relative to its prefix): what an adapter serving routes of
+ * its own beside it (health, say) must not hide.
+ */
+export const isProviderPath = (path: string): boolean => PATTERNS.some((pattern) => pattern.test(path));
+
 /** The methods a path answers, as `Allow` lists them (HEAD wherever GET is). */
 function allowList(methods: Method[]): string {
   return [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
@@ -131,9 +140,9 @@ export function createApp(ops: Operations, config: ProviderConfig, base = ''): H
   };
   /** Each path's pattern and `Allow` list, for telling 405 from 404 once no route matched. */
   const known: { pattern: RegExp; allow: string }[] = [];
-  for (const [path, operations] of ROUTES) {
+  for (const [index, [path, operations]] of ROUTES.entries()) {
     const methods = Object.keys(operations) as Method[];
-    known.push({ pattern: new RegExp(`^${path.replaceAll(':id', '[^/]+')}/?$`), allow: allowList(methods) });
+    known.push({ pattern: PATTERNS[index] as RegExp, allow: allowList(methods) });
     for (const method of methods) app.on(method, path, bind(path, operations[method] as RequestOperation));
     const answer = preflight(path, methods);
     const route = base + path;
