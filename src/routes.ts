@@ -9,8 +9,9 @@ import type { ContextSource, WaitUntil } from './context.ts';
 import { BODY_CUT_OFF } from './http/body.ts';
 import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
 import { prefixedPath } from './http/prefix.ts';
-import { CORS_HEADERS, jsonResponse } from './http/response.ts';
+import { CORS_HEADERS, jsonResponse, jsonResponseWith } from './http/response.ts';
 import { failureLog, type Logger, logSafe } from './logger.ts';
+import { REQUEST_ID_HEADER } from './observe/request-id.ts';
 import { type Observed, type RequestScope, requestObserver } from './observe/request-observer.ts';
 import type { ActionInput, Operation, Operations } from './operations/index.ts';
 import type { ProviderConfig } from './options.ts';
@@ -53,7 +54,7 @@ function allowList(methods: Method[]): string {
   return [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
 }
 
-function preflight(path: string, methods: Method[]): () => Response {
+function preflight(path: string, methods: Method[]): (scope: RequestScope) => Response {
   // The introspection document answers GET, OPTIONS as the Python toolkit does; other paths list theirs.
   const headers = {
     ...CORS_HEADERS,
@@ -62,7 +63,10 @@ function preflight(path: string, methods: Method[]): () => Response {
     'access-control-max-age': '86400',
     allow: allowList(methods),
   };
-  return () => new Response(null, { status: 204, headers });
+  return (scope) => {
+    scope.stamped = true;
+    return new Response(null, { status: 204, headers: { ...headers, [REQUEST_ID_HEADER]: scope.requestId } });
+  };
 }
 
 /** The runtime's waitUntil (Workers), else a background promise whose rejection is logged. */
@@ -151,11 +155,11 @@ export function createApp(ops: Operations, config: ProviderConfig, base = ''): H
   // A wrong method is told apart here rather than by an `app.all` per path: that way each
   // request matches exactly one handler, which Hono runs without its middleware machinery.
   app.notFound((c: Context) =>
-    observe(c.req.raw, undefined, undefined, undefined, () => {
+    observe(c.req.raw, undefined, undefined, undefined, (scope) => {
       const allow = known.find(({ pattern }) => pattern.test(c.req.path))?.allow;
-      if (allow === undefined) return new ActionError('ActionNotFound', 'No such route').getResponse();
+      if (allow === undefined) return answerError(new ActionError('ActionNotFound', 'No such route'), scope);
       const description = `${c.req.method} is not allowed here; use ${allow}`;
-      return new ActionError('MethodNotAllowed', description, { headers: { allow } }).getResponse();
+      return answerError(new ActionError('MethodNotAllowed', description, { headers: { allow } }), scope);
     }),
   );
   // Only what escaped the handlers (none does): the same answers, without a request id.
@@ -178,11 +182,11 @@ function errorAnswerFor(
   return (error, scope) => {
     // A consent needed where there is no action to make INACTIVE (a group decision, say): the
     // 403 every Globus client reads as "ask the user to consent" (a GARE).
-    if (isConsentRequired(error)) return jsonResponse(consentRequirement(providerScope, error), 403);
+    if (isConsentRequired(error)) return answer(consentRequirement(providerScope, error), 403, scope);
     // A session requirement unmet where there is no action to make INACTIVE (run, say): the same.
     if (isAuthorizationRequired(error)) {
       if (debug) config.logger.debug('request refused', { ...ids(scope), status: 403, reason: error.message });
-      return jsonResponse(authorizationRequirement(error), 403);
+      return answer(authorizationRequirement(error), 403, scope);
     }
     if (isActionError(error)) {
       if (error.status >= 500) logFailure('warn', 'request failed', error, { ...ids(scope), code: error.code });
@@ -191,11 +195,28 @@ function errorAnswerFor(
       }
       // A client that left mid-body: one debug line per minute and cause, without a stack.
       else if (error.description === BODY_CUT_OFF) logFailure('debug', BODY_CUT_OFF, String(error.cause), ids(scope));
-      return error.getResponse();
+      return answerError(error, scope);
     }
     logFailure('error', 'unhandled error', error, ids(scope));
-    return jsonResponse(INTERNAL_ERROR, 500);
+    return answer(INTERNAL_ERROR, 500, scope);
   };
+}
+
+/** A JSON answer, with the request's id when there is a request. */
+function answer(
+  body: unknown,
+  status: number,
+  scope: RequestScope | undefined,
+  extra?: Record<string, string>,
+): Response {
+  return scope === undefined ? jsonResponse(body, status, extra) : jsonResponseWith(body, status, scope.headers(extra));
+}
+
+/** An ActionError's answer (of this or another copy of the library), with the request's id. */
+function answerError(error: ActionError, scope: RequestScope | undefined): Response {
+  if (scope === undefined) return error.getResponse();
+  const { headers } = error;
+  return answer(error.toJSON(), error.status, scope, Object.keys(headers).length === 0 ? undefined : { ...headers });
 }
 
 /** A 401 or 403's debug line: what the caller was told and, when there is one, the cause they were not. */

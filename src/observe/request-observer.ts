@@ -5,6 +5,7 @@
  * per app; with no hooks, no telemetry and info lines off, a request pays for its id only.
  */
 import { isActionError } from '../http/errors.ts';
+import { JSON_HEADERS } from '../http/response.ts';
 import type { LogFields, Logger } from '../logger.ts';
 import type { ErrorInfo, HookResult, RequestHooks, ResponseInfo } from './hooks.ts';
 import { hookHeaders } from './hooks.ts';
@@ -21,6 +22,9 @@ export class RequestScope {
   readonly operation: string | undefined;
   actionId: string | undefined;
   identity: string | undefined = undefined;
+  /** True once an answer was built with `headers()`: it carries the id already. */
+  stamped = false;
+  #json: Readonly<Record<string, string>> | undefined;
 
   constructor(
     requestId: string,
@@ -32,6 +36,16 @@ export class RequestScope {
     this.route = route;
     this.operation = operation;
     this.actionId = actionId;
+  }
+
+  /** The headers of an answer to this request: JSON_HEADERS, `extra`, and the request id. */
+  headers(extra?: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+    this.stamped = true;
+    if (extra === undefined) {
+      this.#json ??= { ...JSON_HEADERS, [REQUEST_ID_HEADER]: this.requestId };
+      return this.#json;
+    }
+    return { ...JSON_HEADERS, ...extra, [REQUEST_ID_HEADER]: this.requestId };
   }
 }
 
@@ -72,7 +86,7 @@ export function requestObserver(settings: ObserverSettings): Observed {
       } catch (error) {
         response = errorAnswer(error, scope);
       }
-      return withHeaders(response, scope.requestId, undefined);
+      return scope.stamped ? response : withHeaders(response, scope.requestId, undefined);
     };
   }
 
@@ -96,7 +110,6 @@ export function requestObserver(settings: ObserverSettings): Observed {
     const add = (headers: Readonly<Record<string, string>> | undefined) => {
       if (headers !== undefined) added = { ...added, ...headers };
     };
-    let response: Response;
     let thrown: unknown;
     let failed = false;
     const run = async (): Promise<Response> => {
@@ -113,7 +126,7 @@ export function requestObserver(settings: ObserverSettings): Observed {
         return errorAnswer(error, scope);
       }
     };
-    response = await (span === undefined ? run() : span.run(run));
+    const response = await (span === undefined ? run() : span.run(run));
     const status = response.status;
     const code = failed ? errorCode(thrown) : undefined;
     const outcome: ResponseInfo = {
@@ -134,8 +147,7 @@ export function requestObserver(settings: ObserverSettings): Observed {
         // A logger that throws must not turn an answered request into a 500.
       }
     }
-    response = withHeaders(response, scope.requestId, added);
-    return response;
+    return scope.stamped && added === undefined ? response : withHeaders(response, scope.requestId, added);
   };
 }
 

@@ -5,12 +5,11 @@
 import { isAllowed } from '../authorization.ts';
 import { callbackContext, type EnumerateRole } from '../context.ts';
 import { ActionError } from '../http/errors.ts';
-import { jsonResponse } from '../http/response.ts';
 import { toStatus } from '../lifecycle.ts';
 import { ACTION_STATUSES, type ActionStatus } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
 import type { ActionQuery } from '../store/types.ts';
-import { authenticate, type Operation } from './kernel.ts';
+import { authenticate, type Operation, reply } from './kernel.ts';
 
 const ROLES: readonly EnumerateRole[] = ['creator_id', 'monitor_by', 'manage_by'];
 /** Actions read from the store per page. */
@@ -27,7 +26,7 @@ export function enumerateOperation(config: ProviderConfig): Operation {
     const statuses = parseList(params.get('status'), ACTION_STATUSES, 'ACTIVE', 'status', (s) => s.toUpperCase());
     const roles = parseList(params.get('roles'), ROLES, 'creator_id', 'roles', (s) => s.toLowerCase());
     if (callback !== undefined) {
-      return jsonResponse(await callback(callbackContext(input, caller, { statuses, roles })), 200);
+      return reply(input, await callback(callbackContext(input, caller, { statuses, roles })), 200);
     }
     const principals = roles.some((r) => r !== 'creator_id') ? [...caller.identities, ...(await caller.groups())] : [];
     const query: ActionQuery = {
@@ -45,7 +44,7 @@ export function enumerateOperation(config: ProviderConfig): Operation {
       if (page.cursor === undefined) break;
       cursor = page.cursor;
     }
-    return jsonResponse(found, 200);
+    return reply(input, found, 200);
   };
 }
 

@@ -12,7 +12,6 @@ import type { Caller } from '../auth/types.ts';
 import { canManage } from '../authorization.ts';
 import { type ActionContext, callbackContext } from '../context.ts';
 import { ActionError, isActionError } from '../http/errors.ts';
-import { jsonResponse } from '../http/response.ts';
 import { toStatus, toView } from '../lifecycle.ts';
 import { type ActionRecord, type ActionUpdate, isPlainObject } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
@@ -30,6 +29,7 @@ import {
   type Operation,
   ok,
   reactivating,
+  reply,
 } from './kernel.ts';
 import { dropUnstored, keptToken, renewOnResume } from './tokens.ts';
 
@@ -52,13 +52,13 @@ export function statusOperation(config: ProviderConfig, worker?: WorkerInternals
   // A status callback that makes an INACTIVE action ACTIVE again queues its work with it.
   const write = reactivating(config, worker);
   const polled = new WeakMap<ActionRecord, string>();
-  const answer = (record: ActionRecord): Response => {
+  const answer = (input: ActionInput, record: ActionRecord): Response => {
     let text = polled.get(record);
     if (text === undefined) {
       text = JSON.stringify(toStatus(record));
       polled.set(record, text);
     }
-    return jsonResponse(text, 200);
+    return reply(input, text, 200);
   };
   return async (input) => {
     const caller = await authenticate(config, input);
@@ -66,18 +66,18 @@ export function statusOperation(config: ProviderConfig, worker?: WorkerInternals
     // Only an INACTIVE action may be resumed by a poll: any other, without a callback, is answered
     // at once (reading `request.method` costs a poll about 1 µs on Node).
     const resumable = record.status === 'INACTIVE' && resume !== undefined;
-    if (callback === undefined && !resumable) return answer(record);
+    if (callback === undefined && !resumable) return answer(input, record);
     // HEAD asks what GET would answer without changing anything: no callback runs.
-    if (input.request.method === 'HEAD') return answer(record);
+    if (input.request.method === 'HEAD') return answer(input, record);
     if (resumable) {
       const continued = await resumedByLogin(config, resume, input, caller, record);
-      if (continued !== undefined) return answer(continued);
+      if (continued !== undefined) return answer(input, continued);
     }
-    if (callback === undefined) return answer(record);
+    if (callback === undefined) return answer(input, record);
     const result = await updateWithConsent(config, { input, caller, record, name: 'status', callback, write });
     // Completed (or INACTIVE) by the callback: work running here stops now.
     if (result !== record) await worker?.changed(result);
-    return answer(result);
+    return answer(input, result);
   };
 }
 
@@ -98,7 +98,7 @@ export function cancelOperation(config: ProviderConfig, worker?: WorkerInternals
     );
     // Work running here stops now; in a Durable Object, once it is told; elsewhere, at its next heartbeat.
     await worker?.changed(result);
-    return ok(result);
+    return ok(input, result);
   };
 }
 
@@ -122,10 +122,11 @@ export function resumeOperation(config: ProviderConfig, worker?: WorkerInternals
       const waiting = awaitingLogin(unmet);
       const same = JSON.stringify(waiting.details) === JSON.stringify(record.details);
       return ok(
+        input,
         await mutate(config, record, async (current) => (current.status === 'INACTIVE' && !same ? waiting : undefined)),
       );
     }
-    return ok(await resume(input, caller, record, awaited !== undefined));
+    return ok(input, await resume(input, caller, record, awaited !== undefined));
   };
 }
 

@@ -17,7 +17,7 @@ import type { Caller } from '../auth/types.ts';
 import { canManage, canMonitor } from '../authorization.ts';
 import type { ContextSource } from '../context.ts';
 import { ActionError } from '../http/errors.ts';
-import { jsonResponse } from '../http/response.ts';
+import { jsonResponse, jsonResponseWith } from '../http/response.ts';
 import { applyUpdate, isCompleted, type RecordUpdate, toStatus } from '../lifecycle.ts';
 import { type ActionRecord, type ActionUpdate, ActionUpdateSchema } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
@@ -191,5 +191,15 @@ export const awaitingLogin = (unmet: AuthorizationParameters): ActionUpdate => (
   details: authorizationRequirement(new AuthorizationRequiredError(unmet)),
 });
 
+/**
+ * A JSON answer to the request of `input`, its id among the headers when it came through a
+ * route (built in, rather than set afterwards: see jsonResponseWith).
+ */
+export function reply(input: OperationInput, body: unknown, status: number): Response {
+  const { scope } = input;
+  return scope === undefined ? jsonResponse(body, status) : jsonResponseWith(body, status, scope.headers());
+}
+
 /** The action's status document as the answer. */
-export const ok = (record: ActionRecord, status = 200): Response => jsonResponse(toStatus(record), status);
+export const ok = (input: OperationInput, record: ActionRecord, status = 200): Response =>
+  reply(input, toStatus(record), status);

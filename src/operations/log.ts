@@ -5,12 +5,11 @@
 import * as v from 'valibot';
 import { callbackContext } from '../context.ts';
 import { ActionError } from '../http/errors.ts';
-import { jsonResponse } from '../http/response.ts';
 import { toView } from '../lifecycle.ts';
 import { LogPageSchema } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
 import { formatIssues } from '../validation/issues.ts';
-import { type ActionInput, authenticate, loadVisible, type Operation } from './kernel.ts';
+import { type ActionInput, authenticate, loadVisible, type Operation, reply } from './kernel.ts';
 import { keptToken } from './tokens.ts';
 
 const DEFAULT_LIMIT = 10;
@@ -38,7 +37,7 @@ export function logOperation(config: ProviderConfig): Operation<ActionInput> {
     );
     if (!page.success) throw new Error(`The log callback returned an invalid page: ${formatIssues(page.issues, true)}`);
     const { entries, has_next_page = false, marker: next = null } = page.output;
-    return jsonResponse({ entries, has_next_page, limit, marker: next }, 200);
+    return reply(input, { entries, has_next_page, limit, marker: next }, 200);
   };
 }
 

@@ -27,6 +27,6 @@ export function releaseOperation(config: ProviderConfig): Operation<ActionInput>
     // Completion dropped them already; a record stored otherwise (a custom writer) still holds some.
     const kept = record.offline_tokens;
     if (kept != null) await config.tokens?.discard(actionId, kept, null);
-    return ok(record);
+    return ok(input, record);
   };
 }

@@ -71,7 +71,7 @@ export function runOperation(config: ProviderConfig, worker?: WorkerInternals): 
         const pending = start(config, record, caller, input, abandon, worker);
         inflight.set(record.action_id, pending);
         try {
-          return ok(await pending, 202);
+          return ok(input, await pending, 202);
         } finally {
           inflight.delete(record.action_id);
         }
@@ -89,7 +89,7 @@ export function runOperation(config: ProviderConfig, worker?: WorkerInternals): 
       }
       if (input.scope !== undefined) input.scope.actionId = existing.action_id;
       const running = inflight.get(existing.action_id);
-      if (running !== undefined) return ok(await running);
+      if (running !== undefined) return ok(input, await running);
       if (abandoned.has(existing.action_id) && existing.version === 1) {
         await store.delete(existing.action_id); // still down: this is the 503
         abandoned.delete(existing.action_id);
@@ -97,7 +97,7 @@ export function runOperation(config: ProviderConfig, worker?: WorkerInternals): 
       }
       const settled = await settledRun(config, existing);
       if (settled === undefined) continue; // that run failed or was abandoned: this request runs it
-      return ok(settled);
+      return ok(input, settled);
     }
     throw new ActionError('ActionConflict', `request_id ${request.request_id} is being run concurrently; retry`);
   };
