@@ -20,7 +20,8 @@ import { openSqliteStore } from '../src/store/sqlite.ts';
 import { actionClient, fakeGlobus } from '../src/testing/index.ts';
 import { listen as listenOnPort } from '../src/testing/node.ts';
 import { until } from './support/async.ts';
-import { harness } from './support/globus.ts';
+import { harness, startGlobus } from './support/globus.ts';
+import { startWorker } from './support/hosts.ts';
 import { SCOPE, USERS } from './support/identities.ts';
 import { counterValue, histogramCount, inMemoryOtel, useAsyncContext } from './support/otel.ts';
 import { ROOT } from './support/processes.ts';
@@ -360,6 +361,74 @@ describe('metrics', () => {
     const gauge = await h.otel.points('globus_action_provider.actions');
     expect(counterValue(gauge, { 'globus_action_provider.action.status': 'SUCCEEDED' })).toBe(1);
   });
+});
+
+interface WorkerSpan {
+  name: string;
+  kind: SpanKind;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  attributes: Record<string, unknown>;
+  status: SpanStatusCode;
+}
+
+describe('on workerd, with @opentelemetry/api and sdk-trace-base only (no propagator registered)', () => {
+  it.each([
+    ['a context manager on AsyncLocalStorage (nodejs_als): the calls nest under the request', 'als'],
+    ['no context manager: the server span and its parent still, the Globus call a trace of its own', 'none'],
+  ])(
+    '%s',
+    async (_name, manager) => {
+      const { globus, url } = await startGlobus();
+      const worker = await startWorker(
+        'test/fixtures/opentelemetry-worker.ts',
+        { AUTH_OPTIONS: JSON.stringify(globus.authOptions(url)), SCOPE, CONTEXT: manager },
+        [],
+        { compatibilityFlags: ['nodejs_als'] },
+      );
+      onTestFinished(() => worker.stop());
+      const token = globus.issueToken({ user: USERS.creator, scopes: [SCOPE] });
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      const parentId = 'b7ad6b7169203331';
+      const response = await fetch(`${worker.url}/actions`, {
+        headers: { authorization: `Bearer ${token}`, traceparent: `00-${traceId}-${parentId}-01` },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-request-id')).toBe(traceId);
+
+      const spans = (await (await fetch(`${worker.url}/__spans`)).json()) as WorkerSpan[];
+      const named = (name: string) => spans.filter((span) => span.name === name);
+      const [server] = named('GET /actions') as [WorkerSpan];
+      expect(server).toMatchObject({
+        kind: SpanKind.SERVER,
+        traceId,
+        parentSpanId: parentId,
+        status: SpanStatusCode.UNSET,
+      });
+      expect(server.attributes).toMatchObject({
+        'http.request.method': 'GET',
+        'http.route': '/actions',
+        'url.path': '/actions',
+        'url.scheme': 'http',
+        'http.response.status_code': 200,
+        'globus_action_provider.operation': 'enumerate',
+      });
+      const [introspection] = named('Globus Auth token introspection') as [WorkerSpan];
+      expect(introspection.kind).toBe(SpanKind.CLIENT);
+      expect(introspection.attributes['http.response.status_code']).toBe(200);
+      if (manager === 'als') {
+        expect(introspection).toMatchObject({ traceId, parentSpanId: server.spanId });
+        expect(named('store list')).toMatchObject([{ traceId, parentSpanId: server.spanId }]);
+      } else {
+        expect(introspection.parentSpanId).toBeUndefined();
+        expect(introspection.traceId).not.toBe(traceId);
+        // A store call is traced only under a request's span, which it cannot see here.
+        expect(named('store list')).toEqual([]);
+      }
+    },
+    60_000,
+  );
 });
 
 describe('openTelemetry() itself', () => {
