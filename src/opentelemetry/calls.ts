@@ -1,9 +1,9 @@
 /**
- * @module opentelemetry/calls: the spans and durations of the provider's calls to Globus (a
- * CLIENT span each, whether or not a request is under way: background work refreshes tokens
- * too) and to its store (an INTERNAL span under the request's; without one, as for the
- * sweeper's deletes and the work's heartbeats, only the duration). What depends only on the
- * call's name is made once and kept.
+ * @module opentelemetry/calls: the spans of the provider's calls to Globus (a CLIENT span
+ * each, whether or not a request is under way: background work refreshes tokens too) with
+ * their durations and failures, and the spans of its calls to the store (an INTERNAL span under
+ * the request's, a leaf; without one, as for the sweeper's deletes and the work's heartbeats,
+ * none). What depends only on the call's name is made once and kept.
  */
 import {
   type Attributes,
@@ -140,45 +140,45 @@ export function globusCalls(
   };
 }
 
-/** What the spans and durations of one store call share. */
+/** What the spans of one store call share. */
 interface StoreEntry {
   name: string;
   options: SpanOptions;
-  attributes: Attributes;
 }
 
-export function storeCalls(tracer: Tracer, instruments: Instruments): <T>(name: string, call: Call<T>) => Promise<T> {
+/**
+ * The store's calls: spans only, no metric of their own (a histogram per call would cost a
+ * status request as much again as its own duration's; a failing store shows in the requests'
+ * 503s and in the spans).
+ */
+export function storeCalls(tracer: Tracer): <T>(name: string, call: Call<T>) => Promise<T> {
   const entries = new Map<string, StoreEntry>();
   const entryOf = (name: string): StoreEntry => {
     let entry = entries.get(name);
     if (entry === undefined) {
-      const attributes: Attributes = { 'db.operation.name': name };
-      entry = { name: `store ${name}`, options: { kind: SpanKind.INTERNAL, attributes }, attributes };
+      entry = {
+        name: `store ${name}`,
+        options: { kind: SpanKind.INTERNAL, attributes: { 'db.operation.name': name } },
+      };
       entries.set(name, entry);
     }
     return entry;
   };
 
   return async (name, call) => {
-    const entry = entryOf(name);
     const parent = context.active();
     // Only under a request's span: a root span per heartbeat or sweep would be noise.
-    const span = trace.getSpan(parent) === undefined ? undefined : tracer.startSpan(entry.name, entry.options, parent);
-    const started = performance.now();
+    if (trace.getSpan(parent) === undefined) return call();
+    const entry = entryOf(name);
+    const span = tracer.startSpan(entry.name, entry.options, parent);
     try {
-      const result = await (span === undefined ? call() : context.with(trace.setSpan(parent, span), call));
-      instruments.storeDuration.record((performance.now() - started) / 1000, entry.attributes);
-      return result;
+      // A leaf: no instrumentation runs under a store call, so it is not made the current span.
+      return await call();
     } catch (error) {
-      const errorType = errorTypeOf(error);
-      instruments.storeDuration.record((performance.now() - started) / 1000, {
-        ...entry.attributes,
-        'error.type': errorType,
-      });
-      failed(span, errorType, error);
+      failed(span, errorTypeOf(error), error);
       throw error;
     } finally {
-      span?.end();
+      span.end();
     }
   };
 }

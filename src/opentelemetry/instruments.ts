@@ -25,7 +25,6 @@ export interface Instruments {
   requestDuration: Histogram;
   globusDuration: Histogram;
   globusFailures: Counter;
-  storeDuration: Histogram;
   cacheLookups: Counter;
   workQueued: Counter;
   workRunning: UpDownCounter;
@@ -49,11 +48,6 @@ export function createInstruments(meter: Meter): Instruments {
       unit: '{call}',
       description: 'Calls to Globus that got no usable answer (network error, timeout, 5xx after the retry).',
     }),
-    storeDuration: seconds(
-      'globus_action_provider.store.operation.duration',
-      'Duration of calls to the action store.',
-      HTTP_BUCKETS,
-    ),
     cacheLookups: meter.createCounter('globus_action_provider.token_cache.lookups', {
       unit: '{lookup}',
       description: 'Lookups in the token caches, by cache and whether they hit.',

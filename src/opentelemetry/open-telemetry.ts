@@ -70,7 +70,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Telemetry {
   const instruments = createInstruments((meterProvider ?? metrics).getMeter(SCOPE));
   const entryOf = routeEntries();
   const globus = globusCalls(tracer, instruments);
-  const store = storeCalls(tracer, instruments);
+  const store = storeCalls(tracer);
   // Decided at the first request rather than here: the SDK may register its propagator after.
   let propagator = given;
 
