@@ -435,6 +435,26 @@ describe('openTelemetry() itself', () => {
     expect(() => openTelemetry({ propagator: {} as never })).toThrow(/^propagator: /);
   });
 
+  it('uses the propagator it is given; one that throws costs the request its parent, not its answer', async () => {
+    const otel = inMemoryOtel();
+    const seen: string[] = [];
+    const propagator = {
+      inject: () => {},
+      fields: () => ['x-trace'],
+      extract: (_context: unknown, headers: Headers) => {
+        seen.push(String(headers.get('x-trace')));
+        throw new Error('a propagator that chokes');
+      },
+    };
+    const provider = testProvider({
+      telemetry: openTelemetry({ tracerProvider: otel.tracerProvider, meterProvider: otel.meterProvider, propagator }),
+    });
+    const reply = await provider.fetch(new Request('http://provider.test/', { headers: { 'x-trace': 'abc' } }));
+    expect(reply.status).toBe(200);
+    expect(seen).toEqual(['abc']);
+    expect(otel.span('GET /').parentSpanContext).toBeUndefined();
+  });
+
   it('uses the global tracer provider by default, even one registered after it was made', async () => {
     const telemetry = openTelemetry();
     const otel = inMemoryOtel();

@@ -89,7 +89,11 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Telemetry {
       let kind = SpanKind.SERVER;
       if (host === undefined) {
         propagator ??= propagation.fields().length > 0 ? propagation : w3cTraceContext;
-        parent = propagator.extract(active, request.headers, headersGetter);
+        try {
+          parent = propagator.extract(active, request.headers, headersGetter);
+        } catch {
+          // A propagator of one's own that chokes on a header: the request goes on, a trace of its own.
+        }
       } else if (!host.spanContext().isRemote) {
         // Inside a host whose own instrumentation made the server span: a child of it, the
         // caller's traceparent read already.

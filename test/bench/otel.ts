@@ -318,8 +318,8 @@ for (const group of groups) {
 }
 lines.push(
   '',
-  'Status: GET /{id}/status with a dev JWT (cached after the first request): with telemetry, a server span and a `store get` span, the request duration and the store duration recorded, one token cache lookup counted.',
-  'Run: POST /run with a fresh request_id: a server span, `store create` (and what run reads), the same metrics.',
+  'Status: GET /{id}/status with a dev JWT (cached after the first request): with telemetry, a server span and a `store get` span, the request duration recorded, one token cache lookup counted.',
+  'Run: POST /run with a fresh request_id: a server span, its store spans, the same metrics.',
   `Total time: ${((performance.now() - started) / 1000).toFixed(0)} s`,
 );
 console.log(lines.join('\n'));
