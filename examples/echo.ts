@@ -9,6 +9,7 @@ import {
   createActionProvider,
   type Logger,
   type ProviderOptions,
+  type Telemetry,
 } from 'globus-action-provider';
 import * as v from 'valibot';
 
@@ -26,6 +27,8 @@ export interface EchoOptions {
   background?: boolean;
   /** Default `Echo`. */
   title?: string;
+  /** Spans and metrics: `openTelemetry()` from globus-action-provider/opentelemetry. Default none. */
+  telemetry?: Telemetry;
 }
 
 const input = v.object({ input_string: v.string() });
@@ -50,6 +53,7 @@ export function echoProvider(options: EchoOptions) {
     auth: options.auth,
     ...(options.store ? { store: options.store } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     run: ({ request }) =>
       background
         ? { status: 'ACTIVE', display_status: 'Queued' }

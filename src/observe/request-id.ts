@@ -17,18 +17,32 @@ const SAFE_ID = /^[\x21-\x7e]{1,128}$/;
  * A W3C `traceparent` (version 00 and the future versions it allows): version, trace id,
  * parent id, flags. An all-zero trace or parent id is invalid.
  */
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(?:-.*)?$/;
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
+
+/** What a valid `traceparent` carries. */
+export interface Traceparent {
+  traceId: string;
+  parentId: string;
+  /** The trace flags (bit 0: sampled). */
+  flags: number;
+}
+
+/** The parts of a valid `traceparent` header, else undefined. */
+export function parseTraceparent(traceparent: string | null | undefined): Traceparent | undefined {
+  if (traceparent === null || traceparent === undefined || traceparent.length > 512) return undefined;
+  const trimmed = traceparent.trim();
+  const match = TRACEPARENT.exec(trimmed);
+  if (match === null) return undefined;
+  const [, version, traceId, parentId, flags] = match as unknown as [string, string, string, string, string];
+  // Version ff is invalid; version 00 has nothing after the flags.
+  if (version === 'ff' || (version === '00' && trimmed.length !== 55)) return undefined;
+  if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
+  return { traceId, parentId, flags: Number.parseInt(flags, 16) };
+}
 
 /** The trace id of a valid `traceparent` header, else undefined. */
 export function traceIdOf(traceparent: string | null): string | undefined {
-  if (traceparent === null || traceparent.length > 512) return undefined;
-  const match = TRACEPARENT.exec(traceparent.trim());
-  if (match === null) return undefined;
-  const [, version, traceId, parentId] = match as unknown as [string, string, string, string];
-  // Version ff is invalid; version 00 has nothing after the flags.
-  if (version === 'ff' || (version === '00' && traceparent.trim().length !== 55)) return undefined;
-  if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
-  return traceId;
+  return parseTraceparent(traceparent)?.traceId;
 }
 
 /** The request's id (see the module comment); `traceId` is that of the request's span, when there is one. */

@@ -66,9 +66,12 @@ export interface Telemetry {
   request(start: RequestStart): RequestTelemetry;
   /**
    * Around one call to Globus or to the store: `name` is the call (`token introspection`,
-   * `get`, ...). Resolves or rejects as `call` does.
+   * `get`, ...). Resolves or rejects as `call` does. A Globus call gives `target`, the base URL
+   * of the service it reaches, and resolves to that service's answer, `{ status }` (its HTTP
+   * status) among what it holds; it rejects when the service could not be reached or answered
+   * 5xx (after its retry).
    */
-  call<T>(kind: CallKind, name: string, call: () => Promise<T>): Promise<T>;
+  call<T>(kind: CallKind, name: string, call: () => Promise<T>, target?: string): Promise<T>;
   /** A lookup in one of the token caches (`introspection`, `dependent_tokens`, `groups`). */
   cacheLookup(cache: string, hit: boolean): void;
   /** Background work queued, started, finished. */
@@ -82,14 +85,15 @@ export interface Telemetry {
 
 /** What an authenticator is told, once, at the provider's creation, to report its calls and caches. */
 export interface AuthTelemetry {
-  call<T>(name: string, call: () => Promise<T>): Promise<T>;
+  /** `target`: the base URL of the Globus service called. */
+  call<T>(name: string, call: () => Promise<T>, target?: string): Promise<T>;
   cacheLookup(cache: string, hit: boolean): void;
 }
 
 /** The part of `telemetry` an authenticator uses. */
 export function authTelemetry(telemetry: Telemetry): AuthTelemetry {
   return {
-    call: (name, call) => telemetry.call('globus', name, call),
+    call: (name, call, target) => telemetry.call('globus', name, call, target),
     cacheLookup: (cache, hit) => telemetry.cacheLookup(cache, hit),
   };
 }

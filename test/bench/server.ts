@@ -10,7 +10,11 @@
  *   the default `synchronous=FULL`), served twice by the library's own adapter (adapters/node.ts):
  *   without a prefix and under `BENCH_PREFIX`. With `BENCH_WORK=1` its run answers ACTIVE and
  *   schedules background work (stored in the same transaction), which then answers SUCCEEDED:
- *   what a run that schedules work costs over one that does not.
+ *   what a run that schedules work costs over one that does not. With `BENCH_OTEL=sdk` it has
+ *   `openTelemetry()` on the OpenTelemetry SDK registered as production would (global tracer
+ *   and meter providers, AsyncLocalStorage context manager, a BatchSpanProcessor, a periodic
+ *   metric reader) with exporters that drop what they are given: what telemetry costs the
+ *   provider, without the cost of any backend.
  *
  * It talks to the parent over the IPC channel: `ready` (ports, and a token for the provider),
  * then answers `rss` (after a forced GC; needs --expose-gc), `cpu` (process CPU time, and the
@@ -24,11 +28,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { serve as honoServe } from '@hono/node-server';
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Hono } from 'hono';
 import { serve } from '../../adapters/node.ts';
 import { ECHO_SCOPE, echoProvider } from '../../examples/echo.ts';
 import { devAuth } from '../../src/dev/index.ts';
-import { type ActionProvider, type ActionStore, createActionProvider, silentLogger } from '../../src/index.ts';
+import {
+  type ActionProvider,
+  type ActionStore,
+  createActionProvider,
+  silentLogger,
+  type Telemetry,
+} from '../../src/index.ts';
 
 export type ToChild = { type: 'rss' } | { type: 'cpu' } | { type: 'fill'; count: number } | { type: 'exit' };
 export type FromChild =
@@ -106,13 +118,43 @@ const loop = monitorEventLoopDelay({ resolution: 5 });
 loop.enable();
 let removeStore = () => {};
 
+/** The OpenTelemetry SDK registered globally with no-op exporters, and `openTelemetry()` on it. */
+async function sdkTelemetry(): Promise<Telemetry> {
+  const { context, metrics, trace } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
+  const { openTelemetry } = await import('../../src/opentelemetry/index.ts');
+  const SUCCESS = 0; // ExportResultCode.SUCCESS (@opentelemetry/core)
+  const spans: SpanExporter = { export: (_spans, done) => done({ code: SUCCESS }), shutdown: async () => {} };
+  const points: PushMetricExporter = {
+    export: (_metrics, done) => done({ code: SUCCESS }),
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans)] }));
+  metrics.setGlobalMeterProvider(
+    new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: points })] }),
+  );
+  return openTelemetry();
+}
+
 if (mode === 'hono') {
   send({ type: 'ready', port: await startHono() });
 } else if (mode === 'provider') {
   const dev = await devAuth();
   const { store, remove } = await openStore();
   removeStore = remove;
-  const echo = echoProvider({ auth: dev.auth, logger: silentLogger, ...(store ? { store } : {}) });
+  const otel = process.env['BENCH_OTEL'] ?? 'none';
+  if (otel !== 'none' && otel !== 'sdk') throw new Error(`BENCH_OTEL: none or sdk, not ${otel}`);
+  const telemetry = otel === 'sdk' ? await sdkTelemetry() : undefined;
+  const echo = echoProvider({
+    auth: dev.auth,
+    logger: silentLogger,
+    ...(store ? { store } : {}),
+    ...(telemetry ? { telemetry } : {}),
+  });
   provider =
     process.env['BENCH_WORK'] === '1'
       ? createActionProvider({
@@ -124,6 +166,7 @@ if (mode === 'hono') {
           auth: dev.auth,
           logger: silentLogger,
           ...(store ? { store } : {}),
+          ...(telemetry ? { telemetry } : {}),
           run: () => ({ status: 'ACTIVE' }),
           work: ({ action }) => ({ status: 'SUCCEEDED', details: { you_said: action.request.body['input_string'] } }),
         })

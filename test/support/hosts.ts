@@ -31,8 +31,11 @@ export async function listenNode(
   };
 }
 
-/** A Worker script (a path from the repository root) bundled with esbuild, as `wrangler deploy` would. */
-export async function bundleWorker(script: string): Promise<Uint8Array> {
+/**
+ * A Worker script (a path from the repository root) bundled with esbuild, as `wrangler deploy`
+ * would. `node` leaves `node:` modules to workerd (for a Worker with a Node.js compatibility flag).
+ */
+export async function bundleWorker(script: string, node = false): Promise<Uint8Array> {
   const { build } = await import('esbuild');
   const bundle = await build({
     entryPoints: [`${ROOT}${script}`],
@@ -42,6 +45,7 @@ export async function bundleWorker(script: string): Promise<Uint8Array> {
     conditions: ['workerd', 'worker', 'browser'],
     minify: true,
     write: false,
+    ...(node && { external: ['node:*'] }),
   });
   return bundle.outputFiles[0]?.contents ?? new Uint8Array();
 }
@@ -59,6 +63,8 @@ export interface StartWorkerOptions {
   d1Migrations?: string;
   /** Durable Object bindings (examples/worker.ts runs its background work in `ACTION_WORK`). */
   durableObjects?: Record<string, { className: string; useSQLite?: boolean }>;
+  /** Compatibility flags (`nodejs_als`, say); with any, the bundle leaves `node:` modules to workerd. */
+  compatibilityFlags?: string[];
 }
 
 /** A Worker script, bundled, served by workerd through miniflare. */
@@ -71,8 +77,9 @@ export async function startWorker(
   const { Miniflare } = await import('miniflare');
   const miniflare = new Miniflare({
     modules: true,
-    script: new TextDecoder().decode(await bundleWorker(script)),
+    script: new TextDecoder().decode(await bundleWorker(script, options.compatibilityFlags !== undefined)),
     compatibilityDate: '2026-04-01',
+    ...(options.compatibilityFlags === undefined ? {} : { compatibilityFlags: options.compatibilityFlags }),
     bindings,
     d1Databases,
     ...(options.durableObjects === undefined ? {} : { durableObjects: options.durableObjects }),

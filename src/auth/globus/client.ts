@@ -120,7 +120,8 @@ async function attempt(call: GlobusCall, { path, what }: Endpoint, init: Request
         signal: AbortSignal.timeout(Math.ceil(remaining)),
       });
       if (response.status >= 500) {
-        lastError = new Error(`${what}: HTTP ${response.status}`);
+        // Its status goes with it (telemetry reports a failure by the last status seen).
+        lastError = new UnexpectedAnswer(what, response.status);
         await response.body?.cancel().catch(() => {});
         continue;
       }
@@ -146,7 +147,7 @@ async function send(call: GlobusCall, endpoint: Endpoint, init: RequestInit): Pr
     const { telemetry } = call;
     return await (telemetry === undefined
       ? attempt(call, endpoint, init)
-      : telemetry.call(endpoint.what, () => attempt(call, endpoint, init)));
+      : telemetry.call(endpoint.what, () => attempt(call, endpoint, init), call.url));
   } catch (error) {
     throw unavailable(endpoint.service, error);
   }
