@@ -9,7 +9,7 @@ import { JSON_HEADERS } from '../http/response.ts';
 import type { LogFields, Logger } from '../logger.ts';
 import type { ErrorInfo, HookResult, RequestHooks, ResponseInfo } from './hooks.ts';
 import { hookHeaders } from './hooks.ts';
-import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
+import { REQUEST_ID_HEADER, requestIdOf, requestIds } from './request-id.ts';
 import type { RequestTelemetry, Telemetry } from './telemetry.ts';
 
 /**
@@ -74,12 +74,13 @@ export type Observed = (
 
 export function requestObserver(settings: ObserverSettings): Observed {
   const { logger, info, hooks, telemetry, errorAnswer, hookFailed } = settings;
+  const nextId = requestIds();
   const watched = info || hooks !== undefined || telemetry !== undefined;
 
   if (!watched) {
     // The common case: the id, the answer and its header, nothing else.
     return async (request, route, operation, actionId, handle) => {
-      const scope = new RequestScope(requestIdOf(request.headers, undefined), route, operation, actionId);
+      const scope = new RequestScope(requestIdOf(request.headers, undefined, nextId), route, operation, actionId);
       let response: Response;
       try {
         response = await handle(scope);
@@ -104,7 +105,7 @@ export function requestObserver(settings: ObserverSettings): Observed {
   return async (request, route, operation, actionId, handle) => {
     const started = performance.now();
     const span: RequestTelemetry | undefined = telemetry?.request({ request, route, operation });
-    const scope = new RequestScope(requestIdOf(request.headers, span?.traceId), route, operation, actionId);
+    const scope = new RequestScope(requestIdOf(request.headers, span?.traceId, nextId), route, operation, actionId);
     const requestInfo = { request, requestId: scope.requestId, route, operation };
     let added: Record<string, string> | undefined;
     const add = (headers: Readonly<Record<string, string>> | undefined) => {

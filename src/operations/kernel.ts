@@ -39,12 +39,7 @@ const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer' };
 
 /** The caller of the request, holding one of the provider's scopes; 401 otherwise. */
 export async function authenticate(config: ProviderConfig, input: OperationInput): Promise<Caller> {
-  const caller = await authenticated(config, input.request);
-  if (input.scope !== undefined) input.scope.identity = caller.identity;
-  return caller;
-}
-
-async function authenticated(config: ProviderConfig, request: Request): Promise<Caller> {
+  const { request, scope: requestScope } = input;
   const token = bearerToken(request.headers.get('authorization'));
   if (token === undefined) {
     throw new ActionError('UnauthorizedRequest', 'Missing or malformed bearer token', {
@@ -60,6 +55,8 @@ async function authenticated(config: ProviderConfig, request: Request): Promise<
     }
     throw error;
   }
+  // The request's log line and hooks name the caller from here on (a 401 for a missing scope too).
+  if (requestScope !== undefined) requestScope.identity = caller.identity;
   if (!caller.scopes.some((scope) => config.acceptedScopes.includes(scope))) {
     throw new ActionError('UnauthorizedRequest', "The token does not grant this provider's scope", {
       headers: UNAUTHORIZED_HEADERS,
