@@ -201,11 +201,10 @@ async function workCheck(worker: WorkerInternals, timeout: number): Promise<Work
 /** The `health()` of a provider over `sources`. */
 export function providerHealth(sources: HealthSources): (options?: HealthOptions) => Promise<HealthReport> {
   const { store, auth, worker } = sources;
-  return async (options = {}) => {
-    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
-    if (typeof timeout !== 'number' || !(timeout >= 1 && timeout <= MAX_TIMER)) {
-      throw new TypeError(`health: timeout must be a number of ms from 1 to ${MAX_TIMER}`);
-    }
+  // Probes that arrive while a check runs share its report: a flood of them (a public /readyz)
+  // costs the database one check at a time, not one per probe.
+  const running = new Map<number, Promise<HealthReport>>();
+  const check = async (timeout: number): Promise<HealthReport> => {
     const [storeResult, authResult, workResult] = await Promise.all([
       storeCheck(store, timeout),
       authCheck(auth, timeout),
@@ -216,5 +215,17 @@ export function providerHealth(sources: HealthSources): (options?: HealthOptions
       status: worst(...statuses),
       checks: { store: storeResult, auth: authResult, ...(workResult === undefined ? {} : { work: workResult }) },
     };
+  };
+  return (options = {}) => {
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    if (typeof timeout !== 'number' || !(timeout >= 1 && timeout <= MAX_TIMER)) {
+      return Promise.reject(new TypeError(`health: timeout must be a number of ms from 1 to ${MAX_TIMER}`));
+    }
+    let report = running.get(timeout);
+    if (report === undefined) {
+      report = check(timeout).finally(() => running.delete(timeout));
+      running.set(timeout, report);
+    }
+    return report;
   };
 }

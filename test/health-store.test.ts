@@ -116,3 +116,24 @@ describe('readiness: other stores', () => {
     expect(JSON.stringify(reply.body)).not.toMatch(/hunter2|abc\.def/);
   });
 });
+
+describe('a flood of probes', () => {
+  it('shares one check among the probes that arrive while it runs', async () => {
+    let gets = 0;
+    const base = memoryStore();
+    const store = {
+      ...base,
+      async health() {
+        gets++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { migrations: true };
+      },
+    };
+    const provider = testProvider({ store });
+    const reports = await Promise.all(Array.from({ length: 100 }, () => provider.health()));
+    expect(reports.every((report) => report.status === 'pass')).toBe(true);
+    expect(gets).toBe(1);
+    await provider.health();
+    expect(gets).toBe(2);
+  });
+});
