@@ -27,6 +27,8 @@ export interface EchoOptions {
   background?: boolean;
   /** Default `Echo`. */
   title?: string;
+  /** Answer with a `Server-Timing` header (an `onResponse` hook). Default true; the benchmarks turn it off. */
+  serverTiming?: boolean;
   /** Spans and metrics: `openTelemetry()` from globus-action-provider/opentelemetry. Default none. */
   telemetry?: Telemetry;
 }
@@ -60,9 +62,15 @@ export function echoProvider(options: EchoOptions) {
         : { status: 'SUCCEEDED', details: { you_said: request.body.input_string } },
     ...(background ? { work: echoLater } : {}),
     // Every answer says how long the provider took (browsers' devtools show Server-Timing).
-    hooks: {
-      onResponse: ({ durationMs }) => ({ headers: { 'server-timing': `provider;dur=${durationMs.toFixed(1)}` } }),
-    },
+    ...(options.serverTiming === false
+      ? {}
+      : {
+          hooks: {
+            onResponse: ({ durationMs }) => ({
+              headers: { 'server-timing': `provider;dur=${durationMs.toFixed(1)}` },
+            }),
+          },
+        }),
     log: ({ action }) => ({
       entries: [
         {

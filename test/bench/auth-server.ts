@@ -17,8 +17,8 @@ const globus = fakeGlobus({ users: [{ id: USER }] });
 const fake = await listen(globus.app);
 const dev = await devAuth();
 const providers = {
-  globus: echoProvider({ auth: globusAuth(globus.authOptions(fake.url)), logger: silentLogger }),
-  jwt: echoProvider({ auth: dev.auth, logger: silentLogger }),
+  globus: echoProvider({ serverTiming: false, auth: globusAuth(globus.authOptions(fake.url)), logger: silentLogger }),
+  jwt: echoProvider({ serverTiming: false, auth: dev.auth, logger: silentLogger }),
 };
 const tokens = {
   globus: globus.issueToken({ user: USER, scopes: [ECHO_SCOPE] }),

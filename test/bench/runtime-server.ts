@@ -16,7 +16,7 @@ const runtime = (globalThis as { Bun?: unknown; Deno?: unknown }).Bun
     ? 'deno'
     : 'node';
 const dev = await devAuth();
-const provider = echoProvider({ auth: dev.auth, logger: silentLogger });
+const provider = echoProvider({ serverTiming: false, auth: dev.auth, logger: silentLogger });
 const token = await dev.mint({ scope: ECHO_SCOPE });
 const ran = await provider.fetch(
   new Request('http://bench/run', {

@@ -150,6 +150,7 @@ if (mode === 'hono') {
   if (otel !== 'none' && otel !== 'sdk') throw new Error(`BENCH_OTEL: none or sdk, not ${otel}`);
   const telemetry = otel === 'sdk' ? await sdkTelemetry() : undefined;
   const echo = echoProvider({
+    serverTiming: false,
     auth: dev.auth,
     logger: silentLogger,
     ...(store ? { store } : {}),

@@ -112,7 +112,12 @@ const dev = await devAuth({ dir: env('BENCH_KEY_DIR'), create: false });
 const started = performance.now();
 const store = await openStore(env('BENCH_STORE') as StoreName);
 const openMs = performance.now() - started;
-const provider = echoProvider({ auth: dev.auth, logger: silentLogger, ...(store ? { store } : {}) });
+const provider = echoProvider({
+  serverTiming: false,
+  auth: dev.auth,
+  logger: silentLogger,
+  ...(store ? { store } : {}),
+});
 const server = await serve(provider, { port: 0, handleSignals: false, sweepInterval: 0 });
 send({ type: 'ready', port: (server.server.address() as AddressInfo).port, openMs });
 
