@@ -103,7 +103,8 @@ export function sqlStore(
       const row = results.at(-1)?.rows[0];
       if (row === undefined) throw new Error(`action_id ${record.action_id} collided with another action`);
       const stored = toRecord(row['record']);
-      const created = stored.action_id === record.action_id && results[0]?.changes === 1;
+      // More than one change on D1, whose count includes what triggers changed (sql-schema.ts).
+      const created = stored.action_id === record.action_id && (results[0]?.changes ?? 0) > 0;
       return { created, record: stored } as CreateResult;
     },
     async get(actionId) {
@@ -112,7 +113,8 @@ export function sqlStore(
     },
     async update(record) {
       const { changes } = await db.execute(q.update(record));
-      return changes === 1 ? record : undefined;
+      // At most one row matches; D1 counts the principals rows a status change copies to as well.
+      return changes > 0 ? record : undefined;
     },
     async delete(actionId) {
       const results = await db.batch(q.delete(actionId));
