@@ -86,10 +86,12 @@ interface Arm {
 
 /**
  * One page of `query` plus one row (to tell whether more follow), newest first, or undefined
- * when nothing can match. Each arm reads its index backwards from the cursor, at most a page
- * (PostgreSQL merges them lazily, SQLite merges pages of at most that): the work is bounded by
- * the page size times the arms, not by how many actions match. Statuses and roles are written
- * into the SQL (they are checked against fixed lists); every other value is bound.
+ * when nothing can match: rows of (start_time, action_id, expires_at, record); the store
+ * leaves out those past their expiry (the sweeper deletes them). Each arm reads its
+ * index backwards from the cursor, and only the index: SQLite merges the arms lazily and reads
+ * about a page in all, PostgreSQL at most a page of each. The work is bounded by the page size
+ * (times the arms), not by how many actions match, expired ones included. Statuses and roles
+ * are written into the SQL (they are checked against fixed lists); every other value is bound.
  */
 function listStatement(
   dialect: SqlDialect,
@@ -118,9 +120,16 @@ function listStatement(
   // The limit is written into the SQL, not bound: with `LIMIT $n` PostgreSQL's generic plan
   // (chosen after five runs of a prepared statement) walks every action in start_time order.
   const limit = query.limit + 1;
-  return arms.length > MAX_LIST_ARMS
-    ? sortingStatement(dialect, actions, principals, query, statuses, cursor, limit)
-    : mergingStatement(dialect, actions, principals, arms, query.now, cursor, limit);
+  const { keys, params } =
+    arms.length > MAX_LIST_ARMS
+      ? sortedKeys(dialect, actions, principals, query, statuses, cursor, limit)
+      : mergedKeys(dialect, actions, principals, arms, cursor, limit);
+  return {
+    sql:
+      `${keys.head}SELECT k.start_time, k.action_id, a.expires_at, a.record ` +
+      `FROM (${keys.select}) k JOIN ${actions} a ON a.action_id = k.action_id ORDER BY k.start_time DESC, k.action_id DESC`,
+    params,
+  };
 }
 
 /** A cursor as (start_time, action_id), both as the columns hold them; any string is some place. */
@@ -129,23 +138,28 @@ function splitCursor(cursor: string): [string, string] {
   return space < 0 ? [key(cursor), ''] : [key(cursor.slice(0, space)), key(cursor.slice(space + 1))];
 }
 
-/** The arms merged: a UNION (which also drops an action two arms share) of per-arm pages. */
-function mergingStatement(
+/** The keys of a page: a SELECT of (start_time, action_id), and a WITH clause it needs, if any. */
+interface Keys {
+  keys: { head: string; select: string };
+  params: unknown[];
+}
+
+/** The arms merged: a UNION (which also drops an action two arms share), newest first, a page of it. */
+function mergedKeys(
   dialect: SqlDialect,
   actions: string,
   principals: string,
   arms: readonly Arm[],
-  now: number,
   cursor: [string, string] | undefined,
   limit: number,
-): SqlStatement {
+): Keys {
   const params: unknown[] = [];
-  // SQLite takes the shared values once, from a one-row CTE, and the principals from one JSON
-  // array (D1 binds at most 100 values): its planner still uses them as index bounds.
-  // PostgreSQL binds each arm's own, so its planner sees constants.
+  // SQLite takes the cursor once, from a one-row CTE, and the principals from one JSON array
+  // (D1 binds at most 100 values): its planner still uses them as index bounds. PostgreSQL
+  // binds each arm's own, so its planner sees constants.
   const sqlite = dialect === 'sqlite';
   const who: string[] = [];
-  const value = (name: 't' | 'id' | 'now', bound: unknown) => {
+  const value = (name: 't' | 'id', bound: unknown) => {
     if (sqlite) return `(SELECT ${name} FROM q)`;
     params.push(bound);
     return '?';
@@ -158,50 +172,60 @@ function mergingStatement(
     params.push(key(p));
     return '?';
   };
-  const page = ({ status, role, principal: p }: Arm) => {
-    // Whose: the principals index (principal, role, status, start_time, action_id), joined to
-    // the action for its expiry; the operator view: the actions index (status, start_time, action_id).
-    // Built in the order the SQL reads, so PostgreSQL's parameters line up.
+  const term = ({ status, role, principal: p }: Arm) => {
+    // Whose: the principals index (principal, role, status, start_time, action_id); the
+    // operator view: the actions index (status, start_time, action_id). Built in the order the
+    // SQL reads, so PostgreSQL's parameters line up.
     const from =
       role === undefined
         ? `${actions} x WHERE x.status = '${status}'`
-        : `${principals} x JOIN ${actions} a ON a.action_id = x.action_id WHERE x.principal = ${principal(p as string)} AND x.role = '${role}' AND x.status = '${status}'`;
+        : `${principals} x WHERE x.principal = ${principal(p as string)} AND x.role = '${role}' AND x.status = '${status}'`;
     const after =
       cursor === undefined
         ? ''
         : ` AND (x.start_time, x.action_id) < (${value('t', cursor[0])}, ${value('id', cursor[1])})`;
-    const expires = role === undefined ? 'x.expires_at' : 'a.expires_at';
-    const live = ` AND (${expires} IS NULL OR ${expires} > ${value('now', now)})`;
-    const order = ` ORDER BY x.start_time DESC, x.action_id DESC LIMIT ${limit}`;
-    return `SELECT * FROM (SELECT x.start_time, x.action_id FROM ${from}${after}${live}${order}) p`;
+    const keys = `SELECT x.start_time, x.action_id FROM ${from}${after}`;
+    // SQLite merges bare terms lazily, each read in its index's order, until the LIMIT; a term
+    // of its own with ORDER BY and LIMIT would be read to its limit and sorted, about four times
+    // the work. PostgreSQL's terms each get their own LIMIT, so no term is read past a page.
+    return sqlite ? keys : `SELECT * FROM (${keys} ORDER BY x.start_time DESC, x.action_id DESC LIMIT ${limit}) p`;
   };
-  const union = `${unionOf(arms.map(page), sqlite ? D1_COMPOUND_TERMS : arms.length)} ORDER BY 1 DESC, 2 DESC LIMIT ${limit}`;
-  const head = sqlite ? 'WITH q(t, id, now) AS (SELECT ?, ?, ?), who AS (SELECT key, value FROM json_each(?)) ' : '';
-  if (sqlite) params.unshift(cursor?.[0] ?? null, cursor?.[1] ?? null, now, JSON.stringify(who));
+  const ordered = `ORDER BY 1 DESC, 2 DESC LIMIT ${limit}`;
+  const terms = arms.map(term);
+  if (!sqlite) {
+    // UNION ALL under DISTINCT: a Merge Append of the terms, read lazily, then Unique (a plain
+    // UNION hashes every term's rows first).
+    const select = `SELECT DISTINCT u.start_time, u.action_id FROM (${terms.join(' UNION ALL ')}) u ${ordered}`;
+    return { keys: { head: '', select }, params };
+  }
+  const select = `${unionOf(terms, ordered)} ${ordered}`;
   return {
-    sql: `${head}SELECT a.record FROM (${union}) k JOIN ${actions} a ON a.action_id = k.action_id ORDER BY k.start_time DESC, k.action_id DESC`,
-    params,
+    keys: { head: 'WITH q(t, id) AS (SELECT ?, ?), who AS (SELECT key, value FROM json_each(?)) ', select },
+    params: [cursor?.[0] ?? null, cursor?.[1] ?? null, JSON.stringify(who)],
   };
 }
 
 /** The most terms D1 takes in one compound SELECT (SQLite's default is 500). */
 const D1_COMPOUND_TERMS = 5;
 
-/** `terms` joined by UNION, nested in groups of at most `most` terms. */
-function unionOf(terms: readonly string[], most: number): string {
-  if (terms.length <= most) return terms.join(' UNION ');
+/**
+ * `terms` joined by UNION, for SQLite: past D1's limit, nested in groups of at most that many,
+ * each group ordered and limited like the whole (so it too is merged lazily, and gives at most a page).
+ */
+function unionOf(terms: readonly string[], ordered: string): string {
+  if (terms.length <= D1_COMPOUND_TERMS) return terms.join(' UNION ');
   const groups: string[] = [];
-  for (let i = 0; i < terms.length; i += most) {
-    groups.push(`SELECT * FROM (${terms.slice(i, i + most).join(' UNION ')}) u`);
+  for (let i = 0; i < terms.length; i += D1_COMPOUND_TERMS) {
+    groups.push(`SELECT * FROM (${terms.slice(i, i + D1_COMPOUND_TERMS).join(' UNION ')} ${ordered}) u`);
   }
-  return unionOf(groups, most);
+  return unionOf(groups, ordered);
 }
 
 /**
  * Past MAX_LIST_ARMS (a caller in very many groups asking for every role and status): one query
  * that reads every matching principals row and sorts, as the store did before it paged.
  */
-function sortingStatement(
+function sortedKeys(
   dialect: SqlDialect,
   actions: string,
   principals: string,
@@ -209,12 +233,8 @@ function sortingStatement(
   statuses: readonly ActionStatusValue[],
   cursor: [string, string] | undefined,
   limit: number,
-): SqlStatement {
+): Keys {
   const params: unknown[] = [];
-  const marks = (values: readonly unknown[]) => {
-    params.push(...values);
-    return values.map(() => '?').join(', ');
-  };
   const roles = (
     [
       ['creator', query.creator_id],
@@ -230,12 +250,13 @@ function sortingStatement(
         dialect === 'postgres' ? 'SELECT json_array_elements_text(?::text::json)' : 'SELECT value FROM json_each(?)';
       return `(x.role = '${role}' AND x.principal IN (${each}))`;
     });
-  let where = `(${roles.join(' OR ')}) AND x.status IN (${statuses.map((s) => `'${s}'`).join(', ')})`;
-  if (cursor !== undefined) where += ` AND (x.start_time, x.action_id) < (${marks(cursor)})`;
-  where += ` AND (a.expires_at IS NULL OR a.expires_at > ${marks([query.now])})`;
-  const keys = `SELECT DISTINCT x.start_time, x.action_id FROM ${principals} x JOIN ${actions} a ON a.action_id = x.action_id WHERE ${where} ORDER BY 1 DESC, 2 DESC LIMIT ${limit}`;
-  return {
-    sql: `SELECT a.record FROM (${keys}) k JOIN ${actions} a ON a.action_id = k.action_id ORDER BY k.start_time DESC, k.action_id DESC`,
-    params,
-  };
+  const whose = query.everyone === true ? 'TRUE' : `(${roles.join(' OR ')})`;
+  const table = query.everyone === true ? actions : principals;
+  let where = `${whose} AND x.status IN (${statuses.map((s) => `'${s}'`).join(', ')})`;
+  if (cursor !== undefined) {
+    where += ' AND (x.start_time, x.action_id) < (?, ?)';
+    params.push(...cursor);
+  }
+  const select = `SELECT DISTINCT x.start_time, x.action_id FROM ${table} x WHERE ${where} ORDER BY 1 DESC, 2 DESC LIMIT ${limit}`;
+  return { keys: { head: '', select }, params };
 }
