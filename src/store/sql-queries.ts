@@ -124,10 +124,17 @@ function listStatement(
     arms.length > MAX_LIST_ARMS
       ? sortedKeys(dialect, actions, principals, query, statuses, cursor, limit)
       : mergedKeys(dialect, actions, principals, arms, cursor, limit);
+  // PostgreSQL reads each record by its key (LATERAL, with a LIMIT so it is not flattened into
+  // a join): planned as a join, it may hash the whole actions table rather than look up a page
+  // of rows. SQLite only ever loops.
+  const join =
+    dialect === 'postgres'
+      ? `CROSS JOIN LATERAL (SELECT r.expires_at, r.record FROM ${actions} r WHERE r.action_id = k.action_id LIMIT 1) a`
+      : `JOIN ${actions} a ON a.action_id = k.action_id`;
   return {
     sql:
       `${keys.head}SELECT k.start_time, k.action_id, a.expires_at, a.record ` +
-      `FROM (${keys.select}) k JOIN ${actions} a ON a.action_id = k.action_id ORDER BY k.start_time DESC, k.action_id DESC`,
+      `FROM (${keys.select}) k ${join} ORDER BY k.start_time DESC, k.action_id DESC`,
     params,
   };
 }

@@ -18,7 +18,8 @@
  *   default   status=active only (the default listing: 10,000 of them)
  * For each: ms per page (median of `--repeat` requests of that same page, marker in hand) for the
  * first, middle and last pages, at limit 1000 (the default) and 100; the time of the whole walk;
- * and the store's list() alone for the same pages.
+ * and the store's list() alone for the same pages. `--explain` also prints the plan of each
+ * listing's middle page of 1,000 (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -29,6 +30,8 @@ import postgres from 'postgres';
 import { type RunningServer, serve } from '../../adapters/node.ts';
 import { type ActionRecord, type ActionStore, memoryStore } from '../../src/index.ts';
 import { postgresStore } from '../../src/store/postgres.ts';
+import type { SqlStatement } from '../../src/store/sql.ts';
+import { sqlQueries } from '../../src/store/sql-queries.ts';
 import { sqliteStore } from '../../src/store/sqlite.ts';
 import { groupUrn, mint, USERS, urn } from '../support/identities.ts';
 import { type PostgresServer, startPostgres } from '../support/postgres.ts';
@@ -42,6 +45,7 @@ const { values: args } = parseArgs({
     groups: { type: 'string', default: '10' },
     stores: { type: 'string', default: 'memory,sqlite,postgres' },
     repeat: { type: 'string', default: '5' },
+    explain: { type: 'boolean', default: false },
   },
 });
 const ACTIONS = Number(args.actions);
@@ -49,6 +53,9 @@ const OTHERS = Number(args.others);
 const GROUPS = Number(args.groups);
 const REPEAT = Number(args.repeat);
 const STORES = args.stores.split(',').filter(Boolean);
+const EXPLAIN = args.explain;
+/** The plans --explain printed, after the table. */
+const explained: string[] = [];
 
 const started = performance.now();
 const log = (line: string) =>
@@ -139,6 +146,8 @@ async function seedSql(
 interface Opened {
   store: ActionStore;
   close(): Promise<void>;
+  /** The plan of the statement list() runs for `query` (SQL stores), for --explain. */
+  explain?(query: Parameters<ActionStore['list']>[0]): Promise<string>;
 }
 
 async function open(
@@ -161,7 +170,12 @@ async function open(
     await seedSql(insert, 'gap_', all, false);
     db.exec('COMMIT');
     db.exec('ANALYZE');
-    return { store, close: async () => store.close?.() };
+    const explain = async (query: Parameters<ActionStore['list']>[0]) => {
+      const statement = sqlQueries('sqlite', 'gap_').list(query) as SqlStatement;
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).all(...statement.params) as { detail: string }[];
+      return plan.map((row) => `  ${row.detail}`).join('\n');
+    };
+    return { store, close: async () => store.close?.(), explain };
   }
   const server = await pgServer();
   const sql = postgres(server.url, { max: 1, onnotice: () => {} });
@@ -181,13 +195,22 @@ async function open(
     all,
     true,
   );
-  await sql.unsafe('ANALYZE');
+  // VACUUM as autovacuum would have by now: index-only scans then skip the heap.
+  await sql.unsafe('VACUUM ANALYZE');
+  const explain = async (query: Parameters<ActionStore['list']>[0]) => {
+    const statement = sqlQueries('postgres', 'bench_').list(query) as SqlStatement;
+    let i = 0;
+    const text = statement.sql.replace(/\?/g, () => `$${++i}`);
+    const plan = await sql.unsafe(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, statement.params as never[]);
+    return plan.map((row) => `  ${String(row['QUERY PLAN'])}`).join('\n');
+  };
   return {
     store,
     close: async () => {
       await store.close?.();
       await sql.end();
     },
+    explain,
   };
 }
 
@@ -295,6 +318,12 @@ async function measure(name: string, opened: Opened): Promise<void> {
           }
           storeTimes[where] = median(samples);
         }
+        if (EXPLAIN && opened.explain !== undefined && limit === 1000) {
+          const cursor = cursors[at.middle];
+          explained.push(
+            `${name} ${listing.name}, middle page of ${limit}:\n${await opened.explain({ ...q, limit, now: Date.now(), ...(cursor === undefined ? {} : { cursor }) })}`,
+          );
+        }
         console.log(
           [
             name.padEnd(8),
@@ -337,6 +366,7 @@ try {
       await opened.close();
     }
   }
+  for (const plan of explained) console.log(`\n${plan}`);
   log(`done; load ${loadavg()[0]?.toFixed(1)}`);
 } finally {
   pg?.stop();
