@@ -8,7 +8,7 @@
  */
 import { demandSession, type SessionRequirement, sessionRequirement } from './auth/session.ts';
 import type { Caller } from './auth/types.ts';
-import type { ActionStatusValue, ActionView, JsonObject, StoredRequest } from './model.ts';
+import type { ActionStatus, ActionStatusValue, ActionView, JsonObject, StoredRequest } from './model.ts';
 import type { RequestScope } from './observe/request-observer.ts';
 
 /** Runs work that may outlive the response (a Worker's `ctx.waitUntil`, or a logged background promise). */
@@ -103,6 +103,38 @@ export type EnumerateRole = 'creator_id' | 'monitor_by' | 'manage_by';
 export interface EnumerateContext extends CallbackContext {
   statuses: ActionStatusValue[];
   roles: EnumerateRole[];
+  /**
+   * The page size the caller asked for (`limit`), or the default: DEFAULT_ENUMERATE_LIMIT, at
+   * most MAX_ENUMERATE_LIMIT. A callback that answers a page (EnumeratePage) lists at most this many.
+   */
+  limit: number;
+  /**
+   * The `marker` this callback returned with the previous page, or null for the first. The
+   * provider checks that the caller's marker is one it made for this listing (same statuses,
+   * roles and caller) before the callback sees it: this is the callback's own text, unwrapped.
+   */
+  marker: string | null;
+}
+
+/**
+ * What an `enumerate` callback may answer instead of the whole list: one page, newest first,
+ * and where the next one starts. The provider sends `actions` as the JSON array and, when
+ * `marker` is a string, the next page's `X-Next-Marker` and `Link` (it wraps the marker,
+ * binding it to the listing; the callback gets its own text back in `context.marker`).
+ *
+ * @example
+ * ```ts
+ * enumerate: async ({ caller, statuses, limit, marker }) => {
+ *   const rows = await db.actionsOf(caller.identities, statuses, { after: marker, limit: limit + 1 })
+ *   const page = rows.slice(0, limit)
+ *   return { actions: page.map(toActionStatus), marker: rows.length > limit ? page.at(-1).id : null }
+ * }
+ * ```
+ */
+export interface EnumeratePage {
+  actions: ActionStatus[];
+  /** Where the next page starts (at most 2,048 characters); null or absent on the last page. */
+  marker?: string | null;
 }
 
 /** The request a context belongs to. */

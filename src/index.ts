@@ -41,6 +41,7 @@ export type {
   ActionRequest,
   CallbackContext,
   EnumerateContext,
+  EnumeratePage,
   EnumerateRole,
   LogContext,
   RunContext,
@@ -98,6 +99,7 @@ export type {
 } from './observe/telemetry.ts';
 export type { OpenApiDocument, OpenApiOptions } from './openapi.ts';
 export type { ActionList, ActionsApi, ListOptions, OperatorAction } from './operations/actions-api.ts';
+export { DEFAULT_ENUMERATE_LIMIT, MAX_ENUMERATE_LIMIT, NEXT_MARKER_HEADER } from './operations/enumerate.ts';
 export type { InputBody, ProviderOptions } from './options.ts';
 export { type ActionProvider, createActionProvider } from './provider.ts';
 export { isProviderPath } from './routes.ts';

@@ -8,6 +8,7 @@ import { GLOBUS_ENVIRONMENTS, TOKEN_PATH } from './auth/globus/environments.ts';
 import { PUBLIC } from './authorization.ts';
 import { isPlainObject, type JsonObject } from './model.ts';
 import { componentSchemas, schemaRef } from './openapi-schemas.ts';
+import { DEFAULT_ENUMERATE_LIMIT, MAX_ENUMERATE_LIMIT, NEXT_MARKER_HEADER } from './operations/enumerate.ts';
 import type { ProviderConfig } from './options.ts';
 import { rebaseLocalRefs } from './validation/schema-refs.ts';
 
@@ -282,9 +283,27 @@ function enumerate(f: Features): JsonObject {
     'List actions',
     "The caller's actions, by status and by the caller's role in them.",
     {
-      200: answer('The actions.', { type: 'array', items: schemaRef('ActionStatus') }),
+      200: {
+        ...answer('One page of the actions, newest first (by start_time, then action_id).', {
+          type: 'array',
+          items: schemaRef('ActionStatus'),
+        }),
+        headers: {
+          [NEXT_MARKER_HEADER]: {
+            description: "The next page's marker, to pass as marker; absent on the last page.",
+            schema: { type: 'string' },
+          },
+          Link: {
+            description:
+              'The next page, as <URL>; rel="next" (this request with marker and limit set); absent on the last page.',
+            schema: { type: 'string' },
+          },
+        },
+      },
       403: forbidden("Not authorized. The requesting user is not in the Action Provider's runnable_by list."),
-      422: failure('A status or role is not one of those listed.'),
+      422: failure(
+        `A status or role is not one of those listed, the limit is not an integer from 1 to ${MAX_ENUMERATE_LIMIT}, or the marker is not that of a page of this listing.`,
+      ),
     },
     {
       parameters: [
@@ -302,6 +321,19 @@ function enumerate(f: Features): JsonObject {
             'Comma-separated roles of the caller in the actions to list: creator_id (they started it), monitor_by, manage_by.',
           schema: { type: 'string', default: 'creator_id', examples: ['creator_id,manage_by'] },
         },
+        {
+          name: 'limit',
+          in: 'query',
+          description: 'The most actions to answer (one page).',
+          schema: { type: 'integer', minimum: 1, maximum: MAX_ENUMERATE_LIMIT, default: DEFAULT_ENUMERATE_LIMIT },
+        },
+        {
+          name: 'marker',
+          in: 'query',
+          description: `The previous page's ${NEXT_MARKER_HEADER}, for the next page (with the same status and roles).`,
+          schema: { type: 'string' },
+        },
+        { name: 'pagination_token', in: 'query', description: 'The same as marker.', schema: { type: 'string' } },
       ],
     },
   );

@@ -6,7 +6,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type SessionRequirement, sessionRequirement } from './auth/session.ts';
 import type { Authenticator } from './auth/types.ts';
 import type { Awaitable } from './awaitable.ts';
-import type { ActionContext, EnumerateContext, LogContext, RunContext } from './context.ts';
+import type { ActionContext, EnumerateContext, EnumeratePage, LogContext, RunContext } from './context.ts';
 import {
   type DescriptionOptions,
   introspectionDocument,
@@ -92,8 +92,12 @@ export interface ProviderOptions<I extends InputOption | undefined = InputOption
   release?: (context: ActionContext<InputBody<I>>) => Awaitable<void>;
   /** Log entries of an action. Its presence sets `log_supported`. */
   log?: (context: LogContext<InputBody<I>>) => Awaitable<LogPage>;
-  /** Replace the store-backed enumerate (for actions that live elsewhere). */
-  enumerate?: (context: EnumerateContext) => Awaitable<ActionStatus[]>;
+  /**
+   * Replace the store-backed enumerate (for actions that live elsewhere). Answer the whole list
+   * (sent as it is, as one page), or a page, `{ actions, marker }` (see EnumeratePage), to be
+   * paged like the store: `context.limit` and `context.marker` say which.
+   */
+  enumerate?: (context: EnumerateContext) => Awaitable<ActionStatus[] | EnumeratePage>;
   /** Largest request body accepted, in bytes. Default 10 MiB. */
   bodyLimit?: number;
   /**

@@ -18,12 +18,13 @@ import type { RunningServer } from '../adapters/node.ts';
 import { runCli } from '../src/cli/run.ts';
 import { actionProviderClient } from '../src/client/index.ts';
 import { devAuth } from '../src/dev/index.ts';
-import { ActionError } from '../src/index.ts';
+import { ActionError, memoryStore } from '../src/index.ts';
 import { D1_MIGRATIONS } from './support/d1-migrations.ts';
 import { type Host, listenNode, startWorker } from './support/hosts.ts';
-import { exampleEnv, mint, SCOPE, USERS } from './support/identities.ts';
+import { exampleEnv, mint, SCOPE, USERS, urn } from './support/identities.ts';
 import { BIN, ROOT, type Spawned, spawnHost, spawnProcess } from './support/processes.ts';
 import { field, testProvider } from './support/providers.ts';
+import { record } from './support/stores.ts';
 import { listen } from './support/transports.ts';
 
 const dirs: string[] = [];
@@ -290,7 +291,7 @@ describe('--help, for every command', () => {
     ['release', []],
     ['resume', []],
     ['log', ['--limit', '--marker']],
-    ['list', ['--status', '--roles']],
+    ['list', ['--status', '--roles', '--limit']],
   ];
   it.each(COMMANDS)('%s --help: its usage and options on stdout, exit 0', async (name, options) => {
     const { code, stdout, stderr } = await cli([name, '--help']);
@@ -641,6 +642,34 @@ describe('the other commands in process', () => {
       expect(stderr).toBe('globus-action-provider run: BadActionRequest (HTTP 400): that will not do\n');
     } finally {
       await served.close();
+    }
+  });
+});
+
+describe('list follows the pages', () => {
+  it('prints every action of many pages, newest first; --limit the newest n only', async () => {
+    const store = memoryStore();
+    const records = Array.from({ length: 2_100 }, () => record({ creator_id: urn(USERS.creator) }));
+    for (const r of records) await store.create(r);
+    const newestFirst = records.map((r) => r.action_id).reverse();
+    const paged = await listen(testProvider({ store }));
+    cleanups.push(() => paged.close());
+    const ids = (stdout: string) => (JSON.parse(stdout) as { action_id: string }[]).map((a) => a.action_id);
+    const all = await cli(['list', paged.url, '--json', '--token', token]);
+    expect(all.code, all.stderr).toBe(0);
+    expect(ids(all.stdout)).toEqual(newestFirst);
+    for (const limit of [1, 5, 1000, 1500, 5000]) {
+      const some = await cli(['list', paged.url, '--json', '--limit', String(limit), '--token', token]);
+      expect(some.code, some.stderr).toBe(0);
+      expect(ids(some.stdout)).toEqual(newestFirst.slice(0, limit));
+    }
+    const table = await cli(['list', paged.url, '--limit', '3', '--token', token]);
+    expect(table.stdout.trim().split('\n')).toHaveLength(4); // a header line and three rows
+    expect((await cli(['list', paged.url, '--limit', '-1', '--token', token])).code).toBe(2); // read as an option
+    for (const bad of ['0', 'x', '1.5', '1e3']) {
+      const refused = await cli(['list', paged.url, '--limit', bad, '--token', token]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/--limit must be a whole number from 1/);
     }
   });
 });

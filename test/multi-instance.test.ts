@@ -154,6 +154,7 @@ describe('three provider processes on one PostgreSQL database', () => {
       `SELECT role, count(*)::int AS n FROM ${tablePrefix}principals p WHERE EXISTS (SELECT 1 FROM ${tablePrefix}actions a WHERE a.action_id = p.action_id) GROUP BY role ORDER BY role`,
     );
     expect(principals).toEqual([
+      { role: 'creator', n: SINGLES + GROUPS },
       { role: 'manage', n: SINGLES + GROUPS },
       { role: 'monitor', n: SINGLES + GROUPS },
     ]);

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { memoryStore } from '../src/index.ts';
+import { type ActionRecord, type ActionStore, memoryStore } from '../src/index.ts';
 import { d1Store } from '../src/store/d1.ts';
 import { postgresStore } from '../src/store/postgres.ts';
 import { openSqliteStore, schemaSql, sqliteStore } from '../src/store/sqlite.ts';
 import { sharedD1 } from './support/d1.ts';
 import { storeContract } from './support/store-contract.ts';
-import { record } from './support/stores.ts';
+import { group, record, who } from './support/stores.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gap-stores-'));
 const cleanup: (() => Promise<unknown> | unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
@@ -86,7 +86,7 @@ describe('postgresStore', () => {
     );
     const sql = postgres(inject('databaseUrl'), { max: 1 });
     const versions = await sql.unsafe(`SELECT version FROM ${tablePrefix}schema_migrations`);
-    expect(versions.map((v) => v['version'])).toEqual([1, 2]);
+    expect(versions.map((v) => v['version'])).toEqual([1, 2, 3]);
     const indexes = await sql.unsafe(
       `SELECT indexname FROM pg_indexes WHERE tablename = '${tablePrefix}actions' ORDER BY indexname`,
     );
@@ -99,6 +99,8 @@ describe('postgresStore', () => {
         `${tablePrefix}actions_status`,
       ]),
     );
+    const ordered = await sql.unsafe(`SELECT indexname FROM pg_indexes WHERE tablename = '${tablePrefix}principals'`);
+    expect(ordered.map((i) => i['indexname'])).toContain(`${tablePrefix}principals_order`);
     const column = await sql.unsafe(
       `SELECT data_type FROM information_schema.columns WHERE table_name = '${tablePrefix}actions' AND column_name = 'record'`,
     );
@@ -165,12 +167,130 @@ describe('migrate: false and schemaSql()', () => {
     const r = record();
     await store.create(r);
     expect(await store.get(r.action_id)).toEqual(r);
-    expect(db.prepare('SELECT version FROM gap_schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(db.prepare('SELECT version FROM gap_schema_migrations').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+      { version: 3 },
+    ]);
     db.close();
   });
 
   it('refuses a migrate option that is not a boolean, and a bad table prefix', async () => {
     await expect(sqliteStore(new Database(':memory:'), { migrate: 'no' as never })).rejects.toThrow(/^migrate: /);
     expect(() => schemaSql('sqlite', { tablePrefix: 'x; DROP' })).toThrow(/^tablePrefix: /);
+  });
+});
+
+/**
+ * Schema version 3 (enumerate's ordered principals) on a database at version 2 holding actions:
+ * the migration fills in what the pages need, and the triggers keep it right for writers that
+ * know nothing of it (an instance still on version 2 during a rolling upgrade, SQL by hand).
+ */
+describe('schema version 3 over a version 2 database', () => {
+  /** Statements of schemaSql() up to and including version 2's. */
+  const upToV2 = (dialect: 'sqlite' | 'postgres', tablePrefix: string) => {
+    const all = schemaSql(dialect, { tablePrefix });
+    return all.slice(0, all.findIndex((s) => s.includes('VALUES (2, CURRENT_TIMESTAMP)')) + 1);
+  };
+  /** What a version 2 store wrote for `r`: the action, and its monitor/manage rows without status or start time. */
+  const oldWrites = (p: string, r: ActionRecord, cast: string): [string, unknown[]][] => [
+    [
+      `INSERT INTO ${p}actions (action_id, creator_id, request_id, status, start_time, expires_at, version, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?${cast})`,
+      [r.action_id, r.creator_id, r.request_id, r.status, r.start_time, r.expires_at, r.version, JSON.stringify(r)],
+    ],
+    ...r.monitor_by.map((m): [string, unknown[]] => [
+      `INSERT INTO ${p}principals (principal, role, action_id) VALUES (?, 'monitor', ?)`,
+      [m, r.action_id],
+    ]),
+  ];
+  const listIds = async (store: ActionStore, q: Partial<Parameters<ActionStore['list']>[0]>) =>
+    (await store.list({ statuses: ['ACTIVE'], limit: 10, now: Date.now(), ...q })).actions.map((a) => a.action_id);
+
+  async function check(
+    run: (sql: string, params: unknown[]) => Promise<unknown>,
+    open: () => Promise<ActionStore>,
+    p: string,
+    cast: string,
+  ) {
+    const before = [record({ creator_id: who(80) }), record({ creator_id: who(81), monitor_by: [who(81), group(80)] })];
+    for (const r of before) for (const [sql, params] of oldWrites(p, r, cast)) await run(sql, params);
+    const store = await open();
+    try {
+      // Migrated: the old rows are ordered and the creators are principals.
+      expect(await listIds(store, { creator_id: [who(80), who(81)] })).toEqual([
+        before[1]?.action_id,
+        before[0]?.action_id,
+      ]);
+      expect(await listIds(store, { monitor_by: [group(80)] })).toEqual([before[1]?.action_id]);
+      // An old writer after the migration: its action and rows, then its status change by hand.
+      const late = record({ creator_id: who(80), monitor_by: [group(80)] });
+      for (const [sql, params] of oldWrites(p, late, cast)) await run(sql, params);
+      expect(await listIds(store, { creator_id: [who(80)] })).toEqual([late.action_id, before[0]?.action_id]);
+      expect(await listIds(store, { monitor_by: [group(80)] })).toEqual([late.action_id, before[1]?.action_id]);
+      await run(`UPDATE ${p}actions SET status = 'SUCCEEDED' WHERE action_id = ?`, [late.action_id]);
+      expect(await listIds(store, { creator_id: [who(80)] })).toEqual([before[0]?.action_id]);
+      expect(await listIds(store, { statuses: ['SUCCEEDED'], monitor_by: [group(80)] })).toEqual([late.action_id]);
+    } finally {
+      await store.close?.();
+    }
+  }
+
+  it('on SQLite', async () => {
+    const path = join(dir, `${crypto.randomUUID()}.db`);
+    const db = new Database(path);
+    for (const statement of upToV2('sqlite', 'gap_')) db.exec(statement);
+    await check(
+      async (sql, params) => db.prepare(sql).run(...params),
+      () => sqliteStore(db, { closeDatabase: false }),
+      'gap_',
+      '',
+    );
+    expect(db.prepare('SELECT max(version) AS v FROM gap_schema_migrations').get()).toEqual({ v: 3 });
+    db.close();
+  });
+
+  it('on PostgreSQL, and two instances migrating at once', async () => {
+    const tablePrefix = prefix();
+    const sql = postgres(inject('databaseUrl'), { max: 1, onnotice: () => {} });
+    try {
+      for (const statement of upToV2('postgres', tablePrefix)) await sql.unsafe(statement);
+      let n = 0;
+      await check(
+        (text, params) =>
+          sql
+            .unsafe(
+              text.replace(/\?/g, () => `$${++n}`),
+              params as never[],
+            )
+            .finally(() => {
+              n = 0;
+            }),
+        async () => {
+          const [a, b] = await Promise.all(
+            [0, 1].map(() => postgresStore({ url: inject('databaseUrl'), tablePrefix, max: 2 })),
+          );
+          await b?.close?.();
+          return a as ActionStore;
+        },
+        tablePrefix,
+        '::jsonb',
+      );
+      const versions = await sql.unsafe(`SELECT version FROM ${tablePrefix}schema_migrations ORDER BY version`);
+      expect(versions.map((v) => v['version'])).toEqual([1, 2, 3]);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('on SQLite, two processes migrating one file at once: one migrates, the other finds it done', async () => {
+    const path = join(dir, `${crypto.randomUUID()}.db`);
+    const db = new Database(path);
+    for (const statement of upToV2('sqlite', 'gap_')) db.exec(statement);
+    db.close();
+    const stores = await Promise.all([openSqliteStore(path), openSqliteStore(path, { library: 'node:sqlite' })]);
+    const r = record();
+    await stores[0]?.create(r);
+    expect(await listIds(stores[1] as ActionStore, { creator_id: [r.creator_id] })).toEqual([r.action_id]);
+    for (const store of stores) await store.close?.();
   });
 });

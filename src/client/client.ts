@@ -63,6 +63,23 @@ export interface ListQuery extends CallOptions {
   status?: ActionStatusValue | readonly ActionStatusValue[] | undefined;
   /** Which of the caller's roles (default creator_id). */
   roles?: EnumerateRole | readonly EnumerateRole[] | undefined;
+  /** Actions per page, a whole number from 1 (the provider's default when left out: 1,000 for ours, at most 1,000). */
+  limit?: number | undefined;
+}
+
+export interface ListPageQuery extends ListQuery {
+  /** Where to start: the `marker` of the previous page. */
+  marker?: string | undefined;
+}
+
+/** One page of `GET /actions`, newest first (on our providers). */
+export interface ListPage {
+  actions: ActionStatus[];
+  /**
+   * The next page's marker (the `X-Next-Marker` header); absent on the last page, and always
+   * for a provider that does not page (the Python toolkit's answers everything at once).
+   */
+  marker?: string;
 }
 
 export interface ActionProviderClient {
@@ -79,8 +96,21 @@ export interface ActionProviderClient {
   release(actionId: string, options?: CallOptions): Promise<ActionStatus>;
   resume(actionId: string, options?: CallOptions): Promise<ActionStatus>;
   log(actionId: string, query?: LogQuery): Promise<LogPage>;
-  /** `GET /actions`: the caller's actions. */
+  /** `GET /actions`: every one of the caller's actions, each page followed to the last. */
   list(query?: ListQuery): Promise<ActionStatus[]>;
+  /** `GET /actions`, one page: its actions, and the marker of the next one if any. */
+  listPage(query?: ListPageQuery): Promise<ListPage>;
+  /**
+   * `GET /actions` a page at a time, from `marker` (or the first page) to the last: stop early,
+   * or keep a page's marker to go on later, without holding every action.
+   *
+   * @example
+   * ```ts
+   * for await (const page of client.listPages({ status: ['SUCCEEDED', 'FAILED'] }))
+   *   for (const action of page.actions) await client.release(action.action_id)
+   * ```
+   */
+  listPages(query?: ListPageQuery): AsyncGenerator<ListPage, void, undefined>;
   /**
    * Poll the status as Flows does (after 1 s, 2 s, 4 s, ... up to `maxDelay`) until it is
    * SUCCEEDED, FAILED or INACTIVE (see `until`), and resolve with it; reject when the deadline
@@ -132,6 +162,9 @@ function addressed(actionId: string): string {
   return actionId;
 }
 
+/** The header of a page of `GET /actions` holding the next page's marker (ours: see enumerate). */
+const NEXT_MARKER = 'x-next-marker';
+
 /** The longest body the client reads: far above any provider document, far below what would exhaust memory. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -173,13 +206,13 @@ export function actionProviderClient(baseUrl: string, options: ActionProviderCli
   const base = baseUrl.replace(/\/+$/, '');
   const env = { clock: options.clock ?? Date.now, sleep: options.sleep ?? sleepFor };
 
-  /** Send `r`; answer the body `accept` recognises, or throw what the answer (or its absence) means. */
-  async function call<T>(
+  /** Send `r`; answer the body `accept` recognises (and the headers), or throw what the answer (or its absence) means. */
+  async function exchange<T>(
     make: () => Route,
     signal: AbortSignal | undefined,
     accept: (body: unknown) => body is T,
     what: string,
-  ) {
+  ): Promise<{ body: T; headers: Headers }> {
     // Built here, so that an action id no URL can hold (a TypeError) rejects rather than throws.
     const r = make();
     const where = { method: r.method, url: base + r.path };
@@ -198,7 +231,7 @@ export function actionProviderClient(baseUrl: string, options: ActionProviderCli
       });
     }
     if (reply.status >= 200 && reply.status < 300) {
-      if (accept(reply.body)) return reply.body;
+      if (accept(reply.body)) return { body: reply.body, headers: reply.headers };
       const got = reply.body === undefined ? `no JSON (${glimpse(reply.text) || 'an empty body'})` : 'other JSON';
       throw new ActionProviderError({
         code: 'UnexpectedResponse',
@@ -210,6 +243,13 @@ export function actionProviderClient(baseUrl: string, options: ActionProviderCli
     }
     throw failure(reply, where);
   }
+
+  const call = async <T>(
+    make: () => Route,
+    signal: AbortSignal | undefined,
+    accept: (body: unknown) => body is T,
+    what: string,
+  ): Promise<T> => (await exchange(make, signal, accept, what)).body;
 
   function failure(reply: RawReply<unknown>, where: { method: string; url: string }): ActionProviderError {
     const { status, text, body } = reply;
@@ -247,6 +287,42 @@ export function actionProviderClient(baseUrl: string, options: ActionProviderCli
   const join = <T extends string>(value: T | readonly T[] | undefined) =>
     value === undefined ? undefined : typeof value === 'string' ? value : value.join(',');
 
+  const listPage = async (q: ListPageQuery = {}): Promise<ListPage> => {
+    const { body, headers } = await exchange(
+      () => {
+        // Checked here, so that a bad limit or marker rejects rather than throws.
+        if (q.limit !== undefined && (!Number.isSafeInteger(q.limit) || q.limit < 1))
+          throw new TypeError('list: limit must be a whole number from 1');
+        if (q.marker !== undefined && (typeof q.marker !== 'string' || q.marker === ''))
+          throw new TypeError("list: marker must be the previous page's marker");
+        return route.list({ status: join(q.status), roles: join(q.roles), limit: q.limit, marker: q.marker });
+      },
+      q.signal,
+      (b): b is ActionStatus[] => Array.isArray(b) && b.every(isActionStatus),
+      'a list of ActionStatus',
+    );
+    const marker = headers.get(NEXT_MARKER) ?? '';
+    return marker === '' ? { actions: body } : { actions: body, marker };
+  };
+
+  async function* listPages(q: ListPageQuery = {}): AsyncGenerator<ListPage, void, undefined> {
+    for (let marker = q.marker; ; ) {
+      const page = await listPage({ ...q, marker });
+      yield page;
+      if (page.marker === undefined) return;
+      // A provider that answers the marker it was given would be followed for ever.
+      if (page.marker === marker) {
+        throw new ActionProviderError({
+          code: 'UnexpectedResponse',
+          description: 'the provider answered the marker it was sent as the next page’s: its pages do not advance',
+          method: 'GET',
+          url: `${base}/actions`,
+        });
+      }
+      marker = page.marker;
+    }
+  }
+
   return {
     url: `${base}/`,
     routes: family,
@@ -265,13 +341,13 @@ export function actionProviderClient(baseUrl: string, options: ActionProviderCli
     resume: (a, o = {}) => call(() => route.resume(addressed(a)), o.signal, isActionStatus, 'an ActionStatus'),
     log: (a, q = {}) =>
       call(() => route.log(addressed(a), { limit: q.limit, marker: q.marker }), q.signal, isLogPage, 'a log page'),
-    list: (q = {}) =>
-      call(
-        () => route.list({ status: join(q.status), roles: join(q.roles) }),
-        q.signal,
-        (b): b is ActionStatus[] => Array.isArray(b) && b.every(isActionStatus),
-        'a list of ActionStatus',
-      ),
+    list: async (q = {}) => {
+      const all: ActionStatus[] = [];
+      for await (const page of listPages(q)) all.push(...page.actions);
+      return all;
+    },
+    listPage,
+    listPages,
     waitFor: (a, o = {}) => waitForStatus((signal) => status(a, { signal }), o, env),
   };
 }

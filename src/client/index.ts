@@ -14,6 +14,8 @@ export {
   type ActionProviderClientOptions,
   actionProviderClient,
   type CallOptions,
+  type ListPage,
+  type ListPageQuery,
   type ListQuery,
   type LogQuery,
   type RunRequest,

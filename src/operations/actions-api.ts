@@ -46,7 +46,7 @@ export interface ActionsApi {
   /** Apply an update (status defaults to the current one). Throws ActionNotFound, or TypeError for a malformed update. */
   update(actionId: string, update: Partial<ActionUpdate>): Promise<ActionStatus>;
   /**
-   * Every action, whoever owns it, oldest first, a page at a time, with its background work:
+   * Every action, whoever owns it, newest first, a page at a time, with its background work:
    * for start-up checks and operators (nothing here is authorized: never expose it to callers).
    */
   list(options?: ListOptions): Promise<ActionList>;

@@ -192,9 +192,14 @@ export const awaitingLogin = (unmet: AuthorizationParameters): ActionUpdate => (
  * A JSON answer to the request of `input`, its id among the headers when it came through a
  * route (built in, rather than set afterwards: see jsonResponseWith).
  */
-export function reply(input: OperationInput, body: unknown, status: number): Response {
+export function reply(
+  input: OperationInput,
+  body: unknown,
+  status: number,
+  extra?: Readonly<Record<string, string>>,
+): Response {
   const { scope } = input;
-  return scope === undefined ? jsonResponse(body, status) : jsonResponseWith(body, status, scope.headers());
+  return scope === undefined ? jsonResponse(body, status, extra) : jsonResponseWith(body, status, scope.headers(extra));
 }
 
 /** The action's status document as the answer. */

@@ -10,6 +10,7 @@ import { LogPageSchema } from '../model.ts';
 import type { ProviderConfig } from '../options.ts';
 import { formatIssues } from '../validation/issues.ts';
 import { type ActionInput, authenticate, loadVisible, type Operation, reply } from './kernel.ts';
+import { markerParam, parseLimit } from './paging.ts';
 import { keptToken } from './tokens.ts';
 
 const DEFAULT_LIMIT = 10;
@@ -22,8 +23,8 @@ export function logOperation(config: ProviderConfig): Operation<ActionInput> {
     const record = await loadVisible(config, input.actionId, caller);
     if (callback === undefined) throw new ActionError('NotImplemented', 'This provider does not support log');
     const params = new URL(input.request.url).searchParams;
-    const limit = parseLimit(params.get('limit'));
-    const marker = params.get('marker') ?? params.get('pagination_token');
+    const limit = parseLimit(params.get('limit'), DEFAULT_LIMIT, MAX_LIMIT);
+    const marker = markerParam(params);
     const page = v.safeParse(
       LogPageSchema,
       await callback(
@@ -39,15 +40,4 @@ export function logOperation(config: ProviderConfig): Operation<ActionInput> {
     const { entries, has_next_page = false, marker: next = null } = page.output;
     return reply(input, { entries, has_next_page, limit, marker: next }, 200);
   };
-}
-
-function parseLimit(raw: string | null): number {
-  const limit = raw === null ? DEFAULT_LIMIT : Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new ActionError(
-      'RequestValidationError',
-      `Field 'limit' (category: 'value'): must be an integer from 1 to ${MAX_LIMIT}`,
-    );
-  }
-  return limit;
 }

@@ -5,7 +5,10 @@
 import { isActionError } from '../http/errors.ts';
 import { type SqlDialect, type SqlDriver, stmt } from './sql-driver.ts';
 
-/** The versioned schema. Each statement is idempotent, so instances racing to migrate are safe. */
+/**
+ * The versioned schema. Instances racing to migrate are safe: a migration claims its version
+ * before its statements run (see `migrate`), and versions 1 and 2 are idempotent besides.
+ */
 function migrations(dialect: SqlDialect, p: string): { version: number; statements: string[] }[] {
   const json = dialect === 'postgres' ? 'JSONB' : 'TEXT';
   const bigint = dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
@@ -53,6 +56,71 @@ function migrations(dialect: SqlDialect, p: string): { version: number; statemen
         `CREATE INDEX IF NOT EXISTS ${p}actions_status ON ${p}actions (status, start_time, action_id)`,
       ],
     },
+    {
+      // Enumerate a page at a time, newest first, reading about a page per (principal, role,
+      // status): each principals row carries its action's status and start time, ordered in one
+      // index, and the creator is a principal too (role 'creator'). Triggers keep the copies
+      // right whoever writes: the store, a work engine, an instance still on version 2 during a
+      // rolling upgrade (whose principals rows come without them), or SQL run by hand.
+      version: 3,
+      statements: [...orderedPrincipals(dialect, p)],
+    },
+  ];
+}
+
+/** Version 3's statements (see its comment in `migrations`). */
+function orderedPrincipals(dialect: SqlDialect, p: string): string[] {
+  const principals = `${p}principals`;
+  const actions = `${p}actions`;
+  const of = (column: string) => `(SELECT a.${column} FROM ${actions} a WHERE a.action_id = ${principals}.action_id)`;
+  const common = [
+    `UPDATE ${principals} SET status = ${of('status')}, start_time = ${of('start_time')} WHERE status IS NULL`,
+    `INSERT INTO ${principals} (principal, role, action_id, status, start_time) ` +
+      `SELECT creator_id, 'creator', action_id, status, start_time FROM ${actions} WHERE true ON CONFLICT DO NOTHING`,
+    `CREATE INDEX IF NOT EXISTS ${p}principals_order ON ${principals} (principal, role, status, start_time, action_id)`,
+  ];
+  const creatorRow =
+    `INSERT INTO ${principals} (principal, role, action_id, status, start_time) ` +
+    `VALUES (NEW.creator_id, 'creator', NEW.action_id, NEW.status, NEW.start_time) ON CONFLICT DO NOTHING`;
+  const statusCopy = `UPDATE ${principals} SET status = NEW.status WHERE action_id = NEW.action_id`;
+  if (dialect === 'sqlite') {
+    // Each trigger on one line: a migration file splits its statements at a `;` that ends a line.
+    return [
+      `ALTER TABLE ${principals} ADD COLUMN status TEXT`,
+      `ALTER TABLE ${principals} ADD COLUMN start_time TEXT`,
+      ...common,
+      `CREATE TRIGGER IF NOT EXISTS ${p}principals_creator AFTER INSERT ON ${actions} BEGIN ${creatorRow}; END`,
+      `CREATE TRIGGER IF NOT EXISTS ${p}principals_fill AFTER INSERT ON ${principals} WHEN NEW.status IS NULL BEGIN ` +
+        `UPDATE ${principals} SET status = (SELECT status FROM ${actions} WHERE action_id = NEW.action_id), ` +
+        `start_time = (SELECT start_time FROM ${actions} WHERE action_id = NEW.action_id) ` +
+        `WHERE principal = NEW.principal AND role = NEW.role AND action_id = NEW.action_id; END`,
+      `CREATE TRIGGER IF NOT EXISTS ${p}principals_status AFTER UPDATE OF status ON ${actions} ` +
+        `WHEN OLD.status <> NEW.status BEGIN ${statusCopy}; END`,
+    ];
+  }
+  const fn = (name: string, body: string) =>
+    `CREATE OR REPLACE FUNCTION ${p}${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body}; END $$`;
+  const trigger = (name: string, when: string, table: string, condition = '') => [
+    `DROP TRIGGER IF EXISTS ${p}${name} ON ${table}`,
+    `CREATE TRIGGER ${p}${name} ${when} ON ${table} FOR EACH ROW ${condition}EXECUTE FUNCTION ${p}${name}()`,
+  ];
+  return [
+    `ALTER TABLE ${principals} ADD COLUMN IF NOT EXISTS status TEXT, ADD COLUMN IF NOT EXISTS start_time TEXT`,
+    ...common,
+    fn('principals_creator', `${creatorRow}; RETURN NULL`),
+    fn(
+      'principals_fill',
+      `SELECT a.status, a.start_time INTO NEW.status, NEW.start_time FROM ${actions} a WHERE a.action_id = NEW.action_id; RETURN NEW`,
+    ),
+    fn('principals_status', `${statusCopy}; RETURN NULL`),
+    ...trigger('principals_creator', 'AFTER INSERT', actions),
+    ...trigger('principals_fill', 'BEFORE INSERT', principals, 'WHEN (NEW.status IS NULL) '),
+    ...trigger(
+      'principals_status',
+      'AFTER UPDATE OF status',
+      actions,
+      'WHEN (OLD.status IS DISTINCT FROM NEW.status) ',
+    ),
   ];
 }
 
@@ -71,19 +139,31 @@ export async function migrate(driver: SqlDriver, p: string): Promise<number> {
     (await driver.execute(stmt(`SELECT MAX(version) AS v FROM ${p}schema_migrations`))).rows[0]?.['v'] ?? 0,
   );
   const pending = all.filter((m) => m.version > current);
+  const latest = all.at(-1)?.version ?? current;
   if (pending.length === 0) return current;
-  await driver.batch([
-    ...lock,
-    ...pending.flatMap((m) => [
-      ...m.statements.map((sql) => stmt(sql)),
-      stmt(
-        `INSERT INTO ${p}schema_migrations (version, applied_at) VALUES (?, ?) ON CONFLICT DO NOTHING`,
-        m.version,
-        new Date().toISOString(),
-      ),
-    ]),
-  ]);
-  return all.at(-1)?.version ?? current;
+  try {
+    await driver.batch([
+      ...lock,
+      // Each migration first claims its version: an instance that saw the old version but
+      // migrates second fails here, before any statement of it runs twice (version 3's ALTER
+      // TABLE cannot run twice on SQLite), and finds the work done.
+      ...pending.flatMap((m) => [
+        stmt(
+          `INSERT INTO ${p}schema_migrations (version, applied_at) VALUES (?, ?)`,
+          m.version,
+          new Date().toISOString(),
+        ),
+        ...m.statements.map((sql) => stmt(sql)),
+      ]),
+    ]);
+  } catch (error) {
+    const now = Number(
+      (await driver.execute(stmt(`SELECT MAX(version) AS v FROM ${p}schema_migrations`))).rows[0]?.['v'] ?? 0,
+    );
+    if (now >= latest) return now;
+    throw error;
+  }
+  return latest;
 }
 
 /**

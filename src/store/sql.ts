@@ -10,7 +10,7 @@ import { type SqlWorkTables, sqlWorkEngine } from '../work/sql.ts';
 import { type EngineFactory, WORK_ENGINE } from '../work/types.ts';
 import { isUnavailable, storeUnavailable } from './failures.ts';
 import { type SqlDriver, stmt } from './sql-driver.ts';
-import { decodeRecord as toRecord } from './sql-encoding.ts';
+import { decodeKey, decodeRecord as toRecord } from './sql-encoding.ts';
 import { sqlQueries } from './sql-queries.ts';
 import { migrate, migrated } from './sql-schema.ts';
 import type { ActionPage, ActionStore, CreateResult } from './types.ts';
@@ -103,7 +103,8 @@ export function sqlStore(
       const row = results.at(-1)?.rows[0];
       if (row === undefined) throw new Error(`action_id ${record.action_id} collided with another action`);
       const stored = toRecord(row['record']);
-      const created = stored.action_id === record.action_id && results[0]?.changes === 1;
+      // More than one change on D1, whose count includes what triggers changed (sql-schema.ts).
+      const created = stored.action_id === record.action_id && (results[0]?.changes ?? 0) > 0;
       return { created, record: stored } as CreateResult;
     },
     async get(actionId) {
@@ -112,7 +113,8 @@ export function sqlStore(
     },
     async update(record) {
       const { changes } = await db.execute(q.update(record));
-      return changes === 1 ? record : undefined;
+      // At most one row matches; D1 counts the principals rows a status change copies to as well.
+      return changes > 0 ? record : undefined;
     },
     async delete(actionId) {
       const results = await db.batch(q.delete(actionId));
@@ -122,11 +124,15 @@ export function sqlStore(
       const statement = q.list(query);
       if (statement === undefined) return { actions: [] };
       const { rows } = await db.execute(statement);
-      const found = rows.slice(0, query.limit).map((row) => toRecord(row['record']));
-      const last = found.at(-1);
+      const page = rows.slice(0, query.limit);
+      // An action past its expiry is left out here, though its place counts: a page of expired
+      // actions costs a page of reading, not a search through them for live ones.
+      const live = (row: Record<string, unknown>) => row['expires_at'] == null || Number(row['expires_at']) > query.now;
+      const actions = page.filter(live).map((row) => toRecord(row['record']));
+      const last = page.at(-1);
       return rows.length > query.limit && last !== undefined
-        ? { actions: found, cursor: `${last.start_time} ${last.action_id}` }
-        : { actions: found };
+        ? { actions, cursor: `${String(last['start_time'])} ${decodeKey(String(last['action_id']))}` }
+        : { actions };
     },
     async count(now) {
       const { rows } = await db.execute(q.count(now));

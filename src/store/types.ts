@@ -1,6 +1,14 @@
 /** @module store/types: the ActionStore interface every storage backend implements. */
 import type { ActionRecord, ActionStatusValue } from '../model.ts';
 
+/**
+ * The page size a store is asked for is a whole number from 1; a TypeError otherwise (the
+ * provider's bug: enumerate checks the caller's `limit` before it gets here).
+ */
+export function checkListLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError('list: limit must be a positive whole number');
+}
+
 /** Which actions `list()` returns: those in `statuses` matching any of the given roles. */
 export interface ActionQuery {
   statuses: readonly ActionStatusValue[];
@@ -15,17 +23,22 @@ export interface ActionQuery {
    * principal fields are then ignored. Never set for a caller's request.
    */
   everyone?: boolean;
-  /** Page size. */
+  /** Page size: at most this many actions. A whole number from 1. */
   limit: number;
-  /** From a previous page's `cursor`. */
+  /**
+   * From a previous page's `cursor`: the page holds the actions after it in the order. Any
+   * string may arrive here (enumerate checks that its markers are its own, but a caller can
+   * forge one): a store must answer some page for it, never fail.
+   */
   cursor?: string;
   /** Actions with `expires_at <= now` are left out. */
   now: number;
 }
 
 export interface ActionPage {
+  /** Newest first: by `start_time`, then by `action_id`, both descending. */
   actions: ActionRecord[];
-  /** Present when more actions may follow. */
+  /** Present when more actions may follow: pass it back as `cursor` for the next page. */
   cursor?: string;
 }
 
@@ -55,7 +68,13 @@ export interface ActionStore {
   update(record: ActionRecord): Promise<ActionRecord | undefined>;
   /** Remove an action, freeing its request_id. True when it existed. */
   delete(actionId: string): Promise<boolean>;
-  /** Actions for enumerate, oldest first, a page at a time. */
+  /**
+   * Actions for enumerate, newest first, a page at a time (keyset paging: each page starts
+   * after the last action of the one before, so actions created or deleted meanwhile never
+   * make another action appear twice or go missing). The work per page should be bounded by
+   * the page size, not by how many actions match: the stores here read about a page of index
+   * entries per (principal, role, status) of the query.
+   */
   list(query: ActionQuery): Promise<ActionPage>;
   /**
    * How many unexpired actions are in each status, whoever owns them (the operator view).

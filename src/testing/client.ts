@@ -32,7 +32,14 @@ export interface ActionClient {
   release(actionId: string): Promise<ClientReply>;
   resume(actionId: string): Promise<ClientReply>;
   log(actionId: string, query?: { limit?: number; marker?: string }): Promise<ClientReply>;
-  enumerate(query?: { status?: string; roles?: string }): Promise<ClientReply>;
+  /** `GET /actions`; the next page's marker is the reply's `x-next-marker` header. */
+  enumerate(query?: {
+    status?: string;
+    roles?: string;
+    limit?: number | string;
+    marker?: string;
+    pagination_token?: string;
+  }): Promise<ClientReply>;
   /** The same client with another token. */
   withToken(token: string | undefined): ActionClient;
 }

@@ -79,7 +79,8 @@ export function durableObjectEngine(tables: SqlWorkTables, namespace: DurableObj
       name: 'durable-object',
       async schedule(record) {
         const [updated] = await db.batch([update(record), q.enqueue(record, clock())]);
-        if (updated?.changes !== 1) return undefined;
+        // One row at most; D1 also counts the principals rows a status change copies to.
+        if ((updated?.changes ?? 0) === 0) return undefined;
         // Awaited, so the object has its alarm before the client has its answer: only a Worker
         // that dies in between leaves the work to the Cron Trigger.
         await wake(record.action_id);

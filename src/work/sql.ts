@@ -195,7 +195,8 @@ export function sqlWorkEngine(tables: SqlWorkTables, name = 'sqlite'): EngineFac
       name,
       async schedule(record) {
         const [updated] = await db.batch([update(record), q.enqueue(record, clock())]);
-        if (updated?.changes !== 1) return undefined;
+        // One row at most; D1 also counts the principals rows a status change copies to.
+        if ((updated?.changes ?? 0) === 0) return undefined;
         claims.poll();
         return record;
       },

@@ -526,12 +526,14 @@ try {
         [JSON.stringify(t), t.status, t.version, CREATORS, base, releaseMs, ROWS],
       );
       // monitor_by and manage_by are [creator], as the store writes them for a run without them.
+      // With the status and start time the rows carry since schema version 3 (the creator's row
+      // came with each action, from the store's trigger).
       await tx.unsafe(
-        `INSERT INTO ${prefix}principals (principal, role, action_id)
-         SELECT a.creator_id, r.role, a.action_id FROM ${prefix}actions a CROSS JOIN (VALUES ('monitor'), ('manage')) AS r(role)`,
+        `INSERT INTO ${prefix}principals (principal, role, action_id, status, start_time)
+         SELECT a.creator_id, r.role, a.action_id, a.status, a.start_time FROM ${prefix}actions a CROSS JOIN (VALUES ('monitor'), ('manage')) AS r(role)`,
       );
       log(
-        `${prefix}: loaded ${fmt(inserted.count)} actions (+ ${fmt(inserted.count * 2)} principals rows); building the indexes`,
+        `${prefix}: loaded ${fmt(inserted.count)} actions (+ ${fmt(inserted.count * 3)} principals rows); building the indexes`,
       );
       for (const c of constraints)
         await tx.unsafe(`ALTER TABLE ${String(c['tbl'])} ADD CONSTRAINT ${String(c['conname'])} ${String(c['def'])}`);
@@ -879,7 +881,7 @@ const lines = [
   `POST /run: a unique request_id per request (${fmt(runCounter)} actions created). Status (per store): one action. ` +
     `At scale: random ids among ${fmt(Math.round((ROWS / CREATORS) * CALLERS))} actions of ${CALLERS} callers (each action read by its creator), spread over the whole table; ` +
     `enumerate: GET /actions?status=SUCCEEDED by a caller who created ${scale.map((x) => x.enumerateCount).join(' / ')} of the actions (all listed, one page); with roles=creator_id,monitor_by,manage_by the same actions match through all three roles.`,
-  `Loading ${fmt(ROWS)} actions (INSERT ... SELECT generate_series shaped like a real completed echo action's row, record as a JSONB ${recordKindSeen}, plus ${fmt(ROWS * 2)} principals rows; indexes rebuilt) and ANALYZE took ${loadSeconds.toFixed(0)} s.`,
+  `Loading ${fmt(ROWS)} actions (INSERT ... SELECT generate_series shaped like a real completed echo action's row, record as a JSONB ${recordKindSeen}, plus ${fmt(ROWS * 3)} principals rows; indexes rebuilt) and ANALYZE took ${loadSeconds.toFixed(0)} s.`,
   ...planNotes,
   `Total time: ${((performance.now() - started) / 1000).toFixed(0)} s`,
 ];

@@ -4,11 +4,30 @@
  * the sealed offline tokens a record may carry.
  */
 import { describe, expect, it } from 'vitest';
-import type { ActionStore } from '../../src/index.ts';
+import type { ActionRecord, ActionStore } from '../../src/index.ts';
 import { group, record, who, withStoreFrom } from './stores.ts';
 
 const NOW = Date.UTC(2030, 0, 1);
 const ids = (list: { action_id: string }[]) => list.map((r) => r.action_id);
+
+/** Every page of `query`, `limit` at a time: the ids in order and how many pages it took. */
+async function walk(
+  store: ActionStore,
+  query: Omit<Parameters<ActionStore['list']>[0], 'limit' | 'now' | 'cursor'>,
+  limit: number,
+): Promise<{ ids: string[]; pages: number }> {
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await store.list({ ...query, limit, now: NOW, ...(cursor === undefined ? {} : { cursor }) });
+    expect(page.actions.length).toBeLessThanOrEqual(limit);
+    seen.push(...ids(page.actions));
+    cursor = page.cursor;
+    pages++;
+  } while (cursor !== undefined && pages < 1000);
+  return { ids: seen, pages };
+}
 
 /** Register the contract for a store; `open` is called once per test with a fresh, empty store. */
 export function storeContract(name: string, open: () => Promise<ActionStore>): void {
@@ -81,7 +100,7 @@ export function storeContract(name: string, open: () => Promise<ActionStore>): v
     );
 
     it(
-      'lists by creator, monitor and manager principals and by status, oldest first',
+      'lists by creator, monitor and manager principals and by status, newest first',
       withStore(async (store) => {
         const mine = record({ creator_id: who(10) });
         const watched = record({ creator_id: who(11), monitor_by: [who(11), group(1)] });
@@ -95,10 +114,17 @@ export function storeContract(name: string, open: () => Promise<ActionStore>): v
         expect(await list({ manage_by: [who(13)] })).toEqual([managed.action_id]);
         expect(await list({ manage_by: [who(13)], statuses: ['ACTIVE'] })).toEqual([]);
         expect(await list({ creator_id: [who(10)], monitor_by: [group(1)], manage_by: [who(13)] })).toEqual([
-          mine.action_id,
-          watched.action_id,
           managed.action_id,
+          watched.action_id,
+          mine.action_id,
         ]);
+        // An action matched through several roles and principals is listed once.
+        expect(await list({ creator_id: [who(11)], monitor_by: [who(11), group(1)], manage_by: [who(11)] })).toEqual([
+          watched.action_id,
+        ]);
+        expect(await list({ everyone: true })).toEqual(
+          [mine, watched, managed, other].reverse().map((r) => r.action_id),
+        );
         expect(await list({ creator_id: [who(99)] })).toEqual([]);
         expect(await list({})).toEqual([]);
       }),
@@ -128,7 +154,7 @@ export function storeContract(name: string, open: () => Promise<ActionStore>): v
           cursor = page.cursor;
           pages++;
         } while (cursor !== undefined && pages < 10);
-        expect(seen).toEqual(created);
+        expect(seen).toEqual(created.reverse());
         expect(pages).toBe(5);
       }),
     );
@@ -149,7 +175,7 @@ export function storeContract(name: string, open: () => Promise<ActionStore>): v
         const all = ['ACTIVE', 'SUCCEEDED', 'FAILED'] as const;
         expect(
           ids((await store.list({ statuses: [...all], creator_id: [who(30)], limit: 10, now: NOW })).actions),
-        ).toEqual([later.action_id, active.action_id]);
+        ).toEqual([active.action_id, later.action_id]);
         expect(await store.deleteExpired(NOW)).toBe(2);
         expect(await store.get(expired.action_id)).toBeUndefined();
         expect(await store.get(due.action_id)).toBeUndefined();
@@ -160,6 +186,156 @@ export function storeContract(name: string, open: () => Promise<ActionStore>): v
         expect(await store.deleteExpired(NOW)).toBe(0);
         const again = record({ creator_id: who(30), request_id: expired.request_id });
         expect((await store.create(again)).created).toBe(true);
+      }),
+    );
+
+    it(
+      'orders actions that started in the same millisecond by action id, newest first, across pages',
+      withStore(async (store) => {
+        const start = record().start_time;
+        const same = Array.from({ length: 7 }, (_, i) =>
+          record({ creator_id: who(40), start_time: start, action_id: `same-${String.fromCharCode(97 + i)}` }),
+        );
+        for (const r of [...same].reverse()) await store.create(r);
+        const seen = await walk(store, { statuses: ['ACTIVE'], creator_id: [who(40)] }, 3);
+        expect(seen.pages).toBe(3);
+        expect(seen.ids).toEqual(same.map((r) => r.action_id).reverse());
+      }),
+    );
+
+    it(
+      'pages stay exact while actions are created, deleted and completed during the walk',
+      withStore(async (store) => {
+        const caller = [who(50), who(51)]; // two linked identities
+        const initial = [];
+        for (let i = 0; i < 60; i++) {
+          const r = record({
+            creator_id: caller[i % 2] as string,
+            ...(i % 3 === 0 ? { monitor_by: [group(50)] } : {}),
+          });
+          initial.push(r);
+          await store.create(r);
+        }
+        const query = { statuses: ['ACTIVE', 'INACTIVE'] as const, creator_id: caller, monitor_by: [group(50)] };
+        const removed = new Set<string>(); // gone from the query, seen or not
+        const missed = new Set<string>(); // gone before the walk reached them
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page < 20; page++) {
+          const got = await store.list({
+            ...query,
+            statuses: [...query.statuses],
+            limit: 7,
+            now: NOW,
+            ...(cursor === undefined ? {} : { cursor }),
+          });
+          seen.push(...ids(got.actions));
+          // Meanwhile: a newer action arrives; the next one the walk would list goes, and one it
+          // listed; the oldest not yet listed pauses (INACTIVE: still in the query) and the one
+          // after it completes (out of the query).
+          await store.create(record({ creator_id: caller[page % 2] as string }));
+          const ahead = initial.filter((r) => !seen.includes(r.action_id) && !removed.has(r.action_id));
+          const gone = ahead.at(-1);
+          if (gone !== undefined) {
+            expect(await store.delete(gone.action_id)).toBe(true);
+            removed.add(gone.action_id);
+            missed.add(gone.action_id);
+          }
+          const behind = initial.find((r) => seen.includes(r.action_id) && !removed.has(r.action_id));
+          if (behind !== undefined) {
+            expect(await store.delete(behind.action_id)).toBe(true);
+            removed.add(behind.action_id);
+          }
+          const [paused, done] = ahead.filter((r) => r !== gone);
+          if (paused !== undefined) {
+            const current = (await store.get(paused.action_id)) as ActionRecord;
+            if (current.status === 'ACTIVE')
+              await store.update({ ...current, status: 'INACTIVE', version: current.version + 1 });
+          }
+          if (done !== undefined) {
+            const current = (await store.get(done.action_id)) as ActionRecord;
+            expect(await store.update({ ...current, status: 'SUCCEEDED', version: current.version + 1 })).toBeDefined();
+            removed.add(done.action_id);
+            missed.add(done.action_id);
+          }
+          cursor = got.cursor;
+          if (cursor === undefined) break;
+        }
+        expect(cursor).toBeUndefined();
+        // Each action once, newest first: every one there from the start, except those that left
+        // the query before the walk reached them; none created meanwhile (they are newer).
+        const expected = initial
+          .map((r) => r.action_id)
+          .filter((id) => !missed.has(id))
+          .reverse();
+        expect(seen).toEqual(expected);
+        expect(missed.size).toBeGreaterThan(10);
+      }),
+    );
+
+    it(
+      'walks past runs of expired actions not yet swept: pages may be short, never wrong',
+      withStore(async (store) => {
+        const live = [];
+        for (let i = 0; i < 24; i++) {
+          const expired = i % 6 !== 0; // five expired between live ones
+          const r = record({
+            creator_id: who(65),
+            ...(expired ? { status: 'SUCCEEDED', expires_at: NOW - 1 } : { status: 'SUCCEEDED', expires_at: NOW + 1 }),
+          });
+          if (!expired) live.push(r.action_id);
+          await store.create(r);
+        }
+        const seen = await walk(store, { statuses: ['SUCCEEDED'], creator_id: [who(65)] }, 2);
+        expect(seen.ids).toEqual(live.reverse());
+      }),
+    );
+
+    it(
+      'answers some page for any cursor, never failing: garbage, empty, NUL, lone surrogates, long',
+      withStore(async (store) => {
+        for (let i = 0; i < 3; i++) await store.create(record({ creator_id: who(60) }));
+        for (const cursor of ['garbage', '', ' ', '\u0000 \u0000', '\ud800 \udfff', `${'9'.repeat(5000)} x`, '0 0']) {
+          const page = await store.list({ statuses: ['ACTIVE'], creator_id: [who(60)], limit: 2, now: NOW, cursor });
+          expect(page.actions.length).toBeLessThanOrEqual(2);
+        }
+        // A cursor above every start time is the first page; one below is the end.
+        expect(
+          ids(
+            (await store.list({ statuses: ['ACTIVE'], creator_id: [who(60)], limit: 5, now: NOW, cursor: '9' }))
+              .actions,
+          ),
+        ).toHaveLength(3);
+        expect(
+          (await store.list({ statuses: ['ACTIVE'], creator_id: [who(60)], limit: 5, now: NOW, cursor: '0' })).actions,
+        ).toEqual([]);
+      }),
+    );
+
+    it(
+      'lists a caller in very many groups, every role and status, exactly (more arms than one statement merges)',
+      withStore(async (store) => {
+        const groups = Array.from({ length: 60 }, (_, i) => group(100 + i));
+        const all = ['ACTIVE', 'INACTIVE', 'SUCCEEDED', 'FAILED'] as const;
+        const created = [];
+        for (let i = 0; i < 30; i++) {
+          const r = record({
+            creator_id: who(70 + (i % 3)),
+            status: all[i % 4] as (typeof all)[number],
+            monitor_by: [groups[(i * 7) % 60] as string],
+            manage_by: [groups[(i * 11) % 60] as string, who(70)],
+          });
+          created.push(r);
+          await store.create(r);
+        }
+        const query = {
+          statuses: [...all],
+          creator_id: [who(70)],
+          monitor_by: [who(70), ...groups],
+          manage_by: [who(70), ...groups],
+        };
+        const seen = await walk(store, query, 4);
+        expect(seen.ids).toEqual(created.map((r) => r.action_id).reverse());
       }),
     );
 
