@@ -10,7 +10,7 @@ import { BODY_CUT_OFF } from './http/body.ts';
 import { ActionError, INTERNAL_ERROR, isActionError } from './http/errors.ts';
 import { prefixedPath } from './http/prefix.ts';
 import { CORS_HEADERS, jsonResponse, jsonResponseWith } from './http/response.ts';
-import { failureLog, type Logger, logSafe } from './logger.ts';
+import { failureLog, type Logger } from './logger.ts';
 import { REQUEST_ID_HEADER } from './observe/request-id.ts';
 import { type Observed, type RequestScope, requestObserver } from './observe/request-observer.ts';
 import type { ActionInput, Operation, Operations } from './operations/index.ts';
@@ -70,18 +70,21 @@ function preflight(path: string, methods: Method[]): (scope: RequestScope) => Re
 }
 
 /** The runtime's waitUntil (Workers), else a background promise whose rejection is logged. */
-function waitUntilFor(logger: Logger): (c: Context) => WaitUntil {
-  const logFailure = (error: unknown) => logger.error('background work failed', { error: logSafe(error) });
-  const background: WaitUntil = (promise) => void promise.catch(logFailure);
-  return (c) => {
+function waitUntilFor(logger: Logger, clock: () => number): (c: Context, scope: RequestScope) => WaitUntil {
+  // Once per cause a minute, with the id of the request that started it.
+  const logFailure = failureLog(logger, clock);
+  return (c, scope) => {
+    const failed = (error: unknown) =>
+      logFailure('error', 'background work failed', error, { request_id: scope.requestId });
     let ctx: { waitUntil?: (promise: Promise<unknown>) => void } | undefined;
     try {
       ctx = c.executionCtx;
     } catch {
-      return background; // Hono throws when the runtime passed no ExecutionContext
+      // Hono throws when the runtime passed no ExecutionContext
+      return (promise) => void promise.catch(failed);
     }
     const native = ctx?.waitUntil?.bind(ctx);
-    return native === undefined ? background : (promise) => native(promise.catch(logFailure));
+    return native === undefined ? (promise) => void promise.catch(failed) : (promise) => native(promise.catch(failed));
   };
 }
 
@@ -102,7 +105,7 @@ export function createApp(ops: Operations, config: ProviderConfig, base = ''): H
     errorAnswer,
     hookFailed: hookFailureLog(config),
   });
-  const waitUntilOf = waitUntilFor(logger);
+  const waitUntilOf = waitUntilFor(logger, config.clock);
   // waitUntil is resolved when a callback calls it: Hono's executionCtx getter throws (an Error
   // with a stack trace) on runtimes without one, too costly for every request.
   // The operation's promise is kept on its input, so a callback's signal can tell an abort
@@ -119,7 +122,7 @@ export function createApp(ops: Operations, config: ProviderConfig, base = ''): H
         observe(c.req.raw, route, name, undefined, (scope: RequestScope) => {
           const input: ContextSource = {
             request: c.req.raw,
-            waitUntil: (p) => waitUntilOf(c)(p),
+            waitUntil: (p) => waitUntilOf(c, scope)(p),
             answer: undefined,
             scope,
           };
@@ -134,7 +137,7 @@ export function createApp(ops: Operations, config: ProviderConfig, base = ''): H
         const input: ActionInput = {
           request: c.req.raw,
           actionId,
-          waitUntil: (p: Promise<unknown>) => waitUntilOf(c)(p),
+          waitUntil: (p: Promise<unknown>) => waitUntilOf(c, scope)(p),
           answer: undefined as Promise<unknown> | undefined,
           scope,
         };

@@ -142,6 +142,26 @@ describe('the info line of each request', () => {
   });
 });
 
+describe('work a request left running (waitUntil)', () => {
+  it('is logged with the id of the request that started it when it fails', async () => {
+    const { logger, raw } = await served({
+      run: ({ waitUntil }) => {
+        waitUntil(Promise.reject(new Error('the webhook was refused')));
+        return { status: 'ACTIVE' };
+      },
+    });
+    const reply = await raw('POST', '/run', {
+      token: await mint(USERS.creator),
+      body: { request_id: rid(), body: {} },
+    });
+    expect(reply.status).toBe(202);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const failure = logger.lines.find((line) => line.message === 'background work failed');
+    expect(failure?.level).toBe('error');
+    expect(failure?.fields?.['request_id']).toBe(reply.headers.get('x-request-id'));
+  });
+});
+
 describe('the reason of a refusal, at debug', () => {
   it('tells an expired token, a wrong issuer and a missing scope apart, without the token; the caller sees one answer', async () => {
     const { logger, raw } = await served({
