@@ -2,36 +2,84 @@
 import type { ActionRecord, ActionStatusValue } from '../model.ts';
 import { memoryWorkEngine } from '../work/memory.ts';
 import { type EngineFactory, WORK_ENGINE } from '../work/types.ts';
+import { storeUnavailable } from './failures.ts';
+import { memoryCodec } from './memory-codec.ts';
 import { orderedIndex } from './ordered-index.ts';
 import { type ActionPage, type ActionQuery, type ActionStore, type CreateResult, checkListLimit } from './types.ts';
 
 /** Marks the stores that lose their actions on restart, so the provider can warn once. */
 export const VOLATILE = Symbol.for('globus-action-provider.volatile');
 
+export interface MemoryStoreOptions {
+  /**
+   * The most actions held at once (expired ones count until the sweeper deletes them). A run
+   * past it is answered 503 with `Retry-After`, so the process never grows until it is killed
+   * (losing every action). Default 1,000,000: about 0.6 GB here (README, "Choosing a store").
+   * `Infinity` for no bound.
+   */
+  maxActions?: number;
+}
+
+/** Seconds a run refused by a full memory store is told to wait (about a sweep's interval). */
+const FULL_RETRY_AFTER = 60;
+
 /**
  * An in-process store. Every operation completes synchronously inside the returned promise,
  * which makes create-if-absent and the version check atomic in a single-threaded runtime.
+ * Each action is held as one string (store/memory-codec.ts), about half the memory of its
+ * record's objects; a read decodes a new record.
  *
  * @example
  * ```ts
  * createActionProvider({ ..., store: memoryStore() })
  * ```
  */
-export function memoryStore(): ActionStore & {
+export function memoryStore(options: MemoryStoreOptions = {}): ActionStore & {
   readonly size: number;
   readonly [VOLATILE]: true;
   readonly [WORK_ENGINE]: EngineFactory;
 } {
-  const actions = new Map<string, ActionRecord>();
-  const byRequest = new Map<string, string>(); // `${creator_id} ${request_id}` → action_id
-  const requestKey = (record: ActionRecord): string => `${record.creator_id} ${record.request_id}`;
-  // Each action's order key in one sorted list per (status, role, principal) it matches, and
-  // per status for the operator view: a page merges the caller's lists from the cursor on.
-  const index = orderedIndex();
-  const indexed = (record: ActionRecord, change: (name: string, key: string) => void) => {
-    const key = orderKey(record);
-    for (const name of listNames(record)) change(name, key);
+  const maxActions = options.maxActions ?? 1_000_000;
+  if (!(maxActions === Number.POSITIVE_INFINITY || (Number.isSafeInteger(maxActions) && maxActions >= 1))) {
+    throw new TypeError('memoryStore: maxActions must be a whole number from 1, or Infinity');
+  }
+  const codec = memoryCodec();
+  const actions = new Map<string, string>(); // action_id → entry
+  // (creator_id, request_id) → action_id, by a 32-bit hash of the pair: the key is a small
+  // integer, where a key of the two strings would keep both once more per action. Actions whose
+  // pairs collide share a slot as an array; a lookup checks the entry it finds.
+  const byRequest = new Map<number, string | string[]>();
+  const requestOf = (creator: string, requestId: string): string | undefined => {
+    const slot = byRequest.get(pairHash(creator, requestId));
+    for (const id of slot === undefined ? [] : typeof slot === 'string' ? [slot] : slot) {
+      const entry = actions.get(id);
+      if (entry === undefined) continue;
+      const record = codec.decode(entry);
+      if (record.creator_id === creator && record.request_id === requestId) return id;
+    }
+    return undefined;
   };
+  const remember = (record: ActionRecord) => {
+    const hash = pairHash(record.creator_id, record.request_id);
+    const slot = byRequest.get(hash);
+    if (slot === undefined) byRequest.set(hash, record.action_id);
+    else byRequest.set(hash, [...(typeof slot === 'string' ? [slot] : slot), record.action_id]);
+  };
+  const forget = (record: ActionRecord) => {
+    const hash = pairHash(record.creator_id, record.request_id);
+    const slot = byRequest.get(hash);
+    if (slot === undefined || slot === record.action_id) byRequest.delete(hash);
+    else if (typeof slot !== 'string') {
+      const left = slot.filter((id) => id !== record.action_id);
+      if (left.length === 1) byRequest.set(hash, left[0] as string);
+      else if (left.length === 0) byRequest.delete(hash);
+      else byRequest.set(hash, left);
+    }
+  };
+  // Each action's entry in one sorted list per (status, role, principal) it matches, and per
+  // status for the operator view: a page merges the caller's lists from the cursor on. Entries
+  // begin with the order key, so the lists compare them as they are.
+  const index = orderedIndex();
 
   const store = {
     [VOLATILE]: true as const,
@@ -39,54 +87,73 @@ export function memoryStore(): ActionStore & {
       return actions.size;
     },
     async create(record): Promise<CreateResult> {
-      const key = requestKey(record);
-      const existingId = byRequest.get(key);
+      const existingId = requestOf(record.creator_id, record.request_id);
       const existing = existingId === undefined ? undefined : actions.get(existingId);
-      if (existing !== undefined) return { created: false, record: existing };
+      if (existing !== undefined) return { created: false, record: codec.decode(existing) };
       if (actions.has(record.action_id)) throw new Error(`duplicate action_id ${record.action_id}`);
-      actions.set(record.action_id, record);
-      byRequest.set(key, record.action_id);
-      indexed(record, index.add);
+      if (actions.size >= maxActions) {
+        throw storeUnavailable(new Error(`memoryStore: full (maxActions ${maxActions})`), FULL_RETRY_AFTER);
+      }
+      const entry = codec.encode(record);
+      actions.set(record.action_id, entry);
+      remember(record);
+      for (const name of listNames(record)) index.add(name, entry);
       return { created: true, record };
     },
     async get(actionId) {
-      return actions.get(actionId);
+      const entry = actions.get(actionId);
+      return entry === undefined ? undefined : codec.decode(entry);
     },
     async update(record) {
-      const current = actions.get(record.action_id);
-      if (current === undefined || current.version !== record.version - 1) return undefined;
-      actions.set(record.action_id, record);
-      if (!sameLists(current, record)) {
-        indexed(current, index.remove);
-        indexed(record, index.add);
+      const entry = actions.get(record.action_id);
+      if (entry === undefined) return undefined;
+      const current = codec.decode(entry);
+      if (current.version !== record.version - 1) return undefined;
+      const next = codec.encode(record);
+      codec.release(entry); // after encode: principals kept by both stay in the table
+      actions.set(record.action_id, next);
+      if (sameLists(current, record)) {
+        for (const name of listNames(record)) index.replace(name, entry, next);
+      } else {
+        for (const name of listNames(current)) index.remove(name, entry);
+        for (const name of listNames(record)) index.add(name, next);
+      }
+      if (current.creator_id !== record.creator_id || current.request_id !== record.request_id) {
+        forget(current);
+        remember(record);
       }
       return record;
     },
     async delete(actionId) {
-      const current = actions.get(actionId);
-      if (current === undefined) return false;
+      const entry = actions.get(actionId);
+      if (entry === undefined) return false;
+      const current = codec.decode(entry);
       actions.delete(actionId);
-      byRequest.delete(requestKey(current));
-      indexed(current, index.remove);
+      forget(current);
+      for (const name of listNames(current)) index.remove(name, entry);
+      codec.release(entry);
       return true;
     },
     async list(query) {
       checkListLimit(query.limit);
-      const found: ActionRecord[] = [];
-      for (const key of index.descending(queryNames(query), query.cursor)) {
-        const record = actions.get(key.slice(key.indexOf(' ') + 1));
+      const found: string[] = [];
+      for (const entry of index.descending(queryNames(query), query.cursor)) {
         // Expired actions wait for the sweeper (deleteExpired), as they do in the SQL stores.
-        if (record === undefined || (record.expires_at !== null && record.expires_at <= query.now)) continue;
-        if (found.length === query.limit) return { actions: found, cursor: orderKey(found.at(-1) as ActionRecord) };
-        found.push(record);
+        const { expiresAt } = codec.header(entry);
+        if (expiresAt !== null && expiresAt <= query.now) continue;
+        if (found.length === query.limit) {
+          return { actions: found.map(codec.decode), cursor: codec.orderKey(found.at(-1) as string) };
+        }
+        found.push(entry);
       }
-      return { actions: found } satisfies ActionPage;
+      return { actions: found.map(codec.decode) } satisfies ActionPage;
     },
     async count(now: number) {
       const counts: Partial<Record<ActionStatusValue, number>> = {};
-      for (const record of actions.values()) {
-        if (record.expires_at !== null && record.expires_at <= now) continue;
-        counts[record.status] = (counts[record.status] ?? 0) + 1;
+      for (const entry of actions.values()) {
+        const { status, expiresAt } = codec.header(entry);
+        if (expiresAt !== null && expiresAt <= now) continue;
+        counts[status] = (counts[status] ?? 0) + 1;
       }
       return counts;
     },
@@ -95,25 +162,27 @@ export function memoryStore(): ActionStore & {
       return {};
     },
     async deleteExpired(now: number) {
-      // The keys leave their lists a list at a time: one pass over each list touched, where a
-      // removal per key would shift a long list once per key.
+      // The entries leave their lists a list at a time: one pass over each list touched, where
+      // a removal per entry would shift a long list once per entry.
       const gone = new Map<string, Set<string>>();
       let count = 0;
-      for (const record of actions.values()) {
-        if (record.expires_at !== null && record.expires_at <= now) {
-          actions.delete(record.action_id);
-          byRequest.delete(requestKey(record));
-          indexed(record, (name, key) => {
-            const keys = gone.get(name);
-            if (keys === undefined) gone.set(name, new Set([key]));
-            else keys.add(key);
-          });
-          count++;
+      for (const [actionId, entry] of actions) {
+        const { expiresAt } = codec.header(entry);
+        if (expiresAt === null || expiresAt > now) continue;
+        const record = codec.decode(entry);
+        actions.delete(actionId);
+        forget(record);
+        for (const name of listNames(record)) {
+          const entries = gone.get(name);
+          if (entries === undefined) gone.set(name, new Set([entry]));
+          else entries.add(entry);
         }
+        codec.release(entry);
+        count++;
       }
-      for (const [name, keys] of gone) {
-        if (keys.size === 1) index.remove(name, keys.values().next().value as string);
-        else index.removeAll(name, keys);
+      for (const [name, entries] of gone) {
+        if (entries.size === 1) index.remove(name, entries.values().next().value as string);
+        else index.removeAll(name, entries);
       }
       return count;
     },
@@ -121,12 +190,13 @@ export function memoryStore(): ActionStore & {
   return Object.assign(store, { [WORK_ENGINE]: memoryWorkEngine(store) });
 }
 
-/**
- * Newest first, the action id breaking ties. Start times are fixed-width ISO text with no space,
- * so comparing keys as strings compares (start_time, action_id) in that order.
- */
-function orderKey(record: ActionRecord): string {
-  return `${record.start_time} ${record.action_id}`;
+/** FNV-1a over the UTF-16 code units of `creator`, a separator and `requestId`, as a signed 32-bit integer. */
+function pairHash(creator: string, requestId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < creator.length; i++) hash = Math.imul(hash ^ creator.charCodeAt(i), 0x01000193);
+  hash = Math.imul(hash ^ 0xffff, 0x01000193); // a separator, so ("a", "bc") and ("ab", "c") hash apart
+  for (let i = 0; i < requestId.length; i++) hash = Math.imul(hash ^ requestId.charCodeAt(i), 0x01000193);
+  return hash | 0;
 }
 
 /** The lists an action is in: the status first, so no principal can make two names alike. */

@@ -10,6 +10,11 @@ export interface OrderedIndex {
   add(name: string, key: string): void;
   /** Take `key` out of list `name` (nothing if it is not there). */
   remove(name: string, key: string): void;
+  /**
+   * Put `next` where `key` is in list `name` (nothing if `key` is not there). `next` must sort
+   * where `key` does: the memory store's entries of one action, which begin with its order key.
+   */
+  replace(name: string, key: string, next: string): void;
   /** Take many keys out of list `name`: one pass over the list, not one per key. */
   removeAll(name: string, keys: ReadonlySet<string>): void;
   /**
@@ -71,6 +76,12 @@ export function orderedIndex(): OrderedIndex {
       if (list[at] !== key) return;
       if (list.length === 1) lists.delete(name);
       else list.splice(at, 1);
+    },
+    replace(name, key, next) {
+      const list = lists.get(name);
+      if (list === undefined) return;
+      const at = lowerBound(list, key);
+      if (list[at] === key) list[at] = next;
     },
     removeAll(name, keys) {
       const list = lists.get(name);
