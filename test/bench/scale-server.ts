@@ -16,10 +16,13 @@
  * It sends `ready` (its port), then answers over the IPC channel: `take` (an action read through
  * the store, then deleted: the parent's template), `seed` (memory store only: actions `from` to
  * `to - 1` of the plan, each record `JSON.parse` of its text, through `store.create`), `rss` (RSS
- * and heapUsed after two forced collections) and `exit`.
+ * and heapUsed after two forced collections), `cpu` (the process's CPU time, its threads' and
+ * SQLite's included, not PostgreSQL's, a process of its own; and the time spent in garbage
+ * collection) and `exit`.
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { serve as honoServe } from '@hono/node-server';
 import { Hono } from 'hono';
 import { serve } from '../../adapters/node.ts';
@@ -33,12 +36,14 @@ export type ToChild =
   | { type: 'take'; actionId: string }
   | { type: 'seed'; plan: SeedPlan; from: number; to: number }
   | { type: 'rss' }
+  | { type: 'cpu' }
   | { type: 'exit' };
 export type FromChild =
   | { type: 'ready'; port: number }
   | { type: 'taken'; record: string }
   | { type: 'seeded'; ms: number; size: number }
-  | { type: 'rss'; rss: number; heapUsed: number };
+  | { type: 'rss'; rss: number; heapUsed: number }
+  | { type: 'cpu'; micros: number; gcMs: number };
 
 const send = (message: FromChild) => process.send?.(message);
 const env = (name: string): string => {
@@ -82,6 +87,12 @@ async function seed(store: ActionStore, plan: SeedPlan, from: number, to: number
   }
   return performance.now() - started;
 }
+
+/** Milliseconds spent in garbage collection so far (what a large heap costs each request). */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
 
 const mode = process.argv[2];
 let close = async () => {};
@@ -134,6 +145,11 @@ process.on('message', (message: ToChild) => {
       forcedGc();
       const { rss, heapUsed } = process.memoryUsage();
       send({ type: 'rss', rss, heapUsed });
+      break;
+    }
+    case 'cpu': {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', micros: user + system, gcMs });
       break;
     }
     case 'exit':

@@ -43,7 +43,8 @@
  *   per request by wrk's Lua), `--connections` connections, one wrk thread (one core for the
  *   load, one for the server); `--warmup` s of each, then `--rounds` rounds of `--duration` s
  *   alternating with the bare Hono route (the same requests), so drift hits both alike. req/s
- *   and p99 (wrk --latency) are the means of the rounds.
+ *   and p99 (wrk --latency) are the means of the rounds; with them the provider process's CPU
+ *   time per request, which other work on the machine disturbs much less than req/s.
  * - memory: the child's RSS and heapUsed after two forced collections, measured after the
  *   load; per action, (at size - empty) / size, "empty" measured after a first request and 2 s
  *   of status load on the template action, before it is deleted (so warm-up costs are in both).
@@ -203,6 +204,10 @@ end
 interface Sample {
   rps: number;
   p99: number;
+  /** The server process's CPU time per request, µs (the store's share on memory and SQLite; PostgreSQL's own is not in it). */
+  cpu: number;
+  /** Share of the round's wall time the server spent in garbage collection. */
+  gc: number;
   requests: number;
   /** Socket errors and timeouts wrk counted (connect, read, write, timeout). */
   errors: number;
@@ -237,7 +242,7 @@ async function wrk(base: string, seconds: number, targets: string): Promise<Samp
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   if (!Number.isFinite(rps) || p99 === null) throw new Error(`wrk: unexpected output\n${stdout}`);
   const errors = socket === null ? 0 : socket.slice(1).reduce((n, x) => n + Number(x), 0);
-  return { rps, p99: toMs(p99[1] as string, p99[2] as string), requests, errors };
+  return { rps, p99: toMs(p99[1] as string, p99[2] as string), requests, errors, cpu: NaN, gc: NaN };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,13 +304,28 @@ async function enumerate(base: string, authorization: string, expected: number):
 // ---------------------------------------------------------------------------------------------
 // Bulk loaders (SQL stores): the store's tables, rows as the store writes them
 
+/** Where a load's time went: `mark(name)` ends the phase `name`. */
+function phases(): { mark(name: string): void; text(): string } {
+  const done: string[] = [];
+  let last = performance.now();
+  return {
+    mark(name) {
+      const now = performance.now();
+      done.push(`${name} ${((now - last) / 1000).toFixed(1)} s`);
+      last = now;
+    },
+    text: () => done.join(', '),
+  };
+}
+
 /** The template's values the SQL columns take (status, version), checked to be a completed echo. */
 function templateColumns(plan: SeedPlan): { status: string; version: number } {
   const t = JSON.parse(plan.template) as { status: string; version: number };
   return { status: t.status, version: t.version };
 }
 
-function seedSqlite(file: string, plan: SeedPlan, from: number, to: number): void {
+function seedSqlite(file: string, plan: SeedPlan, from: number, to: number): string {
+  const time = phases();
   const db = new Database(file);
   try {
     // The loader's connection only (the store's own are untouched): a page cache large enough
@@ -357,16 +377,23 @@ function seedSqlite(file: string, plan: SeedPlan, from: number, to: number): voi
         template: plan.template,
       });
       if (inserted.changes !== to - from) throw new Error(`SQLite: ${inserted.changes} actions inserted`);
+      time.mark("actions (with the trigger's creator rows)");
       principals.run(timeText(startMsOf(plan, from)));
+      time.mark('monitor and manage rows');
     })();
+    time.mark('commit');
     db.exec('ANALYZE');
+    time.mark('ANALYZE');
     db.pragma('wal_checkpoint(TRUNCATE)');
+    time.mark('WAL checkpoint');
   } finally {
     db.close();
   }
+  return time.text();
 }
 
-async function seedPostgres(sql: postgres.Sql, plan: SeedPlan, from: number, to: number): Promise<void> {
+async function seedPostgres(sql: postgres.Sql, plan: SeedPlan, from: number, to: number): Promise<string> {
+  const time = phases();
   const { status, version } = templateColumns(plan);
   const tables = `('gap_actions'::regclass, 'gap_principals'::regclass)`;
   await sql.begin(async (tx) => {
@@ -391,6 +418,7 @@ async function seedPostgres(sql: postgres.Sql, plan: SeedPlan, from: number, to:
     for (const i of indexes) await tx.unsafe(`DROP INDEX ${String(i['indexname'])}`);
     for (const c of constraints)
       await tx.unsafe(`ALTER TABLE ${String(c['tbl'])} DROP CONSTRAINT ${String(c['conname'])}`);
+    time.mark('indexes dropped');
     const startMs = '$5::bigint + g.i * $6::bigint';
     const inserted = await tx.unsafe(
       `WITH t AS (SELECT $1::text::jsonb AS j),
@@ -426,6 +454,7 @@ async function seedPostgres(sql: postgres.Sql, plan: SeedPlan, from: number, to:
       ],
     );
     if (inserted.count !== to - from) throw new Error(`PostgreSQL: ${inserted.count} actions inserted`);
+    time.mark("actions (with the trigger's creator rows)");
     // The store's monitor and manage rows (the creator's came from its trigger).
     await tx.unsafe(
       `INSERT INTO gap_principals (principal, role, action_id, status, start_time)
@@ -433,13 +462,18 @@ async function seedPostgres(sql: postgres.Sql, plan: SeedPlan, from: number, to:
        FROM gap_actions a CROSS JOIN (VALUES ('monitor'), ('manage')) AS r(role) WHERE a.start_time >= $1`,
       [timeText(startMsOf(plan, from))],
     );
+    time.mark('monitor and manage rows');
     for (const c of constraints)
       await tx.unsafe(`ALTER TABLE ${String(c['tbl'])} ADD CONSTRAINT ${String(c['conname'])} ${String(c['def'])}`);
     for (const i of indexes) await tx.unsafe(String(i['indexdef']));
     const after = await indexDefs();
     if (after !== before) throw new Error(`indexes differ after the load:\n${before}\n---\n${after}`);
+    time.mark('indexes built');
   });
+  time.mark('commit');
   await sql.unsafe('VACUUM (ANALYZE) gap_actions, gap_principals');
+  time.mark('VACUUM ANALYZE');
+  return time.text();
 }
 
 /** Sample actions of a step as the store holds them: the record, and its three principals rows. */
@@ -588,16 +622,23 @@ async function measureStatus(child: Child, size: number): Promise<{ status: Samp
   const bareSamples: Sample[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const b = await wrk(bare.base, DURATION, targets);
+    const before = await child.request({ type: 'cpu' }, 'cpu');
+    const wall = performance.now();
     const s = await wrk(child.base, DURATION, targets);
+    const after = await child.request({ type: 'cpu' }, 'cpu');
+    s.cpu = (after.micros - before.micros) / s.requests;
+    s.gc = (after.gcMs - before.gcMs) / (performance.now() - wall);
     bareSamples.push(b);
     statusSamples.push(s);
     log(
-      `  round ${round}/${ROUNDS}: bare Hono ${fmt(b.rps)} req/s (p99 ${ms(b.p99)} ms), ${child.name} ${fmt(s.rps)} req/s (p99 ${ms(s.p99)} ms, ${fmt(s.requests)} requests${s.errors > 0 ? `, ${s.errors} socket errors` : ''})`,
+      `  round ${round}/${ROUNDS}: bare Hono ${fmt(b.rps)} req/s (p99 ${ms(b.p99)} ms), ${child.name} ${fmt(s.rps)} req/s (p99 ${ms(s.p99)} ms, ${fmt(s.cpu)} µs CPU/req, ${(s.gc * 100).toFixed(1)}% in GC, ${fmt(s.requests)} requests${s.errors > 0 ? `, ${s.errors} socket errors` : ''})`,
     );
   }
   const combine = (xs: Sample[]): Sample => ({
     rps: mean(xs.map((x) => x.rps)),
     p99: mean(xs.map((x) => x.p99)),
+    cpu: mean(xs.map((x) => x.cpu)),
+    gc: mean(xs.map((x) => x.gc)),
     requests: xs.reduce((n, x) => n + x.requests, 0),
     errors: xs.reduce((n, x) => n + x.errors, 0),
   });
@@ -626,7 +667,9 @@ async function measureStore(store: StoreName): Promise<void> {
       log('starting PostgreSQL');
       pg = await startPostgres();
       admin = postgres(pg.url, { max: 2, onnotice: () => {} });
-      pgVersion = String((await admin.unsafe('SHOW server_version'))[0]?.['server_version'] ?? '?');
+      pgVersion = String((await admin.unsafe('SHOW server_version'))[0]?.['server_version'] ?? '?').split(
+        ' ',
+      )[0] as string;
     }
     env['BENCH_DATABASE_URL'] = pg.url;
   }
@@ -675,13 +718,14 @@ async function measureStore(store: StoreName): Promise<void> {
     let have = 0;
     for (const size of SIZES) {
       const seedStarted = performance.now();
+      let where = 'store.create() in the child';
       if (store === 'memory') {
         const seeded = await child.request({ type: 'seed', plan, from: have, to: size }, 'seeded');
         if (seeded.size !== size) throw new Error(`memory: ${seeded.size} actions, expected ${size}`);
       } else if (store === 'sqlite') {
-        seedSqlite(sqliteFile, plan, have, size);
+        where = seedSqlite(sqliteFile, plan, have, size);
       } else {
-        await seedPostgres(admin as postgres.Sql, plan, have, size);
+        where = await seedPostgres(admin as postgres.Sql, plan, have, size);
       }
       const seedSeconds = (performance.now() - seedStarted) / 1000;
       // SQLite's load held this event loop: let it see the keep-alive connections the server
@@ -700,7 +744,7 @@ async function measureStore(store: StoreName): Promise<void> {
         hono ??= await startChild('bare Hono', 'hono', { BENCH_BODY: body });
       }
       log(
-        `${store}: ${fmt(size)} actions (${fmt(size - have)} seeded in ${seedSeconds.toFixed(1)} s, ${fmt((size - have) / seedSeconds)}/s); checked`,
+        `${store}: ${fmt(size)} actions (${fmt(size - have)} seeded in ${seedSeconds.toFixed(1)} s, ${fmt((size - have) / seedSeconds)}/s: ${where}); checked`,
       );
       have = size;
 
@@ -724,7 +768,7 @@ async function measureStore(store: StoreName): Promise<void> {
       };
       rows.push(row);
       log(
-        `${store} @ ${fmt(size)}: status ${fmt(status.rps)} req/s (${(status.rps / bare.rps).toFixed(2)} of bare Hono's ${fmt(bare.rps)}), p99 ${ms(status.p99)} ms; ` +
+        `${store} @ ${fmt(size)}: status ${fmt(status.rps)} req/s (${(status.rps / bare.rps).toFixed(2)} of bare Hono's ${fmt(bare.rps)}), p99 ${ms(status.p99)} ms, ${fmt(status.cpu)} µs CPU/req, ${(status.gc * 100).toFixed(1)}% in GC; ` +
           `RSS ${mb(memory.rss)} MB, heap ${mb(memory.heapUsed)} MB (${fmt(row.rssPerAction)} / ${fmt(row.heapPerAction)} B per action); ` +
           `enumerate ${fmt(listed.listed)} in ${listed.pages} pages: ${ms(listed.first)} / ${ms(listed.middle)} / ${ms(listed.last)} ms per page, walk ${ms(listed.walkMs)} ms` +
           (bytes === undefined ? '' : `; data ${mb(bytes)} MB`),
@@ -767,14 +811,15 @@ const label: Record<StoreName, string> = {
 };
 const lines = [
   '',
-  `| store | actions | seed s | status req/s | bare Hono req/s | ratio to bare Hono | ratio to ${fmt(SIZES[0] as number)} | p99 ms | RSS MB | heap MB | B/action RSS | B/action heap | enumerate ms/page first / middle / last | pages, walk ms | data MB |`,
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| store | actions | seed s | status req/s | bare Hono req/s | ratio to bare Hono | ratio to ${fmt(SIZES[0] as number)} | the same, each over bare Hono | p99 ms | server CPU µs/req | GC % | RSS MB | heap MB | B/action RSS | B/action heap | enumerate ms/page first / middle / last | pages, walk ms | data MB |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map((r) => {
     const base = smallest(r.store) as Row;
     const e = r.enumerate;
     return (
       `| ${label[r.store]} | ${fmt(r.size)} | ${r.seedSeconds.toFixed(1)} | ${fmt(r.status.rps)} | ${fmt(r.bare.rps)} | ${(r.status.rps / r.bare.rps).toFixed(2)} | ` +
-      `${(r.status.rps / base.status.rps).toFixed(2)} | ${ms(r.status.p99)} | ${mb(r.rss)} | ${mb(r.heapUsed)} | ${fmt(r.rssPerAction)} | ${fmt(r.heapPerAction)} | ` +
+      `${(r.status.rps / base.status.rps).toFixed(2)} | ${(r.status.rps / r.bare.rps / (base.status.rps / base.bare.rps)).toFixed(2)} | ` +
+      `${ms(r.status.p99)} | ${fmt(r.status.cpu)} | ${(r.status.gc * 100).toFixed(1)} | ${mb(r.rss)} | ${mb(r.heapUsed)} | ${fmt(r.rssPerAction)} | ${fmt(r.heapPerAction)} | ` +
       `${ms(e.first)} / ${ms(e.middle)} / ${ms(e.last)} | ${e.pages}, ${fmt(e.walkMs)} | ${r.dataBytes === undefined ? '–' : mb(r.dataBytes)} |`
     );
   }),
@@ -782,6 +827,8 @@ const lines = [
   `Node ${process.version}, ${cpus()[0]?.model.trim() ?? 'unknown CPU'} × ${cpus().length}, ${process.platform}/${process.arch}; SQLite ${sqliteVersion} (better-sqlite3)${pgVersion ? `; PostgreSQL ${pgVersion}` : ''}; load average ${loadBefore} before, ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')} after`,
+  `Server CPU: user + system time of the provider process per status request (its threads included; PostgreSQL's processes not), less sensitive than req/s to other work on the machine; GC %: the share of the status rounds' wall time the provider spent collecting garbage. ` +
+    `"The same, each over bare Hono": the ratio to the smallest size of each size's ratio to bare Hono (measured in the same minute), which takes out most drift of the machine's speed.`,
   `Command: \`${command}\` (wrk -t1 -c${CONNECTIONS}, ${WARMUP} s warm-up, ${ROUNDS} rounds × ${DURATION} s alternating with bare Hono, req/s and p99 the means of the rounds; ` +
     `random status targets: ${fmt(TARGETS)} (action, its creator's token) pairs per size; ${CREATORS} creators, each owning size / ${CREATORS}; enumerate: creator 0, limit ${LIMIT}, median of ${REPEAT} per page)`,
   ...(rows.some((r) => r.errors > 0)
