@@ -15,7 +15,8 @@
  *
  * It sends `ready` (its port), then answers over the IPC channel: `take` (an action read through
  * the store, then deleted: the parent's template), `seed` (memory store only: actions `from` to
- * `to - 1` of the plan, each record `JSON.parse` of its text, through `store.create`), `rss` (RSS
+ * `to - 1` of the plan, each record `JSON.parse` of its own text, its creator URN then one
+ * string in its three places as in a real run's record, through `store.create`), `rss` (RSS
  * and heapUsed after two forced collections), `cpu` (the process's CPU time, its threads' and
  * SQLite's included, not PostgreSQL's, a process of its own; and the time spent in garbage
  * collection) and `exit`.
@@ -82,7 +83,13 @@ async function seed(store: ActionStore, plan: SeedPlan, from: number, to: number
   const make = recordMaker(plan);
   const started = performance.now();
   for (let i = from; i < to; i++) {
-    const result = await store.create(JSON.parse(make(i)) as ActionRecord);
+    const record = JSON.parse(make(i)) as ActionRecord;
+    // One string in the three places, as lifecycle.ts writes a run's record (all three are the
+    // caller's identity): parsed, each would be a copy of its own.
+    if (record.monitor_by.length !== 1 || record.manage_by.length !== 1) throw new Error('seed: template roles');
+    (record.monitor_by as string[])[0] = record.creator_id;
+    (record.manage_by as string[])[0] = record.creator_id;
+    const result = await store.create(record);
     if (!result.created) throw new Error(`seed: action ${i} was not created`);
   }
   return performance.now() - started;

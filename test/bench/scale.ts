@@ -24,7 +24,9 @@
  * each owns size / 100), start and completion time (increasing, all in the past), expires_at
  * (the template's release_after later: all in the future, so nothing expires) and the echoed
  * string varied (test/bench/scale-records.ts, the same functions in JavaScript and SQL).
- * - memory: the child calls store.create() with each record parsed from its own JSON text;
+ * - memory: the child calls store.create() with each record parsed from its own JSON text
+ *   (then its creator URN made one string in creator_id, monitor_by and manage_by, as a run's
+ *   record holds it; across actions no string is shared);
  * - SQLite: one transaction per step from this process, on its own connection to the file:
  *   INSERT ... SELECT over a recursive CTE, each record json_replace() of the template text, in
  *   the store's tables as it writes them (the creator's principals row comes from the store's
@@ -44,7 +46,7 @@
  *   load, one for the server); `--warmup` s of each, then `--rounds` rounds of `--duration` s
  *   alternating with the bare Hono route (the same requests), so drift hits both alike. req/s
  *   and p99 (wrk --latency) are the means of the rounds; with them the provider process's CPU
- *   time per request, which other work on the machine disturbs much less than req/s.
+ *   time per request and the share of the time it spent in GC.
  * - memory: the child's RSS and heapUsed after two forced collections, measured after the
  *   load; per action, (at size - empty) / size, "empty" measured after a first request and 2 s
  *   of status load on the template action, before it is deleted (so warm-up costs are in both).
@@ -827,7 +829,7 @@ const lines = [
   `Node ${process.version}, ${cpus()[0]?.model.trim() ?? 'unknown CPU'} × ${cpus().length}, ${process.platform}/${process.arch}; SQLite ${sqliteVersion} (better-sqlite3)${pgVersion ? `; PostgreSQL ${pgVersion}` : ''}; load average ${loadBefore} before, ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')} after`,
-  `Server CPU: user + system time of the provider process per status request (its threads included; PostgreSQL's processes not), less sensitive than req/s to other work on the machine; GC %: the share of the status rounds' wall time the provider spent collecting garbage. ` +
+  `Server CPU: user + system time of the provider process per status request (its threads included; PostgreSQL's processes not), usually less disturbed than req/s by other work on the machine (not always: a busy neighbour on these 2 cores raises it too); GC %: the share of the status rounds' wall time the provider spent collecting garbage. ` +
     `"The same, each over bare Hono": the ratio to the smallest size of each size's ratio to bare Hono (measured in the same minute), which takes out most drift of the machine's speed.`,
   `Command: \`${command}\` (wrk -t1 -c${CONNECTIONS}, ${WARMUP} s warm-up, ${ROUNDS} rounds × ${DURATION} s alternating with bare Hono, req/s and p99 the means of the rounds; ` +
     `random status targets: ${fmt(TARGETS)} (action, its creator's token) pairs per size; ${CREATORS} creators, each owning size / ${CREATORS}; enumerate: creator 0, limit ${LIMIT}, median of ${REPEAT} per page)`,
