@@ -64,10 +64,12 @@ function forcedGc(): void {
 async function openStore(name: string): Promise<ActionStore & { size?: number }> {
   switch (name) {
     case 'memory':
-      return memoryStore();
+      return memoryStore({ maxActions: Number.POSITIVE_INFINITY }); // --sizes may pass its default bound
     case 'sqlite': {
       const { openSqliteStore } = await import('../../src/store/sqlite.ts');
-      return openSqliteStore(join(env('BENCH_DATA_DIR'), 'actions.db'));
+      // BENCH_SQLITE_MMAP (bytes): the store's mmapSize, to compare with its default.
+      const mmap = process.env['BENCH_SQLITE_MMAP'];
+      return openSqliteStore(join(env('BENCH_DATA_DIR'), 'actions.db'), mmap ? { mmapSize: Number(mmap) } : {});
     }
     case 'postgres': {
       const { postgresStore } = await import('../../src/store/postgres.ts');

@@ -17,9 +17,11 @@
  * body, @hono/node-server) runs in its own child as the baseline. Only one child is under load
  * at a time.
  *
- * One store per kind is grown from size to size (`--sizes`), seeding only the difference, and
- * measured at each size. The actions are copies of one real action: the stored record of a
- * `POST /run` of the echo provider on that store (read back through the store, then deleted),
+ * Each size has a store of its own (a child process each: memory; a SQLite file; a PostgreSQL
+ * database), seeded from empty, and all of one kind stay up together, so the status rounds can
+ * alternate between the sizes (see "At each size"). The actions are copies of one real action:
+ * the stored record of a `POST /run` of the echo provider on that store (read back through the
+ * store, then deleted),
  * with the id (a UUID, scattered over the key space), request_id, creator (`--creators`, 100:
  * each owns size / 100), start and completion time (increasing, all in the past), expires_at
  * (the template's release_after later: all in the future, so nothing expires) and the echoed
@@ -43,8 +45,9 @@
  * - status: `GET /{id}/status` of random existing actions, each with its creator's token (a
  *   file of `--targets` random (path, token) pairs over the whole table, one picked at random
  *   per request by wrk's Lua), `--connections` connections, one wrk thread (one core for the
- *   load, one for the server); `--warmup` s of each, then `--rounds` rounds of `--duration` s
- *   alternating with the bare Hono route (the same requests), so drift hits both alike. req/s
+ *   load, one for the server); `--warmup` s of each, then `--rounds` rounds, each measuring
+ *   every size for `--duration` s right after the bare Hono route with the same requests (the
+ *   sizes' order turning each round), so the machine's drift hits every size alike. req/s
  *   and p99 (wrk --latency) are the means of the rounds; with them the provider process's CPU
  *   time per request and the share of the time it spent in GC.
  * - memory: the child's RSS and heapUsed after two forced collections, measured after the
@@ -58,13 +61,13 @@ import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { ECHO_SCOPE } from '../../examples/echo.ts';
 import { devAuth } from '../../src/dev/index.ts';
-import { type PostgresServer, startPostgres } from '../support/postgres.ts';
+import { freshDatabase, type PostgresServer, startPostgres } from '../support/postgres.ts';
 import { ROOT } from '../support/processes.ts';
 import { bundledServer } from './bundle.ts';
 import {
@@ -479,7 +482,14 @@ async function seedPostgres(sql: postgres.Sql, plan: SeedPlan, from: number, to:
 }
 
 /** Sample actions of a step as the store holds them: the record, and its three principals rows. */
-async function checkRows(store: StoreName, plan: SeedPlan, from: number, to: number, pg: postgres.Sql | undefined) {
+async function checkRows(
+  store: StoreName,
+  plan: SeedPlan,
+  from: number,
+  to: number,
+  where: { file?: string; pg?: postgres.Sql },
+) {
+  const { file, pg } = where;
   const make = recordMaker(plan);
   const samples = [from, Math.floor((from + to) / 2), to - 1];
   const expectRoles = (rows: Record<string, unknown>[], i: number) => {
@@ -491,8 +501,8 @@ async function checkRows(store: StoreName, plan: SeedPlan, from: number, to: num
     const want = ['creator', 'manage', 'monitor'].map((role) => `${role} ${creator} SUCCEEDED ${start}`);
     if (got.join('\n') !== want.join('\n')) throw new Error(`${store}: principals of action ${i}:\n${got.join('\n')}`);
   };
-  if (store === 'sqlite') {
-    const db = new Database(sqliteFile, { readonly: true });
+  if (store === 'sqlite' && file !== undefined) {
+    const db = new Database(file, { readonly: true });
     try {
       const count = db.prepare('SELECT count(*) AS n FROM gap_actions').get() as { n: number };
       if (count.n !== to) throw new Error(`sqlite: ${count.n} actions, expected ${to}`);
@@ -544,9 +554,6 @@ const luaFile = join(work, 'status.lua');
 writeFileSync(luaFile, LUA);
 const keyDir = join(work, 'key');
 const dev = await devAuth({ dir: keyDir }); // writes the key the children read
-const dataDir = join(work, 'sqlite');
-mkdirSync(dataDir);
-const sqliteFile = join(dataDir, 'actions.db');
 const ownAuth = `Bearer ${await dev.mint({ scope: ECHO_SCOPE, expiresIn: '12h' })}`;
 const creatorUrns = Array.from({ length: CREATORS }, (_, c) => `urn:globus:auth:identity:${creatorIdOf(c)}`);
 const tokens: string[] = [];
@@ -613,173 +620,228 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function measureStatus(child: Child, size: number): Promise<{ status: Sample; bare: Sample }> {
-  const targets = targetsFor(size);
-  const bare = hono as Child;
-  if (WARMUP > 0) {
-    await wrk(bare.base, WARMUP, targets);
-    await wrk(child.base, WARMUP, targets);
-  }
-  const statusSamples: Sample[] = [];
-  const bareSamples: Sample[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    const b = await wrk(bare.base, DURATION, targets);
-    const before = await child.request({ type: 'cpu' }, 'cpu');
-    const wall = performance.now();
-    const s = await wrk(child.base, DURATION, targets);
-    const after = await child.request({ type: 'cpu' }, 'cpu');
-    s.cpu = (after.micros - before.micros) / s.requests;
-    s.gc = (after.gcMs - before.gcMs) / (performance.now() - wall);
-    bareSamples.push(b);
-    statusSamples.push(s);
-    log(
-      `  round ${round}/${ROUNDS}: bare Hono ${fmt(b.rps)} req/s (p99 ${ms(b.p99)} ms), ${child.name} ${fmt(s.rps)} req/s (p99 ${ms(s.p99)} ms, ${fmt(s.cpu)} µs CPU/req, ${(s.gc * 100).toFixed(1)}% in GC, ${fmt(s.requests)} requests${s.errors > 0 ? `, ${s.errors} socket errors` : ''})`,
-    );
-  }
-  const combine = (xs: Sample[]): Sample => ({
-    rps: mean(xs.map((x) => x.rps)),
-    p99: mean(xs.map((x) => x.p99)),
-    cpu: mean(xs.map((x) => x.cpu)),
-    gc: mean(xs.map((x) => x.gc)),
-    requests: xs.reduce((n, x) => n + x.requests, 0),
-    errors: xs.reduce((n, x) => n + x.errors, 0),
-  });
-  return { status: combine(statusSamples), bare: combine(bareSamples) };
+/** One store of one size, with its provider up. */
+interface Sized {
+  size: number;
+  child: Child;
+  seedSeconds: number;
+  /** SQLite: the file; PostgreSQL: the database (its own, one per size). */
+  file?: string;
+  db?: postgres.Sql;
+  drop?: () => Promise<void>;
+  empty: { rss: number; heapUsed: number };
+  status: Sample[];
+  bare: Sample[];
 }
 
-async function dataBytes(store: StoreName): Promise<number | undefined> {
-  if (store === 'sqlite') {
-    const wal = `${sqliteFile}-wal`;
-    return statSync(sqliteFile).size + (existsSync(wal) ? statSync(wal).size : 0);
+const combine = (xs: Sample[]): Sample => ({
+  rps: mean(xs.map((x) => x.rps)),
+  p99: mean(xs.map((x) => x.p99)),
+  cpu: mean(xs.map((x) => x.cpu)),
+  gc: mean(xs.map((x) => x.gc)),
+  requests: xs.reduce((n, x) => n + x.requests, 0),
+  errors: xs.reduce((n, x) => n + x.errors, 0),
+});
+
+/** One round of status load on `child` (CPU and GC time read from it around the load). */
+async function statusRound(child: Child, targets: string): Promise<Sample> {
+  const before = await child.request({ type: 'cpu' }, 'cpu');
+  const wall = performance.now();
+  const s = await wrk(child.base, DURATION, targets);
+  const after = await child.request({ type: 'cpu' }, 'cpu');
+  s.cpu = (after.micros - before.micros) / s.requests;
+  s.gc = (after.gcMs - before.gcMs) / (performance.now() - wall);
+  return s;
+}
+
+/**
+ * Status at every size of one store, in rounds: each round measures bare Hono and then each
+ * size's provider (the order of the sizes turning from round to round), so the machine's drift
+ * hits every size alike and each size's ratio to bare Hono is taken in the same minute.
+ */
+async function measureStatus(store: StoreName, sized: Sized[]): Promise<void> {
+  const bare = hono as Child;
+  if (WARMUP > 0) {
+    for (const s of sized) {
+      await wrk(bare.base, WARMUP, targetsFor(s.size));
+      await wrk(s.child.base, WARMUP, targetsFor(s.size));
+    }
   }
-  if (store === 'postgres' && admin !== undefined) {
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = sized.map((_, k) => sized[(k + round - 1) % sized.length] as Sized);
+    const parts: string[] = [];
+    for (const s of order) {
+      const targets = targetsFor(s.size);
+      const b = await wrk(bare.base, DURATION, targets);
+      const m = await statusRound(s.child, targets);
+      s.bare.push(b);
+      s.status.push(m);
+      parts.push(
+        `${fmt(s.size)}: ${fmt(m.rps)} req/s (${(m.rps / b.rps).toFixed(2)} of bare Hono's ${fmt(b.rps)}; p99 ${ms(m.p99)} ms, ${fmt(m.cpu)} µs CPU/req, ${(m.gc * 100).toFixed(1)}% GC${m.errors > 0 ? `, ${m.errors} socket errors` : ''})`,
+      );
+    }
+    log(`  ${store} round ${round}/${ROUNDS}: ${parts.join('; ')}`);
+  }
+}
+
+async function dataBytes(store: StoreName, s: Sized): Promise<number | undefined> {
+  if (store === 'sqlite' && s.file !== undefined) {
+    const wal = `${s.file}-wal`;
+    return statSync(s.file).size + (existsSync(wal) ? statSync(wal).size : 0);
+  }
+  if (store === 'postgres' && s.db !== undefined) {
     const row = (
-      await admin.unsafe(`SELECT pg_total_relation_size('gap_actions') + pg_total_relation_size('gap_principals') AS n`)
+      await s.db.unsafe(`SELECT pg_total_relation_size('gap_actions') + pg_total_relation_size('gap_principals') AS n`)
     )[0];
     return Number(row?.['n']);
   }
   return undefined;
 }
 
-async function measureStore(store: StoreName): Promise<void> {
+/** The seeding plan from a real run on `child`'s store (read back, then deleted), and the child's memory then. */
+async function templateOf(
+  store: StoreName,
+  child: Child,
+): Promise<{ plan: SeedPlan; empty: { rss: number; heapUsed: number }; bytes: number }> {
+  // Its status served under load first, so the "empty" memory figure includes what serving
+  // costs, not only the store.
+  const made = await call(
+    `${child.base}/run`,
+    {
+      method: 'POST',
+      headers: { authorization: ownAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({ request_id: 'scale-template', body: { input_string: 'hello' } }),
+    },
+    202,
+  );
+  const templateId = (JSON.parse(made) as { action_id: string }).action_id;
+  const warm = join(work, `warm-${store}.tsv`);
+  writeFileSync(warm, `/${templateId}/status\t${ownAuth}\n`);
+  await wrk(child.base, 2, warm);
+  const { record: template } = await child.request({ type: 'take', actionId: templateId }, 'taken');
+  const empty = await child.request({ type: 'rss' }, 'rss');
+  const t = JSON.parse(template) as { status: string; start_time: string; completion_time: string; expires_at: number };
+  if (t.status !== 'SUCCEEDED' || typeof t.expires_at !== 'number') throw new Error(`template: ${template}`);
+  const completionMs = Date.parse(t.completion_time) - Date.parse(t.start_time);
+  const plan: SeedPlan = {
+    template,
+    creators: creatorUrns,
+    base: BASE,
+    stepMs: STEP_MS,
+    completionMs,
+    releaseMs: t.expires_at - Date.parse(t.completion_time),
+  };
+  if (plan.base + plan.completionMs + plan.releaseMs < Date.now() + 86_400_000)
+    throw new Error(`template: release_after too short for ${fmt(SIZES.at(-1) as number)} actions a second apart`);
+  return { plan, empty: { rss: empty.rss, heapUsed: empty.heapUsed }, bytes: template.length };
+}
+
+/** A store of `size` actions of its own, seeded and checked, its provider up. */
+async function sizedStore(store: StoreName, size: number): Promise<Sized> {
   const env: Record<string, string> = { BENCH_STORE: store, BENCH_KEY_DIR: keyDir };
-  if (store === 'sqlite') env['BENCH_DATA_DIR'] = dataDir;
-  if (store === 'postgres') {
-    if (pg === undefined) {
-      log('starting PostgreSQL');
-      pg = await startPostgres();
-      admin = postgres(pg.url, { max: 2, onnotice: () => {} });
-      pgVersion = String((await admin.unsafe('SHOW server_version'))[0]?.['server_version'] ?? '?').split(
-        ' ',
-      )[0] as string;
-    }
-    env['BENCH_DATABASE_URL'] = pg.url;
+  const where: { file?: string; db?: postgres.Sql; drop?: () => Promise<void> } = {};
+  if (store === 'sqlite') {
+    const dir = join(work, `sqlite-${size}`);
+    mkdirSync(dir);
+    env['BENCH_DATA_DIR'] = dir;
+    where.file = join(dir, 'actions.db');
   }
-  const child = await startChild(store, 'provider', env);
+  if (store === 'postgres') {
+    const fresh = await freshDatabase((pg as PostgresServer).url);
+    env['BENCH_DATABASE_URL'] = fresh.url;
+    where.db = postgres(fresh.url, { max: 2, onnotice: () => {} });
+    where.drop = async () => {
+      await where.db?.end({ timeout: 5 });
+      await fresh.drop();
+    };
+  }
+  const child = await startChild(`${store} ${fmt(size)}`, 'provider', env);
   running.add(child);
+  const { plan, empty, bytes } = await templateOf(store, child);
+  const seedStarted = performance.now();
+  let how = 'store.create() in the child';
+  if (store === 'memory') {
+    const seeded = await child.request({ type: 'seed', plan, from: 0, to: size }, 'seeded');
+    if (seeded.size !== size) throw new Error(`memory: ${seeded.size} actions, expected ${size}`);
+  } else if (store === 'sqlite') {
+    how = seedSqlite(where.file as string, plan, 0, size);
+  } else {
+    how = await seedPostgres(where.db as postgres.Sql, plan, 0, size);
+  }
+  const seedSeconds = (performance.now() - seedStarted) / 1000;
+  // SQLite's load held this event loop: let it see the keep-alive connections the server
+  // closed meanwhile, or the next fetch would be sent on one of them.
+  await new Promise((resolveTimer) => setTimeout(resolveTimer, 100));
+  await checkRows(store, plan, 0, size, {
+    ...(where.file ? { file: where.file } : {}),
+    ...(where.db ? { pg: where.db } : {}),
+  });
+  for (const i of [0, size - 1]) {
+    const body = await call(
+      `${child.base}/${actionIdOf(i)}/status`,
+      { headers: { authorization: tokens[i % CREATORS] as string } },
+      200,
+    );
+    const said = (JSON.parse(body) as { details: { you_said?: string } }).details.you_said;
+    if (said !== saidOf(i)) throw new Error(`${store}: action ${i} says ${said}`);
+    // The baseline answers the same body as a real status answer (every one has the same length).
+    hono ??= await startChild('bare Hono', 'hono', { BENCH_BODY: body });
+  }
+  log(
+    `${store} ${fmt(size)}: template ${bytes} B of JSON, empty RSS ${mb(empty.rss)} MB, heap ${mb(empty.heapUsed)} MB; ` +
+      `${fmt(size)} seeded in ${seedSeconds.toFixed(1)} s (${fmt(size / seedSeconds)}/s: ${how}); checked`,
+  );
+  return { size, child, seedSeconds, ...where, empty, status: [], bare: [] };
+}
+
+async function measureStore(store: StoreName): Promise<void> {
+  if (store === 'postgres' && pg === undefined) {
+    log('starting PostgreSQL');
+    pg = await startPostgres();
+    admin = postgres(pg.url, { max: 2, onnotice: () => {} });
+    pgVersion = String((await admin.unsafe('SHOW server_version'))[0]?.['server_version'] ?? '?').split(
+      ' ',
+    )[0] as string;
+  }
+  const sized: Sized[] = [];
   try {
-    // The template: a real run, read back through the store. Its status served under load
-    // first, so the "empty" memory figure includes what serving costs, not only the store.
-    const made = await call(
-      `${child.base}/run`,
-      {
-        method: 'POST',
-        headers: { authorization: ownAuth, 'content-type': 'application/json' },
-        body: JSON.stringify({ request_id: 'scale-template', body: { input_string: 'hello' } }),
-      },
-      202,
-    );
-    const templateId = (JSON.parse(made) as { action_id: string }).action_id;
-    const warm = join(work, `warm-${store}.tsv`);
-    writeFileSync(warm, `/${templateId}/status\t${ownAuth}\n`);
-    await wrk(child.base, 2, warm);
-    const { record: template } = await child.request({ type: 'take', actionId: templateId }, 'taken');
-    const empty = await child.request({ type: 'rss' }, 'rss');
-    const t = JSON.parse(template) as {
-      status: string;
-      start_time: string;
-      completion_time: string;
-      expires_at: number;
-    };
-    if (t.status !== 'SUCCEEDED' || typeof t.expires_at !== 'number') throw new Error(`template: ${template}`);
-    const completionMs = Date.parse(t.completion_time) - Date.parse(t.start_time);
-    const plan: SeedPlan = {
-      template,
-      creators: creatorUrns,
-      base: BASE,
-      stepMs: STEP_MS,
-      completionMs,
-      releaseMs: t.expires_at - Date.parse(t.completion_time),
-    };
-    if (plan.base + plan.completionMs + plan.releaseMs < Date.now() + 86_400_000)
-      throw new Error(`template: release_after too short for ${fmt(SIZES.at(-1) as number)} actions a second apart`);
-    log(
-      `${store}: provider up; template action read through the store (${template.length} B of JSON); empty: RSS ${mb(empty.rss)} MB, heap ${mb(empty.heapUsed)} MB`,
-    );
-
-    let have = 0;
-    for (const size of SIZES) {
-      const seedStarted = performance.now();
-      let where = 'store.create() in the child';
-      if (store === 'memory') {
-        const seeded = await child.request({ type: 'seed', plan, from: have, to: size }, 'seeded');
-        if (seeded.size !== size) throw new Error(`memory: ${seeded.size} actions, expected ${size}`);
-      } else if (store === 'sqlite') {
-        where = seedSqlite(sqliteFile, plan, have, size);
-      } else {
-        where = await seedPostgres(admin as postgres.Sql, plan, have, size);
-      }
-      const seedSeconds = (performance.now() - seedStarted) / 1000;
-      // SQLite's load held this event loop: let it see the keep-alive connections the server
-      // closed meanwhile, or the next fetch would be sent on one of them.
-      await new Promise((resolveTimer) => setTimeout(resolveTimer, 100));
-      await checkRows(store, plan, have, size, admin);
-      for (const i of [have, size - 1]) {
-        const body = await call(
-          `${child.base}/${actionIdOf(i)}/status`,
-          { headers: { authorization: tokens[i % CREATORS] as string } },
-          200,
-        );
-        const said = (JSON.parse(body) as { details: { you_said?: string } }).details.you_said;
-        if (said !== saidOf(i)) throw new Error(`${store}: action ${i} says ${said}`);
-        // The baseline answers the same body as a real status answer (every one has the same length).
-        hono ??= await startChild('bare Hono', 'hono', { BENCH_BODY: body });
-      }
-      log(
-        `${store}: ${fmt(size)} actions (${fmt(size - have)} seeded in ${seedSeconds.toFixed(1)} s, ${fmt((size - have) / seedSeconds)}/s: ${where}); checked`,
-      );
-      have = size;
-
-      const { status, bare } = await measureStatus(child, size);
-      const listed = await enumerate(child.base, tokens[0] as string, Math.ceil(size / CREATORS));
-      const memory = await child.request({ type: 'rss' }, 'rss');
-      const bytes = await dataBytes(store);
+    for (const size of SIZES) sized.push(await sizedStore(store, size));
+    await measureStatus(store, sized);
+    for (const s of sized) {
+      const listed = await enumerate(s.child.base, tokens[0] as string, Math.ceil(s.size / CREATORS));
+      const memory = await s.child.request({ type: 'rss' }, 'rss');
+      const bytes = await dataBytes(store, s);
+      const status = combine(s.status);
+      const bare = combine(s.bare);
       const row: Row = {
         store,
-        size,
-        seedSeconds,
+        size: s.size,
+        seedSeconds: s.seedSeconds,
         status,
         bare,
         errors: status.errors,
         rss: memory.rss,
         heapUsed: memory.heapUsed,
-        rssPerAction: (memory.rss - empty.rss) / size,
-        heapPerAction: (memory.heapUsed - empty.heapUsed) / size,
+        rssPerAction: (memory.rss - s.empty.rss) / s.size,
+        heapPerAction: (memory.heapUsed - s.empty.heapUsed) / s.size,
         enumerate: listed,
         dataBytes: bytes,
       };
       rows.push(row);
       log(
-        `${store} @ ${fmt(size)}: status ${fmt(status.rps)} req/s (${(status.rps / bare.rps).toFixed(2)} of bare Hono's ${fmt(bare.rps)}), p99 ${ms(status.p99)} ms, ${fmt(status.cpu)} µs CPU/req, ${(status.gc * 100).toFixed(1)}% in GC; ` +
+        `${store} @ ${fmt(s.size)}: status ${fmt(status.rps)} req/s (${(status.rps / bare.rps).toFixed(2)} of bare Hono's ${fmt(bare.rps)}), p99 ${ms(status.p99)} ms, ${fmt(status.cpu)} µs CPU/req, ${(status.gc * 100).toFixed(1)}% in GC; ` +
           `RSS ${mb(memory.rss)} MB, heap ${mb(memory.heapUsed)} MB (${fmt(row.rssPerAction)} / ${fmt(row.heapPerAction)} B per action); ` +
           `enumerate ${fmt(listed.listed)} in ${listed.pages} pages: ${ms(listed.first)} / ${ms(listed.middle)} / ${ms(listed.last)} ms per page, walk ${ms(listed.walkMs)} ms` +
           (bytes === undefined ? '' : `; data ${mb(bytes)} MB`),
       );
     }
   } finally {
-    running.delete(child);
-    await child.stop();
-    if (store === 'sqlite') rmSync(dataDir, { recursive: true, force: true });
+    for (const s of sized) {
+      running.delete(s.child);
+      await s.child.stop();
+      await s.drop?.();
+      if (s.file !== undefined) rmSync(dirname(s.file), { recursive: true, force: true });
+    }
   }
 }
 
