@@ -104,7 +104,7 @@ export type { InputBody, ProviderOptions } from './options.ts';
 export { type ActionProvider, createActionProvider } from './provider.ts';
 export { isProviderPath } from './routes.ts';
 export type { UnavailableTest } from './store/failures.ts';
-export { memoryStore } from './store/memory.ts';
+export { type MemoryStoreOptions, memoryStore } from './store/memory.ts';
 export {
   type SqlDialect,
   type SqlDriver,

@@ -128,6 +128,23 @@ describe('sqliteStore under failure', { timeout: 60_000 }, () => {
     for (const retryAfter of [0, 1.5, 86_401, '5' as never]) {
       await expect(sqliteStore(new Database(':memory:'), { retryAfter })).rejects.toThrow(/retryAfter/);
     }
+    for (const mmapSize of [-1, 1.5, Number.NaN, '10' as never]) {
+      await expect(sqliteStore(new Database(':memory:'), { mmapSize })).rejects.toThrow(/mmapSize/);
+    }
+  });
+
+  it('maps the file for reads, 2 GiB by default (SQLite caps it there), or as mmapSize says', async () => {
+    const mapped = async (options: { mmapSize?: number }) => {
+      const db = new Database(join(mkdtempSync(join(dir, 'mmap-')), 'actions.db'));
+      const store = await sqliteStore(db, { ...options, closeDatabase: false });
+      const [row] = db.pragma('mmap_size') as { mmap_size: number }[];
+      await store.close?.();
+      db.close();
+      return row?.mmap_size;
+    };
+    expect(await mapped({})).toBe(2_147_418_112);
+    expect(await mapped({ mmapSize: 0 })).toBe(0);
+    expect(await mapped({ mmapSize: 65_536 })).toBe(65_536);
   });
 });
 
