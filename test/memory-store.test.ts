@@ -4,8 +4,9 @@
  * request_ids whose hashes collide, and the bound on how many actions it holds. The store
  * contract itself (create, get, update, list, ...) runs in test/stores.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ActionError, type ActionRecord, memoryStore } from '../src/index.ts';
+import { pairHash } from '../src/store/memory.ts';
 import { memoryCodec } from '../src/store/memory-codec.ts';
 import { group, record, who } from './support/stores.ts';
 
@@ -139,6 +140,63 @@ describe('memoryStore', () => {
     expect(await store.update(moved)).toStrictEqual(moved);
     expect((await store.create(record({ creator_id: creator, request_id: colliding[1] }))).created).toBe(true);
     expect((await store.create(record({ creator_id: creator, request_id: 'elsewhere' }))).record).toStrictEqual(moved);
+  });
+
+  it('keeps request_ids crafted to collide in an exact map: each found right, and a new one costs no scan', async () => {
+    // FNV-1a is invertible a code unit at a time, so two code units appended to any prefix
+    // can reach any hash: a caller can make as many request_ids collide as they like.
+    const P = 0x01000193;
+    // P's inverse mod 2^32 by Newton's iteration (each step doubles the bits that are right).
+    let inverse = P;
+    for (let i = 0; i < 5; i++) inverse = Math.imul(inverse, 2 - Math.imul(P, inverse));
+    const step = (h: number, unit: number) => Math.imul(h ^ unit, P);
+    const stateAfter = (prefix: string) => {
+      let h = 0x811c9dc5;
+      for (const c of creator) h = step(h, c.charCodeAt(0));
+      h = step(h, 0xffff);
+      for (let i = 0; i < prefix.length; i++) h = step(h, prefix.charCodeAt(i));
+      return h;
+    };
+    const target = pairHash(creator, 'first');
+    const u = Math.imul(target, inverse) >>> 0;
+    const crafted: string[] = ['first'];
+    for (let n = 0; crafted.length < 2000; n++) {
+      const prefix = `r${n}-`;
+      const h0 = stateAfter(prefix);
+      for (let c1 = 0; c1 < 0x10000; c1++) {
+        const h1 = step(h0, c1) >>> 0;
+        if (h1 >>> 16 !== u >>> 16) continue;
+        crafted.push(prefix + String.fromCharCode(c1, (h1 ^ u) & 0xffff));
+      }
+    }
+    expect(new Set(crafted.map((r) => pairHash(creator, r)))).toStrictEqual(new Set([target]));
+    const store = memoryStore();
+    const made = new Map<string, ActionRecord>();
+    for (const requestId of crafted) {
+      const r = record({ creator_id: creator, request_id: requestId });
+      made.set(requestId, r);
+      expect((await store.create(r)).created).toBe(true);
+    }
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      await store.create(record({ creator_id: creator, request_id: 'r-new' }));
+      const collidingNew = crafted.at(-1) as string;
+      expect((await store.create(record({ creator_id: creator, request_id: collidingNew }))).record).toStrictEqual(
+        made.get(collidingNew),
+      );
+      expect(parse.mock.calls.length).toBeLessThanOrEqual(2); // the answer decoded; no entry scanned
+    } finally {
+      parse.mockRestore();
+    }
+    for (const [requestId, r] of [...made].filter((_, k) => k % 2 === 0)) {
+      expect(await store.delete(r.action_id)).toBe(true);
+      made.delete(requestId);
+    }
+    for (const requestId of crafted) {
+      const again = await store.create(record({ creator_id: creator, request_id: requestId }));
+      if (made.has(requestId)) expect(again).toStrictEqual({ created: false, record: made.get(requestId) });
+      else expect(again.created).toBe(true);
+    }
   });
 
   it('answers a run past maxActions with a 503 and Retry-After, and takes runs again once the sweeper made room', async () => {

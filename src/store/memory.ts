@@ -46,34 +46,52 @@ export function memoryStore(options: MemoryStoreOptions = {}): ActionStore & {
   const codec = memoryCodec();
   const actions = new Map<string, string>(); // action_id → entry
   // (creator_id, request_id) → action_id, by a 32-bit hash of the pair: the key is a small
-  // integer, where a key of the two strings would keep both once more per action. Actions whose
-  // pairs collide share a slot as an array; a lookup checks the entry it finds.
-  const byRequest = new Map<number, string | string[]>();
+  // integer, where a key of the two strings would keep both once more per action; a lookup
+  // checks the pair of the action it finds. Pairs that collide (about a hundred in a million by
+  // chance, or as many as a caller likes: FNV-1a is no secret) share a slot holding an exact
+  // map by the pair itself, so colliding costs a caller memory, never a scan.
+  const byRequest = new Map<number, string | Map<string, string>>();
+  const pairOf = (id: string): string | undefined => {
+    const entry = actions.get(id);
+    if (entry === undefined) return undefined;
+    const record = codec.decode(entry);
+    return pairKey(record.creator_id, record.request_id);
+  };
   const requestOf = (creator: string, requestId: string): string | undefined => {
     const slot = byRequest.get(pairHash(creator, requestId));
-    for (const id of slot === undefined ? [] : typeof slot === 'string' ? [slot] : slot) {
-      const entry = actions.get(id);
-      if (entry === undefined) continue;
-      const record = codec.decode(entry);
-      if (record.creator_id === creator && record.request_id === requestId) return id;
-    }
-    return undefined;
+    if (slot === undefined) return undefined;
+    const pair = pairKey(creator, requestId);
+    if (typeof slot !== 'string') return slot.get(pair);
+    return pairOf(slot) === pair ? slot : undefined;
   };
   const remember = (record: ActionRecord) => {
     const hash = pairHash(record.creator_id, record.request_id);
     const slot = byRequest.get(hash);
+    const pair = pairKey(record.creator_id, record.request_id);
     if (slot === undefined) byRequest.set(hash, record.action_id);
-    else byRequest.set(hash, [...(typeof slot === 'string' ? [slot] : slot), record.action_id]);
+    else if (typeof slot !== 'string') slot.set(pair, record.action_id);
+    else {
+      const other = pairOf(slot);
+      byRequest.set(
+        hash,
+        other === undefined
+          ? record.action_id
+          : new Map([
+              [other, slot],
+              [pair, record.action_id],
+            ]),
+      );
+    }
   };
+  /** Called while the action's entry is still stored (or no longer names this pair). */
   const forget = (record: ActionRecord) => {
     const hash = pairHash(record.creator_id, record.request_id);
     const slot = byRequest.get(hash);
-    if (slot === undefined || slot === record.action_id) byRequest.delete(hash);
-    else if (typeof slot !== 'string') {
-      const left = slot.filter((id) => id !== record.action_id);
-      if (left.length === 1) byRequest.set(hash, left[0] as string);
-      else if (left.length === 0) byRequest.delete(hash);
-      else byRequest.set(hash, left);
+    if (slot === record.action_id) byRequest.delete(hash);
+    else if (slot !== undefined && typeof slot !== 'string') {
+      const pair = pairKey(record.creator_id, record.request_id);
+      if (slot.get(pair) === record.action_id) slot.delete(pair);
+      if (slot.size === 1) byRequest.set(hash, slot.values().next().value as string);
     }
   };
   // Each action's entry in one sorted list per (status, role, principal) it matches, and per
@@ -190,8 +208,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): ActionStore & {
   return Object.assign(store, { [WORK_ENGINE]: memoryWorkEngine(store) });
 }
 
+/** The pair as one exact key (JSON: no two pairs alike), only for pairs whose hashes collide. */
+const pairKey = (creator: string, requestId: string): string => JSON.stringify([creator, requestId]);
+
 /** FNV-1a over the UTF-16 code units of `creator`, a separator and `requestId`, as a signed 32-bit integer. */
-function pairHash(creator: string, requestId: string): number {
+export function pairHash(creator: string, requestId: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < creator.length; i++) hash = Math.imul(hash ^ creator.charCodeAt(i), 0x01000193);
   hash = Math.imul(hash ^ 0xffff, 0x01000193); // a separator, so ("a", "bc") and ("ab", "c") hash apart
