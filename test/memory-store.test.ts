@@ -72,6 +72,10 @@ describe('memoryCodec', () => {
     }
   });
 
+  it('refuses a status it cannot hold in its header', () => {
+    expect(() => memoryCodec().encode(record({ status: 'DONE' as never }))).toThrow(TypeError);
+  });
+
   it('keeps keys it does not know, on the record and on its request', () => {
     const codec = memoryCodec();
     const base = record();

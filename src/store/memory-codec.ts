@@ -144,10 +144,13 @@ export function memoryCodec(): MemoryCodec {
   return {
     encode(record) {
       const request = record.request;
+      const status = ACTION_STATUSES.indexOf(record.status);
+      // The header holds it as one digit (see `header`); the provider never writes another.
+      if (status < 0) throw new TypeError(`memoryStore: unknown status ${JSON.stringify(record.status)}`);
       const time = encodeKey(record.start_time);
       const packed: Packed = [
         time.length,
-        ACTION_STATUSES.indexOf(record.status),
+        status,
         record.expires_at,
         record.version,
         intern(record.creator_id),
