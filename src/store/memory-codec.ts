@@ -99,8 +99,11 @@ export interface MemoryCodec {
   header(entry: string): EntryHeader;
   /** Where the entry sits in enumerate's order: the key its string starts with. */
   orderKey(entry: string): string;
-  /** The entry is gone: its principals are counted once less (dropped at zero). */
-  release(entry: string): void;
+  /**
+   * The entry is gone: its principals are counted once less (dropped at zero). `decoded`, the
+   * entry's record when the caller has it already, spares decoding it again.
+   */
+  release(entry: string, decoded?: ActionRecord): void;
   /** How many distinct principals the table holds. */
   readonly principals: number;
 }
@@ -241,10 +244,23 @@ export function memoryCodec(): MemoryCodec {
     orderKey(entry) {
       return entry.slice(0, entry.indexOf('\0'));
     },
-    release(entry) {
-      const p = split(entry).packed;
-      drop(p[4]);
-      for (const list of [p[6], p[7], p[17], p[18], p[19]]) if (list !== null) for (const n of list) drop(n);
+    release(entry, decoded) {
+      if (decoded === undefined) {
+        const p = split(entry).packed;
+        drop(p[4]);
+        for (const list of [p[6], p[7], p[17], p[18], p[19]]) if (list !== null) for (const n of list) drop(n);
+        return;
+      }
+      const { request } = decoded;
+      const lists = [
+        decoded.monitor_by,
+        decoded.manage_by,
+        request.monitor_by,
+        request.manage_by,
+        request.allowed_clients,
+      ];
+      drop(numbers.get(decoded.creator_id) as number);
+      for (const list of lists) if (list !== null) for (const name of list) drop(numbers.get(name) as number);
     },
     get principals() {
       return numbers.size;

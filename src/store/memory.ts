@@ -128,7 +128,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ActionStore & {
       const current = codec.decode(entry);
       if (current.version !== record.version - 1) return undefined;
       const next = codec.encode(record);
-      codec.release(entry); // after encode: principals kept by both stay in the table
+      codec.release(entry, current); // after encode: principals kept by both stay in the table
       actions.set(record.action_id, next);
       if (sameLists(current, record)) {
         for (const name of listNames(record)) index.replace(name, entry, next);
@@ -149,7 +149,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ActionStore & {
       actions.delete(actionId);
       forget(current);
       for (const name of listNames(current)) index.remove(name, entry);
-      codec.release(entry);
+      codec.release(entry, current);
       return true;
     },
     async list(query) {
@@ -195,7 +195,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): ActionStore & {
           if (entries === undefined) gone.set(name, new Set([entry]));
           else entries.add(entry);
         }
-        codec.release(entry);
+        codec.release(entry, record);
         count++;
       }
       for (const [name, entries] of gone) {
